@@ -1,0 +1,317 @@
+"""HTTP API for accounts, organisations, members, invitations, tokens and the audit log.
+
+Each view loads input with a schema, calls one service function and returns what the schema dumps.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Flask, Response, current_app, make_response, render_template, send_from_directory
+from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
+from swagger_ui_bundle import swagger_ui_path
+
+from core import services
+from core import schemas as s
+from core.auth import current_user, require_user, token_response
+from core.extensions import limiter
+from core.http import PUBLIC, api_blueprint, expected_version, register, set_page, version_etag
+
+auth_blp = api_blueprint("auth", __name__, "/auth", "Sign in, sign up, password reset, invitations")
+me_blp = api_blueprint("me", __name__, "/me", "The signed-in user and their personal API tokens")
+users_blp = api_blueprint("users", __name__, "/users", "Accounts (platform admins)")
+orgs_blp = api_blueprint("organisations", __name__, "/organisations", "Organisations, members, invitations")
+audit_blp = api_blueprint("audit", __name__, "/audit-events", "The audit log across organisations")
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+# --- auth --------------------------------------------------------------------------------------------
+
+
+@auth_blp.route("/token")
+class Token(MethodView):
+    @auth_blp.doc(security=PUBLIC)
+    @auth_blp.arguments(s.TokenRequestSchema)
+    @auth_blp.response(200, s.TokenSchema)
+    @auth_blp.alt_response(401, description="Wrong email or password")
+    @auth_blp.alt_response(429, description="Too many attempts")
+    @limiter.limit(_login_limit)
+    def post(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Exchange email and password for a short-lived bearer token."""
+        return token_response(*services.issue_token(**data))
+
+
+@auth_blp.route("/register")
+class Register(MethodView):
+    @auth_blp.doc(security=PUBLIC)
+    @auth_blp.arguments(s.RegisterSchema)
+    @auth_blp.response(201, s.UserSchema)
+    @limiter.limit(_login_limit)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create an (earner) account."""
+        return services.register(**data)
+
+
+@auth_blp.route("/password-reset")
+class PasswordResetRequest(MethodView):
+    @auth_blp.doc(security=PUBLIC)
+    @auth_blp.arguments(s.PasswordResetRequestSchema)
+    @auth_blp.response(202)
+    @limiter.limit(_login_limit)
+    def post(self, data: dict[str, Any]) -> None:
+        """Email a reset link if the account exists. Always 202: the answer never reveals accounts."""
+        services.request_password_reset(**data)
+
+
+@auth_blp.route("/password-reset/confirm")
+class PasswordResetConfirm(MethodView):
+    @auth_blp.doc(security=PUBLIC)
+    @auth_blp.arguments(s.PasswordResetSchema)
+    @auth_blp.response(204)
+    @limiter.limit(_login_limit)
+    def post(self, data: dict[str, Any]) -> None:
+        """Set a new password with the token from the reset link; signs out every other session."""
+        services.reset_password(**data)
+
+
+@auth_blp.route("/invitations/accept")
+class AcceptInvitation(MethodView):
+    @auth_blp.doc(security=[{"bearerAuth": []}, {}])
+    @auth_blp.arguments(s.AcceptInvitationSchema)
+    @auth_blp.response(200, s.MeSchema)
+    @limiter.limit(_login_limit)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Accept an invitation: signed in as the invitee, or with a name and password for a new account."""
+        return services.accept_invitation(actor=current_user(), **data)
+
+
+# --- me ----------------------------------------------------------------------------------------------
+
+
+@me_blp.route("")
+class Me(MethodView):
+    @me_blp.response(200, s.MeSchema)
+    def get(self) -> Any:
+        """The signed-in user with their memberships."""
+        return require_user()
+
+    @me_blp.arguments(s.UpdateMeSchema)
+    @me_blp.response(200, s.MeSchema)
+    def patch(self, data: dict[str, Any]) -> Any:
+        """Change your name or password (the latter needs `current_password` and signs out other sessions)."""
+        return services.update_profile(actor=require_user(), **data)
+
+
+@me_blp.route("/tokens")
+class ApiTokens(MethodView):
+    @me_blp.response(200, s.ApiTokenSchema(many=True))
+    def get(self) -> Any:
+        """Your personal API tokens (never their secrets)."""
+        return services.list_api_tokens(actor=require_user())
+
+    @me_blp.arguments(s.CreateApiTokenSchema)
+    @me_blp.response(201, s.CreatedApiTokenSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create a personal API token for scripts; the secret is in this response only."""
+        api_token, secret = services.create_api_token(actor=require_user(), **data)
+        return {**s.ApiTokenSchema().dump(api_token), "token": secret}
+
+
+@me_blp.route("/tokens/<uuid:token_id>")
+class ApiTokenItem(MethodView):
+    @me_blp.response(204)
+    def delete(self, token_id: uuid.UUID) -> None:
+        """Revoke a personal API token at once."""
+        services.revoke_api_token(actor=require_user(), token_id=token_id)
+
+
+# --- users (platform admins) -------------------------------------------------------------------------
+
+
+@users_blp.route("")
+class Users(MethodView):
+    @users_blp.arguments(s.SearchArgsSchema, location="query")
+    @users_blp.response(200, s.UserSchema(many=True))
+    @users_blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
+        """All accounts, oldest first; `q` matches email or name."""
+        page = services.list_users(actor=require_user(), page=pagination_parameters.page,
+                                   page_size=pagination_parameters.page_size, q=args.get("q"))
+        return set_page(pagination_parameters, page)
+
+    @users_blp.arguments(s.CreateUserSchema)
+    @users_blp.response(201, s.UserSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create an account; without a password the user is emailed a link to choose one."""
+        return services.create_user(actor=require_user(), **data)
+
+
+@users_blp.route("/<uuid:user_id>")
+class UserItem(MethodView):
+    @users_blp.response(200, s.MeSchema)
+    def get(self, user_id: uuid.UUID) -> Any:
+        return services.get_user(actor=require_user(), user_id=user_id)
+
+    @users_blp.arguments(s.UpdateUserSchema)
+    @users_blp.response(200, s.UserSchema)
+    def patch(self, data: dict[str, Any], user_id: uuid.UUID) -> Any:
+        """Rename, deactivate (signs the user out everywhere) or grant/withdraw platform admin."""
+        return services.update_user(actor=require_user(), user_id=user_id, changes=data)
+
+
+# --- organisations -----------------------------------------------------------------------------------
+
+
+@orgs_blp.route("")
+class Organisations(MethodView):
+    @orgs_blp.arguments(s.OrganisationArgsSchema, location="query")
+    @orgs_blp.response(200, s.OrganisationSchema(many=True))
+    @orgs_blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
+        """Organisations you belong to (all of them for platform admins)."""
+        page = services.list_organisations(actor=require_user(), page=pagination_parameters.page,
+                                           page_size=pagination_parameters.page_size, **_filters(args))
+        return set_page(pagination_parameters, page)
+
+    @orgs_blp.arguments(s.CreateOrganisationSchema)
+    @orgs_blp.response(201, s.OrganisationSchema)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Create an organisation (platform admins)."""
+        organisation = services.create_organisation(actor=require_user(), **data)
+        return organisation, 201, {"ETag": version_etag("organisation", organisation.id, organisation.version)}
+
+
+@orgs_blp.route("/<uuid:organisation_id>")
+class OrganisationItem(MethodView):
+    @orgs_blp.response(200, s.OrganisationSchema)
+    def get(self, organisation_id: uuid.UUID) -> Any:
+        """One organisation, with an `ETag` to send back as `If-Match` when you update it."""
+        organisation = services.get_organisation(actor=require_user(), organisation_id=organisation_id)
+        return organisation, 200, {"ETag": version_etag("organisation", organisation.id, organisation.version)}
+
+    @orgs_blp.arguments(s.UpdateOrganisationSchema)
+    @orgs_blp.response(200, s.OrganisationSchema)
+    @orgs_blp.alt_response(412, description="If-Match names an older version")
+    def patch(self, data: dict[str, Any], organisation_id: uuid.UUID) -> Any:
+        """Update the profile (org admins). Send `If-Match` to refuse overwriting someone else's change."""
+        organisation = services.update_organisation(
+            actor=require_user(), organisation_id=organisation_id, changes=data,
+            expected_version=expected_version("organisation", organisation_id),
+        )
+        return organisation, 200, {"ETag": version_etag("organisation", organisation.id, organisation.version)}
+
+
+@orgs_blp.route("/<uuid:organisation_id>/members")
+class Members(MethodView):
+    @orgs_blp.arguments(s.MemberArgsSchema, location="query")
+    @orgs_blp.response(200, s.MemberSchema(many=True))
+    @orgs_blp.paginate()
+    def get(self, args: dict[str, Any], organisation_id: uuid.UUID,
+            pagination_parameters: PaginationParameters) -> Any:
+        """Members and their roles (org admins); filter by `role` or `q`."""
+        page = services.list_members(actor=require_user(), organisation_id=organisation_id,
+                                     page=pagination_parameters.page, page_size=pagination_parameters.page_size,
+                                     **_filters(args))
+        return set_page(pagination_parameters, page)
+
+
+@orgs_blp.route("/<uuid:organisation_id>/members/<uuid:user_id>")
+class MemberItem(MethodView):
+    @orgs_blp.arguments(s.SetRolesSchema)
+    @orgs_blp.response(200, s.MemberSchema)
+    def put(self, data: dict[str, Any], organisation_id: uuid.UUID, user_id: uuid.UUID) -> Any:
+        """Replace a member's roles; an empty list removes the member."""
+        return services.set_member_roles(actor=require_user(), organisation_id=organisation_id,
+                                         user_id=user_id, **data)
+
+    @orgs_blp.response(204)
+    def delete(self, organisation_id: uuid.UUID, user_id: uuid.UUID) -> None:
+        """Remove a member from the organisation."""
+        services.set_member_roles(actor=require_user(), organisation_id=organisation_id, user_id=user_id,
+                                  roles=[])
+
+
+@orgs_blp.route("/<uuid:organisation_id>/invitations")
+class Invitations(MethodView):
+    @orgs_blp.arguments(s.ListArgsSchema, location="query")
+    @orgs_blp.response(200, s.InvitationSchema(many=True))
+    @orgs_blp.paginate()
+    def get(self, args: dict[str, Any], organisation_id: uuid.UUID,
+            pagination_parameters: PaginationParameters) -> Any:
+        """Invitations, newest first."""
+        page = services.list_invitations(actor=require_user(), organisation_id=organisation_id,
+                                         page=pagination_parameters.page,
+                                         page_size=pagination_parameters.page_size)
+        return set_page(pagination_parameters, page)
+
+    @orgs_blp.arguments(s.CreateInvitationSchema)
+    @orgs_blp.response(201, s.CreatedInvitationSchema)
+    def post(self, data: dict[str, Any], organisation_id: uuid.UUID) -> Any:
+        """Invite someone by email with roles; the link is emailed and returned here once."""
+        invitation, link = services.invite(actor=require_user(), organisation_id=organisation_id, **data)
+        return {**s.InvitationSchema().dump(invitation), "accept_url": link}
+
+
+@orgs_blp.route("/<uuid:organisation_id>/invitations/<uuid:invitation_id>")
+class InvitationItem(MethodView):
+    @orgs_blp.response(200, s.InvitationSchema)
+    def delete(self, organisation_id: uuid.UUID, invitation_id: uuid.UUID) -> Any:
+        """Revoke a pending invitation."""
+        return services.revoke_invitation(actor=require_user(), organisation_id=organisation_id,
+                                          invitation_id=invitation_id)
+
+
+@orgs_blp.route("/<uuid:organisation_id>/audit-events")
+class OrganisationAudit(MethodView):
+    @orgs_blp.arguments(s.AuditArgsSchema, location="query")
+    @orgs_blp.response(200, s.AuditEventSchema(many=True))
+    @orgs_blp.paginate()
+    def get(self, args: dict[str, Any], organisation_id: uuid.UUID,
+            pagination_parameters: PaginationParameters) -> Any:
+        """The organisation's audit log, newest first (org admins)."""
+        page = services.list_audit_events(actor=require_user(), organisation_id=organisation_id,
+                                          page=pagination_parameters.page,
+                                          page_size=pagination_parameters.page_size, **_filters(args))
+        return set_page(pagination_parameters, page)
+
+
+@audit_blp.route("")
+class AuditEvents(MethodView):
+    @audit_blp.arguments(s.AuditArgsSchema, location="query")
+    @audit_blp.response(200, s.AuditEventSchema(many=True))
+    @audit_blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
+        """Every audit event, newest first (platform admins)."""
+        page = services.list_audit_events(actor=require_user(), organisation_id=None,
+                                          page=pagination_parameters.page,
+                                          page_size=pagination_parameters.page_size, **_filters(args))
+        return set_page(pagination_parameters, page)
+
+
+def _filters(args: dict[str, Any]) -> dict[str, Any]:
+    """Query arguments minus the paging ones flask-smorest already handed to the view."""
+    return {k: v for k, v in args.items() if k not in {"page", "page_size"}}
+
+
+def init_app(app: Flask) -> None:
+    register(app, auth_blp, me_blp, users_blp, orgs_blp, audit_blp)
+
+    @app.get("/api/v1/docs")
+    def api_docs() -> Response:
+        """Interactive API documentation (Swagger UI, served from bundled files)."""
+        response = make_response(render_template("api_docs.html"))
+        # Swagger UI sets inline styles; allow them on this page only.
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+        )
+        return response
+
+    @app.get("/api/v1/docs/assets/<path:filename>")
+    def api_docs_asset(filename: str) -> Response:
+        return send_from_directory(str(swagger_ui_path), filename, max_age=86400)

@@ -1,0 +1,114 @@
+"""Authorisation: the one place that answers "may this user do this to that object".
+
+Each action is a named rule. Core registers the account and organisation rules below; each domain
+package registers its own in its ``services.py`` with ``@rule("credential.edit")``. Services call
+``authorize(actor, action, target)`` before they act; views and templates may call ``can`` to decide
+what to show, never instead of ``authorize``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from core.errors import Forbidden
+from core.models import Organisation, Role, User
+
+RuleFn = Callable[[User | None, Any], bool]
+_rules: dict[str, RuleFn] = {}
+
+
+def rule(action: str) -> Callable[[RuleFn], RuleFn]:
+    """Register the rule deciding ``action``."""
+
+    def register(fn: RuleFn) -> RuleFn:
+        if action in _rules:
+            raise RuntimeError(f"authorisation rule {action!r} registered twice")
+        _rules[action] = fn
+        return fn
+
+    return register
+
+
+def can(actor: User | None, action: str, target: Any = None) -> bool:
+    try:
+        decide = _rules[action]
+    except KeyError:
+        raise LookupError(f"no authorisation rule named {action!r}") from None
+    if actor is not None and not actor.is_active:
+        return False
+    return bool(decide(actor, target))
+
+
+def authorize(actor: User | None, action: str, target: Any = None) -> None:
+    """Raise Forbidden unless ``actor`` may do ``action`` to ``target``."""
+    if not can(actor, action, target):
+        raise Forbidden(f"You are not allowed to {describe(action)}.", action=action)
+
+
+def describe(action: str) -> str:
+    noun, _, verb = action.partition(".")
+    return f"{verb.replace('_', ' ')} this {noun.replace('_', ' ')}"
+
+
+def registered_actions() -> list[str]:
+    return sorted(_rules)
+
+
+def org_id_of(target: Any) -> uuid.UUID:
+    if isinstance(target, Organisation):
+        return target.id
+    if isinstance(target, uuid.UUID):
+        return target
+    return target.organisation_id
+
+
+def has_role(actor: User | None, organisation: Any, *roles: Role) -> bool:
+    """True for a platform admin, or for a member holding one of ``roles`` (any role if none named)."""
+    if actor is None:
+        return False
+    if actor.is_platform_admin:
+        return True
+    held = actor.roles_in(org_id_of(organisation))
+    return bool(held & set(roles)) if roles else bool(held)
+
+
+@rule("organisation.create")
+def _create_organisation(actor: User | None, _: Any) -> bool:
+    return bool(actor and actor.is_platform_admin)
+
+
+@rule("organisation.read")
+def _read_organisation(actor: User | None, organisation: Any) -> bool:
+    return has_role(actor, organisation)
+
+
+@rule("organisation.update")
+def _update_organisation(actor: User | None, organisation: Any) -> bool:
+    return has_role(actor, organisation, Role.ORG_ADMIN)
+
+
+@rule("organisation.manage_members")
+def _manage_members(actor: User | None, organisation: Any) -> bool:
+    return has_role(actor, organisation, Role.ORG_ADMIN)
+
+
+@rule("organisation.read_audit")
+def _read_org_audit(actor: User | None, organisation: Any) -> bool:
+    return has_role(actor, organisation, Role.ORG_ADMIN)
+
+
+@rule("user.manage")
+def _manage_users(actor: User | None, _: Any) -> bool:
+    return bool(actor and actor.is_platform_admin)
+
+
+@rule("user.read")
+def _read_user(actor: User | None, user: Any) -> bool:
+    return bool(actor and (actor.is_platform_admin or actor.id == user.id))
+
+
+@rule("audit.read_all")
+def _read_all_audit(actor: User | None, _: Any) -> bool:
+    return bool(actor and actor.is_platform_admin)

@@ -1,0 +1,125 @@
+"""Command-line tools: `flask demo`, `flask users …`, `flask orgs …`, `flask keygen …`, `flask check`."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from core import services
+from core.db import unit_of_work
+from core.errors import ServiceError
+from core.models import OrganisationKind, User
+
+users_cli = AppGroup("users", help="Manage accounts.")
+orgs_cli = AppGroup("orgs", help="Manage organisations.")
+keygen_cli = AppGroup("keygen", help="Generate secrets for configuration.")
+
+
+def _fail(exc: ServiceError) -> None:
+    details = "; ".join(f"{e['field']}: {e['detail']}" for e in exc.errors) or exc.detail
+    click.echo(f"error: {details}", err=True)
+    sys.exit(2)
+
+
+def _operator() -> User:
+    # The operator at the console acts as a platform admin; the audit log shows no user for it.
+    actor = User(email="operator@localhost", name="console operator", is_platform_admin=True, is_active=True)
+    actor.id = None  # type: ignore[assignment]
+    return actor
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--platform-admin", is_flag=True, help="Give the account platform-admin rights.")
+def create_user(email: str, name: str, password: str, platform_admin: bool) -> None:
+    """Create an account (e.g. the first platform admin)."""
+    try:
+        with unit_of_work():
+            user = services.create_user(actor=_operator(), email=email, name=name, password=password,
+                                        is_platform_admin=platform_admin)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Created {user.email} ({user.id}).")
+
+
+@users_cli.command("set-password")
+@click.option("--email", required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def set_password(email: str, password: str) -> None:
+    """Set an account's password and sign it out everywhere."""
+    from core.auth import find_user_by_email, hash_password
+
+    try:
+        with unit_of_work():
+            user = find_user_by_email(email)
+            if user is None:
+                raise ServiceError(f"no account with email {email}")
+            services.check_password_strength(password, email=user.email)
+            user.password_hash = hash_password(password)
+            user.token_version += 1
+            from core import audit
+
+            audit.record(actor=None, action="user.password_set_by_operator", obj=user)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Password set for {email}.")
+
+
+@orgs_cli.command("create")
+@click.option("--slug", required=True)
+@click.option("--name", required=True)
+@click.option("--kind", type=click.Choice([k.value for k in OrganisationKind]), default="other")
+@click.option("--admin-email", required=True, help="Existing account that becomes the first org admin.")
+def create_org(slug: str, name: str, kind: str, admin_email: str) -> None:
+    """Create an organisation with its first org admin."""
+    from core.auth import find_user_by_email
+    from core.schemas import CreateOrganisationSchema
+
+    errors = CreateOrganisationSchema().validate({"slug": slug, "name": name, "kind": kind})
+    if errors:
+        click.echo(f"error: {errors}", err=True)
+        sys.exit(2)
+    try:
+        with unit_of_work():
+            admin = find_user_by_email(admin_email)
+            if admin is None:
+                raise ServiceError(f"no account with email {admin_email}")
+            org = services.create_organisation(actor=_operator(), slug=slug, name=name, kind=kind,
+                                               admin_user_id=admin.id)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Created organisation {org.slug} ({org.id}).")
+
+
+@keygen_cli.command("secret")
+def keygen_secret() -> None:
+    """Print a new SECRET_KEY."""
+    click.echo(secrets.token_urlsafe(48))
+
+
+@keygen_cli.command("kek")
+def keygen_kek() -> None:
+    """Print a new KEY_ENCRYPTION_KEY (32 random bytes, URL-safe base64)."""
+    click.echo(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(orgs_cli)
+    app.cli.add_command(keygen_cli)
+
+    @app.cli.command("demo")
+    def demo() -> None:
+        """Load the demo data (safe to run again: it adds only what is missing)."""
+        from core.demo import run_demo
+
+        with unit_of_work():
+            run_demo()
+        click.echo(f"Open {current_app.config['BASE_URL']}/ and sign in with one of the accounts above.")

@@ -1,0 +1,148 @@
+"""Every setting the service reads, with its default, in one table.
+
+Order of precedence: the defaults below, then environment variables of the same name, then the
+``test_config`` mapping given to ``create_app``. Nothing else in the code base reads ``os.environ``.
+``docs/configuration.md`` documents each setting; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+# Development defaults that production must never run with.
+DEV_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105
+DEV_KEY_ENCRYPTION_KEY = base64.urlsafe_b64encode(b"dev-only-kek-change-me-32-bytes!").decode()
+ENVIRONMENTS = ("development", "production", "test")
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or malformed; the app refuses to start."""
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"expected a boolean (true/false), got {value!r}")
+
+
+def _int(value: str) -> int:
+    return int(value.strip())
+
+
+def _str(value: str) -> str:
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    description: str
+    secret: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("APP_ENV", "development", _str, "`development`, `production` or `test`. Production refuses unsafe values."),
+    Setting("SECRET_KEY", DEV_SECRET_KEY, _str, "Signs session cookies, CSRF tokens and API access tokens. "
+            "At least 32 characters in production.", secret=True),
+    Setting("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'microcred.sqlite3'}", _str,
+            "SQLAlchemy URL. SQLite by default; `postgresql+psycopg://user:pass@host/db` in production."),
+    Setting("BASE_URL", "http://127.0.0.1:5000", _str, "Public origin of the service, used in every "
+            "link, badge id and token audience. Must be `https://` in production."),
+    Setting("STORAGE_URL", f"file://{INSTANCE_DIR / 'files'}", _str, "Where evidence files are kept: "
+            "`file:///abs/path` or `s3://bucket/prefix`. Must be set explicitly in production."),
+    Setting("S3_ENDPOINT_URL", "", _str, "Endpoint of an S3-compatible store (empty for AWS S3)."),
+    Setting("KEY_ENCRYPTION_KEY", DEV_KEY_ENCRYPTION_KEY, _str, "URL-safe base64 of 32 random bytes; "
+            "encrypts signing keys at rest. Generate with `flask keygen kek`.", secret=True),
+    Setting("ACCESS_TOKEN_TTL", 900, _int, "Lifetime in seconds of API bearer tokens from `/api/v1/auth/token`."),
+    Setting("PASSWORD_RESET_TTL", 3600, _int, "Lifetime in seconds of a password reset link."),
+    Setting("INVITATION_TTL", 7 * 24 * 3600, _int, "Lifetime in seconds of an organisation invitation."),
+    Setting("ALLOW_SIGNUP", True, _bool, "Whether anyone may register an (earner) account."),
+    Setting("LOGIN_RATE_LIMIT", "10 per minute", _str, "Login attempts allowed per client address "
+            "(Flask-Limiter syntax), for the web form and `/api/v1/auth/token`."),
+    Setting("RATELIMIT_STORAGE_URI", "memory://", _str, "Where rate-limit counters live. Use "
+            "`redis://host:6379` when several processes or hosts serve the app."),
+    Setting("RATELIMIT_ENABLED", True, _bool, "Turn rate limiting off (tests only)."),
+    Setting("MAX_CONTENT_LENGTH", 1024 * 1024, _int, "Largest request body in bytes for API and form requests."),
+    Setting("ARGON2_TIME_COST", 3, _int, "Argon2id iterations for password hashes."),
+    Setting("ARGON2_MEMORY_COST", 65536, _int, "Argon2id memory in KiB for password hashes (64 MiB)."),
+    Setting("PROXY_FIX_HOPS", 0, _int, "Number of trusted reverse proxies setting `X-Forwarded-*` headers."),
+    Setting("LOG_LEVEL", "INFO", _str, "Python logging level."),
+    Setting("ALLOW_SQLITE_IN_PRODUCTION", False, _bool, "Permit a SQLite database in production "
+            "(single host only)."),
+)
+
+
+def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Return the effective settings as a dict of Flask config keys, validated."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        value = setting.default
+        raw = environ.get(setting.name)
+        if raw is not None:
+            try:
+                value = setting.parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{setting.name}: {exc}") from None
+        values[setting.name] = value
+    values.update(overrides or {})
+    validate(values)
+    return values
+
+
+def validate(values: dict[str, Any]) -> None:
+    """Raise ConfigError for malformed values, and for unsafe ones in production."""
+    env = values["APP_ENV"]
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    base = urlsplit(values["BASE_URL"])
+    if base.scheme not in {"http", "https"} or not base.netloc or base.path not in {"", "/"}:
+        raise ConfigError("BASE_URL must be an origin like https://badges.example.org (no path)")
+    values["BASE_URL"] = values["BASE_URL"].rstrip("/")
+    try:
+        kek = base64.urlsafe_b64decode(values["KEY_ENCRYPTION_KEY"].encode())
+    except (binascii.Error, ValueError):
+        kek = b""
+    if len(kek) != 32:
+        raise ConfigError("KEY_ENCRYPTION_KEY must be URL-safe base64 of exactly 32 bytes")
+    storage = urlsplit(values["STORAGE_URL"])
+    if storage.scheme not in {"file", "s3"}:
+        raise ConfigError("STORAGE_URL must start with file:// or s3://")
+    for name in ("ACCESS_TOKEN_TTL", "PASSWORD_RESET_TTL", "INVITATION_TTL", "MAX_CONTENT_LENGTH"):
+        if values[name] <= 0:
+            raise ConfigError(f"{name} must be positive")
+    if env == "production":
+        _refuse_unsafe_production(values)
+
+
+def _refuse_unsafe_production(values: dict[str, Any]) -> None:
+    problems = []
+    if values["SECRET_KEY"] == DEV_SECRET_KEY or len(values["SECRET_KEY"]) < 32:
+        problems.append("SECRET_KEY is the development default or shorter than 32 characters")
+    if values["KEY_ENCRYPTION_KEY"] == DEV_KEY_ENCRYPTION_KEY:
+        problems.append("KEY_ENCRYPTION_KEY is the development default")
+    if not values["BASE_URL"].startswith("https://"):
+        problems.append("BASE_URL must use https://")
+    if values["DATABASE_URL"].startswith("sqlite") and not values["ALLOW_SQLITE_IN_PRODUCTION"]:
+        problems.append("DATABASE_URL is SQLite (set ALLOW_SQLITE_IN_PRODUCTION=true for a single host)")
+    if values["STORAGE_URL"] == next(s.default for s in SETTINGS if s.name == "STORAGE_URL"):
+        problems.append("STORAGE_URL is not set")
+    if not values["RATELIMIT_ENABLED"]:
+        problems.append("RATELIMIT_ENABLED is off")
+    if problems:
+        raise ConfigError("refusing to start in production: " + "; ".join(problems))

@@ -1,0 +1,113 @@
+"""Conventions every API blueprint shares: JSON-only bodies, pagination, ETags, security headers."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, current_app, request
+from flask_smorest import Blueprint
+from werkzeug.exceptions import PreconditionFailed, UnsupportedMediaType
+
+from core.db import Page
+from core.extensions import api, csrf
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+BEARER = [{"bearerAuth": []}]
+PUBLIC: list[dict[str, list[str]]] = []
+
+
+class ApiBlueprint(Blueprint):
+    DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
+
+
+def api_blueprint(name: str, import_name: str, url_prefix: str, description: str) -> ApiBlueprint:
+    """A blueprint under /api/v1; bearer-authenticated, so exempt from the cookie CSRF check."""
+    blp = ApiBlueprint(name, import_name, url_prefix="/api/v1" + url_prefix, description=description)
+    csrf.exempt(blp)
+    return blp
+
+
+def register(app: Flask, *blueprints: ApiBlueprint) -> None:
+    for blp in blueprints:
+        api.register_blueprint(blp)
+
+
+def accepts(*mimetypes: str) -> Callable[[F], F]:
+    """Declare the request body types a view takes (default: application/json)."""
+
+    def mark(fn: F) -> F:
+        fn._accepts = mimetypes  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def _body_types_for_request() -> tuple[str, ...]:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None:
+        return ("application/json",)
+    view_class = getattr(view, "view_class", None)
+    target = getattr(view_class, request.method.lower(), None) if view_class else view
+    return getattr(target, "_accepts", ("application/json",))
+
+
+def enforce_json_body() -> None:
+    """415 for an API request whose body is not of a type the view takes (before any parsing)."""
+    if not request.path.startswith("/api/") or request.method not in {"POST", "PUT", "PATCH"}:
+        return
+    has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding", "").lower() == "chunked"
+    if not has_body:
+        return
+    allowed = _body_types_for_request()
+    if request.mimetype not in allowed and not (
+        "application/json" in allowed and request.mimetype.endswith("+json")
+    ):
+        raise UnsupportedMediaType(f"Send the body as {' or '.join(allowed)} (got {request.mimetype or 'none'}).")
+
+
+def set_page(pagination_parameters: Any, page: Page[Any]) -> list[Any]:
+    """Tell flask-smorest the total (for the X-Pagination header) and return the items."""
+    pagination_parameters.item_count = page.total
+    return page.items
+
+
+def etag_of(*parts: Any) -> str:
+    return '"' + hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:32] + '"'
+
+
+def version_etag(kind: str, obj_id: Any, version: int) -> str:
+    return f'W/"{kind}-{obj_id}-v{version}"'
+
+
+def expected_version(kind: str, obj_id: Any, current_version: int | None = None) -> int | None:
+    """The version named by If-Match, None when the header is absent; 412 if it names another object."""
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    if header.strip() == "*":
+        return current_version
+    for candidate in header.split(","):
+        tag = candidate.strip().removeprefix("W/").strip('"')
+        prefix = f"{kind}-{obj_id}-v"
+        if tag.startswith(prefix) and tag[len(prefix):].isdigit():
+            return int(tag[len(prefix):])
+    raise PreconditionFailed("If-Match does not name a version of this resource.")
+
+
+def security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+        "base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+    )
+    if current_app.config["BASE_URL"].startswith("https://"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response

@@ -1,0 +1,173 @@
+"""Accounts, organisations (the tenants), memberships, tokens and the audit log."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core import clock
+from core.db import IdMixin, TimestampMixin, db
+
+
+class Role(enum.StrEnum):
+    """Roles a user holds within one organisation. Anyone signed in can be an earner."""
+
+    ORG_ADMIN = "org_admin"
+    AUTHOR = "author"
+    ASSESSOR = "assessor"
+
+
+class OrganisationKind(enum.StrEnum):
+    DISTRICT = "district"
+    UNIVERSITY = "university"
+    STATE_AGENCY = "state_agency"
+    NONPROFIT = "nonprofit"
+    OTHER = "other"
+
+
+class User(IdMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (sa.Index("uq_users_email_lower", sa.func.lower(sa.text("email")), unique=True),)
+
+    email: Mapped[str] = mapped_column(sa.String(254))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    is_platform_admin: Mapped[bool] = mapped_column(default=False)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    # Bumped when the password changes or the user signs out everywhere: older access tokens and
+    # sessions carry the old number and stop working.
+    token_version: Mapped[int] = mapped_column(default=1)
+    last_login_at: Mapped[datetime | None]
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", foreign_keys="Membership.user_id"
+    )
+
+    def roles_in(self, organisation_id: uuid.UUID) -> set[Role]:
+        return {Role(m.role) for m in self.memberships if m.organisation_id == organisation_id}
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class Organisation(IdMixin, TimestampMixin, db.Model):
+    __tablename__ = "organisations"
+
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(32), default=OrganisationKind.OTHER.value)
+    url: Mapped[str | None] = mapped_column(sa.String(2048))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    # Optimistic concurrency: each update bumps it; clients send it back as If-Match.
+    version: Mapped[int] = mapped_column(default=1)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="organisation", cascade="all, delete-orphan")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.slug}>"
+
+
+class Membership(IdMixin, db.Model):
+    """One role of one user in one organisation."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "user_id", "role"),)
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(sa.String(32))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships")
+    user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
+
+
+class Invitation(IdMixin, db.Model):
+    """An invitation to join an organisation with some roles, accepted through a one-time token."""
+
+    __tablename__ = "invitations"
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(sa.String(254))
+    roles: Mapped[list[str]] = mapped_column(sa.JSON)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    invited_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    accepted_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= clock.now():
+            return "expired"
+        return "pending"
+
+
+class PasswordResetToken(IdMixin, db.Model):
+    __tablename__ = "password_reset_tokens"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class ApiToken(IdMixin, db.Model):
+    """A personal API token for scripts: long-lived, revocable, stored only as a SHA-256 hash."""
+
+    __tablename__ = "api_tokens"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class AuditEvent(IdMixin, db.Model):
+    """Who did what to which object, when, with the state before and after."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        sa.Index("ix_audit_events_org_time", "organisation_id", "occurred_at"),
+        sa.Index("ix_audit_events_object", "object_type", "object_id"),
+    )
+
+    occurred_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    action: Mapped[str] = mapped_column(sa.String(100))
+    object_type: Mapped[str] = mapped_column(sa.String(64))
+    object_id: Mapped[str] = mapped_column(sa.String(64))
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+
+    actor: Mapped[User | None] = relationship()

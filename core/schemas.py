@@ -1,0 +1,273 @@
+"""What clients may send (``Create…``/``Update…`` schemas, unknown fields refused) and what we return."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from core.models import OrganisationKind, Role
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+
+
+class Text(fields.String):
+    """A string that is trimmed, not blank, and holds no control characters (newlines only if multiline)."""
+
+    def __init__(self, *, multiline: bool = False, allow_blank: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.multiline = multiline
+        self.allow_blank = allow_blank
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        allowed = {"\n", "\r", "\t"} if self.multiline else set()
+        if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text):
+            raise ValidationError("Must not contain control characters.")
+        if not text and not self.allow_blank:
+            raise ValidationError("Must not be blank.")
+        return text
+
+
+class StrictSchema(Schema):
+    """Refuses fields it does not declare (marshmallow's default, stated so nobody turns it off)."""
+
+    class Meta:
+        unknown = "raise"
+
+
+class ListArgsSchema(StrictSchema):
+    """Query arguments of a list. flask-smorest reads ``page``/``page_size`` itself; they are dropped
+    here so that any other unknown argument (a typo in a filter) is still refused."""
+
+    @pre_load
+    def _drop_paging(self, data: Any, **kwargs: Any) -> dict[str, Any]:
+        return {key: data[key] for key in data if key not in {"page", "page_size"}}
+
+
+class SearchArgsSchema(ListArgsSchema):
+    q = Text(validate=validate.Length(max=200), metadata={"description": "Case-insensitive substring"})
+
+
+def password_field(**kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Length(max=1024), load_only=True, **kwargs)
+
+
+def email_field(**kwargs: Any) -> fields.Email:
+    return fields.Email(validate=validate.Length(max=254), **kwargs)
+
+
+# --- auth --------------------------------------------------------------------------------------------
+
+
+class TokenRequestSchema(StrictSchema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = password_field(required=True)
+
+
+class TokenSchema(Schema):
+    access_token = fields.String()
+    token_type = fields.String()
+    expires_in = fields.Integer()
+
+
+class RegisterSchema(StrictSchema):
+    email = email_field(required=True)
+    name = Text(required=True, validate=validate.Length(max=200))
+    password = password_field(required=True)
+
+
+class PasswordResetRequestSchema(StrictSchema):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+
+
+class PasswordResetSchema(StrictSchema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    password = password_field(required=True)
+
+
+class AcceptInvitationSchema(StrictSchema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Text(validate=validate.Length(max=200))
+    password = password_field()
+
+
+# --- users -------------------------------------------------------------------------------------------
+
+
+class MembershipSchema(Schema):
+    organisation_id = fields.UUID()
+    role = fields.String()
+
+
+class UserSchema(Schema):
+    id = fields.UUID()
+    email = fields.String()
+    name = fields.String()
+    is_platform_admin = fields.Boolean()
+    is_active = fields.Boolean()
+    created_at = fields.DateTime()
+    last_login_at = fields.DateTime(allow_none=True)
+
+
+class MeSchema(UserSchema):
+    memberships = fields.List(fields.Nested(MembershipSchema))
+
+
+class UpdateMeSchema(StrictSchema):
+    name = Text(validate=validate.Length(max=200))
+    password = password_field()
+    current_password = password_field()
+
+    @validates_schema
+    def _password_needs_current(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "password" in data and "current_password" not in data:
+            raise ValidationError("Required to change the password.", "current_password")
+
+
+class CreateUserSchema(StrictSchema):
+    email = email_field(required=True)
+    name = Text(required=True, validate=validate.Length(max=200))
+    password = password_field(metadata={"description": "Omit to email the user a link to set one."})
+    is_platform_admin = fields.Boolean(load_default=False)
+
+
+class UpdateUserSchema(StrictSchema):
+    name = Text(validate=validate.Length(max=200))
+    is_active = fields.Boolean()
+    is_platform_admin = fields.Boolean()
+
+
+# --- organisations -----------------------------------------------------------------------------------
+
+_slug = fields.String(validate=validate.Regexp(SLUG_RE, error="Use 1-64 lower-case letters, digits and hyphens."))
+_kind = fields.String(validate=validate.OneOf([k.value for k in OrganisationKind]))
+
+
+class CreateOrganisationSchema(StrictSchema):
+    slug = fields.String(required=True, validate=_slug.validators)
+    name = Text(required=True, validate=validate.Length(max=200))
+    kind = fields.String(load_default=OrganisationKind.OTHER.value, validate=_kind.validators)
+    url = fields.URL(schemes={"http", "https"}, validate=validate.Length(max=2048), allow_none=True)
+    email = email_field(allow_none=True)
+    description = Text(multiline=True, allow_blank=True, validate=validate.Length(max=5000), load_default="")
+    admin_user_id = fields.UUID(metadata={"description": "First org admin (default: you)"})
+
+
+class UpdateOrganisationSchema(StrictSchema):
+    slug = fields.String(validate=_slug.validators)
+    name = Text(validate=validate.Length(max=200))
+    kind = fields.String(validate=_kind.validators)
+    url = fields.URL(schemes={"http", "https"}, validate=validate.Length(max=2048), allow_none=True)
+    email = email_field(allow_none=True)
+    description = Text(multiline=True, allow_blank=True, validate=validate.Length(max=5000))
+
+
+class OrganisationSchema(Schema):
+    id = fields.UUID()
+    slug = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    url = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+    description = fields.String()
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class OrganisationArgsSchema(SearchArgsSchema):
+    kind = _kind
+
+
+_roles = fields.List(fields.String(validate=validate.OneOf([r.value for r in Role])),
+                     validate=validate.Length(max=len(Role)))
+
+
+class UserSummarySchema(Schema):
+    id = fields.UUID()
+    email = fields.String()
+    name = fields.String()
+
+
+class MemberSchema(Schema):
+    user = fields.Nested(UserSummarySchema)
+    roles = fields.List(fields.String())
+
+
+class SetRolesSchema(StrictSchema):
+    roles = fields.List(fields.String(validate=validate.OneOf([r.value for r in Role])), required=True,
+                        validate=validate.Length(max=len(Role)))
+
+
+class MemberArgsSchema(SearchArgsSchema):
+    role = fields.String(validate=validate.OneOf([r.value for r in Role]))
+
+
+class CreateInvitationSchema(StrictSchema):
+    email = email_field(required=True)
+    roles = fields.List(fields.String(validate=validate.OneOf([r.value for r in Role])), required=True,
+                        validate=validate.Length(min=1, max=len(Role)))
+
+
+class InvitationSchema(Schema):
+    id = fields.UUID()
+    organisation_id = fields.UUID()
+    email = fields.String()
+    roles = fields.List(fields.String())
+    state = fields.String()
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime()
+    accepted_at = fields.DateTime(allow_none=True)
+
+
+class CreatedInvitationSchema(InvitationSchema):
+    accept_url = fields.String(metadata={"description": "Also emailed to the invitee; shown once."})
+
+
+# --- API tokens --------------------------------------------------------------------------------------
+
+
+class CreateApiTokenSchema(StrictSchema):
+    name = Text(required=True, validate=validate.Length(max=100))
+    expires_at = fields.AwareDateTime(allow_none=True, default_timezone=None)
+
+
+class ApiTokenSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    prefix = fields.String()
+    created_at = fields.DateTime()
+    expires_at = fields.DateTime(allow_none=True)
+    last_used_at = fields.DateTime(allow_none=True)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class CreatedApiTokenSchema(ApiTokenSchema):
+    token = fields.String(metadata={"description": "The secret; shown once, store it now."})
+
+
+# --- audit -------------------------------------------------------------------------------------------
+
+
+class AuditEventSchema(Schema):
+    id = fields.UUID()
+    occurred_at = fields.DateTime()
+    actor_id = fields.UUID(allow_none=True)
+    organisation_id = fields.UUID(allow_none=True)
+    action = fields.String()
+    object_type = fields.String()
+    object_id = fields.String()
+    before = fields.Dict(allow_none=True)
+    after = fields.Dict(allow_none=True)
+
+
+class AuditArgsSchema(ListArgsSchema):
+    action = fields.String(validate=validate.Length(max=100))
+    object_type = fields.String(validate=validate.Length(max=64))
+    object_id = fields.String(validate=validate.Length(max=64))
+    actor_id = fields.UUID()
+    since = fields.AwareDateTime()
+    until = fields.AwareDateTime()

@@ -1,0 +1,479 @@
+"""Account and organisation rules: users, organisations, memberships, invitations, password resets,
+personal API tokens and reading the audit log.
+
+Every function takes keyword arguments and the acting user, checks permission with ``authorize``,
+``flush``es, records an audit event for each change and leaves the commit to the caller's boundary.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from core import audit, clock, mail
+from core.auth import (
+    API_TOKEN_PREFIX,
+    check_password,
+    find_user_by_email,
+    hash_password,
+    issue_access_token,
+    new_secret_token,
+    token_digest,
+)
+from core.authz import authorize
+from core.db import Page, db, paginate
+from core.errors import Conflict, NotFound, PreconditionFailed, Unauthorized, ValidationFailed
+from core.models import (
+    ApiToken,
+    AuditEvent,
+    Invitation,
+    Membership,
+    Organisation,
+    PasswordResetToken,
+    Role,
+    User,
+)
+
+USER_FIELDS = ("email", "name", "is_platform_admin", "is_active")
+ORG_FIELDS = ("slug", "name", "kind", "url", "email", "description")
+MIN_PASSWORD_LENGTH = 10
+
+
+# --- users -------------------------------------------------------------------------------------------
+
+
+def check_password_strength(password: str, *, email: str = "", field: str = "password") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed.field(field, f"Use at least {MIN_PASSWORD_LENGTH} characters.")
+    if email and password.strip().lower() == email.strip().lower():
+        raise ValidationFailed.field(field, "The password must not be your email address.")
+    if len(set(password)) < 4:
+        raise ValidationFailed.field(field, "The password is too easy to guess.")
+
+
+def _ensure_email_free(email: str) -> None:
+    if find_user_by_email(email) is not None:
+        raise Conflict("An account with this email address already exists.",
+                       errors=[{"field": "email", "pointer": "#/email", "detail": "Already registered."}])
+
+
+def _new_user(*, email: str, name: str, password: str | None, is_platform_admin: bool = False) -> User:
+    email = email.strip()
+    _ensure_email_free(email)
+    if password is not None:
+        check_password_strength(password, email=email)
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password) if password is not None else None,
+        is_platform_admin=is_platform_admin,
+    )
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:  # a concurrent registration won the race for this email
+        raise Conflict("An account with this email address already exists.") from None
+    return user
+
+
+def register(*, email: str, name: str, password: str) -> User:
+    """Self-service sign-up: anyone may become an earner, when the installation allows it."""
+    if not current_app.config["ALLOW_SIGNUP"]:
+        raise Unauthorized("Sign-up is closed on this installation; ask an administrator for an invitation.")
+    user = _new_user(email=email, name=name, password=password)
+    audit.record(actor=user, action="user.registered", obj=user, after=audit.snapshot(user, USER_FIELDS))
+    return user
+
+
+def create_user(
+    *, actor: User, email: str, name: str, password: str | None = None, is_platform_admin: bool = False
+) -> User:
+    """An account made by a platform admin (without a password the user sets one by reset link)."""
+    authorize(actor, "user.manage")
+    user = _new_user(email=email, name=name, password=password, is_platform_admin=is_platform_admin)
+    audit.record(actor=actor, action="user.created", obj=user, after=audit.snapshot(user, USER_FIELDS))
+    if password is None:
+        _send_reset_link(user, subject="Your account is ready: choose a password")
+    return user
+
+
+def get_user(*, actor: User, user_id: uuid.UUID) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    authorize(actor, "user.read", user)
+    return user
+
+
+def list_users(*, actor: User, page: int, page_size: int, q: str | None = None) -> Page[User]:
+    authorize(actor, "user.manage")
+    stmt = select(User).order_by(User.created_at, User.id)
+    if q:
+        like = f"%{_escape_like(q.lower())}%"
+        stmt = stmt.where(or_(func.lower(User.email).like(like, escape="\\"),
+                              func.lower(User.name).like(like, escape="\\")))
+    return paginate(stmt, page=page, page_size=page_size)
+
+
+def update_user(*, actor: User, user_id: uuid.UUID, changes: dict[str, Any]) -> User:
+    """Platform admins change name, active flag and platform-admin flag of any account."""
+    authorize(actor, "user.manage")
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    if user.id == actor.id and (changes.get("is_active") is False or changes.get("is_platform_admin") is False):
+        raise Conflict("You cannot deactivate yourself or remove your own platform-admin rights.")
+    before = audit.snapshot(user, USER_FIELDS)
+    for field in ("name", "is_active", "is_platform_admin"):
+        if field in changes:
+            setattr(user, field, changes[field].strip() if field == "name" else changes[field])
+    if changes.get("is_active") is False:
+        user.token_version += 1  # signs the user out everywhere
+    db.session.flush()
+    audit.record(actor=actor, action="user.updated", obj=user, before=before, after=audit.snapshot(user, USER_FIELDS))
+    return user
+
+
+def update_profile(
+    *, actor: User, name: str | None = None, password: str | None = None, current_password: str | None = None
+) -> User:
+    """A user changes their own name or password (the latter needs the current one)."""
+    before = audit.snapshot(actor, USER_FIELDS)
+    if name is not None:
+        actor.name = name.strip()
+    if password is not None:
+        if current_password is None or not check_password(actor, current_password):
+            raise ValidationFailed.field("current_password", "The current password is not correct.")
+        check_password_strength(password, email=actor.email)
+        actor.password_hash = hash_password(password)
+        actor.token_version += 1
+    db.session.flush()
+    audit.record(actor=actor, action="user.profile_updated", obj=actor, before=before,
+                 after=audit.snapshot(actor, USER_FIELDS) | {"password_changed": password is not None})
+    return actor
+
+
+def authenticate(*, email: str, password: str) -> User:
+    """The active user with this email and password, or a 401 that does not say which was wrong."""
+    user = find_user_by_email(email)
+    if not check_password(user, password) or user is None or not user.is_active:
+        raise Unauthorized("The email address or password is not correct.")
+    user.last_login_at = clock.now()
+    return user
+
+
+def issue_token(*, email: str, password: str) -> tuple[str, int]:
+    user = authenticate(email=email, password=password)
+    return issue_access_token(user)
+
+
+# --- password reset ----------------------------------------------------------------------------------
+
+
+def _send_reset_link(user: User, *, subject: str = "Reset your password") -> None:
+    token, digest = new_secret_token()
+    ttl = timedelta(seconds=current_app.config["PASSWORD_RESET_TTL"])
+    db.session.add(PasswordResetToken(user_id=user.id, token_hash=digest, expires_at=clock.now() + ttl))
+    db.session.flush()
+    link = f"{current_app.config['BASE_URL']}/password-reset/{token}"
+    mail.send(to=user.email, subject=subject,
+              body=f"Hello {user.name},\n\nChoose a new password here (valid {int(ttl.total_seconds() // 60)} "
+                   f"minutes):\n{link}\n\nIf you did not ask for this, ignore this message.")
+
+
+def request_password_reset(*, email: str) -> None:
+    """Send a reset link if the account exists; say nothing either way (no account enumeration)."""
+    user = find_user_by_email(email)
+    if user is None or not user.is_active:
+        return
+    _send_reset_link(user)
+    audit.record(actor=None, action="user.password_reset_requested", obj=user)
+
+
+def reset_password(*, token: str, password: str) -> User:
+    """Set a new password with a one-time reset token; every other session and token stops working."""
+    reset = db.session.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == token_digest(token)))
+    if reset is None or reset.used_at is not None or reset.expires_at <= clock.now():
+        raise ValidationFailed.field("token", "This reset link is invalid, used or expired; ask for a new one.")
+    user = reset.user
+    check_password_strength(password, email=user.email)
+    user.password_hash = hash_password(password)
+    user.token_version += 1
+    reset.used_at = clock.now()
+    db.session.flush()
+    audit.record(actor=user, action="user.password_reset", obj=user)
+    return user
+
+
+# --- organisations -----------------------------------------------------------------------------------
+
+
+def _get_organisation(organisation_id: uuid.UUID) -> Organisation:
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound("No such organisation.")
+    return organisation
+
+
+def get_organisation(*, actor: User, organisation_id: uuid.UUID) -> Organisation:
+    organisation = _get_organisation(organisation_id)
+    authorize(actor, "organisation.read", organisation)
+    return organisation
+
+
+def list_organisations(*, actor: User, page: int, page_size: int, q: str | None = None,
+                       kind: str | None = None) -> Page[Organisation]:
+    """Platform admins see every organisation, everyone else those they belong to."""
+    stmt = select(Organisation).order_by(Organisation.name, Organisation.id)
+    if not actor.is_platform_admin:
+        stmt = stmt.where(Organisation.id.in_(select(Membership.organisation_id).where(Membership.user_id == actor.id)))
+    if q:
+        like = f"%{_escape_like(q.lower())}%"
+        stmt = stmt.where(or_(func.lower(Organisation.name).like(like, escape="\\"),
+                              func.lower(Organisation.slug).like(like, escape="\\")))
+    if kind:
+        stmt = stmt.where(Organisation.kind == kind)
+    return paginate(stmt, page=page, page_size=page_size)
+
+
+def _ensure_slug_free(slug: str, *, except_id: uuid.UUID | None = None) -> None:
+    existing = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
+    if existing is not None and existing.id != except_id:
+        raise Conflict(f"The slug {slug!r} is taken.",
+                       errors=[{"field": "slug", "pointer": "#/slug", "detail": "Already taken."}])
+
+
+def create_organisation(*, actor: User, slug: str, name: str, kind: str = "other", url: str | None = None,
+                        email: str | None = None, description: str = "",
+                        admin_user_id: uuid.UUID | None = None) -> Organisation:
+    """A new tenant; its first org admin is ``admin_user_id`` (default: the creator)."""
+    authorize(actor, "organisation.create")
+    _ensure_slug_free(slug)
+    organisation = Organisation(slug=slug, name=name.strip(), kind=kind, url=url, email=email,
+                                description=description)
+    db.session.add(organisation)
+    admin = db.session.get(User, admin_user_id) if admin_user_id else actor
+    if admin is None:
+        raise ValidationFailed.field("admin_user_id", "No such user.")
+    db.session.flush()
+    db.session.add(Membership(organisation_id=organisation.id, user_id=admin.id, role=Role.ORG_ADMIN.value))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise Conflict(f"The slug {slug!r} is taken.") from None
+    audit.record(actor=actor, action="organisation.created", obj=organisation, organisation_id=organisation.id,
+                 after=audit.snapshot(organisation, ORG_FIELDS) | {"first_admin": str(admin.id)})
+    return organisation
+
+
+def update_organisation(*, actor: User, organisation_id: uuid.UUID, changes: dict[str, Any],
+                        expected_version: int | None = None) -> Organisation:
+    """Change the profile; with ``expected_version`` (from If-Match) a concurrent edit is refused."""
+    organisation = _get_organisation(organisation_id)
+    authorize(actor, "organisation.update", organisation)
+    if expected_version is not None and expected_version != organisation.version:
+        raise PreconditionFailed("The organisation was changed by someone else; reload it and try again.")
+    if "slug" in changes:
+        _ensure_slug_free(changes["slug"], except_id=organisation.id)
+    before = audit.snapshot(organisation, ORG_FIELDS)
+    for field, value in changes.items():
+        setattr(organisation, field, value.strip() if field == "name" else value)
+    db.session.flush()
+    audit.record(actor=actor, action="organisation.updated", obj=organisation, organisation_id=organisation.id,
+                 before=before, after=audit.snapshot(organisation, ORG_FIELDS))
+    return organisation
+
+
+# --- members -----------------------------------------------------------------------------------------
+
+
+def list_members(*, actor: User, organisation_id: uuid.UUID, page: int, page_size: int,
+                 role: str | None = None, q: str | None = None) -> Page[dict[str, Any]]:
+    """Members with their roles in this organisation, by name."""
+    organisation = _get_organisation(organisation_id)
+    authorize(actor, "organisation.manage_members", organisation)
+    member_ids = select(Membership.user_id).where(Membership.organisation_id == organisation.id)
+    if role:
+        member_ids = member_ids.where(Membership.role == role)
+    stmt = select(User).where(User.id.in_(member_ids)).order_by(func.lower(User.name), User.id)
+    if q:
+        like = f"%{_escape_like(q.lower())}%"
+        stmt = stmt.where(or_(func.lower(User.email).like(like, escape="\\"),
+                              func.lower(User.name).like(like, escape="\\")))
+    users = paginate(stmt, page=page, page_size=page_size)
+    return Page(items=[_member(u, organisation.id) for u in users.items], total=users.total)
+
+
+def _member(user: User, organisation_id: uuid.UUID) -> dict[str, Any]:
+    return {"user": user, "roles": sorted(r.value for r in user.roles_in(organisation_id))}
+
+
+def _org_admin_count(organisation_id: uuid.UUID) -> int:
+    return db.session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.organisation_id == organisation_id, Membership.role == Role.ORG_ADMIN.value)) or 0
+
+
+def set_member_roles(*, actor: User, organisation_id: uuid.UUID, user_id: uuid.UUID,
+                     roles: list[str]) -> dict[str, Any]:
+    """Replace an existing member's roles; an empty list removes them. The last org admin stays."""
+    organisation = _get_organisation(organisation_id)
+    authorize(actor, "organisation.manage_members", organisation)
+    user = db.session.get(User, user_id)
+    current = user.roles_in(organisation.id) if user is not None else set()
+    if user is None or not current:
+        raise NotFound("This user is not a member of the organisation; invite them instead.")
+    wanted = {Role(r) for r in roles}
+    if Role.ORG_ADMIN in current and Role.ORG_ADMIN not in wanted and _org_admin_count(organisation.id) <= 1:
+        raise Conflict("An organisation needs at least one org admin; appoint another one first.")
+    before = {"roles": sorted(r.value for r in current)}
+    for membership in list(user.memberships):
+        if membership.organisation_id == organisation.id and Role(membership.role) not in wanted:
+            user.memberships.remove(membership)
+    for role in wanted - current:
+        user.memberships.append(Membership(organisation_id=organisation.id, role=role.value))
+    db.session.flush()
+    audit.record(actor=actor, action="membership.roles_set", obj=user, organisation_id=organisation.id,
+                 before=before, after={"roles": sorted(r.value for r in wanted)})
+    return _member(user, organisation.id)
+
+
+# --- invitations -------------------------------------------------------------------------------------
+
+
+def invite(*, actor: User, organisation_id: uuid.UUID, email: str, roles: list[str]) -> tuple[Invitation, str]:
+    """Invite someone (new or existing account) to join with ``roles``; returns the invitation and its link."""
+    organisation = _get_organisation(organisation_id)
+    authorize(actor, "organisation.manage_members", organisation)
+    email = email.strip()
+    existing = find_user_by_email(email)
+    if existing is not None and {Role(r) for r in roles} <= existing.roles_in(organisation.id):
+        raise Conflict("This person already holds these roles here.")
+    token, digest = new_secret_token()
+    ttl = timedelta(seconds=current_app.config["INVITATION_TTL"])
+    invitation = Invitation(organisation_id=organisation.id, email=email, roles=sorted(set(roles)),
+                            token_hash=digest, invited_by_id=actor.id, expires_at=clock.now() + ttl)
+    db.session.add(invitation)
+    db.session.flush()
+    link = f"{current_app.config['BASE_URL']}/invitations/{token}"
+    mail.send(to=email, subject=f"Join {organisation.name}",
+              body=f"{actor.name} invites you to join {organisation.name} as {', '.join(invitation.roles)}.\n\n"
+                   f"Accept here (valid until {invitation.expires_at:%Y-%m-%d}):\n{link}")
+    audit.record(actor=actor, action="invitation.created", obj=invitation, organisation_id=organisation.id,
+                 after={"email": email, "roles": invitation.roles})
+    return invitation, link
+
+
+def list_invitations(*, actor: User, organisation_id: uuid.UUID, page: int, page_size: int) -> Page[Invitation]:
+    organisation = _get_organisation(organisation_id)
+    authorize(actor, "organisation.manage_members", organisation)
+    stmt = (select(Invitation).where(Invitation.organisation_id == organisation.id)
+            .order_by(Invitation.created_at.desc(), Invitation.id))
+    return paginate(stmt, page=page, page_size=page_size)
+
+
+def revoke_invitation(*, actor: User, organisation_id: uuid.UUID, invitation_id: uuid.UUID) -> Invitation:
+    organisation = _get_organisation(organisation_id)
+    authorize(actor, "organisation.manage_members", organisation)
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.organisation_id != organisation.id:
+        raise NotFound("No such invitation in this organisation.")
+    if invitation.state != "pending":
+        raise Conflict(f"The invitation is already {invitation.state}.")
+    invitation.revoked_at = clock.now()
+    db.session.flush()
+    audit.record(actor=actor, action="invitation.revoked", obj=invitation, organisation_id=organisation.id)
+    return invitation
+
+
+def _pending_invitation(token: str) -> Invitation:
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_digest(token)))
+    if invitation is None or invitation.state != "pending":
+        raise ValidationFailed.field("token", "This invitation is invalid, used, revoked or expired.")
+    return invitation
+
+
+def accept_invitation(*, token: str, actor: User | None = None, name: str | None = None,
+                      password: str | None = None) -> User:
+    """Join with the invited roles: a signed-in invitee joins as themselves, anyone else creates the account."""
+    invitation = _pending_invitation(token)
+    existing = find_user_by_email(invitation.email)
+    if existing is not None:
+        if actor is None or actor.id != existing.id:
+            raise Unauthorized("Sign in as the invited account to accept this invitation.")
+        user = existing
+    else:
+        if actor is not None:
+            raise Conflict("This invitation is for another email address; sign out to create that account.")
+        errors = []
+        if not name:
+            errors.append({"field": "name", "pointer": "#/name", "detail": "Missing data for required field."})
+        if not password:
+            errors.append({"field": "password", "pointer": "#/password",
+                           "detail": "Missing data for required field."})
+        if errors:
+            raise ValidationFailed("A new account needs a name and a password.", errors=errors)
+        assert name is not None and password is not None
+        user = _new_user(email=invitation.email, name=name, password=password)
+    held = user.roles_in(invitation.organisation_id)
+    for role in set(invitation.roles) - {r.value for r in held}:
+        user.memberships.append(Membership(organisation_id=invitation.organisation_id, role=role))
+    invitation.accepted_at = clock.now()
+    invitation.accepted_by_id = user.id
+    db.session.flush()
+    audit.record(actor=user, action="invitation.accepted", obj=invitation,
+                 organisation_id=invitation.organisation_id, after={"roles": invitation.roles})
+    return user
+
+
+# --- personal API tokens -----------------------------------------------------------------------------
+
+
+def create_api_token(*, actor: User, name: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """A personal token for scripts; the secret is returned once and stored only hashed."""
+    if expires_at is not None and expires_at <= clock.now():
+        raise ValidationFailed.field("expires_at", "Must be in the future.")
+    token, digest = new_secret_token(API_TOKEN_PREFIX)
+    api_token = ApiToken(user_id=actor.id, name=name.strip(), prefix=token[: len(API_TOKEN_PREFIX) + 6],
+                         token_hash=digest, expires_at=expires_at)
+    db.session.add(api_token)
+    db.session.flush()
+    audit.record(actor=actor, action="api_token.created", obj=api_token, after={"name": api_token.name})
+    return api_token, token
+
+
+def list_api_tokens(*, actor: User) -> list[ApiToken]:
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == actor.id)
+                                   .order_by(ApiToken.created_at.desc(), ApiToken.id)))
+
+
+def revoke_api_token(*, actor: User, token_id: uuid.UUID) -> ApiToken:
+    api_token = db.session.get(ApiToken, token_id)
+    if api_token is None or api_token.user_id != actor.id:
+        raise NotFound("No such API token.")
+    if api_token.revoked_at is None:
+        api_token.revoked_at = clock.now()
+        db.session.flush()
+        audit.record(actor=actor, action="api_token.revoked", obj=api_token)
+    return api_token
+
+
+# --- audit log ---------------------------------------------------------------------------------------
+
+
+def list_audit_events(*, actor: User, organisation_id: uuid.UUID | None, page: int, page_size: int,
+                      **filters: Any) -> Page[AuditEvent]:
+    """An organisation's events for its admins; with no organisation, all events for platform admins."""
+    if organisation_id is None:
+        authorize(actor, "audit.read_all")
+    else:
+        authorize(actor, "organisation.read_audit", _get_organisation(organisation_id))
+    return audit.list_events(organisation_id=organisation_id, page=page, page_size=page_size, **filters)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
