@@ -19,8 +19,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from core import config as config_module
 from core import errors, http
 from core.db import db
-from core.extensions import csrf, limiter, migrate
 from core.extensions import api as openapi
+from core.extensions import csrf, limiter, migrate
 
 # Domain packages, in import order: each may use those before it, never those after.
 DOMAINS = ("standards", "credentials", "assessors", "badges")
@@ -46,7 +46,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     openapi.init_app(app)
-    openapi.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    openapi.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
     errors.init_app(app)  # after api.init_app: our problem+json handlers replace flask-smorest's
 
     app.before_request(http.enforce_json_body)
@@ -85,9 +87,11 @@ def _derived_config(settings: dict[str, Any]) -> dict[str, Any]:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "API_SPEC_OPTIONS": {
-            "info": {"description": "Authoring, assessment and Open Badges 3.0 issuing. Errors are RFC 9457 "
-                                    "problem documents; list endpoints page with `page`/`page_size` and "
-                                    "report totals in the `X-Pagination` header."},
+            "info": {
+                "description": "Authoring, assessment and Open Badges 3.0 issuing. Errors are RFC 9457 "
+                "problem documents; list endpoints page with `page`/`page_size` and "
+                "report totals in the `X-Pagination` header."
+            },
             "security": http.BEARER,
         },
     }
@@ -109,6 +113,10 @@ def _commit_or_rollback(response: Response) -> Response:
     except IntegrityError:
         db.session.rollback()
         logging.getLogger(__name__).warning("commit refused by a constraint", exc_info=True)
-        return errors.problem(409, "Conflict", "The change conflicts with the current state; reload and retry.",
-                              type_slug="conflict")
+        return errors.problem(
+            409,
+            "Conflict",
+            "The change conflicts with the current state; reload and retry.",
+            type_slug="conflict",
+        )
     return response

@@ -13,8 +13,8 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from swagger_ui_bundle import swagger_ui_path
 
-from core import services
 from core import schemas as s
+from core import services
 from core.auth import current_user, require_user, token_response
 from core.extensions import limiter
 from core.http import PUBLIC, api_blueprint, expected_version, register, set_page, version_etag
@@ -140,8 +140,12 @@ class Users(MethodView):
     @users_blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
         """All accounts, oldest first; `q` matches email or name."""
-        page = services.list_users(actor=require_user(), page=pagination_parameters.page,
-                                   page_size=pagination_parameters.page_size, q=args.get("q"))
+        page = services.list_users(
+            actor=require_user(),
+            page=pagination_parameters.page,
+            page_size=pagination_parameters.page_size,
+            q=args.get("q"),
+        )
         return set_page(pagination_parameters, page)
 
     @users_blp.arguments(s.CreateUserSchema)
@@ -174,8 +178,12 @@ class Organisations(MethodView):
     @orgs_blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
         """Organisations you belong to (all of them for platform admins)."""
-        page = services.list_organisations(actor=require_user(), page=pagination_parameters.page,
-                                           page_size=pagination_parameters.page_size, **_filters(args))
+        page = services.list_organisations(
+            actor=require_user(),
+            page=pagination_parameters.page,
+            page_size=pagination_parameters.page_size,
+            **_filters(args),
+        )
         return set_page(pagination_parameters, page)
 
     @orgs_blp.arguments(s.CreateOrganisationSchema)
@@ -183,7 +191,11 @@ class Organisations(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Create an organisation (platform admins)."""
         organisation = services.create_organisation(actor=require_user(), **data)
-        return organisation, 201, {"ETag": version_etag("organisation", organisation.id, organisation.version)}
+        return (
+            organisation,
+            201,
+            {"ETag": version_etag("organisation", organisation.id, organisation.version)},
+        )
 
 
 @orgs_blp.route("/<uuid:organisation_id>")
@@ -192,7 +204,11 @@ class OrganisationItem(MethodView):
     def get(self, organisation_id: uuid.UUID) -> Any:
         """One organisation, with an `ETag` to send back as `If-Match` when you update it."""
         organisation = services.get_organisation(actor=require_user(), organisation_id=organisation_id)
-        return organisation, 200, {"ETag": version_etag("organisation", organisation.id, organisation.version)}
+        return (
+            organisation,
+            200,
+            {"ETag": version_etag("organisation", organisation.id, organisation.version)},
+        )
 
     @orgs_blp.arguments(s.UpdateOrganisationSchema)
     @orgs_blp.response(200, s.OrganisationSchema)
@@ -200,10 +216,16 @@ class OrganisationItem(MethodView):
     def patch(self, data: dict[str, Any], organisation_id: uuid.UUID) -> Any:
         """Update the profile (org admins). Send `If-Match` to refuse overwriting someone else's change."""
         organisation = services.update_organisation(
-            actor=require_user(), organisation_id=organisation_id, changes=data,
+            actor=require_user(),
+            organisation_id=organisation_id,
+            changes=data,
             expected_version=expected_version("organisation", organisation_id),
         )
-        return organisation, 200, {"ETag": version_etag("organisation", organisation.id, organisation.version)}
+        return (
+            organisation,
+            200,
+            {"ETag": version_etag("organisation", organisation.id, organisation.version)},
+        )
 
 
 @orgs_blp.route("/<uuid:organisation_id>/members")
@@ -211,12 +233,17 @@ class Members(MethodView):
     @orgs_blp.arguments(s.MemberArgsSchema, location="query")
     @orgs_blp.response(200, s.MemberSchema(many=True))
     @orgs_blp.paginate()
-    def get(self, args: dict[str, Any], organisation_id: uuid.UUID,
-            pagination_parameters: PaginationParameters) -> Any:
+    def get(
+        self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters
+    ) -> Any:
         """Members and their roles (org admins); filter by `role` or `q`."""
-        page = services.list_members(actor=require_user(), organisation_id=organisation_id,
-                                     page=pagination_parameters.page, page_size=pagination_parameters.page_size,
-                                     **_filters(args))
+        page = services.list_members(
+            actor=require_user(),
+            organisation_id=organisation_id,
+            page=pagination_parameters.page,
+            page_size=pagination_parameters.page_size,
+            **_filters(args),
+        )
         return set_page(pagination_parameters, page)
 
 
@@ -226,14 +253,16 @@ class MemberItem(MethodView):
     @orgs_blp.response(200, s.MemberSchema)
     def put(self, data: dict[str, Any], organisation_id: uuid.UUID, user_id: uuid.UUID) -> Any:
         """Replace a member's roles; an empty list removes the member."""
-        return services.set_member_roles(actor=require_user(), organisation_id=organisation_id,
-                                         user_id=user_id, **data)
+        return services.set_member_roles(
+            actor=require_user(), organisation_id=organisation_id, user_id=user_id, **data
+        )
 
     @orgs_blp.response(204)
     def delete(self, organisation_id: uuid.UUID, user_id: uuid.UUID) -> None:
         """Remove a member from the organisation."""
-        services.set_member_roles(actor=require_user(), organisation_id=organisation_id, user_id=user_id,
-                                  roles=[])
+        services.set_member_roles(
+            actor=require_user(), organisation_id=organisation_id, user_id=user_id, roles=[]
+        )
 
 
 @orgs_blp.route("/<uuid:organisation_id>/invitations")
@@ -241,12 +270,16 @@ class Invitations(MethodView):
     @orgs_blp.arguments(s.ListArgsSchema, location="query")
     @orgs_blp.response(200, s.InvitationSchema(many=True))
     @orgs_blp.paginate()
-    def get(self, args: dict[str, Any], organisation_id: uuid.UUID,
-            pagination_parameters: PaginationParameters) -> Any:
+    def get(
+        self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters
+    ) -> Any:
         """Invitations, newest first."""
-        page = services.list_invitations(actor=require_user(), organisation_id=organisation_id,
-                                         page=pagination_parameters.page,
-                                         page_size=pagination_parameters.page_size)
+        page = services.list_invitations(
+            actor=require_user(),
+            organisation_id=organisation_id,
+            page=pagination_parameters.page,
+            page_size=pagination_parameters.page_size,
+        )
         return set_page(pagination_parameters, page)
 
     @orgs_blp.arguments(s.CreateInvitationSchema)
@@ -262,8 +295,9 @@ class InvitationItem(MethodView):
     @orgs_blp.response(200, s.InvitationSchema)
     def delete(self, organisation_id: uuid.UUID, invitation_id: uuid.UUID) -> Any:
         """Revoke a pending invitation."""
-        return services.revoke_invitation(actor=require_user(), organisation_id=organisation_id,
-                                          invitation_id=invitation_id)
+        return services.revoke_invitation(
+            actor=require_user(), organisation_id=organisation_id, invitation_id=invitation_id
+        )
 
 
 @orgs_blp.route("/<uuid:organisation_id>/audit-events")
@@ -271,12 +305,17 @@ class OrganisationAudit(MethodView):
     @orgs_blp.arguments(s.AuditArgsSchema, location="query")
     @orgs_blp.response(200, s.AuditEventSchema(many=True))
     @orgs_blp.paginate()
-    def get(self, args: dict[str, Any], organisation_id: uuid.UUID,
-            pagination_parameters: PaginationParameters) -> Any:
+    def get(
+        self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters
+    ) -> Any:
         """The organisation's audit log, newest first (org admins)."""
-        page = services.list_audit_events(actor=require_user(), organisation_id=organisation_id,
-                                          page=pagination_parameters.page,
-                                          page_size=pagination_parameters.page_size, **_filters(args))
+        page = services.list_audit_events(
+            actor=require_user(),
+            organisation_id=organisation_id,
+            page=pagination_parameters.page,
+            page_size=pagination_parameters.page_size,
+            **_filters(args),
+        )
         return set_page(pagination_parameters, page)
 
 
@@ -287,9 +326,13 @@ class AuditEvents(MethodView):
     @audit_blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
         """Every audit event, newest first (platform admins)."""
-        page = services.list_audit_events(actor=require_user(), organisation_id=None,
-                                          page=pagination_parameters.page,
-                                          page_size=pagination_parameters.page_size, **_filters(args))
+        page = services.list_audit_events(
+            actor=require_user(),
+            organisation_id=None,
+            page=pagination_parameters.page,
+            page_size=pagination_parameters.page_size,
+            **_filters(args),
+        )
         return set_page(pagination_parameters, page)
 
 

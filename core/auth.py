@@ -6,6 +6,7 @@ Three ways in: a session cookie (web pages, CSRF-protected), a short-lived beare
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -24,7 +25,7 @@ from core.db import db
 from core.errors import Unauthorized
 from core.models import ApiToken, User
 
-API_TOKEN_PREFIX = "mct_"
+API_TOKEN_PREFIX = "mct_"  # noqa: S105 (a prefix, not a secret)
 JWT_ALGORITHM = "HS256"
 SESSION_USER_KEY = "uid"
 SESSION_VERSION_KEY = "uver"
@@ -49,10 +50,8 @@ def check_password(user: User | None, password: str) -> bool:
     stored = user.password_hash if user is not None and user.password_hash else None
     if stored is None:
         dummy = current_app.extensions.setdefault("dummy_password_hash", hasher.hash(secrets.token_hex(8)))
-        try:
+        with contextlib.suppress(VerificationError):
             hasher.verify(dummy, password)
-        except VerificationError:
-            pass
         return False
     try:
         hasher.verify(stored, password)

@@ -42,8 +42,9 @@ def create_user(email: str, name: str, password: str, platform_admin: bool) -> N
     """Create an account (e.g. the first platform admin)."""
     try:
         with unit_of_work():
-            user = services.create_user(actor=_operator(), email=email, name=name, password=password,
-                                        is_platform_admin=platform_admin)
+            user = services.create_user(
+                actor=_operator(), email=email, name=name, password=password, is_platform_admin=platform_admin
+            )
     except ServiceError as exc:
         _fail(exc)
     click.echo(f"Created {user.email} ({user.id}).")
@@ -91,8 +92,9 @@ def create_org(slug: str, name: str, kind: str, admin_email: str) -> None:
             admin = find_user_by_email(admin_email)
             if admin is None:
                 raise ServiceError(f"no account with email {admin_email}")
-            org = services.create_organisation(actor=_operator(), slug=slug, name=name, kind=kind,
-                                               admin_user_id=admin.id)
+            org = services.create_organisation(
+                actor=_operator(), slug=slug, name=name, kind=kind, admin_user_id=admin.id
+            )
     except ServiceError as exc:
         _fail(exc)
     click.echo(f"Created organisation {org.slug} ({org.id}).")

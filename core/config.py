@@ -56,38 +56,88 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("APP_ENV", "development", _str, "`development`, `production` or `test`. Production refuses unsafe values."),
-    Setting("SECRET_KEY", DEV_SECRET_KEY, _str, "Signs session cookies, CSRF tokens and API access tokens. "
-            "At least 32 characters in production.", secret=True),
-    Setting("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'microcred.sqlite3'}", _str,
-            "SQLAlchemy URL. SQLite by default; `postgresql+psycopg://user:pass@host/db` in production."),
-    Setting("BASE_URL", "http://127.0.0.1:5000", _str, "Public origin of the service, used in every "
-            "link, badge id and token audience. Must be `https://` in production."),
-    Setting("STORAGE_URL", f"file://{INSTANCE_DIR / 'files'}", _str, "Where evidence files are kept: "
-            "`file:///abs/path` or `s3://bucket/prefix`. Must be set explicitly in production."),
+    Setting(
+        "APP_ENV",
+        "development",
+        _str,
+        "`development`, `production` or `test`. Production refuses unsafe values.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        DEV_SECRET_KEY,
+        _str,
+        "Signs session cookies, CSRF tokens and API access tokens. At least 32 characters in production.",
+        secret=True,
+    ),
+    Setting(
+        "DATABASE_URL",
+        f"sqlite:///{INSTANCE_DIR / 'microcred.sqlite3'}",
+        _str,
+        "SQLAlchemy URL. SQLite by default; `postgresql+psycopg://user:pass@host/db` in production.",
+    ),
+    Setting(
+        "BASE_URL",
+        "http://127.0.0.1:5000",
+        _str,
+        "Public origin of the service, used in every "
+        "link, badge id and token audience. Must be `https://` in production.",
+    ),
+    Setting(
+        "STORAGE_URL",
+        f"file://{INSTANCE_DIR / 'files'}",
+        _str,
+        "Where evidence files are kept: "
+        "`file:///abs/path` or `s3://bucket/prefix`. Must be set explicitly in production.",
+    ),
     Setting("S3_ENDPOINT_URL", "", _str, "Endpoint of an S3-compatible store (empty for AWS S3)."),
-    Setting("KEY_ENCRYPTION_KEY", DEV_KEY_ENCRYPTION_KEY, _str, "URL-safe base64 of 32 random bytes; "
-            "encrypts signing keys at rest. Generate with `flask keygen kek`.", secret=True),
-    Setting("ACCESS_TOKEN_TTL", 900, _int, "Lifetime in seconds of API bearer tokens from `/api/v1/auth/token`."),
+    Setting(
+        "KEY_ENCRYPTION_KEY",
+        DEV_KEY_ENCRYPTION_KEY,
+        _str,
+        "URL-safe base64 of 32 random bytes; "
+        "encrypts signing keys at rest. Generate with `flask keygen kek`.",
+        secret=True,
+    ),
+    Setting(
+        "ACCESS_TOKEN_TTL", 900, _int, "Lifetime in seconds of API bearer tokens from `/api/v1/auth/token`."
+    ),
     Setting("PASSWORD_RESET_TTL", 3600, _int, "Lifetime in seconds of a password reset link."),
     Setting("INVITATION_TTL", 7 * 24 * 3600, _int, "Lifetime in seconds of an organisation invitation."),
     Setting("ALLOW_SIGNUP", True, _bool, "Whether anyone may register an (earner) account."),
-    Setting("LOGIN_RATE_LIMIT", "10 per minute", _str, "Login attempts allowed per client address "
-            "(Flask-Limiter syntax), for the web form and `/api/v1/auth/token`."),
-    Setting("RATELIMIT_STORAGE_URI", "memory://", _str, "Where rate-limit counters live. Use "
-            "`redis://host:6379` when several processes or hosts serve the app."),
+    Setting(
+        "LOGIN_RATE_LIMIT",
+        "10 per minute",
+        _str,
+        "Login attempts allowed per client address "
+        "(Flask-Limiter syntax), for the web form and `/api/v1/auth/token`.",
+    ),
+    Setting(
+        "RATELIMIT_STORAGE_URI",
+        "memory://",
+        _str,
+        "Where rate-limit counters live. Use "
+        "`redis://host:6379` when several processes or hosts serve the app.",
+    ),
     Setting("RATELIMIT_ENABLED", True, _bool, "Turn rate limiting off (tests only)."),
-    Setting("MAX_CONTENT_LENGTH", 1024 * 1024, _int, "Largest request body in bytes for API and form requests."),
+    Setting(
+        "MAX_CONTENT_LENGTH", 1024 * 1024, _int, "Largest request body in bytes for API and form requests."
+    ),
     Setting("ARGON2_TIME_COST", 3, _int, "Argon2id iterations for password hashes."),
     Setting("ARGON2_MEMORY_COST", 65536, _int, "Argon2id memory in KiB for password hashes (64 MiB)."),
     Setting("PROXY_FIX_HOPS", 0, _int, "Number of trusted reverse proxies setting `X-Forwarded-*` headers."),
     Setting("LOG_LEVEL", "INFO", _str, "Python logging level."),
-    Setting("ALLOW_SQLITE_IN_PRODUCTION", False, _bool, "Permit a SQLite database in production "
-            "(single host only)."),
+    Setting(
+        "ALLOW_SQLITE_IN_PRODUCTION",
+        False,
+        _bool,
+        "Permit a SQLite database in production (single host only).",
+    ),
 )
 
 
-def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def load(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Return the effective settings as a dict of Flask config keys, validated."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}

@@ -62,8 +62,11 @@ def _organisation_and_people(ctx: DemoContext) -> None:
     organisation = db.session.scalar(select(Organisation).where(Organisation.slug == DEMO_ORG_SLUG))
     if organisation is None:
         organisation = Organisation(
-            slug=DEMO_ORG_SLUG, name="Riverside Unified School District", kind=OrganisationKind.DISTRICT.value,
-            url="https://riverside.demo.example", email="credentials@riverside.demo.example",
+            slug=DEMO_ORG_SLUG,
+            name="Riverside Unified School District",
+            kind=OrganisationKind.DISTRICT.value,
+            url="https://riverside.demo.example",
+            email="credentials@riverside.demo.example",
             description="A demo district running an educator micro-credential programme.",
         )
         db.session.add(organisation)
@@ -75,12 +78,21 @@ def _organisation_and_people(ctx: DemoContext) -> None:
         email = f"{local}@{DEMO_DOMAIN}"
         user = find_user_by_email(email)
         if user is None:
-            user = User(email=email, name=name, password_hash=hash_password(demo_password(local)),
-                        is_platform_admin=platform_admin)
+            user = User(
+                email=email,
+                name=name,
+                password_hash=hash_password(demo_password(local)),
+                is_platform_admin=platform_admin,
+            )
             db.session.add(user)
             db.session.flush()
-            created.append((email, demo_password(local), ", ".join(r.value for r in roles) or
-                            ("platform admin" if platform_admin else "earner")))
+            created.append(
+                (
+                    email,
+                    demo_password(local),
+                    ", ".join(r.value for r in roles) or ("platform admin" if platform_admin else "earner"),
+                )
+            )
         for role in roles:
             if role not in user.roles_in(organisation.id):
                 db.session.add(Membership(organisation_id=organisation.id, user_id=user.id, role=role.value))
@@ -91,7 +103,9 @@ def _organisation_and_people(ctx: DemoContext) -> None:
         for email, password, roles in created:
             ctx.echo(f"  {email:28} {password:24} {roles}")
     else:
-        ctx.echo(f"Demo accounts already exist (passwords: demo-<name>-pass, e.g. {demo_password('author')}).")
+        ctx.echo(
+            f"Demo accounts already exist (passwords: demo-<name>-pass, e.g. {demo_password('author')})."
+        )
 
 
 def run_demo(echo: Callable[[str], None] = click.echo) -> DemoContext:

@@ -60,7 +60,11 @@ class ValidationFailed(ServiceError):
 
 
 def field_error(field: str, message: str) -> dict[str, str]:
-    pointer = "/" + "/".join(part.replace("~", "~0").replace("/", "~1") for part in field.split(".")) if field else ""
+    pointer = (
+        "/" + "/".join(part.replace("~", "~0").replace("/", "~1") for part in field.split("."))
+        if field
+        else ""
+    )
     return {"field": field, "pointer": "#" + pointer, "detail": message}
 
 
@@ -82,8 +86,15 @@ def flatten_messages(messages: Any, prefix: str = "") -> list[dict[str, str]]:
     return out
 
 
-def problem(status: int, title: str, detail: str, *, type_slug: str | None = None,
-            errors: list[dict[str, str]] | None = None, **extra: Any) -> Response:
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    type_slug: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    **extra: Any,
+) -> Response:
     body: dict[str, Any] = {
         "type": f"{current_app.config['BASE_URL']}/problems/{type_slug}" if type_slug else "about:blank",
         "title": title,
@@ -104,15 +115,27 @@ def wants_problem_json() -> bool:
     return best in {"application/json", PROBLEM_MIMETYPE}
 
 
-_SLUGS = {400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
-          405: "method-not-allowed", 409: "conflict", 412: "precondition-failed", 413: "payload-too-large",
-          415: "unsupported-media-type", 422: "validation-error", 428: "precondition-required",
-          429: "too-many-requests"}
+_SLUGS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    412: "precondition-failed",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    428: "precondition-required",
+    429: "too-many-requests",
+}
 
 
 def handle_service_error(exc: ServiceError) -> Response:
     if wants_problem_json():
-        return problem(exc.status, exc.title, exc.detail, type_slug=exc.type_slug, errors=exc.errors, **exc.extra)
+        return problem(
+            exc.status, exc.title, exc.detail, type_slug=exc.type_slug, errors=exc.errors, **exc.extra
+        )
     return _html_error(exc.status, exc.title, exc.detail)
 
 

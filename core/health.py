@@ -36,8 +36,11 @@ def init_app(app: Flask) -> None:
             db.session.execute(text("SELECT 1"))
             checks["database"] = "ok"
             current, heads = migration_heads()
-            checks["migrations"] = "ok" if current == heads else (
-                f"at {', '.join(sorted(current)) or 'nothing'}, expected {', '.join(sorted(heads))}")
+            checks["migrations"] = (
+                "ok"
+                if current == heads
+                else (f"at {', '.join(sorted(current)) or 'nothing'}, expected {', '.join(sorted(heads))}")
+            )
         except SQLAlchemyError as exc:
             checks["database"] = f"unreachable: {type(exc).__name__}"
         finally:

@@ -58,14 +58,18 @@ def enforce_json_body() -> None:
     """415 for an API request whose body is not of a type the view takes (before any parsing)."""
     if not request.path.startswith("/api/") or request.method not in {"POST", "PUT", "PATCH"}:
         return
-    has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding", "").lower() == "chunked"
+    has_body = (
+        bool(request.content_length) or request.headers.get("Transfer-Encoding", "").lower() == "chunked"
+    )
     if not has_body:
         return
     allowed = _body_types_for_request()
     if request.mimetype not in allowed and not (
         "application/json" in allowed and request.mimetype.endswith("+json")
     ):
-        raise UnsupportedMediaType(f"Send the body as {' or '.join(allowed)} (got {request.mimetype or 'none'}).")
+        raise UnsupportedMediaType(
+            f"Send the body as {' or '.join(allowed)} (got {request.mimetype or 'none'})."
+        )
 
 
 def set_page(pagination_parameters: Any, page: Page[Any]) -> list[Any]:
@@ -92,8 +96,8 @@ def expected_version(kind: str, obj_id: Any, current_version: int | None = None)
     for candidate in header.split(","):
         tag = candidate.strip().removeprefix("W/").strip('"')
         prefix = f"{kind}-{obj_id}-v"
-        if tag.startswith(prefix) and tag[len(prefix):].isdigit():
-            return int(tag[len(prefix):])
+        if tag.startswith(prefix) and tag[len(prefix) :].isdigit():
+            return int(tag[len(prefix) :])
     raise PreconditionFailed("If-Match does not name a version of this resource.")
 
 

@@ -67,7 +67,9 @@ class Organisation(IdMixin, TimestampMixin, db.Model):
     # Optimistic concurrency: each update bumps it; clients send it back as If-Match.
     version: Mapped[int] = mapped_column(default=1)
 
-    memberships: Mapped[list[Membership]] = relationship(back_populates="organisation", cascade="all, delete-orphan")
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 

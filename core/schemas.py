@@ -142,7 +142,9 @@ class UpdateUserSchema(StrictSchema):
 
 # --- organisations -----------------------------------------------------------------------------------
 
-_slug = fields.String(validate=validate.Regexp(SLUG_RE, error="Use 1-64 lower-case letters, digits and hyphens."))
+_slug = fields.String(
+    validate=validate.Regexp(SLUG_RE, error="Use 1-64 lower-case letters, digits and hyphens.")
+)
 _kind = fields.String(validate=validate.OneOf([k.value for k in OrganisationKind]))
 
 
@@ -182,8 +184,9 @@ class OrganisationArgsSchema(SearchArgsSchema):
     kind = _kind
 
 
-_roles = fields.List(fields.String(validate=validate.OneOf([r.value for r in Role])),
-                     validate=validate.Length(max=len(Role)))
+_roles = fields.List(
+    fields.String(validate=validate.OneOf([r.value for r in Role])), validate=validate.Length(max=len(Role))
+)
 
 
 class UserSummarySchema(Schema):
@@ -198,8 +201,11 @@ class MemberSchema(Schema):
 
 
 class SetRolesSchema(StrictSchema):
-    roles = fields.List(fields.String(validate=validate.OneOf([r.value for r in Role])), required=True,
-                        validate=validate.Length(max=len(Role)))
+    roles = fields.List(
+        fields.String(validate=validate.OneOf([r.value for r in Role])),
+        required=True,
+        validate=validate.Length(max=len(Role)),
+    )
 
 
 class MemberArgsSchema(SearchArgsSchema):
@@ -208,8 +214,11 @@ class MemberArgsSchema(SearchArgsSchema):
 
 class CreateInvitationSchema(StrictSchema):
     email = email_field(required=True)
-    roles = fields.List(fields.String(validate=validate.OneOf([r.value for r in Role])), required=True,
-                        validate=validate.Length(min=1, max=len(Role)))
+    roles = fields.List(
+        fields.String(validate=validate.OneOf([r.value for r in Role])),
+        required=True,
+        validate=validate.Length(min=1, max=len(Role)),
+    )
 
 
 class InvitationSchema(Schema):

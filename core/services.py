@@ -58,8 +58,10 @@ def check_password_strength(password: str, *, email: str = "", field: str = "pas
 
 def _ensure_email_free(email: str) -> None:
     if find_user_by_email(email) is not None:
-        raise Conflict("An account with this email address already exists.",
-                       errors=[{"field": "email", "pointer": "#/email", "detail": "Already registered."}])
+        raise Conflict(
+            "An account with this email address already exists.",
+            errors=[{"field": "email", "pointer": "#/email", "detail": "Already registered."}],
+        )
 
 
 def _new_user(*, email: str, name: str, password: str | None, is_platform_admin: bool = False) -> User:
@@ -115,8 +117,9 @@ def list_users(*, actor: User, page: int, page_size: int, q: str | None = None) 
     stmt = select(User).order_by(User.created_at, User.id)
     if q:
         like = f"%{_escape_like(q.lower())}%"
-        stmt = stmt.where(or_(func.lower(User.email).like(like, escape="\\"),
-                              func.lower(User.name).like(like, escape="\\")))
+        stmt = stmt.where(
+            or_(func.lower(User.email).like(like, escape="\\"), func.lower(User.name).like(like, escape="\\"))
+        )
     return paginate(stmt, page=page, page_size=page_size)
 
 
@@ -126,7 +129,9 @@ def update_user(*, actor: User, user_id: uuid.UUID, changes: dict[str, Any]) -> 
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
-    if user.id == actor.id and (changes.get("is_active") is False or changes.get("is_platform_admin") is False):
+    if user.id == actor.id and (
+        changes.get("is_active") is False or changes.get("is_platform_admin") is False
+    ):
         raise Conflict("You cannot deactivate yourself or remove your own platform-admin rights.")
     before = audit.snapshot(user, USER_FIELDS)
     for field in ("name", "is_active", "is_platform_admin"):
@@ -135,7 +140,9 @@ def update_user(*, actor: User, user_id: uuid.UUID, changes: dict[str, Any]) -> 
     if changes.get("is_active") is False:
         user.token_version += 1  # signs the user out everywhere
     db.session.flush()
-    audit.record(actor=actor, action="user.updated", obj=user, before=before, after=audit.snapshot(user, USER_FIELDS))
+    audit.record(
+        actor=actor, action="user.updated", obj=user, before=before, after=audit.snapshot(user, USER_FIELDS)
+    )
     return user
 
 
@@ -153,8 +160,13 @@ def update_profile(
         actor.password_hash = hash_password(password)
         actor.token_version += 1
     db.session.flush()
-    audit.record(actor=actor, action="user.profile_updated", obj=actor, before=before,
-                 after=audit.snapshot(actor, USER_FIELDS) | {"password_changed": password is not None})
+    audit.record(
+        actor=actor,
+        action="user.profile_updated",
+        obj=actor,
+        before=before,
+        after=audit.snapshot(actor, USER_FIELDS) | {"password_changed": password is not None},
+    )
     return actor
 
 
@@ -181,9 +193,12 @@ def _send_reset_link(user: User, *, subject: str = "Reset your password") -> Non
     db.session.add(PasswordResetToken(user_id=user.id, token_hash=digest, expires_at=clock.now() + ttl))
     db.session.flush()
     link = f"{current_app.config['BASE_URL']}/password-reset/{token}"
-    mail.send(to=user.email, subject=subject,
-              body=f"Hello {user.name},\n\nChoose a new password here (valid {int(ttl.total_seconds() // 60)} "
-                   f"minutes):\n{link}\n\nIf you did not ask for this, ignore this message.")
+    mail.send(
+        to=user.email,
+        subject=subject,
+        body=f"Hello {user.name},\n\nChoose a new password here (valid {int(ttl.total_seconds() // 60)} "
+        f"minutes):\n{link}\n\nIf you did not ask for this, ignore this message.",
+    )
 
 
 def request_password_reset(*, email: str) -> None:
@@ -197,9 +212,13 @@ def request_password_reset(*, email: str) -> None:
 
 def reset_password(*, token: str, password: str) -> User:
     """Set a new password with a one-time reset token; every other session and token stops working."""
-    reset = db.session.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == token_digest(token)))
+    reset = db.session.scalar(
+        select(PasswordResetToken).where(PasswordResetToken.token_hash == token_digest(token))
+    )
     if reset is None or reset.used_at is not None or reset.expires_at <= clock.now():
-        raise ValidationFailed.field("token", "This reset link is invalid, used or expired; ask for a new one.")
+        raise ValidationFailed.field(
+            "token", "This reset link is invalid, used or expired; ask for a new one."
+        )
     user = reset.user
     check_password_strength(password, email=user.email)
     user.password_hash = hash_password(password)
@@ -226,16 +245,23 @@ def get_organisation(*, actor: User, organisation_id: uuid.UUID) -> Organisation
     return organisation
 
 
-def list_organisations(*, actor: User, page: int, page_size: int, q: str | None = None,
-                       kind: str | None = None) -> Page[Organisation]:
+def list_organisations(
+    *, actor: User, page: int, page_size: int, q: str | None = None, kind: str | None = None
+) -> Page[Organisation]:
     """Platform admins see every organisation, everyone else those they belong to."""
     stmt = select(Organisation).order_by(Organisation.name, Organisation.id)
     if not actor.is_platform_admin:
-        stmt = stmt.where(Organisation.id.in_(select(Membership.organisation_id).where(Membership.user_id == actor.id)))
+        stmt = stmt.where(
+            Organisation.id.in_(select(Membership.organisation_id).where(Membership.user_id == actor.id))
+        )
     if q:
         like = f"%{_escape_like(q.lower())}%"
-        stmt = stmt.where(or_(func.lower(Organisation.name).like(like, escape="\\"),
-                              func.lower(Organisation.slug).like(like, escape="\\")))
+        stmt = stmt.where(
+            or_(
+                func.lower(Organisation.name).like(like, escape="\\"),
+                func.lower(Organisation.slug).like(like, escape="\\"),
+            )
+        )
     if kind:
         stmt = stmt.where(Organisation.kind == kind)
     return paginate(stmt, page=page, page_size=page_size)
@@ -244,18 +270,29 @@ def list_organisations(*, actor: User, page: int, page_size: int, q: str | None 
 def _ensure_slug_free(slug: str, *, except_id: uuid.UUID | None = None) -> None:
     existing = db.session.scalar(select(Organisation).where(Organisation.slug == slug))
     if existing is not None and existing.id != except_id:
-        raise Conflict(f"The slug {slug!r} is taken.",
-                       errors=[{"field": "slug", "pointer": "#/slug", "detail": "Already taken."}])
+        raise Conflict(
+            f"The slug {slug!r} is taken.",
+            errors=[{"field": "slug", "pointer": "#/slug", "detail": "Already taken."}],
+        )
 
 
-def create_organisation(*, actor: User, slug: str, name: str, kind: str = "other", url: str | None = None,
-                        email: str | None = None, description: str = "",
-                        admin_user_id: uuid.UUID | None = None) -> Organisation:
+def create_organisation(
+    *,
+    actor: User,
+    slug: str,
+    name: str,
+    kind: str = "other",
+    url: str | None = None,
+    email: str | None = None,
+    description: str = "",
+    admin_user_id: uuid.UUID | None = None,
+) -> Organisation:
     """A new tenant; its first org admin is ``admin_user_id`` (default: the creator)."""
     authorize(actor, "organisation.create")
     _ensure_slug_free(slug)
-    organisation = Organisation(slug=slug, name=name.strip(), kind=kind, url=url, email=email,
-                                description=description)
+    organisation = Organisation(
+        slug=slug, name=name.strip(), kind=kind, url=url, email=email, description=description
+    )
     db.session.add(organisation)
     admin = db.session.get(User, admin_user_id) if admin_user_id else actor
     if admin is None:
@@ -266,13 +303,19 @@ def create_organisation(*, actor: User, slug: str, name: str, kind: str = "other
         db.session.flush()
     except IntegrityError:
         raise Conflict(f"The slug {slug!r} is taken.") from None
-    audit.record(actor=actor, action="organisation.created", obj=organisation, organisation_id=organisation.id,
-                 after=audit.snapshot(organisation, ORG_FIELDS) | {"first_admin": str(admin.id)})
+    audit.record(
+        actor=actor,
+        action="organisation.created",
+        obj=organisation,
+        organisation_id=organisation.id,
+        after=audit.snapshot(organisation, ORG_FIELDS) | {"first_admin": str(admin.id)},
+    )
     return organisation
 
 
-def update_organisation(*, actor: User, organisation_id: uuid.UUID, changes: dict[str, Any],
-                        expected_version: int | None = None) -> Organisation:
+def update_organisation(
+    *, actor: User, organisation_id: uuid.UUID, changes: dict[str, Any], expected_version: int | None = None
+) -> Organisation:
     """Change the profile; with ``expected_version`` (from If-Match) a concurrent edit is refused."""
     organisation = _get_organisation(organisation_id)
     authorize(actor, "organisation.update", organisation)
@@ -284,16 +327,29 @@ def update_organisation(*, actor: User, organisation_id: uuid.UUID, changes: dic
     for field, value in changes.items():
         setattr(organisation, field, value.strip() if field == "name" else value)
     db.session.flush()
-    audit.record(actor=actor, action="organisation.updated", obj=organisation, organisation_id=organisation.id,
-                 before=before, after=audit.snapshot(organisation, ORG_FIELDS))
+    audit.record(
+        actor=actor,
+        action="organisation.updated",
+        obj=organisation,
+        organisation_id=organisation.id,
+        before=before,
+        after=audit.snapshot(organisation, ORG_FIELDS),
+    )
     return organisation
 
 
 # --- members -----------------------------------------------------------------------------------------
 
 
-def list_members(*, actor: User, organisation_id: uuid.UUID, page: int, page_size: int,
-                 role: str | None = None, q: str | None = None) -> Page[dict[str, Any]]:
+def list_members(
+    *,
+    actor: User,
+    organisation_id: uuid.UUID,
+    page: int,
+    page_size: int,
+    role: str | None = None,
+    q: str | None = None,
+) -> Page[dict[str, Any]]:
     """Members with their roles in this organisation, by name."""
     organisation = _get_organisation(organisation_id)
     authorize(actor, "organisation.manage_members", organisation)
@@ -303,8 +359,9 @@ def list_members(*, actor: User, organisation_id: uuid.UUID, page: int, page_siz
     stmt = select(User).where(User.id.in_(member_ids)).order_by(func.lower(User.name), User.id)
     if q:
         like = f"%{_escape_like(q.lower())}%"
-        stmt = stmt.where(or_(func.lower(User.email).like(like, escape="\\"),
-                              func.lower(User.name).like(like, escape="\\")))
+        stmt = stmt.where(
+            or_(func.lower(User.email).like(like, escape="\\"), func.lower(User.name).like(like, escape="\\"))
+        )
     users = paginate(stmt, page=page, page_size=page_size)
     return Page(items=[_member(u, organisation.id) for u in users.items], total=users.total)
 
@@ -314,12 +371,19 @@ def _member(user: User, organisation_id: uuid.UUID) -> dict[str, Any]:
 
 
 def _org_admin_count(organisation_id: uuid.UUID) -> int:
-    return db.session.scalar(select(func.count()).select_from(Membership).where(
-        Membership.organisation_id == organisation_id, Membership.role == Role.ORG_ADMIN.value)) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.organisation_id == organisation_id, Membership.role == Role.ORG_ADMIN.value)
+        )
+        or 0
+    )
 
 
-def set_member_roles(*, actor: User, organisation_id: uuid.UUID, user_id: uuid.UUID,
-                     roles: list[str]) -> dict[str, Any]:
+def set_member_roles(
+    *, actor: User, organisation_id: uuid.UUID, user_id: uuid.UUID, roles: list[str]
+) -> dict[str, Any]:
     """Replace an existing member's roles; an empty list removes them. The last org admin stays."""
     organisation = _get_organisation(organisation_id)
     authorize(actor, "organisation.manage_members", organisation)
@@ -337,16 +401,24 @@ def set_member_roles(*, actor: User, organisation_id: uuid.UUID, user_id: uuid.U
     for role in wanted - current:
         user.memberships.append(Membership(organisation_id=organisation.id, role=role.value))
     db.session.flush()
-    audit.record(actor=actor, action="membership.roles_set", obj=user, organisation_id=organisation.id,
-                 before=before, after={"roles": sorted(r.value for r in wanted)})
+    audit.record(
+        actor=actor,
+        action="membership.roles_set",
+        obj=user,
+        organisation_id=organisation.id,
+        before=before,
+        after={"roles": sorted(r.value for r in wanted)},
+    )
     return _member(user, organisation.id)
 
 
 # --- invitations -------------------------------------------------------------------------------------
 
 
-def invite(*, actor: User, organisation_id: uuid.UUID, email: str, roles: list[str]) -> tuple[Invitation, str]:
-    """Invite someone (new or existing account) to join with ``roles``; returns the invitation and its link."""
+def invite(
+    *, actor: User, organisation_id: uuid.UUID, email: str, roles: list[str]
+) -> tuple[Invitation, str]:
+    """Invite someone, new or existing, to join with ``roles``; returns the invitation and its link."""
     organisation = _get_organisation(organisation_id)
     authorize(actor, "organisation.manage_members", organisation)
     email = email.strip()
@@ -355,24 +427,43 @@ def invite(*, actor: User, organisation_id: uuid.UUID, email: str, roles: list[s
         raise Conflict("This person already holds these roles here.")
     token, digest = new_secret_token()
     ttl = timedelta(seconds=current_app.config["INVITATION_TTL"])
-    invitation = Invitation(organisation_id=organisation.id, email=email, roles=sorted(set(roles)),
-                            token_hash=digest, invited_by_id=actor.id, expires_at=clock.now() + ttl)
+    invitation = Invitation(
+        organisation_id=organisation.id,
+        email=email,
+        roles=sorted(set(roles)),
+        token_hash=digest,
+        invited_by_id=actor.id,
+        expires_at=clock.now() + ttl,
+    )
     db.session.add(invitation)
     db.session.flush()
     link = f"{current_app.config['BASE_URL']}/invitations/{token}"
-    mail.send(to=email, subject=f"Join {organisation.name}",
-              body=f"{actor.name} invites you to join {organisation.name} as {', '.join(invitation.roles)}.\n\n"
-                   f"Accept here (valid until {invitation.expires_at:%Y-%m-%d}):\n{link}")
-    audit.record(actor=actor, action="invitation.created", obj=invitation, organisation_id=organisation.id,
-                 after={"email": email, "roles": invitation.roles})
+    mail.send(
+        to=email,
+        subject=f"Join {organisation.name}",
+        body=f"{actor.name} invites you to join {organisation.name} as {', '.join(invitation.roles)}.\n\n"
+        f"Accept here (valid until {invitation.expires_at:%Y-%m-%d}):\n{link}",
+    )
+    audit.record(
+        actor=actor,
+        action="invitation.created",
+        obj=invitation,
+        organisation_id=organisation.id,
+        after={"email": email, "roles": invitation.roles},
+    )
     return invitation, link
 
 
-def list_invitations(*, actor: User, organisation_id: uuid.UUID, page: int, page_size: int) -> Page[Invitation]:
+def list_invitations(
+    *, actor: User, organisation_id: uuid.UUID, page: int, page_size: int
+) -> Page[Invitation]:
     organisation = _get_organisation(organisation_id)
     authorize(actor, "organisation.manage_members", organisation)
-    stmt = (select(Invitation).where(Invitation.organisation_id == organisation.id)
-            .order_by(Invitation.created_at.desc(), Invitation.id))
+    stmt = (
+        select(Invitation)
+        .where(Invitation.organisation_id == organisation.id)
+        .order_by(Invitation.created_at.desc(), Invitation.id)
+    )
     return paginate(stmt, page=page, page_size=page_size)
 
 
@@ -397,9 +488,10 @@ def _pending_invitation(token: str) -> Invitation:
     return invitation
 
 
-def accept_invitation(*, token: str, actor: User | None = None, name: str | None = None,
-                      password: str | None = None) -> User:
-    """Join with the invited roles: a signed-in invitee joins as themselves, anyone else creates the account."""
+def accept_invitation(
+    *, token: str, actor: User | None = None, name: str | None = None, password: str | None = None
+) -> User:
+    """Join with the invited roles: a signed-in invitee as themselves, anyone else with a new account."""
     invitation = _pending_invitation(token)
     existing = find_user_by_email(invitation.email)
     if existing is not None:
@@ -411,10 +503,13 @@ def accept_invitation(*, token: str, actor: User | None = None, name: str | None
             raise Conflict("This invitation is for another email address; sign out to create that account.")
         errors = []
         if not name:
-            errors.append({"field": "name", "pointer": "#/name", "detail": "Missing data for required field."})
+            errors.append(
+                {"field": "name", "pointer": "#/name", "detail": "Missing data for required field."}
+            )
         if not password:
-            errors.append({"field": "password", "pointer": "#/password",
-                           "detail": "Missing data for required field."})
+            errors.append(
+                {"field": "password", "pointer": "#/password", "detail": "Missing data for required field."}
+            )
         if errors:
             raise ValidationFailed("A new account needs a name and a password.", errors=errors)
         assert name is not None and password is not None
@@ -425,8 +520,13 @@ def accept_invitation(*, token: str, actor: User | None = None, name: str | None
     invitation.accepted_at = clock.now()
     invitation.accepted_by_id = user.id
     db.session.flush()
-    audit.record(actor=user, action="invitation.accepted", obj=invitation,
-                 organisation_id=invitation.organisation_id, after={"roles": invitation.roles})
+    audit.record(
+        actor=user,
+        action="invitation.accepted",
+        obj=invitation,
+        organisation_id=invitation.organisation_id,
+        after={"roles": invitation.roles},
+    )
     return user
 
 
@@ -438,8 +538,13 @@ def create_api_token(*, actor: User, name: str, expires_at: datetime | None = No
     if expires_at is not None and expires_at <= clock.now():
         raise ValidationFailed.field("expires_at", "Must be in the future.")
     token, digest = new_secret_token(API_TOKEN_PREFIX)
-    api_token = ApiToken(user_id=actor.id, name=name.strip(), prefix=token[: len(API_TOKEN_PREFIX) + 6],
-                         token_hash=digest, expires_at=expires_at)
+    api_token = ApiToken(
+        user_id=actor.id,
+        name=name.strip(),
+        prefix=token[: len(API_TOKEN_PREFIX) + 6],
+        token_hash=digest,
+        expires_at=expires_at,
+    )
     db.session.add(api_token)
     db.session.flush()
     audit.record(actor=actor, action="api_token.created", obj=api_token, after={"name": api_token.name})
@@ -447,8 +552,13 @@ def create_api_token(*, actor: User, name: str, expires_at: datetime | None = No
 
 
 def list_api_tokens(*, actor: User) -> list[ApiToken]:
-    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == actor.id)
-                                   .order_by(ApiToken.created_at.desc(), ApiToken.id)))
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == actor.id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id)
+        )
+    )
 
 
 def revoke_api_token(*, actor: User, token_id: uuid.UUID) -> ApiToken:
@@ -465,8 +575,9 @@ def revoke_api_token(*, actor: User, token_id: uuid.UUID) -> ApiToken:
 # --- audit log ---------------------------------------------------------------------------------------
 
 
-def list_audit_events(*, actor: User, organisation_id: uuid.UUID | None, page: int, page_size: int,
-                      **filters: Any) -> Page[AuditEvent]:
+def list_audit_events(
+    *, actor: User, organisation_id: uuid.UUID | None, page: int, page_size: int, **filters: Any
+) -> Page[AuditEvent]:
     """An organisation's events for its admins; with no organisation, all events for platform admins."""
     if organisation_id is None:
         authorize(actor, "audit.read_all")

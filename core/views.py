@@ -27,7 +27,9 @@ class LoginForm(FlaskForm):
 class SignupForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("Email address", validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField("Password (at least 10 characters)", validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField(
+        "Password (at least 10 characters)", validators=[DataRequired(), Length(max=1024)]
+    )
 
 
 class ResetRequestForm(FlaskForm):
@@ -35,9 +37,13 @@ class ResetRequestForm(FlaskForm):
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField("New password (at least 10 characters)", validators=[DataRequired(), Length(max=1024)])
-    confirm = PasswordField("Repeat the new password", validators=[DataRequired(), EqualTo("password",
-                                                                   message="The passwords differ.")])
+    password = PasswordField(
+        "New password (at least 10 characters)", validators=[DataRequired(), Length(max=1024)]
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+    )
 
 
 class AcceptInvitationForm(FlaskForm):
@@ -102,8 +108,9 @@ def signup() -> Page:
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            user = services.register(email=form.email.data or "", name=form.name.data or "",
-                                     password=form.password.data or "")
+            user = services.register(
+                email=form.email.data or "", name=form.name.data or "", password=form.password.data or ""
+            )
         except ServiceError as exc:
             _attach_errors(form, exc)
         else:
@@ -153,8 +160,9 @@ def accept_invitation(token: str) -> Page:
     user = current_user()
     if form.validate_on_submit():
         try:
-            user = services.accept_invitation(token=token, actor=user, name=form.name.data or None,
-                                              password=form.password.data or None)
+            user = services.accept_invitation(
+                token=token, actor=user, name=form.name.data or None, password=form.password.data or None
+            )
         except ServiceError as exc:
             _attach_errors(form, exc)
         else:
