@@ -17,15 +17,18 @@ from core.models import Organisation, Role, User
 
 RuleFn = Callable[[User | None, Any], bool]
 _rules: dict[str, RuleFn] = {}
+_descriptions: dict[str, str] = {}
 
 
-def rule(action: str) -> Callable[[RuleFn], RuleFn]:
-    """Register the rule deciding ``action``."""
+def rule(action: str, *, description: str | None = None) -> Callable[[RuleFn], RuleFn]:
+    """Register the rule deciding ``action``; ``description`` finishes "You are not allowed to …"."""
 
     def register(fn: RuleFn) -> RuleFn:
         if action in _rules:
             raise RuntimeError(f"authorisation rule {action!r} registered twice")
         _rules[action] = fn
+        if description:
+            _descriptions[action] = description
         return fn
 
     return register
@@ -48,6 +51,8 @@ def authorize(actor: User | None, action: str, target: Any = None) -> None:
 
 
 def describe(action: str) -> str:
+    if action in _descriptions:
+        return _descriptions[action]
     noun, _, verb = action.partition(".")
     return f"{verb.replace('_', ' ')} this {noun.replace('_', ' ')}"
 
@@ -74,7 +79,7 @@ def has_role(actor: User | None, organisation: Any, *roles: Role) -> bool:
     return bool(held & set(roles)) if roles else bool(held)
 
 
-@rule("organisation.create")
+@rule("organisation.create", description="create organisations")
 def _create_organisation(actor: User | None, _: Any) -> bool:
     return bool(actor and actor.is_platform_admin)
 
@@ -89,17 +94,17 @@ def _update_organisation(actor: User | None, organisation: Any) -> bool:
     return has_role(actor, organisation, Role.ORG_ADMIN)
 
 
-@rule("organisation.manage_members")
+@rule("organisation.manage_members", description="manage the members of this organisation")
 def _manage_members(actor: User | None, organisation: Any) -> bool:
     return has_role(actor, organisation, Role.ORG_ADMIN)
 
 
-@rule("organisation.read_audit")
+@rule("organisation.read_audit", description="read the audit log of this organisation")
 def _read_org_audit(actor: User | None, organisation: Any) -> bool:
     return has_role(actor, organisation, Role.ORG_ADMIN)
 
 
-@rule("user.manage")
+@rule("user.manage", description="manage user accounts")
 def _manage_users(actor: User | None, _: Any) -> bool:
     return bool(actor and actor.is_platform_admin)
 
@@ -109,6 +114,6 @@ def _read_user(actor: User | None, user: Any) -> bool:
     return bool(actor and (actor.is_platform_admin or actor.id == user.id))
 
 
-@rule("audit.read_all")
+@rule("audit.read_all", description="read the audit log of every organisation")
 def _read_all_audit(actor: User | None, _: Any) -> bool:
     return bool(actor and actor.is_platform_admin)

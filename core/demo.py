@@ -95,7 +95,7 @@ def _organisation_and_people(ctx: DemoContext) -> None:
             )
         for role in roles:
             if role not in user.roles_in(organisation.id):
-                db.session.add(Membership(organisation_id=organisation.id, user_id=user.id, role=role.value))
+                user.memberships.append(Membership(organisation_id=organisation.id, role=role.value))
         ctx.users[local] = user
     db.session.flush()
     if created:
@@ -103,9 +103,7 @@ def _organisation_and_people(ctx: DemoContext) -> None:
         for email, password, roles in created:
             ctx.echo(f"  {email:28} {password:24} {roles}")
     else:
-        ctx.echo(
-            f"Demo accounts already exist (passwords: demo-<name>-pass, e.g. {demo_password('author')})."
-        )
+        ctx.echo(f"Demo accounts already exist (passwords: demo-<name>-pass, e.g. {demo_password('author')}).")
 
 
 def run_demo(echo: Callable[[str], None] = click.echo) -> DemoContext:

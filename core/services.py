@@ -129,9 +129,7 @@ def update_user(*, actor: User, user_id: uuid.UUID, changes: dict[str, Any]) -> 
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
-    if user.id == actor.id and (
-        changes.get("is_active") is False or changes.get("is_platform_admin") is False
-    ):
+    if user.id == actor.id and (changes.get("is_active") is False or changes.get("is_platform_admin") is False):
         raise Conflict("You cannot deactivate yourself or remove your own platform-admin rights.")
     before = audit.snapshot(user, USER_FIELDS)
     for field in ("name", "is_active", "is_platform_admin"):
@@ -140,9 +138,7 @@ def update_user(*, actor: User, user_id: uuid.UUID, changes: dict[str, Any]) -> 
     if changes.get("is_active") is False:
         user.token_version += 1  # signs the user out everywhere
     db.session.flush()
-    audit.record(
-        actor=actor, action="user.updated", obj=user, before=before, after=audit.snapshot(user, USER_FIELDS)
-    )
+    audit.record(actor=actor, action="user.updated", obj=user, before=before, after=audit.snapshot(user, USER_FIELDS))
     return user
 
 
@@ -150,13 +146,14 @@ def update_profile(
     *, actor: User, name: str | None = None, password: str | None = None, current_password: str | None = None
 ) -> User:
     """A user changes their own name or password (the latter needs the current one)."""
+    if password is not None:  # check everything before changing anything: a refusal leaves no trace
+        if current_password is None or not check_password(actor, current_password):
+            raise ValidationFailed.field("current_password", "The current password is not correct.")
+        check_password_strength(password, email=actor.email)
     before = audit.snapshot(actor, USER_FIELDS)
     if name is not None:
         actor.name = name.strip()
     if password is not None:
-        if current_password is None or not check_password(actor, current_password):
-            raise ValidationFailed.field("current_password", "The current password is not correct.")
-        check_password_strength(password, email=actor.email)
         actor.password_hash = hash_password(password)
         actor.token_version += 1
     db.session.flush()
@@ -212,13 +209,9 @@ def request_password_reset(*, email: str) -> None:
 
 def reset_password(*, token: str, password: str) -> User:
     """Set a new password with a one-time reset token; every other session and token stops working."""
-    reset = db.session.scalar(
-        select(PasswordResetToken).where(PasswordResetToken.token_hash == token_digest(token))
-    )
+    reset = db.session.scalar(select(PasswordResetToken).where(PasswordResetToken.token_hash == token_digest(token)))
     if reset is None or reset.used_at is not None or reset.expires_at <= clock.now():
-        raise ValidationFailed.field(
-            "token", "This reset link is invalid, used or expired; ask for a new one."
-        )
+        raise ValidationFailed.field("token", "This reset link is invalid, used or expired; ask for a new one.")
     user = reset.user
     check_password_strength(password, email=user.email)
     user.password_hash = hash_password(password)
@@ -251,9 +244,7 @@ def list_organisations(
     """Platform admins see every organisation, everyone else those they belong to."""
     stmt = select(Organisation).order_by(Organisation.name, Organisation.id)
     if not actor.is_platform_admin:
-        stmt = stmt.where(
-            Organisation.id.in_(select(Membership.organisation_id).where(Membership.user_id == actor.id))
-        )
+        stmt = stmt.where(Organisation.id.in_(select(Membership.organisation_id).where(Membership.user_id == actor.id)))
     if q:
         like = f"%{_escape_like(q.lower())}%"
         stmt = stmt.where(
@@ -290,18 +281,16 @@ def create_organisation(
     """A new tenant; its first org admin is ``admin_user_id`` (default: the creator)."""
     authorize(actor, "organisation.create")
     _ensure_slug_free(slug)
-    organisation = Organisation(
-        slug=slug, name=name.strip(), kind=kind, url=url, email=email, description=description
-    )
-    db.session.add(organisation)
     admin = db.session.get(User, admin_user_id) if admin_user_id else actor
     if admin is None:
         raise ValidationFailed.field("admin_user_id", "No such user.")
-    db.session.flush()
-    db.session.add(Membership(organisation_id=organisation.id, user_id=admin.id, role=Role.ORG_ADMIN.value))
+    organisation = Organisation(slug=slug, name=name.strip(), kind=kind, url=url, email=email, description=description)
+    # Through the relationships, so the admin's loaded memberships include the new one at once.
+    organisation.memberships.append(Membership(user=admin, role=Role.ORG_ADMIN.value))
+    db.session.add(organisation)
     try:
         db.session.flush()
-    except IntegrityError:
+    except IntegrityError:  # a concurrent request took the slug between our check and our insert
         raise Conflict(f"The slug {slug!r} is taken.") from None
     audit.record(
         actor=actor,
@@ -415,9 +404,7 @@ def set_member_roles(
 # --- invitations -------------------------------------------------------------------------------------
 
 
-def invite(
-    *, actor: User, organisation_id: uuid.UUID, email: str, roles: list[str]
-) -> tuple[Invitation, str]:
+def invite(*, actor: User, organisation_id: uuid.UUID, email: str, roles: list[str]) -> tuple[Invitation, str]:
     """Invite someone, new or existing, to join with ``roles``; returns the invitation and its link."""
     organisation = _get_organisation(organisation_id)
     authorize(actor, "organisation.manage_members", organisation)
@@ -454,9 +441,7 @@ def invite(
     return invitation, link
 
 
-def list_invitations(
-    *, actor: User, organisation_id: uuid.UUID, page: int, page_size: int
-) -> Page[Invitation]:
+def list_invitations(*, actor: User, organisation_id: uuid.UUID, page: int, page_size: int) -> Page[Invitation]:
     organisation = _get_organisation(organisation_id)
     authorize(actor, "organisation.manage_members", organisation)
     stmt = (
@@ -503,13 +488,9 @@ def accept_invitation(
             raise Conflict("This invitation is for another email address; sign out to create that account.")
         errors = []
         if not name:
-            errors.append(
-                {"field": "name", "pointer": "#/name", "detail": "Missing data for required field."}
-            )
+            errors.append({"field": "name", "pointer": "#/name", "detail": "Missing data for required field."})
         if not password:
-            errors.append(
-                {"field": "password", "pointer": "#/password", "detail": "Missing data for required field."}
-            )
+            errors.append({"field": "password", "pointer": "#/password", "detail": "Missing data for required field."})
         if errors:
             raise ValidationFailed("A new account needs a name and a password.", errors=errors)
         assert name is not None and password is not None
@@ -554,9 +535,7 @@ def create_api_token(*, actor: User, name: str, expires_at: datetime | None = No
 def list_api_tokens(*, actor: User) -> list[ApiToken]:
     return list(
         db.session.scalars(
-            select(ApiToken)
-            .where(ApiToken.user_id == actor.id)
-            .order_by(ApiToken.created_at.desc(), ApiToken.id)
+            select(ApiToken).where(ApiToken.user_id == actor.id).order_by(ApiToken.created_at.desc(), ApiToken.id)
         )
     )
 
