@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from core.errors import Forbidden
+from core.errors import Forbidden, Unauthorized
 from core.models import Organisation, Role, User
 
 RuleFn = Callable[[User | None, Any], bool]
@@ -45,8 +45,10 @@ def can(actor: User | None, action: str, target: Any = None) -> bool:
 
 
 def authorize(actor: User | None, action: str, target: Any = None) -> None:
-    """Raise Forbidden unless ``actor`` may do ``action`` to ``target``."""
+    """Raise Forbidden unless ``actor`` may do ``action`` to ``target`` (Unauthorized for nobody signed in)."""
     if not can(actor, action, target):
+        if actor is None:
+            raise Unauthorized("Sign in to do this.")
         raise Forbidden(f"You are not allowed to {describe(action)}.", action=action)
 
 

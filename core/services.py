@@ -173,6 +173,7 @@ def authenticate(*, email: str, password: str) -> User:
     if not check_password(user, password) or user is None or not user.is_active:
         raise Unauthorized("The email address or password is not correct.")
     user.last_login_at = clock.now()
+    audit.record(actor=user, action="user.signed_in", obj=user)
     return user
 
 
@@ -216,7 +217,12 @@ def reset_password(*, token: str, password: str) -> User:
     check_password_strength(password, email=user.email)
     user.password_hash = hash_password(password)
     user.token_version += 1
-    reset.used_at = clock.now()
+    now = clock.now()
+    # Every other outstanding link of this user dies with this one.
+    for other in db.session.scalars(
+        select(PasswordResetToken).where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+    ):
+        other.used_at = now
     db.session.flush()
     audit.record(actor=user, action="user.password_reset", obj=user)
     return user
@@ -313,8 +319,9 @@ def update_organisation(
     if "slug" in changes:
         _ensure_slug_free(changes["slug"], except_id=organisation.id)
     before = audit.snapshot(organisation, ORG_FIELDS)
-    for field, value in changes.items():
-        setattr(organisation, field, value.strip() if field == "name" else value)
+    for field in ORG_FIELDS:
+        if field in changes:
+            setattr(organisation, field, changes[field].strip() if field == "name" else changes[field])
     db.session.flush()
     audit.record(
         actor=actor,
@@ -380,7 +387,7 @@ def set_member_roles(
     current = user.roles_in(organisation.id) if user is not None else set()
     if user is None or not current:
         raise NotFound("This user is not a member of the organisation; invite them instead.")
-    wanted = {Role(r) for r in roles}
+    wanted = _roles(roles)
     if Role.ORG_ADMIN in current and Role.ORG_ADMIN not in wanted and _org_admin_count(organisation.id) <= 1:
         raise Conflict("An organisation needs at least one org admin; appoint another one first.")
     before = {"roles": sorted(r.value for r in current)}
@@ -410,7 +417,7 @@ def invite(*, actor: User, organisation_id: uuid.UUID, email: str, roles: list[s
     authorize(actor, "organisation.manage_members", organisation)
     email = email.strip()
     existing = find_user_by_email(email)
-    if existing is not None and {Role(r) for r in roles} <= existing.roles_in(organisation.id):
+    if existing is not None and _roles(roles) <= existing.roles_in(organisation.id):
         raise Conflict("This person already holds these roles here.")
     token, digest = new_secret_token()
     ttl = timedelta(seconds=current_app.config["INVITATION_TTL"])
@@ -495,6 +502,7 @@ def accept_invitation(
             raise ValidationFailed("A new account needs a name and a password.", errors=errors)
         assert name is not None and password is not None
         user = _new_user(email=invitation.email, name=name, password=password)
+        audit.record(actor=user, action="user.registered", obj=user, after=audit.snapshot(user, USER_FIELDS))
     held = user.roles_in(invitation.organisation_id)
     for role in set(invitation.roles) - {r.value for r in held}:
         user.memberships.append(Membership(organisation_id=invitation.organisation_id, role=role))
@@ -563,6 +571,17 @@ def list_audit_events(
     else:
         authorize(actor, "organisation.read_audit", _get_organisation(organisation_id))
     return audit.list_events(organisation_id=organisation_id, page=page, page_size=page_size, **filters)
+
+
+def _roles(names: list[str], field: str = "roles") -> set[Role]:
+    """Role names as roles; an unknown name is a 422 naming its place, not a crash."""
+    roles = set()
+    for i, name in enumerate(names):
+        try:
+            roles.add(Role(name))
+        except ValueError:
+            raise ValidationFailed.field(f"{field}.{i}", f"Unknown role {name!r}.") from None
+    return roles
 
 
 def _escape_like(text: str) -> str:

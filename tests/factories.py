@@ -9,7 +9,7 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 
 from core import clock
-from core.auth import hash_password, new_secret_token
+from core.auth import hash_password, new_secret_token, token_digest
 from core.db import db
 from core.models import (
     ApiToken,
@@ -21,6 +21,7 @@ from core.models import (
     Role,
     User,
 )
+from standards.models import Framework, StandardItem, search_text
 from tests.conftest import TEST_PASSWORD
 
 
@@ -73,7 +74,7 @@ class InvitationFactory(BaseFactory):
     email = factory.Sequence(lambda n: f"invitee{n}@example.org")
     roles = factory.LazyFunction(lambda: [Role.AUTHOR.value])
     token = factory.LazyFunction(lambda: new_secret_token()[0])
-    token_hash = factory.LazyAttribute(lambda o: new_secret_token()[1])
+    token_hash = factory.LazyAttribute(lambda o: token_digest(o.token))
     expires_at = factory.LazyFunction(lambda: clock.now() + timedelta(days=7))
 
 
@@ -112,3 +113,42 @@ def member(organisation: Organisation, *roles: Role, **user_fields: Any) -> User
         MembershipFactory(organisation=organisation, user=user, role=role.value)
     db.session.refresh(user)
     return user
+
+
+# --- standards ---------------------------------------------------------------------------------------
+
+
+class FrameworkFactory(BaseFactory):
+    class Meta:
+        model = Framework
+
+    case_identifier = factory.Faker("uuid4")
+    uri = factory.LazyAttribute(lambda o: f"urn:uuid:{o.case_identifier}")
+    title = factory.Sequence(lambda n: f"Framework {n}")
+    creator = "Standards Body"
+    source_note = "Made by a test factory."
+    subject = factory.LazyFunction(list)
+
+
+class StandardItemFactory(BaseFactory):
+    """A top-level item unless ``parent`` is given (then one level under it)."""
+
+    class Meta:
+        model = StandardItem
+        exclude = ("parent",)
+
+    parent = None
+    framework = factory.LazyAttribute(lambda o: o.parent.framework if o.parent else FrameworkFactory())
+    parent_id = factory.LazyAttribute(lambda o: o.parent.id if o.parent else None)
+    case_identifier = factory.Faker("uuid4")
+    uri = factory.LazyAttribute(lambda o: f"urn:uuid:{o.case_identifier}")
+    human_coding_scheme = factory.Sequence(lambda n: f"STD.{n}")
+    full_statement = factory.Sequence(lambda n: f"Statement number {n}")
+    position = factory.Sequence(lambda n: n % 1000)
+    depth = factory.LazyAttribute(lambda o: o.parent.depth + 1 if o.parent else 0)
+    path = factory.LazyAttribute(lambda o: (o.parent.path if o.parent else "") + f"{o.position:06d}")
+    education_level = factory.LazyFunction(list)
+    search_text = factory.LazyAttribute(
+        lambda o: search_text(o.human_coding_scheme, o.abbreviated_statement, o.full_statement)
+    )
+    abbreviated_statement = None

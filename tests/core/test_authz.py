@@ -9,7 +9,7 @@ import pytest
 
 from core import authz
 from core.authz import authorize, can, registered_actions, rule
-from core.errors import Forbidden
+from core.errors import Forbidden, Unauthorized
 from core.models import Organisation, Role, User
 from tests.factories import InvitationFactory, MembershipFactory, OrganisationFactory, UserFactory, member
 
@@ -89,7 +89,8 @@ def test_role_matrix(world, action, actor_kind):
     if expected:
         authorize(actor, action, world.target(action))
     else:
-        with pytest.raises(Forbidden):
+        # Nobody signed in is told to sign in (401); a signed-in user is refused (403).
+        with pytest.raises(Unauthorized if actor is None else Forbidden):
             authorize(actor, action, world.target(action))
 
 
@@ -167,8 +168,9 @@ def test_a_rule_without_a_description_is_described_from_its_name(monkeypatch):
     def _never(actor, target):
         return False
 
+    someone = User(email="someone@example.org", name="Someone", is_active=True)
     with pytest.raises(Forbidden, match=r"^You are not allowed to polish this widget\.$"):
-        authorize(None, "widget.polish")
+        authorize(someone, "widget.polish")
 
 
 def test_an_unknown_action_is_a_programming_error_not_a_refusal(world):
