@@ -46,9 +46,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     openapi.init_app(app)
-    openapi.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    )
+    openapi.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     errors.init_app(app)  # after api.init_app: our problem+json handlers replace flask-smorest's
 
     app.before_request(http.enforce_json_body)

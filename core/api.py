@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Flask, Response, current_app, make_response, render_template, send_from_directory
+from flask import Flask, Response, abort, current_app, make_response, render_template, send_from_directory
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from swagger_ui_bundle import swagger_ui_path
@@ -61,11 +61,12 @@ class Register(MethodView):
 class PasswordResetRequest(MethodView):
     @auth_blp.doc(security=PUBLIC)
     @auth_blp.arguments(s.PasswordResetRequestSchema)
-    @auth_blp.response(202)
+    @auth_blp.response(202, s.AcceptedSchema)
     @limiter.limit(_login_limit)
-    def post(self, data: dict[str, Any]) -> None:
+    def post(self, data: dict[str, Any]) -> dict[str, str]:
         """Email a reset link if the account exists. Always 202: the answer never reveals accounts."""
         services.request_password_reset(**data)
+        return {"detail": "If an account uses this address, a link to choose a new password is on its way."}
 
 
 @auth_blp.route("/password-reset/confirm")
@@ -119,7 +120,7 @@ class ApiTokens(MethodView):
     def post(self, data: dict[str, Any]) -> Any:
         """Create a personal API token for scripts; the secret is in this response only."""
         api_token, secret = services.create_api_token(actor=require_user(), **data)
-        return {**s.ApiTokenSchema().dump(api_token), "token": secret}
+        return s.with_extra(api_token, s.ApiTokenSchema, token=secret)
 
 
 @me_blp.route("/tokens/<uuid:token_id>")
@@ -233,9 +234,7 @@ class Members(MethodView):
     @orgs_blp.arguments(s.MemberArgsSchema, location="query")
     @orgs_blp.response(200, s.MemberSchema(many=True))
     @orgs_blp.paginate()
-    def get(
-        self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters
-    ) -> Any:
+    def get(self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters) -> Any:
         """Members and their roles (org admins); filter by `role` or `q`."""
         page = services.list_members(
             actor=require_user(),
@@ -253,16 +252,12 @@ class MemberItem(MethodView):
     @orgs_blp.response(200, s.MemberSchema)
     def put(self, data: dict[str, Any], organisation_id: uuid.UUID, user_id: uuid.UUID) -> Any:
         """Replace a member's roles; an empty list removes the member."""
-        return services.set_member_roles(
-            actor=require_user(), organisation_id=organisation_id, user_id=user_id, **data
-        )
+        return services.set_member_roles(actor=require_user(), organisation_id=organisation_id, user_id=user_id, **data)
 
     @orgs_blp.response(204)
     def delete(self, organisation_id: uuid.UUID, user_id: uuid.UUID) -> None:
         """Remove a member from the organisation."""
-        services.set_member_roles(
-            actor=require_user(), organisation_id=organisation_id, user_id=user_id, roles=[]
-        )
+        services.set_member_roles(actor=require_user(), organisation_id=organisation_id, user_id=user_id, roles=[])
 
 
 @orgs_blp.route("/<uuid:organisation_id>/invitations")
@@ -270,9 +265,7 @@ class Invitations(MethodView):
     @orgs_blp.arguments(s.ListArgsSchema, location="query")
     @orgs_blp.response(200, s.InvitationSchema(many=True))
     @orgs_blp.paginate()
-    def get(
-        self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters
-    ) -> Any:
+    def get(self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters) -> Any:
         """Invitations, newest first."""
         page = services.list_invitations(
             actor=require_user(),
@@ -287,7 +280,7 @@ class Invitations(MethodView):
     def post(self, data: dict[str, Any], organisation_id: uuid.UUID) -> Any:
         """Invite someone by email with roles; the link is emailed and returned here once."""
         invitation, link = services.invite(actor=require_user(), organisation_id=organisation_id, **data)
-        return {**s.InvitationSchema().dump(invitation), "accept_url": link}
+        return s.with_extra(invitation, s.InvitationSchema, accept_url=link)
 
 
 @orgs_blp.route("/<uuid:organisation_id>/invitations/<uuid:invitation_id>")
@@ -305,9 +298,7 @@ class OrganisationAudit(MethodView):
     @orgs_blp.arguments(s.AuditArgsSchema, location="query")
     @orgs_blp.response(200, s.AuditEventSchema(many=True))
     @orgs_blp.paginate()
-    def get(
-        self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters
-    ) -> Any:
+    def get(self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters) -> Any:
         """The organisation's audit log, newest first (org admins)."""
         page = services.list_audit_events(
             actor=require_user(),
@@ -341,6 +332,10 @@ def _filters(args: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in args.items() if k not in {"page", "page_size"}}
 
 
+# Only what api_docs.html loads; the bundle's own index and initialiser (pointing at a demo site) stay unserved.
+DOCS_ASSETS = {"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "favicon-32x32.png"}
+
+
 def init_app(app: Flask) -> None:
     register(app, auth_blp, me_blp, users_blp, orgs_blp, audit_blp)
 
@@ -357,4 +352,6 @@ def init_app(app: Flask) -> None:
 
     @app.get("/api/v1/docs/assets/<path:filename>")
     def api_docs_asset(filename: str) -> Response:
+        if filename not in DOCS_ASSETS:
+            abort(404)
         return send_from_directory(str(swagger_ui_path), filename, max_age=86400)

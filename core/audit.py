@@ -87,6 +87,4 @@ def list_events(
         stmt = stmt.where(AuditEvent.occurred_at >= since)
     if until:
         stmt = stmt.where(AuditEvent.occurred_at < until)
-    return paginate(
-        stmt.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id), page=page, page_size=page_size
-    )
+    return paginate(stmt.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id), page=page, page_size=page_size)

@@ -94,13 +94,10 @@ SETTINGS: tuple[Setting, ...] = (
         "KEY_ENCRYPTION_KEY",
         DEV_KEY_ENCRYPTION_KEY,
         _str,
-        "URL-safe base64 of 32 random bytes; "
-        "encrypts signing keys at rest. Generate with `flask keygen kek`.",
+        "URL-safe base64 of 32 random bytes; encrypts signing keys at rest. Generate with `flask keygen kek`.",
         secret=True,
     ),
-    Setting(
-        "ACCESS_TOKEN_TTL", 900, _int, "Lifetime in seconds of API bearer tokens from `/api/v1/auth/token`."
-    ),
+    Setting("ACCESS_TOKEN_TTL", 900, _int, "Lifetime in seconds of API bearer tokens from `/api/v1/auth/token`."),
     Setting("PASSWORD_RESET_TTL", 3600, _int, "Lifetime in seconds of a password reset link."),
     Setting("INVITATION_TTL", 7 * 24 * 3600, _int, "Lifetime in seconds of an organisation invitation."),
     Setting("ALLOW_SIGNUP", True, _bool, "Whether anyone may register an (earner) account."),
@@ -108,19 +105,22 @@ SETTINGS: tuple[Setting, ...] = (
         "LOGIN_RATE_LIMIT",
         "10 per minute",
         _str,
-        "Login attempts allowed per client address "
-        "(Flask-Limiter syntax), for the web form and `/api/v1/auth/token`.",
+        "Login attempts allowed per client address (Flask-Limiter syntax), for the web form and `/api/v1/auth/token`.",
     ),
     Setting(
         "RATELIMIT_STORAGE_URI",
         "memory://",
         _str,
-        "Where rate-limit counters live. Use "
-        "`redis://host:6379` when several processes or hosts serve the app.",
+        "Where rate-limit counters live. Use `redis://host:6379` when several processes or hosts serve the app.",
     ),
     Setting("RATELIMIT_ENABLED", True, _bool, "Turn rate limiting off (tests only)."),
+    Setting("MAX_CONTENT_LENGTH", 1024 * 1024, _int, "Largest request body in bytes for API and form requests."),
     Setting(
-        "MAX_CONTENT_LENGTH", 1024 * 1024, _int, "Largest request body in bytes for API and form requests."
+        "STANDARDS_MAX_UPLOAD",
+        64 * 1024 * 1024,
+        _int,
+        "Largest CASE package in bytes accepted by the standards import API (it alone may exceed "
+        "`MAX_CONTENT_LENGTH`).",
     ),
     Setting("ARGON2_TIME_COST", 3, _int, "Argon2id iterations for password hashes."),
     Setting("ARGON2_MEMORY_COST", 65536, _int, "Argon2id memory in KiB for password hashes (64 MiB)."),
@@ -135,9 +135,7 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
-def load(
-    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
+def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Return the effective settings as a dict of Flask config keys, validated."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
@@ -173,7 +171,13 @@ def validate(values: dict[str, Any]) -> None:
     storage = urlsplit(values["STORAGE_URL"])
     if storage.scheme not in {"file", "s3"}:
         raise ConfigError("STORAGE_URL must start with file:// or s3://")
-    for name in ("ACCESS_TOKEN_TTL", "PASSWORD_RESET_TTL", "INVITATION_TTL", "MAX_CONTENT_LENGTH"):
+    for name in (
+        "ACCESS_TOKEN_TTL",
+        "PASSWORD_RESET_TTL",
+        "INVITATION_TTL",
+        "MAX_CONTENT_LENGTH",
+        "STANDARDS_MAX_UPLOAD",
+    ):
         if values[name] <= 0:
             raise ConfigError(f"{name} must be positive")
     if env == "production":

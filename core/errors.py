@@ -60,11 +60,7 @@ class ValidationFailed(ServiceError):
 
 
 def field_error(field: str, message: str) -> dict[str, str]:
-    pointer = (
-        "/" + "/".join(part.replace("~", "~0").replace("/", "~1") for part in field.split("."))
-        if field
-        else ""
-    )
+    pointer = "/" + "/".join(part.replace("~", "~0").replace("/", "~1") for part in field.split(".")) if field else ""
     return {"field": field, "pointer": "#" + pointer, "detail": message}
 
 
@@ -133,9 +129,7 @@ _SLUGS = {
 
 def handle_service_error(exc: ServiceError) -> Response:
     if wants_problem_json():
-        return problem(
-            exc.status, exc.title, exc.detail, type_slug=exc.type_slug, errors=exc.errors, **exc.extra
-        )
+        return problem(exc.status, exc.title, exc.detail, type_slug=exc.type_slug, errors=exc.errors, **exc.extra)
     return _html_error(exc.status, exc.title, exc.detail)
 
 

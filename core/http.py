@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
 from flask_smorest import Blueprint
+from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import PreconditionFailed, UnsupportedMediaType
 
 from core.db import Page
@@ -19,7 +21,27 @@ BEARER = [{"bearerAuth": []}]
 PUBLIC: list[dict[str, list[str]]] = []
 
 
+class ApiArgumentsParser(FlaskParser):
+    """webargs' parser, stricter: query arguments obey the schema's ``unknown`` (ours refuse strangers, so a
+    mistyped filter is a 422 rather than silently ignored), and JSON the decoder chokes on is a 400."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": None,
+        "querystring": None,
+    }
+
+    def _raw_load_json(self, req: Any) -> Any:
+        try:
+            return super()._raw_load_json(req)
+        except json.JSONDecodeError:
+            raise
+        except (RecursionError, ValueError) as exc:  # nesting too deep, an integer literal too long
+            self._handle_invalid_json_error(exc, req)  # type: ignore[arg-type]
+
+
 class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = ApiArgumentsParser()
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
 
 
@@ -58,18 +80,12 @@ def enforce_json_body() -> None:
     """415 for an API request whose body is not of a type the view takes (before any parsing)."""
     if not request.path.startswith("/api/") or request.method not in {"POST", "PUT", "PATCH"}:
         return
-    has_body = (
-        bool(request.content_length) or request.headers.get("Transfer-Encoding", "").lower() == "chunked"
-    )
+    has_body = bool(request.content_length) or request.headers.get("Transfer-Encoding", "").lower() == "chunked"
     if not has_body:
         return
     allowed = _body_types_for_request()
-    if request.mimetype not in allowed and not (
-        "application/json" in allowed and request.mimetype.endswith("+json")
-    ):
-        raise UnsupportedMediaType(
-            f"Send the body as {' or '.join(allowed)} (got {request.mimetype or 'none'})."
-        )
+    if request.mimetype not in allowed and not ("application/json" in allowed and request.mimetype.endswith("+json")):
+        raise UnsupportedMediaType(f"Send the body as {' or '.join(allowed)} (got {request.mimetype or 'none'}).")
 
 
 def set_page(pagination_parameters: Any, page: Page[Any]) -> list[Any]:

@@ -67,9 +67,7 @@ class Organisation(IdMixin, TimestampMixin, db.Model):
     # Optimistic concurrency: each update bumps it; clients send it back as If-Match.
     version: Mapped[int] = mapped_column(default=1)
 
-    memberships: Mapped[list[Membership]] = relationship(
-        back_populates="organisation", cascade="all, delete-orphan"
-    )
+    memberships: Mapped[list[Membership]] = relationship(back_populates="organisation", cascade="all, delete-orphan")
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -163,9 +161,7 @@ class AuditEvent(IdMixin, db.Model):
 
     occurred_at: Mapped[datetime] = mapped_column(default=clock.now, index=True)
     actor_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
-    organisation_id: Mapped[uuid.UUID | None] = mapped_column(
-        sa.ForeignKey("organisations.id", ondelete="SET NULL")
-    )
+    organisation_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("organisations.id", ondelete="SET NULL"))
     action: Mapped[str] = mapped_column(sa.String(100))
     object_type: Mapped[str] = mapped_column(sa.String(64))
     object_id: Mapped[str] = mapped_column(sa.String(64))

@@ -13,6 +13,12 @@ from core.models import OrganisationKind, Role
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 
 
+def has_control_characters(text: str, *, multiline: bool = False) -> bool:
+    """True if ``text`` holds a control character (other than newlines and tabs when ``multiline``)."""
+    allowed = {"\n", "\r", "\t"} if multiline else set()
+    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text)
+
+
 class Text(fields.String):
     """A string that is trimmed, not blank, and holds no control characters (newlines only if multiline)."""
 
@@ -23,12 +29,17 @@ class Text(fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs).strip()
-        allowed = {"\n", "\r", "\t"} if self.multiline else set()
-        if any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in text):
+        if has_control_characters(text, multiline=self.multiline):
             raise ValidationError("Must not contain control characters.")
         if not text and not self.allow_blank:
             raise ValidationError("Must not be blank.")
         return text
+
+
+def with_extra(obj: Any, schema: type[Schema], **extra: Any) -> dict[str, Any]:
+    """``obj``'s attributes that ``schema`` returns, plus values only this response carries (a secret shown
+    once), for the response schema to dump; never pre-dumped, or dates would be serialised twice."""
+    return {name: getattr(obj, field.attribute or name) for name, field in schema().fields.items()} | extra
 
 
 class StrictSchema(Schema):
@@ -63,7 +74,7 @@ def email_field(**kwargs: Any) -> fields.Email:
 
 
 class TokenRequestSchema(StrictSchema):
-    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    email = Text(required=True, validate=validate.Length(max=254))
     password = password_field(required=True)
 
 
@@ -80,7 +91,11 @@ class RegisterSchema(StrictSchema):
 
 
 class PasswordResetRequestSchema(StrictSchema):
-    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    email = Text(required=True, validate=validate.Length(max=254))
+
+
+class AcceptedSchema(Schema):
+    detail = fields.String()
 
 
 class PasswordResetSchema(StrictSchema):
@@ -142,9 +157,7 @@ class UpdateUserSchema(StrictSchema):
 
 # --- organisations -----------------------------------------------------------------------------------
 
-_slug = fields.String(
-    validate=validate.Regexp(SLUG_RE, error="Use 1-64 lower-case letters, digits and hyphens.")
-)
+_slug = fields.String(validate=validate.Regexp(SLUG_RE, error="Use 1-64 lower-case letters, digits and hyphens."))
 _kind = fields.String(validate=validate.OneOf([k.value for k in OrganisationKind]))
 
 
@@ -274,9 +287,9 @@ class AuditEventSchema(Schema):
 
 
 class AuditArgsSchema(ListArgsSchema):
-    action = fields.String(validate=validate.Length(max=100))
-    object_type = fields.String(validate=validate.Length(max=64))
-    object_id = fields.String(validate=validate.Length(max=64))
+    action = Text(validate=validate.Length(max=100))
+    object_type = Text(validate=validate.Length(max=64))
+    object_id = Text(validate=validate.Length(max=64))
     actor_id = fields.UUID()
     since = fields.AwareDateTime()
     until = fields.AwareDateTime()

@@ -27,7 +27,7 @@ from core.auth import (
 )
 from core.authz import authorize
 from core.db import Page, db, paginate
-from core.errors import Conflict, NotFound, PreconditionFailed, Unauthorized, ValidationFailed
+from core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unauthorized, ValidationFailed
 from core.models import (
     ApiToken,
     AuditEvent,
@@ -86,7 +86,7 @@ def _new_user(*, email: str, name: str, password: str | None, is_platform_admin:
 def register(*, email: str, name: str, password: str) -> User:
     """Self-service sign-up: anyone may become an earner, when the installation allows it."""
     if not current_app.config["ALLOW_SIGNUP"]:
-        raise Unauthorized("Sign-up is closed on this installation; ask an administrator for an invitation.")
+        raise Forbidden("Sign-up is closed on this installation; ask an administrator for an invitation.")
     user = _new_user(email=email, name=name, password=password)
     audit.record(actor=user, action="user.registered", obj=user, after=audit.snapshot(user, USER_FIELDS))
     return user

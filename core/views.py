@@ -6,40 +6,55 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
+from marshmallow import ValidationError as SchemaValidationError
+from marshmallow import validate
 from werkzeug.wrappers import Response as WerkzeugResponse
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms import EmailField, Field, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from core import services
 from core.auth import current_user, end_session, start_session
 from core.errors import ServiceError
 from core.extensions import limiter
+from core.schemas import has_control_characters
 
 bp = Blueprint("web", __name__)
 Page = str | WerkzeugResponse
 
 
+def no_control_characters(form: FlaskForm, field: Field) -> None:
+    """The same rule the API's text fields follow (and PostgreSQL refuses NUL in text)."""
+    if field.data and has_control_characters(field.data):
+        raise ValidationError("Must not contain control characters.")
+
+
+def email_address(form: FlaskForm, field: Field) -> None:
+    """The API's email rule (WTForms' own ``Email`` needs a package we do not install)."""
+    try:
+        validate.Email()(field.data or "")
+    except SchemaValidationError:
+        raise ValidationError("Not a valid email address.") from None
+
+
 class LoginForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired(), Length(max=254)])
+    email = EmailField("Email address", validators=[DataRequired(), Length(max=254), no_control_characters])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
 class SignupForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
-    email = EmailField("Email address", validators=[DataRequired(), Email(), Length(max=254)])
-    password = PasswordField(
-        "Password (at least 10 characters)", validators=[DataRequired(), Length(max=1024)]
+    name = StringField("Your name", validators=[DataRequired(), Length(max=200), no_control_characters])
+    email = EmailField(
+        "Email address", validators=[DataRequired(), Length(max=254), no_control_characters, email_address]
     )
+    password = PasswordField("Password (at least 10 characters)", validators=[DataRequired(), Length(max=1024)])
 
 
 class ResetRequestForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired(), Length(max=254)])
+    email = EmailField("Email address", validators=[DataRequired(), Length(max=254), no_control_characters])
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField(
-        "New password (at least 10 characters)", validators=[DataRequired(), Length(max=1024)]
-    )
+    password = PasswordField("New password (at least 10 characters)", validators=[DataRequired(), Length(max=1024)])
     confirm = PasswordField(
         "Repeat the new password",
         validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
@@ -47,7 +62,7 @@ class NewPasswordForm(FlaskForm):
 
 
 class AcceptInvitationForm(FlaskForm):
-    name = StringField("Your name", validators=[Length(max=200)])
+    name = StringField("Your name", validators=[Length(max=200), no_control_characters])
     password = PasswordField("Choose a password (at least 10 characters)", validators=[Length(max=1024)])
 
 
@@ -63,13 +78,25 @@ def _attach_errors(form: FlaskForm, exc: ServiceError) -> None:
         form.form_errors.append(exc.detail)
 
 
+def _form_status(form: FlaskForm) -> int:
+    """422 when the form is shown again because of errors, so scripts and tests can tell."""
+    return 422 if form.errors or form.form_errors else 200
+
+
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 def _safe_next(target: str | None) -> str:
-    # Only same-site paths, so a crafted link cannot bounce a fresh login to another site.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    # Only same-site paths, so a crafted link cannot bounce a fresh login to another site. Browsers drop
+    # tabs and newlines inside URLs ("/\t/evil.example" is "//evil.example") and read "\\" as "/".
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and not has_control_characters(target)
+    ):
         return target
     return url_for("web.account")
 
@@ -91,8 +118,7 @@ def login() -> Page:
         else:
             start_session(user)
             return redirect(_safe_next(request.args.get("next")))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("login.html", form=form), status  # type: ignore[return-value]
+    return render_template("login.html", form=form), _form_status(form)  # type: ignore[return-value]
 
 
 @bp.post("/logout")
@@ -116,8 +142,7 @@ def signup() -> Page:
         else:
             start_session(user)
             return redirect(url_for("web.account"))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template("signup.html", form=form), status  # type: ignore[return-value]
+    return render_template("signup.html", form=form), _form_status(form)  # type: ignore[return-value]
 
 
 @bp.get("/account")
@@ -135,7 +160,7 @@ def password_reset_request() -> Page:
     if form.validate_on_submit():
         services.request_password_reset(email=form.email.data or "")
         return render_template("password_reset_sent.html")
-    return render_template("password_reset_request.html", form=form)
+    return render_template("password_reset_request.html", form=form), _form_status(form)  # type: ignore[return-value]
 
 
 @bp.route("/password-reset/<token>", methods=["GET", "POST"])
@@ -150,7 +175,7 @@ def password_reset(token: str) -> Page:
         else:
             flash("Your password is changed. Sign in with it now.")
             return redirect(url_for("web.login"))
-    return render_template("password_reset.html", form=form)
+    return render_template("password_reset.html", form=form), _form_status(form)  # type: ignore[return-value]
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -169,7 +194,7 @@ def accept_invitation(token: str) -> Page:
             start_session(user)
             flash("Welcome! You have joined the organisation.")
             return redirect(url_for("web.account"))
-    return render_template("accept_invitation.html", form=form, user=user)
+    return render_template("accept_invitation.html", form=form, user=user), _form_status(form)  # type: ignore[return-value]
 
 
 def init_app(app: Flask) -> None:

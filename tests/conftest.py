@@ -87,9 +87,7 @@ class _BoundSession(FlaskSession):
 @pytest.fixture(autouse=True)
 def _transaction(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every test runs inside one outer transaction that is rolled back afterwards."""
-    if "app" not in request.fixturenames and not any(
-        f in request.fixturenames for f in ("client", "session")
-    ):
+    if "app" not in request.fixturenames and not any(f in request.fixturenames for f in ("client", "session")):
         yield
         return
     app: Flask = request.getfixturevalue("app")
@@ -116,8 +114,20 @@ def session(app: Flask) -> Any:
     return db.session
 
 
+class _RequestScopedClient(FlaskClient):
+    """Runs each request in a fresh app context, as a server does: a new ``g`` (signed-in user, CSRF state)
+    and a new session joined to the test's connection, so a failed request rolls back only its own work."""
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if self.preserve_context:  # ``with client:`` keeps the request's contexts for inspection
+            return super().open(*args, **kwargs)
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    app.test_client_class = _RequestScopedClient
     return app.test_client()
 
 

@@ -55,21 +55,15 @@ def test_users_create_and_orgs_create(app, session):
 
 def test_cli_refuses_bad_input_without_writing(app, session):
     runner = app.test_cli_runner()
-    weak = runner.invoke(
-        args=["users", "create", "--email", "a@example.org", "--name", "A"], input="short\nshort\n"
-    )
+    weak = runner.invoke(args=["users", "create", "--email", "a@example.org", "--name", "A"], input="short\nshort\n")
     assert weak.exit_code == 2
     assert "password" in weak.output
     assert find_user_by_email("a@example.org") is None
 
-    bad_slug = runner.invoke(
-        args=["orgs", "create", "--slug", "Bad Slug!", "--name", "X", "--admin-email", "x@y.z"]
-    )
+    bad_slug = runner.invoke(args=["orgs", "create", "--slug", "Bad Slug!", "--name", "X", "--admin-email", "x@y.z"])
     assert bad_slug.exit_code == 2
     assert "slug" in bad_slug.output
-    missing_admin = runner.invoke(
-        args=["orgs", "create", "--slug", "ok", "--name", "X", "--admin-email", "no@x.org"]
-    )
+    missing_admin = runner.invoke(args=["orgs", "create", "--slug", "ok", "--name", "X", "--admin-email", "no@x.org"])
     assert missing_admin.exit_code == 2
     assert db.session.scalar(select(Organisation).where(Organisation.slug == "ok")) is None
 

@@ -32,9 +32,7 @@ def test_environment_overrides_defaults_and_is_parsed():
 
 
 def test_test_config_overrides_the_environment():
-    assert (
-        load(environ={"ACCESS_TOKEN_TTL": "60"}, overrides={"ACCESS_TOKEN_TTL": 5})["ACCESS_TOKEN_TTL"] == 5
-    )
+    assert load(environ={"ACCESS_TOKEN_TTL": "60"}, overrides={"ACCESS_TOKEN_TTL": 5})["ACCESS_TOKEN_TTL"] == 5
 
 
 @pytest.mark.parametrize(

@@ -22,7 +22,5 @@ def test_models_and_migrations_agree(app):
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, db.metadata)
     # Expression indexes (lower(email)) are invisible to autogenerate on some backends; ignore only those.
-    differences = [
-        d for d in differences if not (d[0] == "remove_index" and d[1].name == "uq_users_email_lower")
-    ]
+    differences = [d for d in differences if not (d[0] == "remove_index" and d[1].name == "uq_users_email_lower")]
     assert differences == []

@@ -144,7 +144,7 @@ def test_register_refuses_weak_passwords(session, password, message):
 def test_register_is_refused_when_signup_is_closed(app, monkeypatch):
     monkeypatch.setitem(app.config, "ALLOW_SIGNUP", False)
 
-    with pytest.raises(Unauthorized, match="Sign-up is closed"):
+    with pytest.raises(Forbidden, match="Sign-up is closed"):
         services.register(email="late@example.org", name="Late", password=NEW_PASSWORD)
 
     assert count(User, User.email == "late@example.org") == 0
