@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Flask, Response
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import config as config_module
@@ -108,13 +109,6 @@ def _commit_or_rollback(response: Response) -> Response:
         return response
     try:
         db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        logging.getLogger(__name__).warning("commit refused by a constraint", exc_info=True)
-        return errors.problem(
-            409,
-            "Conflict",
-            "The change conflicts with the current state; reload and retry.",
-            type_slug="conflict",
-        )
+    except (IntegrityError, StaleDataError) as exc:
+        return errors.handle_write_conflict(exc)
     return response

@@ -10,7 +10,11 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, current_app, json, render_template, request
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from core.db import db
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +179,16 @@ def _html_error(status: int, title: str, detail: str) -> Response:
     return Response(html, status=status, mimetype="text/html")
 
 
+def handle_write_conflict(exc: Exception) -> Response:
+    """A write lost a race (a unique key taken, or a row changed meanwhile): 409, never a 500."""
+    log.warning("write conflict: %s", type(exc).__name__, exc_info=exc)
+    db.session.rollback()
+    return handle_service_error(Conflict("Someone else changed this at the same moment; reload it and try again."))
+
+
 def init_app(app: Flask) -> None:
+    app.register_error_handler(IntegrityError, handle_write_conflict)
+    app.register_error_handler(StaleDataError, handle_write_conflict)
     app.register_error_handler(ServiceError, handle_service_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     if not app.testing:

@@ -1,7 +1,11 @@
-"""The credentials domain (see DESIGN.md); filled in by its own issue."""
+"""Authoring: micro-credentials, versions, requirements, rubrics, stacks (and, later, submissions)."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register this domain's blueprints, commands and demo steps."""
+    """Register this domain's API, commands and demo steps."""
+    from credentials import api, cli, models  # noqa: F401 (models: registers the tables)
+
+    api.init_app(app)
+    cli.init_app(app)

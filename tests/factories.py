@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import struct
+import zlib
 from datetime import timedelta
 from typing import Any
 
@@ -20,6 +23,23 @@ from core.models import (
     PasswordResetToken,
     Role,
     User,
+)
+from credentials.models import (
+    Alignment,
+    CommentKind,
+    CredentialImage,
+    CredentialTag,
+    CredentialVersion,
+    DraftComment,
+    EvidenceKind,
+    MicroCredential,
+    Requirement,
+    RubricCriterion,
+    RubricLevel,
+    Stack,
+    StackMember,
+    StackState,
+    VersionState,
 )
 from standards.models import Framework, StandardItem, search_text
 from tests.conftest import TEST_PASSWORD
@@ -152,3 +172,257 @@ class StandardItemFactory(BaseFactory):
         lambda o: search_text(o.human_coding_scheme, o.abbreviated_statement, o.full_statement)
     )
     abbreviated_statement = None
+
+
+# --- credentials -------------------------------------------------------------------------------------
+
+RUBRIC_LEVELS = ("Not yet", "Developing", "Proficient", "Exemplary")
+
+
+def png_bytes(width: int = 1, height: int = 1) -> bytes:
+    """A real, minimal greyscale PNG of the given size (every pixel black)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = zlib.compress(b"".join(b"\x00" + bytes(width) for _ in range(height)), 9)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def valid_content(**overrides: Any) -> dict[str, Any]:
+    """A complete micro-credential as a client sends it (ready for review); ``overrides`` replace fields."""
+
+    def levels() -> list[dict[str, Any]]:
+        return [
+            {"name": name, "points": points, "descriptor": f"{name}: the evidence shows the practice at this level."}
+            for points, name in enumerate(RUBRIC_LEVELS)
+        ]
+
+    def requirement(key: str, title: str, prompt: str, evidence_kind: str, **settings: Any) -> dict[str, Any]:
+        none: dict[str, Any] = dict.fromkeys(("min_words", "max_words", "min_files", "max_files"))
+        return {
+            "key": key,
+            "title": title,
+            "prompt": prompt,
+            "evidence_kind": evidence_kind,
+            "required": True,
+            "allowed_file_types": [],
+            **none,
+            **settings,
+        }
+
+    content: dict[str, Any] = {
+        "title": "Close Reading of Complex Texts",
+        "short_description": "Lead close reading so that students cite textual evidence.",
+        "competency_statement": "The educator plans and leads close reading of a complex text.",
+        "key_method": "Plan three reads, write text-dependent questions, model annotation.",
+        "method_components": [{"name": "Text selection", "description": "Complexity fits the grade band."}],
+        "supporting_research": [{"citation": "Fisher, D., & Frey, N. (2012). Close reading.", "url": None}],
+        "resources": [{"title": "Text complexity rubric", "url": "https://example.org/rubric", "description": ""}],
+        "tags": ["literacy"],
+        "achievement_type": "MicroCredential",
+        "estimated_hours": 15.0,
+        "credits": 1.5,
+        "validity_days": 1095,
+        "max_attempts": 3,
+        "passing_rule": {"level": "Proficient", "points": 4},
+        "requirements": [
+            requirement(
+                "lesson-plan",
+                "Lesson plan",
+                "Upload the lesson plan with the text and your questions.",
+                "file",
+                allowed_file_types=["pdf", "docx"],
+                min_files=1,
+                max_files=2,
+            ),
+            requirement(
+                "reflection", "Reflection", "What did students' answers show?", "text", min_words=300, max_words=800
+            ),
+            requirement("recording", "Recording", "A link to a recording of the lesson.", "link", required=False),
+        ],
+        "rubric": [
+            {
+                "key": "planning",
+                "name": "Planning",
+                "description": "The plan's reads and questions.",
+                "requirements": ["lesson-plan"],
+                "levels": levels(),
+            },
+            {
+                "key": "analysis",
+                "name": "Analysis",
+                "description": "What the educator learnt from student work.",
+                "requirements": ["reflection", "recording"],
+                "levels": levels(),
+            },
+        ],
+        "alignments": [],
+    }
+    content.update(overrides)
+    return content
+
+
+class MicroCredentialFactory(BaseFactory):
+    class Meta:
+        model = MicroCredential
+
+    organisation = factory.SubFactory(OrganisationFactory)
+
+
+class CredentialVersionFactory(BaseFactory):
+    """Version 1 of a new micro-credential in ``organisation`` (or the next version of ``micro_credential``),
+    a draft unless ``published``/``retired``/``state`` says otherwise, with one requirement and one criterion.
+    Pass ``requirements=False`` for a bare version."""
+
+    class Meta:
+        model = CredentialVersion
+
+    class Params:
+        published = factory.Trait(
+            state=VersionState.PUBLISHED.value,
+            published_at=factory.LazyFunction(clock.now),
+        )
+        retired = factory.Trait(
+            state=VersionState.RETIRED.value,
+            published_at=factory.LazyFunction(clock.now),
+            retired_at=factory.LazyFunction(clock.now),
+            retired_reason="No longer offered.",
+        )
+
+    micro_credential = None
+    organisation = factory.Maybe(
+        "micro_credential",
+        yes_declaration=factory.SelfAttribute("micro_credential.organisation"),
+        no_declaration=factory.SubFactory(OrganisationFactory),
+    )
+    number = factory.LazyAttribute(lambda o: len(o.micro_credential.versions) + 1 if o.micro_credential else 1)
+    state = VersionState.DRAFT.value
+    title = factory.Sequence(lambda n: f"Micro-credential {n}")
+    short_description = "A short description."
+    competency_statement = "The educator does the thing well."
+    key_method = "Do the thing, reflect, do it better."
+    tags = factory.LazyFunction(list)
+    passing_level = "Proficient"
+
+    @classmethod
+    def _adjust_kwargs(cls, **kwargs: Any) -> dict[str, Any]:
+        if kwargs["micro_credential"] is None:
+            kwargs["micro_credential"] = MicroCredentialFactory(organisation=kwargs["organisation"])
+        return kwargs
+
+    @factory.post_generation
+    def tag_rows(obj: CredentialVersion, create: bool, extracted: Any, **kwargs: Any) -> None:
+        """The catalogue filters by the normalised tag rows; keep them in step with ``tags``."""
+        obj.tag_rows.extend(CredentialTag(tag=tag) for tag in obj.tags)
+        db.session.flush()
+
+    @factory.post_generation
+    def requirements(obj: CredentialVersion, create: bool, extracted: Any, **kwargs: Any) -> None:
+        if extracted is False:
+            return
+        requirement = RequirementFactory(version=obj, key="reflection")
+        RubricCriterionFactory(version=obj, key="quality", requirement_keys=[requirement.key])
+
+
+class RequirementFactory(BaseFactory):
+    """A required text requirement, appended after the version's others."""
+
+    class Meta:
+        model = Requirement
+
+    version = factory.SubFactory(CredentialVersionFactory, requirements=False)
+    key = factory.Sequence(lambda n: f"requirement-{n}")
+    position = factory.LazyAttribute(lambda o: len(o.version.requirements))
+    title = factory.Sequence(lambda n: f"Requirement {n}")
+    prompt = "Describe what you did and what students learnt."
+    evidence_kind = EvidenceKind.TEXT.value
+    required = True
+    allowed_file_types = factory.LazyFunction(list)
+
+
+class RubricCriterionFactory(BaseFactory):
+    """A criterion with the four usual levels (0-3 points) unless ``levels=[names…]`` says otherwise."""
+
+    class Meta:
+        model = RubricCriterion
+
+    version = factory.SubFactory(CredentialVersionFactory, requirements=False)
+    key = factory.Sequence(lambda n: f"criterion-{n}")
+    position = factory.LazyAttribute(lambda o: len(o.version.criteria))
+    name = factory.Sequence(lambda n: f"Criterion {n}")
+    description = ""
+    requirement_keys = factory.LazyAttribute(lambda o: [r.key for r in o.version.requirements])
+
+    @factory.post_generation
+    def levels(obj: RubricCriterion, create: bool, extracted: Any, **kwargs: Any) -> None:
+        for name in RUBRIC_LEVELS if extracted is None else extracted:
+            RubricLevelFactory(criterion=obj, name=name)
+
+
+class RubricLevelFactory(BaseFactory):
+    """The next level up in its criterion, worth one point more than the one below."""
+
+    class Meta:
+        model = RubricLevel
+
+    criterion = factory.SubFactory(RubricCriterionFactory, levels=[])
+    position = factory.LazyAttribute(lambda o: len(o.criterion.levels))
+    name = factory.Sequence(lambda n: f"Level {n}")
+    descriptor = "What the evidence shows at this level."
+    points = factory.SelfAttribute("position")
+
+
+class AlignmentFactory(BaseFactory):
+    """An alignment of a version to a (new) standard item; pass ``item`` to choose it."""
+
+    class Meta:
+        model = Alignment
+        exclude = ("item",)
+
+    version = factory.SubFactory(CredentialVersionFactory)
+    item = factory.SubFactory(StandardItemFactory)
+    standard_item_id = factory.SelfAttribute("item.id")
+    position = factory.LazyAttribute(lambda o: len(o.version.alignments))
+
+
+class StackFactory(BaseFactory):
+    """A draft stack; ``micro_credentials=[…]`` makes them its members, in order."""
+
+    class Meta:
+        model = Stack
+        exclude = ("organisation",)
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    organisation_id = factory.SelfAttribute("organisation.id")
+    title = factory.Sequence(lambda n: f"Stack {n}")
+    description = ""
+    state = StackState.DRAFT.value
+
+    @factory.post_generation
+    def micro_credentials(obj: Stack, create: bool, extracted: Any, **kwargs: Any) -> None:
+        for position, micro_credential in enumerate(extracted or []):
+            obj.members.append(StackMember(micro_credential_id=micro_credential.id, position=position))
+        db.session.flush()
+
+
+class DraftCommentFactory(BaseFactory):
+    class Meta:
+        model = DraftComment
+
+    version = factory.SubFactory(CredentialVersionFactory)
+    author = factory.SubFactory(UserFactory)
+    kind = CommentKind.COMMENT.value
+    body = factory.Faker("sentence")
+
+
+class CredentialImageFactory(BaseFactory):
+    """A stored badge image (a tiny PNG unless ``data`` and ``media_type`` say otherwise)."""
+
+    class Meta:
+        model = CredentialImage
+
+    data = factory.LazyFunction(png_bytes)
+    id = factory.LazyAttribute(lambda o: hashlib.sha256(o.data).hexdigest())
+    media_type = "image/png"

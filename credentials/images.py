@@ -1,0 +1,138 @@
+"""Badge images: checking uploads (PNG as is, SVG sanitised) and drawing a default.
+
+An SVG is a program as much as a picture (scripts, external loads, event handlers); we keep only
+the drawing elements and attributes listed here and rebuild the document from them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+import xml.etree.ElementTree as ET
+from html import escape
+
+from core.errors import ValidationFailed
+
+MAX_IMAGE_BYTES = 512 * 1024
+MAX_PIXELS = 2048
+# Badge drawings nest a few groups deep; far deeper nesting is an attack on the recursive copy below.
+MAX_SVG_DEPTH = 64
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_NS = "http://www.w3.org/1999/xlink"
+
+_ELEMENTS = {
+    "svg", "g", "defs", "title", "desc", "path", "rect", "circle", "ellipse", "line", "polyline", "polygon",
+    "text", "tspan", "linearGradient", "radialGradient", "stop", "clipPath", "mask", "symbol", "use", "pattern",
+}  # fmt: skip
+_ATTRIBUTES = {
+    "id", "class", "d", "x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "rx", "ry", "width", "height",
+    "viewBox", "points", "fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-opacity",
+    "stroke-linecap", "stroke-linejoin", "stroke-dasharray", "opacity", "transform", "offset", "stop-color",
+    "stop-opacity", "gradientUnits", "gradientTransform", "font-family", "font-size", "font-weight",
+    "text-anchor", "dominant-baseline", "clip-path", "mask", "preserveAspectRatio", "version", "fx", "fy",
+    "patternUnits", "letter-spacing", "href",
+}  # fmt: skip
+_LOCAL_REF = re.compile(r"^#[A-Za-z_][\w.-]*$")
+_URL_IN_VALUE = re.compile(r"url\(\s*(?!['\"]?#)", re.IGNORECASE)
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_badge_image(data: bytes) -> tuple[str, bytes]:
+    """(media type, bytes to store) for an acceptable PNG or SVG; ValidationFailed naming the problem."""
+    if not data:
+        raise ValidationFailed.field("file", "The file is empty.")
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ValidationFailed.field("file", f"Badge images may be at most {MAX_IMAGE_BYTES // 1024} KiB.")
+    if data.startswith(PNG_SIGNATURE):
+        return "image/png", _check_png(data)
+    head = data[:1024].lstrip().lower()
+    if head.startswith((b"<?xml", b"<svg", b"<!--", b"<!doctype")):
+        return "image/svg+xml", sanitise_svg(data)
+    raise ValidationFailed.field("file", "Upload a PNG or an SVG image.")
+
+
+def _check_png(data: bytes) -> bytes:
+    if len(data) < 33 or data[12:16] != b"IHDR":
+        raise ValidationFailed.field("file", "The PNG is damaged (no header).")
+    width, height = struct.unpack(">II", data[16:24])
+    if not (0 < width <= MAX_PIXELS and 0 < height <= MAX_PIXELS):
+        raise ValidationFailed.field("file", f"PNG images may be at most {MAX_PIXELS}x{MAX_PIXELS} pixels.")
+    if not data.rstrip(b"\x00").endswith(b"IEND\xaeB`\x82"):
+        raise ValidationFailed.field("file", "The PNG is truncated.")
+    return data
+
+
+def sanitise_svg(data: bytes) -> bytes:
+    """A rebuilt SVG holding only safe drawing elements and attributes, or ValidationFailed."""
+    lowered = data.lower()
+    if b"<!doctype" in lowered or b"<!entity" in lowered:
+        raise ValidationFailed.field("file", "SVG files with a DOCTYPE or entities are not accepted.")
+    try:
+        root = ET.fromstring(data)  # noqa: S314
+    except ET.ParseError as exc:
+        raise ValidationFailed.field("file", f"The SVG is not well-formed XML ({exc}).") from None
+    if _local(root.tag) != "svg":
+        raise ValidationFailed.field("file", "The file's root element is not <svg>.")
+    clean = _copy(root)
+    if clean is None:  # an <svg> of another namespace
+        raise ValidationFailed.field("file", "The file's root element is not an SVG <svg>.")
+    clean.set("xmlns", SVG_NS)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(clean, encoding="utf-8", xml_declaration=False)
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _copy(element: ET.Element, depth: int = 0) -> ET.Element | None:
+    if depth > MAX_SVG_DEPTH:
+        raise ValidationFailed.field("file", f"The SVG nests elements more than {MAX_SVG_DEPTH} deep.")
+    name = _local(element.tag)
+    if name not in _ELEMENTS or (
+        isinstance(element.tag, str) and element.tag.startswith("{") and not element.tag.startswith("{" + SVG_NS)
+    ):
+        return None
+    out = ET.Element(name)
+    for key, value in element.attrib.items():
+        attr = _local(key)
+        if key.startswith("{") and not key.startswith(("{" + XLINK_NS, "{" + SVG_NS)):
+            continue
+        if attr not in _ATTRIBUTES or _URL_IN_VALUE.search(value):
+            continue
+        if attr == "href" and not _LOCAL_REF.match(value.strip()):
+            continue
+        out.set(attr, value)
+    out.text = element.text if name in {"text", "tspan", "title", "desc"} else None
+    for child in element:
+        copied = _copy(child, depth + 1)
+        if copied is not None:
+            # Text after a <tspan> belongs to the enclosing <text>; elsewhere stray text is dropped.
+            copied.tail = child.tail if name == "text" else None
+            out.append(copied)
+    return out
+
+
+_PALETTE = ("#0b5cad", "#1e6b34", "#7a3e9d", "#a4461a", "#00667a", "#8a1c4a", "#4b5a12", "#2f4b7c")
+
+
+def default_badge_svg(title: str, *, seed: str) -> bytes:
+    """A plain hexagonal badge with the title's initials, coloured by ``seed`` (stable per credential)."""
+    colour = _PALETTE[int(hashlib.sha256(seed.encode()).hexdigest(), 16) % len(_PALETTE)]
+    words = [w for w in re.split(r"\W+", title) if w]
+    initials = "".join(w[0] for w in words[:3]).upper() or "MC"
+    label = escape(title[:60])
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<svg xmlns="{SVG_NS}" width="400" height="400" viewBox="0 0 400 400" role="img" aria-label="{label}">'
+        f"<title>{label}</title>"
+        f'<polygon points="200,12 363,106 363,294 200,388 37,294 37,106" fill="{colour}"/>'
+        f'<polygon points="200,40 339,120 339,280 200,360 61,280 61,120" fill="none" stroke="#ffffff" '
+        f'stroke-width="6" opacity="0.8"/>'
+        f'<text x="200" y="228" font-family="sans-serif" font-size="96" font-weight="700" fill="#ffffff" '
+        f'text-anchor="middle">{escape(initials)}</text></svg>'
+    ).encode()
