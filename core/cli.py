@@ -26,7 +26,7 @@ def _fail(exc: ServiceError) -> None:
     sys.exit(2)
 
 
-def _operator() -> User:
+def console_operator() -> User:
     # The operator at the console acts as a platform admin; the audit log shows no user for it.
     actor = User(email="operator@localhost", name="console operator", is_platform_admin=True, is_active=True)
     actor.id = None  # type: ignore[assignment]
@@ -43,7 +43,7 @@ def create_user(email: str, name: str, password: str, platform_admin: bool) -> N
     try:
         with unit_of_work():
             user = services.create_user(
-                actor=_operator(), email=email, name=name, password=password, is_platform_admin=platform_admin
+                actor=console_operator(), email=email, name=name, password=password, is_platform_admin=platform_admin
             )
     except ServiceError as exc:
         _fail(exc)
@@ -93,7 +93,7 @@ def create_org(slug: str, name: str, kind: str, admin_email: str) -> None:
             if admin is None:
                 raise ServiceError(f"no account with email {admin_email}")
             org = services.create_organisation(
-                actor=_operator(), slug=slug, name=name, kind=kind, admin_user_id=admin.id
+                actor=console_operator(), slug=slug, name=name, kind=kind, admin_user_id=admin.id
             )
     except ServiceError as exc:
         _fail(exc)

@@ -109,7 +109,7 @@ def problem(
 
 
 def wants_problem_json() -> bool:
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or request.path.endswith(".json"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json", PROBLEM_MIMETYPE])
     return best in {"application/json", PROBLEM_MIMETYPE}

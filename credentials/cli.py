@@ -17,7 +17,9 @@ from standards.models import StandardItem
 def _item_ids(codes: list[str]) -> list[Any]:
     rows = dict(
         db.session.execute(
-            select(StandardItem.human_coding_scheme, StandardItem.id).where(StandardItem.human_coding_scheme.in_(codes))
+            select(StandardItem.human_coding_scheme, StandardItem.id).where(
+                StandardItem.human_coding_scheme.in_(codes), StandardItem.obsolete_at.is_(None)
+            )
         ).all()
     )
     return [rows[code] for code in codes if code in rows]

@@ -264,8 +264,11 @@ def content_of(version: CredentialVersion) -> dict[str, Any]:
     return content
 
 
-def _validate(content: dict[str, Any]) -> None:
-    """Cross-field rules the schema cannot see; every problem is reported, each at its place."""
+def _validate(content: dict[str, Any], kept_alignments: frozenset[uuid.UUID] = frozenset()) -> None:
+    """Cross-field rules the schema cannot see; every problem is reported, each at its place.
+
+    ``kept_alignments`` are items the version is already aligned to: they stay allowed after their
+    framework marks them obsolete, so an older draft can still be saved."""
     errors: list[dict[str, str]] = []
     requirement_keys = [r["key"] for r in content.get("requirements") or []]
     for i, key in enumerate(requirement_keys):
@@ -296,12 +299,16 @@ def _validate(content: dict[str, Any]) -> None:
         if points > best:
             errors.append(field_error("passing_rule.points", f"The rubric allows at most {best} points."))
     alignments = content.get("alignments") or []
-    known = (
-        set(db.session.scalars(select(StandardItem.id).where(StandardItem.id.in_(alignments)))) if alignments else set()
+    items = (
+        {item.id: item for item in db.session.scalars(select(StandardItem).where(StandardItem.id.in_(alignments)))}
+        if alignments
+        else {}
     )
     for i, item_id in enumerate(alignments):
-        if item_id not in known:
+        if item_id not in items:
             errors.append(field_error(f"alignments.{i}", f"No standard item {item_id}."))
+        elif items[item_id].obsolete_at is not None and item_id not in kept_alignments:
+            errors.append(field_error(f"alignments.{i}", "This standard item is obsolete in its framework."))
         elif item_id in alignments[:i]:
             errors.append(field_error(f"alignments.{i}", "Listed twice."))
     if errors:
@@ -428,7 +435,8 @@ def update_draft(
             f"Version {version.number} is {version.state.replace('_', ' ')}; only drafts can be edited."
             + (" Start a new version to change it." if version.state in PUBLIC_STATES else "")
         )
-    _validate({**content_of(version), **changes})
+    current = content_of(version)
+    _validate({**current, **changes}, kept_alignments=frozenset(current["alignments"]))
     before = audit.snapshot(version, AUDIT_FIELDS)
     _apply(version, changes)
     version.updated_at = clock.now()

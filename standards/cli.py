@@ -14,7 +14,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from core.cli import _operator as console_operator
+from core.cli import console_operator
 from core.db import db, unit_of_work
 from core.demo import DemoContext, demo_step
 from core.errors import ServiceError

@@ -6,6 +6,7 @@ SQLite in a temporary file is the default.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -142,3 +143,14 @@ def csrf_token(html: str) -> str:
     )
     assert match, "no CSRF token in the page"
     return match.group(1)
+
+
+def problem(response: Any, status: int) -> dict[str, Any]:
+    """The response's RFC 9457 document, after checking its status, media type and members."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = json.loads(response.get_data(as_text=True))
+    assert body["status"] == status
+    assert body["instance"] == response.request.path
+    assert body["type"] and body["title"] and isinstance(body["detail"], str)
+    return body

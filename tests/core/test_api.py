@@ -12,24 +12,13 @@ import pytest
 
 from core import clock, mail
 from core.models import Role
-from tests.conftest import TEST_PASSWORD, bearer
+from tests.conftest import TEST_PASSWORD, bearer, problem
 from tests.factories import InvitationFactory, OrganisationFactory, UserFactory, member
 
 PROBLEM = "application/problem+json"
 SQL = "'; DROP TABLE users; --"
 HTML = "<script>alert(1)</script>"
 NEW_PASSWORD = "a brand new passphrase"
-
-
-def problem(response: Any, status: int) -> dict[str, Any]:
-    """The response's RFC 9457 document, after checking its status, media type and members."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body = json.loads(response.get_data(as_text=True))
-    assert body["status"] == status
-    assert body["instance"] == response.request.path
-    assert body["type"] and body["title"] and isinstance(body["detail"], str)
-    return body
 
 
 def error_fields(body: dict[str, Any]) -> dict[str, str]:

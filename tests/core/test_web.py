@@ -394,3 +394,9 @@ def test_pages_have_no_inline_scripts(client):
         html = text(client.get(url, headers=BROWSER))
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
         assert not re.search(r"<[^>]+\son[a-z]+\s*=", html), url  # no inline event handlers either
+
+
+def test_a_json_url_opened_in_a_browser_gets_a_problem_document(client):
+    response = client.get("/standards/items/not-a-thing.json", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"

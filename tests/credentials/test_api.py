@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from core.models import Role
 from credentials.models import MicroCredential, Stack
-from tests.conftest import bearer
+from tests.conftest import bearer, problem
 from tests.factories import (
     AlignmentFactory,
     CredentialVersionFactory,
@@ -27,16 +27,6 @@ from tests.factories import (
 )
 
 PROBLEM = "application/problem+json"
-
-
-def problem(response: Any, status: int) -> dict[str, Any]:
-    """The response's RFC 9457 document, after checking its status and media type."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body = json.loads(response.get_data(as_text=True))
-    assert body["status"] == status and body["title"] and isinstance(body["detail"], str)
-    assert body["instance"] == response.request.path
-    return body
 
 
 def fields_of(body: dict[str, Any]) -> list[str]:

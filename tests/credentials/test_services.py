@@ -880,3 +880,26 @@ def test_the_demo_adds_published_credentials_a_stack_and_a_draft_under_review(ap
     again = app.test_cli_runner().invoke(args=["demo"])
     assert again.exit_code == 0, again.output
     assert session.scalar(select(func.count()).select_from(CredentialVersion)) == len(versions)
+
+
+# --- obsolete standard items -------------------------------------------------------------------------
+
+
+def test_a_new_alignment_to_an_obsolete_item_is_refused_but_an_existing_one_survives(org, author, item):
+    version = services.create_micro_credential(
+        actor=author, organisation_id=org.id, content=valid_content(alignments=[item.id])
+    )
+    item.obsolete_at = clock.now()  # the framework was re-imported without this item
+    retired_item = StandardItemFactory(obsolete_at=clock.now())
+    db.session.flush()
+
+    # Saving the draft with its existing alignment still works ...
+    services.update_draft(actor=author, version_id=version.id, changes={"title": "Renamed"})
+    # ... but a newly added obsolete item is refused at its place.
+    with pytest.raises(ValidationFailed) as refused:
+        services.update_draft(actor=author, version_id=version.id, changes={"alignments": [item.id, retired_item.id]})
+    assert [e["field"] for e in refused.value.errors] == ["alignments.1"]
+    with pytest.raises(ValidationFailed):
+        services.create_micro_credential(
+            actor=author, organisation_id=org.id, content=valid_content(alignments=[retired_item.id])
+        )

@@ -13,20 +13,12 @@ from sqlalchemy import func, select
 from core.models import Role
 from standards import services
 from standards.models import Framework, StandardItem
-from tests.conftest import bearer
+from tests.conftest import bearer, problem
 from tests.factories import OrganisationFactory, UserFactory, member
 from tests.standards.packages import as_bytes, package
 
 PROBLEM = "application/problem+json"
 BASE = "/api/v1/standards"
-
-
-def problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body = json.loads(response.get_data(as_text=True))
-    assert body["status"] == status and body["title"] and isinstance(body["detail"], str)
-    return body
 
 
 def upload(client, user, data: bytes, *, filename="framework.json", **form: Any):

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from core.cli import _operator as console_operator
+from core.cli import console_operator
 from core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from core.models import AuditEvent, Role
 from standards import services
