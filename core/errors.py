@@ -54,6 +54,12 @@ class Conflict(ServiceError):
 class PreconditionFailed(ServiceError):
     status, type_slug, title = 412, "precondition-failed", "The resource has changed"
 
+    @classmethod
+    def unless_current(cls, expected: int | None, actual: int, message: str) -> None:
+        """Optimistic concurrency: refuse when the client's copy (``expected``, from If-Match) is outdated."""
+        if expected is not None and expected != actual:
+            raise cls(message)
+
 
 class ValidationFailed(ServiceError):
     status, type_slug, title = 422, "validation-error", "Invalid input"

@@ -314,8 +314,9 @@ def update_organisation(
     """Change the profile; with ``expected_version`` (from If-Match) a concurrent edit is refused."""
     organisation = _get_organisation(organisation_id)
     authorize(actor, "organisation.update", organisation)
-    if expected_version is not None and expected_version != organisation.version:
-        raise PreconditionFailed("The organisation was changed by someone else; reload it and try again.")
+    PreconditionFailed.unless_current(
+        expected_version, organisation.version, "The organisation was changed by someone else; reload it and try again."
+    )
     if "slug" in changes:
         _ensure_slug_free(changes["slug"], except_id=organisation.id)
     before = audit.snapshot(organisation, ORG_FIELDS)

@@ -428,8 +428,11 @@ def update_draft(
     """Replace the given fields of a draft; with ``expected_version`` a concurrent edit is refused."""
     version = get_version(actor=actor, version_id=version_id)
     authorize(actor, "credential.edit", version)
-    if expected_version is not None and expected_version != version.lock_version:
-        raise PreconditionFailed("Someone else saved this draft meanwhile; reload it and apply your changes again.")
+    PreconditionFailed.unless_current(
+        expected_version,
+        version.lock_version,
+        "Someone else saved this draft meanwhile; reload it and apply your changes again.",
+    )
     if not version.is_editable:
         raise Conflict(
             f"Version {version.number} is {version.state.replace('_', ' ')}; only drafts can be edited."
@@ -777,8 +780,9 @@ def update_stack(
 ) -> Stack:
     stack = _stack(stack_id)
     authorize(actor, "stack.manage", stack)
-    if expected_version is not None and expected_version != stack.lock_version:
-        raise PreconditionFailed("The stack was changed by someone else; reload it and try again.")
+    PreconditionFailed.unless_current(
+        expected_version, stack.lock_version, "The stack was changed by someone else; reload it and try again."
+    )
     if stack.state != StackState.DRAFT.value:
         raise Conflict("Only a draft stack can change; create a new stack instead.")
     _check_required_count(
