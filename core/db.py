@@ -103,6 +103,13 @@ def unit_of_work() -> Iterator[None]:
         raise
 
 
+def like_pattern(text: str) -> str:
+    """A LIKE pattern (use with ``escape="\\"``) matching ``text`` anywhere, lower-cased, with its %, _
+    and \\ taken literally."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 T = TypeVar("T")
 
 

@@ -26,7 +26,7 @@ from core.auth import (
     token_digest,
 )
 from core.authz import authorize
-from core.db import Page, db, paginate
+from core.db import Page, db, like_pattern, paginate
 from core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unauthorized, ValidationFailed
 from core.models import (
     ApiToken,
@@ -116,7 +116,7 @@ def list_users(*, actor: User, page: int, page_size: int, q: str | None = None) 
     authorize(actor, "user.manage")
     stmt = select(User).order_by(User.created_at, User.id)
     if q:
-        like = f"%{_escape_like(q.lower())}%"
+        like = like_pattern(q)
         stmt = stmt.where(
             or_(func.lower(User.email).like(like, escape="\\"), func.lower(User.name).like(like, escape="\\"))
         )
@@ -252,7 +252,7 @@ def list_organisations(
     if not actor.is_platform_admin:
         stmt = stmt.where(Organisation.id.in_(select(Membership.organisation_id).where(Membership.user_id == actor.id)))
     if q:
-        like = f"%{_escape_like(q.lower())}%"
+        like = like_pattern(q)
         stmt = stmt.where(
             or_(
                 func.lower(Organisation.name).like(like, escape="\\"),
@@ -355,7 +355,7 @@ def list_members(
         member_ids = member_ids.where(Membership.role == role)
     stmt = select(User).where(User.id.in_(member_ids)).order_by(func.lower(User.name), User.id)
     if q:
-        like = f"%{_escape_like(q.lower())}%"
+        like = like_pattern(q)
         stmt = stmt.where(
             or_(func.lower(User.email).like(like, escape="\\"), func.lower(User.name).like(like, escape="\\"))
         )
@@ -583,7 +583,3 @@ def _roles(names: list[str], field: str = "roles") -> set[Role]:
         except ValueError:
             raise ValidationFailed.field(f"{field}.{i}", f"Unknown role {name!r}.") from None
     return roles
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

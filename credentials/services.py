@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core import audit, clock
 from core.authz import authorize, can, has_role, rule
-from core.db import Page, db, paginate
+from core.db import Page, db, like_pattern, paginate
 from core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
 from core.models import Organisation, Role, User
 from credentials import images
@@ -190,7 +190,7 @@ def catalogue(
 
 
 def _text_match(q: str) -> Any:
-    like = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    like = like_pattern(q)
     return or_(
         func.lower(CredentialVersion.title).like(like, escape="\\"),
         func.lower(CredentialVersion.short_description).like(like, escape="\\"),

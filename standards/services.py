@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core import audit, clock
 from core.authz import authorize, has_role, rule
-from core.db import Page, db, paginate
+from core.db import Page, db, like_pattern, paginate
 from core.errors import Conflict, NotFound, ValidationFailed, field_error
 from core.models import Organisation, Role, User
 from standards.case import Package, package_digest, parse_package
@@ -494,12 +494,6 @@ def _associations_of(item: StandardItem) -> list[AssociationView]:
 
 
 # --- search ------------------------------------------------------------------------------------------
-
-
-def like_pattern(text: str) -> str:
-    """A LIKE pattern matching ``text`` anywhere (lower-cased), with its %, _ and \\ taken literally."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def search_items(
