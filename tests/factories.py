@@ -26,11 +26,13 @@ from core.models import (
 )
 from credentials.models import (
     Alignment,
+    Answer,
     CommentKind,
     CredentialImage,
     CredentialTag,
     CredentialVersion,
     DraftComment,
+    EvidenceFile,
     EvidenceKind,
     MicroCredential,
     Requirement,
@@ -39,6 +41,8 @@ from credentials.models import (
     Stack,
     StackMember,
     StackState,
+    Submission,
+    SubmissionState,
     VersionState,
 )
 from standards.models import Framework, StandardItem, search_text
@@ -426,3 +430,49 @@ class CredentialImageFactory(BaseFactory):
     data = factory.LazyFunction(png_bytes)
     id = factory.LazyAttribute(lambda o: hashlib.sha256(o.data).hexdigest())
     media_type = "image/png"
+
+
+class SubmissionFactory(BaseFactory):
+    """A submission by a new earner to a new published version (pass ``version``, ``earner``, ``state``).
+
+    ``submitted=True`` sets the state and time of a submitted attempt; answers are not filled in."""
+
+    class Meta:
+        model = Submission
+
+    class Params:
+        submitted = factory.Trait(
+            state=SubmissionState.SUBMITTED.value,
+            submitted_at=factory.LazyFunction(clock.now),
+        )
+
+    version = factory.SubFactory(CredentialVersionFactory, published=True)
+    organisation_id = factory.SelfAttribute("version.organisation_id")
+    micro_credential_id = factory.SelfAttribute("version.micro_credential_id")
+    earner = factory.SubFactory(UserFactory)
+    reference = factory.Sequence(lambda n: f"S{n:07d}")
+    attempt = 1
+    state = SubmissionState.DRAFT.value
+
+
+class AnswerFactory(BaseFactory):
+    class Meta:
+        model = Answer
+
+    submission = factory.SubFactory(SubmissionFactory)
+    requirement_key = "reflection"
+    text = "I planned, taught, reflected and taught again."
+
+
+class EvidenceFileFactory(BaseFactory):
+    """A file row; its bytes are not in storage unless the test puts them there."""
+
+    class Meta:
+        model = EvidenceFile
+
+    submission = factory.SubFactory(SubmissionFactory)
+    requirement_key = "artefact"
+    sha256 = factory.LazyFunction(lambda: hashlib.sha256(png_bytes()).hexdigest())
+    size = factory.LazyFunction(lambda: len(png_bytes()))
+    media_type = "image/png"
+    filename = "lesson-plan.png"
