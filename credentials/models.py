@@ -346,6 +346,8 @@ class Submission(IdMixin, TimestampMixin, db.Model):
     decided_at: Mapped[datetime | None]
     # The earner's choice: may the public badge page show (and link to) this evidence?
     evidence_public: Mapped[bool] = mapped_column(default=False)
+    # The final decision's summary as released to the earner (the per-criterion part is CriterionFeedback).
+    feedback_summary: Mapped[str | None] = mapped_column(sa.Text)
     # Optimistic concurrency for drafts edited from two tabs (sent back as ETag / If-Match).
     lock_version: Mapped[int] = mapped_column(default=1)
 
@@ -358,6 +360,9 @@ class Submission(IdMixin, TimestampMixin, db.Model):
     )
     files: Mapped[list[EvidenceFile]] = relationship(
         back_populates="submission", order_by="EvidenceFile.created_at", cascade="all, delete-orphan"
+    )
+    feedback: Mapped[list[CriterionFeedback]] = relationship(
+        back_populates="submission", order_by="CriterionFeedback.position", cascade="all, delete-orphan"
     )
 
     __mapper_args__ = {"version_id_col": lock_version}
@@ -397,3 +402,24 @@ class EvidenceFile(IdMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
     submission: Mapped[Submission] = relationship(back_populates="files")
+
+
+class CriterionFeedback(IdMixin, db.Model):
+    """The released result of a decided submission on one rubric criterion, as its earner sees it.
+
+    Written by the review domain when a decision becomes final (after any second review or adjudication);
+    the individual assessors' reviews stay in that domain and are never shown to the earner.
+    """
+
+    __tablename__ = "criterion_feedback"
+    __table_args__ = (sa.UniqueConstraint("submission_id", "criterion_key"),)
+
+    submission_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("submissions.id", ondelete="CASCADE"))
+    criterion_key: Mapped[str] = mapped_column(sa.String(64))
+    position: Mapped[int] = mapped_column(default=0)
+    level_position: Mapped[int]
+    level_name: Mapped[str] = mapped_column(sa.String(100))
+    points: Mapped[int | None]
+    feedback: Mapped[str] = mapped_column(sa.Text, default="")
+
+    submission: Mapped[Submission] = relationship(back_populates="feedback")

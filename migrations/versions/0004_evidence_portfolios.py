@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-23 02:20:21.195349
+Create Date: 2026-11-23 02:21:49.994019
 
 """
 
@@ -33,6 +33,7 @@ def upgrade():
         sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("evidence_public", sa.Boolean(), nullable=False),
+        sa.Column("feedback_summary", sa.Text(), nullable=True),
         sa.Column("lock_version", sa.Integer(), nullable=False),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -88,6 +89,27 @@ def upgrade():
         sa.UniqueConstraint("submission_id", "requirement_key", name=op.f("uq_answers_submission_id_requirement_key")),
     )
     op.create_table(
+        "criterion_feedback",
+        sa.Column("submission_id", sa.Uuid(), nullable=False),
+        sa.Column("criterion_key", sa.String(length=64), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("level_position", sa.Integer(), nullable=False),
+        sa.Column("level_name", sa.String(length=100), nullable=False),
+        sa.Column("points", sa.Integer(), nullable=True),
+        sa.Column("feedback", sa.Text(), nullable=False),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["submission_id"],
+            ["submissions.id"],
+            name=op.f("fk_criterion_feedback_submission_id_submissions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_criterion_feedback")),
+        sa.UniqueConstraint(
+            "submission_id", "criterion_key", name=op.f("uq_criterion_feedback_submission_id_criterion_key")
+        ),
+    )
+    op.create_table(
         "evidence_files",
         sa.Column("submission_id", sa.Uuid(), nullable=False),
         sa.Column("requirement_key", sa.String(length=64), nullable=False),
@@ -119,6 +141,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_evidence_files_sha256"))
 
     op.drop_table("evidence_files")
+    op.drop_table("criterion_feedback")
     op.drop_table("answers")
     with op.batch_alter_table("submissions", schema=None) as batch_op:
         batch_op.drop_index(
