@@ -55,12 +55,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.after_request(_commit_or_rollback)  # runs first (after_request handlers run in reverse)
 
     from core import api as core_api
-    from core import cli, health, views
+    from core import cli, health, storage, views
 
     core_api.init_app(app)
     views.init_app(app)
     health.init_app(app)
     cli.init_app(app)
+    storage.init_app(app)
     for name in DOMAINS:
         importlib.import_module(name).init_app(app)
     return app

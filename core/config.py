@@ -90,6 +90,30 @@ SETTINGS: tuple[Setting, ...] = (
         "`file:///abs/path` or `s3://bucket/prefix`. Must be set explicitly in production.",
     ),
     Setting("S3_ENDPOINT_URL", "", _str, "Endpoint of an S3-compatible store (empty for AWS S3)."),
+    Setting("S3_REGION", "", _str, "Region of the S3 bucket (empty: boto3's default chain)."),
+    Setting(
+        "S3_ACCESS_KEY_ID", "", _str, "Access key for the S3 store (empty: boto3's default chain, e.g. an IAM role)."
+    ),
+    Setting(
+        "S3_SECRET_ACCESS_KEY", "", _str, "Secret key for the S3 store (empty: boto3's default chain).", secret=True
+    ),
+    Setting(
+        "S3_PRESIGN_TTL", 300, _int, "Lifetime in seconds of the presigned S3 URLs that evidence downloads redirect to."
+    ),
+    Setting("EVIDENCE_MAX_FILE_SIZE", 250 * 1024 * 1024, _int, "Largest evidence file in bytes (one upload)."),
+    Setting(
+        "EVIDENCE_MAX_SUBMISSION_SIZE",
+        1024 * 1024 * 1024,
+        _int,
+        "Largest total size in bytes of the evidence files of one submission.",
+    ),
+    Setting("EVIDENCE_MAX_FILES", 50, _int, "Most evidence files one submission may hold (all requirements together)."),
+    Setting(
+        "STORAGE_GC_GRACE",
+        24 * 3600,
+        _int,
+        "`flask storage gc` keeps unreferenced files younger than this many seconds (uploads in flight).",
+    ),
     Setting(
         "KEY_ENCRYPTION_KEY",
         DEV_KEY_ENCRYPTION_KEY,
@@ -171,12 +195,22 @@ def validate(values: dict[str, Any]) -> None:
     storage = urlsplit(values["STORAGE_URL"])
     if storage.scheme not in {"file", "s3"}:
         raise ConfigError("STORAGE_URL must start with file:// or s3://")
+    if storage.scheme == "file" and not storage.path.startswith("/"):
+        raise ConfigError("STORAGE_URL must name an absolute directory: file:///abs/path")
+    if storage.scheme == "s3" and not storage.netloc:
+        raise ConfigError("STORAGE_URL must name a bucket: s3://bucket/prefix")
+    if values["STORAGE_GC_GRACE"] < 0:
+        raise ConfigError("STORAGE_GC_GRACE must not be negative")
     for name in (
         "ACCESS_TOKEN_TTL",
         "PASSWORD_RESET_TTL",
         "INVITATION_TTL",
         "MAX_CONTENT_LENGTH",
         "STANDARDS_MAX_UPLOAD",
+        "S3_PRESIGN_TTL",
+        "EVIDENCE_MAX_FILE_SIZE",
+        "EVIDENCE_MAX_SUBMISSION_SIZE",
+        "EVIDENCE_MAX_FILES",
     ):
         if values[name] <= 0:
             raise ConfigError(f"{name} must be positive")

@@ -5,7 +5,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register this domain's API, commands and demo steps."""
-    from credentials import api, cli, models  # noqa: F401 (models: registers the tables)
+    from core import storage
+    from credentials import api, cli, models, submission_api, submission_views, submissions  # noqa: F401
 
     api.init_app(app)
     cli.init_app(app)
+    submission_api.init_app(app)
+    submission_views.init_app(app)
+    storage.register_referrer(submissions.referenced_digests)

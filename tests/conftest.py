@@ -69,9 +69,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="session")
-def app(database_url: str) -> Iterator[Flask]:
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     _reset_database(database_url)
-    app = create_app(make_test_config(database_url))
+    files = tmp_path_factory.mktemp("files")
+    app = create_app(make_test_config(database_url, STORAGE_URL=f"file://{files}"))
     with app.app_context():
         upgrade()
         db.engine.dispose()

@@ -1,0 +1,100 @@
+"""Schemas for earners' submissions: what an earner may send, and what we return."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+
+from core.schemas import ListArgsSchema, StrictSchema
+from credentials.models import SubmissionState
+
+
+class StartSubmissionSchema(StrictSchema):
+    version_id = fields.UUID(required=True, metadata={"description": "A published credential version"})
+
+
+class SubmissionArgsSchema(ListArgsSchema):
+    state = fields.String(validate=validate.OneOf([s.value for s in SubmissionState]))
+
+
+class UpdateSubmissionSchema(StrictSchema):
+    answers = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=64)),
+        values=fields.String(allow_none=True),
+        metadata={
+            "description": "Requirement key → the text (text requirements) or http(s) URL (link requirements); "
+            "empty or null clears it. Drafts only."
+        },
+    )
+    evidence_public = fields.Boolean(metadata={"description": "Show this evidence on the public badge page"})
+
+
+class UploadFormSchema(StrictSchema):
+    requirement_key = fields.String(required=True, validate=validate.Length(min=1, max=64))
+
+
+class UploadFilesSchema(Schema):
+    file = fields.List(Upload(), required=True, metadata={"description": "One or more files (repeat the field)"})
+
+
+class AnswerSchema(Schema):
+    requirement_key = fields.String()
+    text = fields.String(allow_none=True)
+    url = fields.String(allow_none=True)
+    updated_at = fields.DateTime()
+
+
+class EvidenceFileSchema(Schema):
+    id = fields.UUID()
+    requirement_key = fields.String()
+    sha256 = fields.String()
+    size = fields.Integer()
+    media_type = fields.String()
+    filename = fields.String()
+    created_at = fields.DateTime()
+
+
+class FeedbackSchema(Schema):
+    criterion_key = fields.String()
+    level_position = fields.Integer()
+    level_name = fields.String()
+    points = fields.Integer(allow_none=True)
+    feedback = fields.String()
+
+
+class SubmissionSummarySchema(Schema):
+    id = fields.UUID()
+    reference = fields.String()
+    micro_credential_id = fields.UUID()
+    version_id = fields.UUID()
+    title = fields.String(attribute="version.title")
+    attempt = fields.Integer()
+    state = fields.String()
+    created_at = fields.DateTime()
+    submitted_at = fields.DateTime(allow_none=True)
+    decided_at = fields.DateTime(allow_none=True)
+    withdrawn_at = fields.DateTime(allow_none=True)
+    evidence_public = fields.Boolean()
+    lock_version = fields.Integer()
+
+
+class SubmissionSchema(SubmissionSummarySchema):
+    previous_id = fields.UUID(allow_none=True)
+    answers = fields.List(fields.Nested(AnswerSchema))
+    files = fields.List(fields.Nested(EvidenceFileSchema))
+    feedback_summary = fields.String(allow_none=True)
+    feedback = fields.Method("_feedback")
+    problems = fields.Method("_problems", metadata={"description": "What still stops a draft from being submitted"})
+
+    def _feedback(self, submission: Any) -> list[dict[str, Any]]:
+        # Feedback is released with the decision; nothing shows while review is under way.
+        if submission.decided_at is None:
+            return []
+        return FeedbackSchema(many=True).dump(submission.feedback)  # type: ignore[no-any-return]
+
+    def _problems(self, submission: Any) -> list[dict[str, str]]:
+        from credentials.submissions import problems
+
+        return problems(submission) if submission.state == SubmissionState.DRAFT.value else []

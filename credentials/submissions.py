@@ -1,0 +1,561 @@
+"""Earners' submissions: start, answer, save drafts, upload evidence, submit, withdraw, next attempt.
+
+A submission moves draft → submitted → (review domain: in_review → passed | not_yet); an earner may
+withdraw it until review starts. An earner holds at most one open submission per micro-credential and
+at most ``max_attempts`` attempts at it; after "not yet" the next attempt starts prefilled from the last.
+Drafts are saved with optimistic concurrency (``lock_version``), so two open tabs cannot overwrite each
+other silently. Evidence bytes go to ``core.storage`` before any row points at them.
+
+Services here are reused by the review domain: ``evidence`` returns a submission's answers and files to
+any actor ``submission.view_evidence`` allows, and ``evidence_file`` one file for download.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from core import audit, clock, storage
+from core.authz import authorize, can, has_role, rule
+from core.db import Page, db, paginate
+from core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
+from core.models import Role, User
+from credentials import evidence_viewers
+from credentials.models import (
+    FILE_TYPES,
+    OPEN_SUBMISSION_STATES,
+    Answer,
+    CredentialVersion,
+    EvidenceFile,
+    EvidenceKind,
+    Requirement,
+    Submission,
+    SubmissionState,
+    VersionState,
+)
+
+MAX_TEXT_CHARS = 200_000  # ~30,000 words; the request size limit (MAX_CONTENT_LENGTH) stops bigger bodies first
+MAX_URL_CHARS = 2048
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed by people
+AUDIT_FIELDS = ("state", "attempt", "submitted_at", "withdrawn_at", "evidence_public")
+NOT_FOUND = "No such submission."
+
+
+# --- authorisation -----------------------------------------------------------------------------------
+
+
+@rule("submission.view_evidence", description="see this submission's evidence")
+def _may_view_evidence(actor: User | None, submission: Submission) -> bool:
+    """Its earner, the credential organisation's admins, and whoever a later domain vouches for (the assessor
+    currently assigned: see ``credentials.evidence_viewers``)."""
+    if actor is None:
+        return False
+    return (
+        actor.id == submission.earner_id
+        or has_role(actor, submission.organisation_id, Role.ORG_ADMIN)
+        or evidence_viewers.allows(actor, submission)
+    )
+
+
+@rule("submission.edit", description="change this submission")
+def _may_edit(actor: User | None, submission: Submission) -> bool:
+    return actor is not None and actor.id == submission.earner_id
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+
+def _load(submission_id: uuid.UUID, actor: User | None, action: str = "submission.view_evidence") -> Submission:
+    """The submission, or 404 for anyone who may not see it (so its existence does not leak)."""
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or not can(actor, "submission.view_evidence", submission):
+        raise NotFound(NOT_FOUND)
+    authorize(actor, action, submission)
+    return submission
+
+
+def get(*, actor: User | None, submission_id: uuid.UUID) -> Submission:
+    """A submission its earner, the organisation's admins or its current assessor may see."""
+    return _load(submission_id, actor)
+
+
+@dataclass
+class Evidence:
+    """What an assessor sees: the pseudonymous reference, the version answered, answers and files; no earner."""
+
+    submission_id: uuid.UUID
+    reference: str
+    attempt: int
+    version: CredentialVersion
+    answers: dict[str, Answer]
+    files: dict[str, list[EvidenceFile]]
+
+
+def evidence(*, actor: User | None, submission_id: uuid.UUID) -> Evidence:
+    """The answers and files of a submission, grouped by requirement key, without the earner's identity."""
+    submission = _load(submission_id, actor)
+    files: dict[str, list[EvidenceFile]] = {}
+    for file in submission.files:
+        files.setdefault(file.requirement_key, []).append(file)
+    return Evidence(
+        submission_id=submission.id,
+        reference=submission.reference,
+        attempt=submission.attempt,
+        version=submission.version,
+        answers={a.requirement_key: a for a in submission.answers},
+        files=files,
+    )
+
+
+def evidence_file(*, actor: User | None, submission_id: uuid.UUID, file_id: uuid.UUID) -> EvidenceFile:
+    """One evidence file (for download) of a submission the actor may see."""
+    submission = _load(submission_id, actor)
+    file = db.session.get(EvidenceFile, file_id)
+    if file is None or file.submission_id != submission.id:
+        raise NotFound("No such file.")
+    return file
+
+
+def list_mine(*, actor: User, page: int, page_size: int, state: str | None = None) -> Page[Submission]:
+    """The actor's own submissions, newest first."""
+    stmt = select(Submission).where(Submission.earner_id == actor.id)
+    if state:
+        stmt = stmt.where(Submission.state == state)
+    return paginate(stmt.order_by(Submission.created_at.desc(), Submission.id), page=page, page_size=page_size)
+
+
+def history(*, actor: User | None, submission_id: uuid.UUID) -> list[Submission]:
+    """Every attempt by the same earner at the same micro-credential, first to last, with their feedback."""
+    submission = _load(submission_id, actor)
+    return list(
+        db.session.scalars(
+            select(Submission)
+            .where(
+                Submission.earner_id == submission.earner_id,
+                Submission.micro_credential_id == submission.micro_credential_id,
+            )
+            .order_by(Submission.attempt)
+        )
+    )
+
+
+def attempts_left(submission_or_version: Submission | CredentialVersion, earner_id: uuid.UUID) -> int:
+    """How many more attempts the earner may start (withdrawn ones do not count)."""
+    version = getattr(submission_or_version, "version", submission_or_version)
+    used = db.session.scalar(
+        select(func.count())
+        .select_from(Submission)
+        .where(
+            Submission.micro_credential_id == version.micro_credential_id,
+            Submission.earner_id == earner_id,
+            Submission.state != SubmissionState.WITHDRAWN.value,
+        )
+    )
+    return max(0, version.max_attempts - (used or 0))
+
+
+# --- starting ----------------------------------------------------------------------------------------
+
+
+def _new_reference() -> str:
+    """A random pseudonym (not derived from any id), so an assessor learns nothing from it."""
+    while True:
+        reference = "S-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(10))
+        if db.session.scalar(select(Submission.id).where(Submission.reference == reference)) is None:
+            return reference
+
+
+def _attempts(micro_credential_id: uuid.UUID, earner_id: uuid.UUID) -> list[Submission]:
+    return list(
+        db.session.scalars(
+            select(Submission)
+            .where(Submission.micro_credential_id == micro_credential_id, Submission.earner_id == earner_id)
+            .order_by(Submission.attempt)
+        )
+    )
+
+
+def start(*, actor: User, version_id: uuid.UUID) -> Submission:
+    """Start a draft for a published version; prefilled from the last attempt when that one was "not yet"."""
+    version = db.session.get(CredentialVersion, version_id)
+    if version is None or version.state != VersionState.PUBLISHED.value:
+        raise NotFound("No such published micro-credential version.")
+    attempts = _attempts(version.micro_credential_id, actor.id)
+    if any(s.state in OPEN_SUBMISSION_STATES for s in attempts):
+        raise Conflict("You already have an open submission for this micro-credential.")
+    if any(s.state == SubmissionState.PASSED.value for s in attempts):
+        raise Conflict("You have already earned this micro-credential.")
+    if attempts_left(version, actor.id) <= 0:
+        raise Conflict(f"You have used all {version.max_attempts} attempts at this micro-credential.")
+    decided = [s for s in attempts if s.state == SubmissionState.NOT_YET.value]
+    previous = decided[-1] if decided else None
+    submission = Submission(
+        reference=_new_reference(),
+        organisation_id=version.organisation_id,
+        micro_credential_id=version.micro_credential_id,
+        version=version,
+        version_id=version.id,
+        earner_id=actor.id,
+        attempt=(attempts[-1].attempt + 1) if attempts else 1,
+        previous_id=previous.id if previous else None,
+        state=SubmissionState.DRAFT.value,
+    )
+    db.session.add(submission)
+    if previous is not None:
+        _prefill(submission, previous, version)
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="submission.started",
+        obj=submission,
+        organisation_id=submission.organisation_id,
+        after=audit.snapshot(submission, AUDIT_FIELDS),
+    )
+    return submission
+
+
+def next_attempt(*, actor: User, submission_id: uuid.UUID) -> Submission:
+    """After "not yet": a new draft for the micro-credential's current published version, prefilled."""
+    submission = _load(submission_id, actor, "submission.edit")
+    if submission.state != SubmissionState.NOT_YET.value:
+        raise Conflict("A next attempt follows a “not yet” decision.")
+    version = db.session.scalar(
+        select(CredentialVersion).where(
+            CredentialVersion.micro_credential_id == submission.micro_credential_id,
+            CredentialVersion.state == VersionState.PUBLISHED.value,
+        )
+    )
+    if version is None:
+        raise Conflict("This micro-credential is no longer offered.")
+    return start(actor=actor, version_id=version.id)
+
+
+def _prefill(submission: Submission, previous: Submission, version: CredentialVersion) -> None:
+    """Copy answers and file rows for requirements the new version still has; files share their stored bytes."""
+    kinds = {r.key: r.evidence_kind for r in version.requirements}
+    for answer in previous.answers:
+        if answer.requirement_key in kinds:
+            submission.answers.append(Answer(requirement_key=answer.requirement_key, text=answer.text, url=answer.url))
+    for file in previous.files:
+        if kinds.get(file.requirement_key) == EvidenceKind.FILE.value:
+            submission.files.append(
+                EvidenceFile(
+                    requirement_key=file.requirement_key,
+                    sha256=file.sha256,
+                    size=file.size,
+                    media_type=file.media_type,
+                    filename=file.filename,
+                )
+            )
+
+
+# --- drafting ----------------------------------------------------------------------------------------
+
+
+def _editable(actor: User, submission_id: uuid.UUID, expected_version: int | None) -> Submission:
+    submission = _load(submission_id, actor, "submission.edit")
+    if submission.state != SubmissionState.DRAFT.value:
+        raise Conflict(f"This submission is {submission.state.replace('_', ' ')}; only drafts change.")
+    PreconditionFailed.unless_current(
+        expected_version,
+        submission.lock_version,
+        "This draft was saved elsewhere (another tab?) since you loaded it; reload to see the latest.",
+    )
+    return submission
+
+
+def _requirement(submission: Submission, key: str, field: str) -> Requirement:
+    for requirement in submission.version.requirements:
+        if requirement.key == key:
+            return requirement
+    raise ValidationFailed.field(field, f"No requirement {key!r} in this micro-credential.")
+
+
+def check_link(url: str, field: str) -> str:
+    """An absolute http(s) URL; anything else (javascript:, data:, file:, relative) is refused."""
+    url = url.strip()
+    if len(url) > MAX_URL_CHARS:
+        raise ValidationFailed.field(field, f"A link may be at most {MAX_URL_CHARS} characters.")
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise ValidationFailed.field(field, "A link may not contain spaces or control characters.")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise ValidationFailed.field(field, "This is not a valid link.") from None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.hostname:
+        raise ValidationFailed.field(field, "A link must start with http:// or https:// and name a host.")
+    return url
+
+
+def save_draft(
+    *,
+    actor: User,
+    submission_id: uuid.UUID,
+    answers: dict[str, str | None] | None = None,
+    expected_version: int | None = None,
+) -> Submission:
+    """Set the text or link answering each named requirement (an empty value clears it)."""
+    submission = _editable(actor, submission_id, expected_version)
+    current = {a.requirement_key: a for a in submission.answers}
+    errors: list[dict[str, str]] = []
+    for key, value in (answers or {}).items():
+        field = f"answers.{key}"
+        try:
+            requirement = _requirement(submission, key, field)
+            if requirement.evidence_kind == EvidenceKind.FILE.value:
+                raise ValidationFailed.field(field, "This requirement is answered with files; upload them.")
+            value = (value or "").strip() or None
+            if value is not None and requirement.evidence_kind == EvidenceKind.LINK.value:
+                value = check_link(value, field)
+            if value is not None and len(value) > MAX_TEXT_CHARS:
+                raise ValidationFailed.field(field, f"An answer may be at most {MAX_TEXT_CHARS:,} characters.")
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
+            continue
+        answer = current.get(key)
+        if answer is None:
+            answer = Answer(requirement_key=key)
+            submission.answers.append(answer)
+        answer.text = value if requirement.evidence_kind == EvidenceKind.TEXT.value else None
+        answer.url = value if requirement.evidence_kind == EvidenceKind.LINK.value else None
+    if errors:
+        raise ValidationFailed("Some answers could not be saved.", errors=errors)
+    _touch(submission)
+    return submission
+
+
+def set_evidence_public(
+    *, actor: User, submission_id: uuid.UUID, evidence_public: bool, expected_version: int | None = None
+) -> Submission:
+    """The earner's choice whether the public badge page may show this evidence (any state)."""
+    submission = _load(submission_id, actor, "submission.edit")
+    PreconditionFailed.unless_current(expected_version, submission.lock_version, "This submission has changed.")
+    if submission.evidence_public != evidence_public:
+        before = audit.snapshot(submission, AUDIT_FIELDS)
+        submission.evidence_public = evidence_public
+        db.session.flush()
+        audit.record(
+            actor=actor,
+            action="submission.evidence_public_set",
+            obj=submission,
+            organisation_id=submission.organisation_id,
+            before=before,
+            after=audit.snapshot(submission, AUDIT_FIELDS),
+        )
+    return submission
+
+
+def _touch(submission: Submission) -> None:
+    """Bump ``lock_version`` even when only child rows changed: the other tab must see a new version."""
+    submission.updated_at = clock.now()
+    db.session.flush()
+
+
+@dataclass
+class IncomingFile:
+    """An uploaded file as the edge received it: a readable stream and the name the client gave."""
+
+    stream: IO[bytes]
+    filename: str | None
+
+
+def add_files(
+    *,
+    actor: User,
+    submission_id: uuid.UUID,
+    requirement_key: str,
+    files: Iterable[IncomingFile],
+    expected_version: int | None = None,
+) -> list[EvidenceFile]:
+    """Store files answering a file requirement: all or none. Limits: the requirement's ``max_files`` and
+    allowed types; the per-file, per-submission size and per-submission count settings."""
+    submission = _editable(actor, submission_id, expected_version)
+    requirement = _requirement(submission, requirement_key, "requirement_key")
+    if requirement.evidence_kind != EvidenceKind.FILE.value:
+        raise ValidationFailed.field("requirement_key", "This requirement is not answered with files.")
+    incoming = list(files)
+    if not incoming:
+        raise ValidationFailed.field("file", "Choose a file to upload.")
+    config = current_app.config
+    have = [f for f in submission.files if f.requirement_key == requirement_key]
+    if requirement.max_files is not None and len(have) + len(incoming) > requirement.max_files:
+        raise ValidationFailed.field("file", f"This requirement takes at most {requirement.max_files} file(s).")
+    if len(submission.files) + len(incoming) > config["EVIDENCE_MAX_FILES"]:
+        raise ValidationFailed.field(
+            "file", f"A submission may hold at most {config['EVIDENCE_MAX_FILES']} files in all."
+        )
+    budget = config["EVIDENCE_MAX_SUBMISSION_SIZE"] - sum(f.size for f in submission.files)
+    names = [storage.clean_filename(f.filename) for f in incoming]
+    allowed = _allowed_media_types(requirement)
+    store = storage.backend()
+    with ExitStack() as stack:
+        # Stage and check every file before keeping any, so a bad second file leaves no first file behind.
+        staged: list[tuple[storage.Upload, str, str]] = []
+        for item, name in zip(incoming, names, strict=True):
+            limit = min(config["EVIDENCE_MAX_FILE_SIZE"], budget)
+            if limit <= 0:
+                raise storage.FileTooLarge("This submission has reached its total size limit.")
+            upload = stack.enter_context(storage.receive(item.stream, max_size=limit, store=store))
+            budget -= upload.size
+            staged.append((upload, name, _check_type(upload.media_type, name, allowed, requirement)))
+        created = []
+        for upload, name, media_type in staged:
+            storage.keep(upload, store)
+            file = EvidenceFile(
+                requirement_key=requirement_key,
+                sha256=upload.sha256,
+                size=upload.size,
+                media_type=media_type,
+                filename=name,
+            )
+            submission.files.append(file)
+            created.append(file)
+    _touch(submission)
+    audit.record(
+        actor=actor,
+        action="submission.files_added",
+        obj=submission,
+        organisation_id=submission.organisation_id,
+        after={"requirement_key": requirement_key, "files": [{"sha256": f.sha256, "size": f.size} for f in created]},
+    )
+    return created
+
+
+def _allowed_media_types(requirement: Requirement) -> dict[str, str]:
+    """Media type → short name for the requirement's allowed types (all FILE_TYPES when it names none)."""
+    names = requirement.allowed_file_types or list(FILE_TYPES)
+    return {media: name for name in names for media in FILE_TYPES.get(name, ())}
+
+
+def _check_type(sniffed: str, filename: str, allowed: dict[str, str], requirement: Requirement) -> str:
+    """The media type to record, or 422 when the content is not one the requirement allows."""
+    if sniffed in storage.DANGEROUS:
+        raise ValidationFailed.field("file", f"This file is {storage.DANGEROUS[sniffed]}; it cannot be accepted.")
+    if sniffed == "text/plain" and filename.lower().endswith(".csv") and "text/csv" in allowed:
+        return "text/csv"  # CSV is plain text; its name says which the earner meant
+    if sniffed in allowed:
+        return sniffed
+    if sniffed == "text/plain" and "text/csv" in allowed:
+        return "text/csv"
+    kinds = ", ".join(sorted(set(allowed.values())))
+    raise ValidationFailed.field("file", f"This file's content is not an allowed type ({kinds}).")
+
+
+def remove_file(
+    *, actor: User, submission_id: uuid.UUID, file_id: uuid.UUID, expected_version: int | None = None
+) -> Submission:
+    """Drop a file from a draft (its bytes stay while any other row uses them; gc removes them after)."""
+    submission = _editable(actor, submission_id, expected_version)
+    file = next((f for f in submission.files if f.id == file_id), None)
+    if file is None:
+        raise NotFound("No such file.")
+    submission.files.remove(file)
+    _touch(submission)
+    return submission
+
+
+# --- submitting --------------------------------------------------------------------------------------
+
+
+def problems(submission: Submission) -> list[dict[str, str]]:
+    """Everything missing or out of bounds, each with a JSON pointer into the submission (empty: ready)."""
+    answers = {a.requirement_key: a for a in submission.answers}
+    files: dict[str, list[EvidenceFile]] = {}
+    for file in submission.files:
+        files.setdefault(file.requirement_key, []).append(file)
+    out: list[dict[str, str]] = []
+    for requirement in submission.version.requirements:
+        key = requirement.key
+        answer = answers.get(key)
+        if requirement.evidence_kind == EvidenceKind.TEXT.value:
+            text = (answer.text if answer else None) or ""
+            words = len(text.split())
+            if not text:
+                if requirement.required:
+                    out.append(field_error(f"answers.{key}", f"{requirement.title}: write your answer."))
+                continue
+            if requirement.min_words is not None and words < requirement.min_words:
+                out.append(
+                    field_error(
+                        f"answers.{key}", f"{requirement.title}: {words} words; at least {requirement.min_words}."
+                    )
+                )
+            if requirement.max_words is not None and words > requirement.max_words:
+                out.append(
+                    field_error(
+                        f"answers.{key}", f"{requirement.title}: {words} words; at most {requirement.max_words}."
+                    )
+                )
+        elif requirement.evidence_kind == EvidenceKind.LINK.value:
+            if not (answer and answer.url) and requirement.required:
+                out.append(field_error(f"answers.{key}", f"{requirement.title}: add a link."))
+        else:
+            count = len(files.get(key, []))
+            least = requirement.min_files if requirement.min_files is not None else (1 if requirement.required else 0)
+            if count < least:
+                out.append(field_error(f"files.{key}", f"{requirement.title}: {count} file(s); at least {least}."))
+            if requirement.max_files is not None and count > requirement.max_files:
+                out.append(
+                    field_error(f"files.{key}", f"{requirement.title}: {count} files; at most {requirement.max_files}.")
+                )
+    return out
+
+
+def submit(*, actor: User, submission_id: uuid.UUID, expected_version: int | None = None) -> Submission:
+    """Hand the draft in for review; 422 listing every missing or out-of-bounds item when it is not ready."""
+    submission = _editable(actor, submission_id, expected_version)
+    found = problems(submission)
+    if found:
+        raise ValidationFailed(f"{len(found)} item(s) need attention before you can submit.", errors=found)
+    before = audit.snapshot(submission, AUDIT_FIELDS)
+    submission.state = SubmissionState.SUBMITTED.value
+    submission.submitted_at = clock.now()
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="submission.submitted",
+        obj=submission,
+        organisation_id=submission.organisation_id,
+        before=before,
+        after=audit.snapshot(submission, AUDIT_FIELDS),
+    )
+    return submission
+
+
+def withdraw(*, actor: User, submission_id: uuid.UUID, expected_version: int | None = None) -> Submission:
+    """Take back a draft or a submission no assessor has started on; it no longer counts as an attempt."""
+    submission = _load(submission_id, actor, "submission.edit")
+    if submission.state not in {SubmissionState.DRAFT.value, SubmissionState.SUBMITTED.value}:
+        raise Conflict("Review has started or finished; this submission can no longer be withdrawn.")
+    PreconditionFailed.unless_current(expected_version, submission.lock_version, "This submission has changed.")
+    before = audit.snapshot(submission, AUDIT_FIELDS)
+    submission.state = SubmissionState.WITHDRAWN.value
+    submission.withdrawn_at = clock.now()
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="submission.withdrawn",
+        obj=submission,
+        organisation_id=submission.organisation_id,
+        before=before,
+        after=audit.snapshot(submission, AUDIT_FIELDS),
+    )
+    return submission
+
+
+def referenced_digests(digests: list[str]) -> set[str]:
+    """Which of ``digests`` an evidence file row still uses (``flask storage gc`` asks before deleting)."""
+    return set(db.session.scalars(select(EvidenceFile.sha256).where(EvidenceFile.sha256.in_(digests)).distinct()))
+
+
+def file_requirements(submission: Submission) -> dict[str, Any]:
+    """Requirement key → requirement, for pages and schemas that show a submission beside its prompts."""
+    return {r.key: r for r in submission.version.requirements}
