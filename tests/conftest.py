@@ -155,3 +155,60 @@ def problem(response: Any, status: int) -> dict[str, Any]:
     assert body["instance"] == response.request.path
     assert body["type"] and body["title"] and isinstance(body["detail"], str)
     return body
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """A local S3-compatible server (moto's server mode) on a free port, spoken to over HTTP; its endpoint URL."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter, fixed arguments)
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(endpoint + "/moto-api/", timeout=1).close()  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            raise RuntimeError("the moto S3 server did not start")
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+S3_TEST_SETTINGS = {
+    "S3_REGION": "us-east-1",
+    "S3_ACCESS_KEY_ID": "testing",
+    "S3_SECRET_ACCESS_KEY": "testing",
+    "S3_PRESIGN_TTL": 60,
+}
+
+
+@pytest.fixture(scope="session")
+def s3_bucket(s3_server: str) -> str:
+    """A fresh bucket on the local S3 server; its name."""
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    client.create_bucket(Bucket="evidence")
+    return "evidence"

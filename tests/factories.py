@@ -476,3 +476,24 @@ class EvidenceFileFactory(BaseFactory):
     size = factory.LazyFunction(lambda: len(png_bytes()))
     media_type = "image/png"
     filename = "lesson-plan.png"
+
+
+# --- issue 5: evidence portfolios ----------------------------------------------------------------------
+
+
+def portfolio_version(**kwargs: Any) -> CredentialVersion:
+    """A published version asking for a reflection (text, 5-50 words), a video link and 1-2 PNG/PDF files."""
+    version = CredentialVersionFactory(published=True, requirements=False, **kwargs)
+    RequirementFactory(version=version, key="reflection", min_words=5, max_words=50)
+    RequirementFactory(version=version, key="video", evidence_kind=EvidenceKind.LINK.value)
+    RequirementFactory(
+        version=version,
+        key="artefact",
+        evidence_kind=EvidenceKind.FILE.value,
+        allowed_file_types=["png", "pdf"],
+        min_files=1,
+        max_files=2,
+    )
+    RubricCriterionFactory(version=version, key="quality")
+    db.session.refresh(version)
+    return version
