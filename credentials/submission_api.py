@@ -10,6 +10,8 @@ from typing import Any
 from flask import Flask, Response, current_app, request
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
+from werkzeug.exceptions import BadRequest
+from werkzeug.formparser import FormDataParser
 
 from core import storage
 from core.auth import require_user
@@ -30,12 +32,25 @@ def _expected(submission_id: uuid.UUID) -> int | None:
     return expected_version("submission", submission_id)
 
 
+class _StrictFormDataParser(FormDataParser):
+    """Werkzeug's parser, but a malformed or truncated body raises instead of reading as an empty form."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.silent = False
+
+
 def upload_limit(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Let an upload's body be as large as one evidence file (set before the body is parsed)."""
+    """Let an upload's body be as large as one evidence file, and parse it strictly, before the view runs."""
 
     @functools.wraps(view)
     def limited(*args: Any, **kwargs: Any) -> Any:
         request.max_content_length = current_app.config["EVIDENCE_MAX_FILE_SIZE"] + UPLOAD_OVERHEAD
+        request.form_data_parser_class = _StrictFormDataParser
+        try:
+            request.files  # noqa: B018 (parse now, so a broken body is named as such)
+        except ValueError:
+            raise BadRequest("The multipart body is incomplete or malformed (was the upload cut off?).") from None
         return view(*args, **kwargs)
 
     return limited

@@ -1,10 +1,234 @@
-"""Earners' web pages for their submissions (filled in below)."""
+"""Earners' web pages: my submissions, the submission editor, submit / withdraw / next attempt, feedback.
+
+Every form works without JavaScript (post, redirect, see the page again). ``static/portfolio.js`` adds a
+live word count, autosave (answered in JSON, with a warning when another tab saved first: 412) and upload
+progress. The rules live in ``credentials.submissions``; these views only translate forms and errors.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+import uuid
+from typing import Any
 
-bp = Blueprint("portfolio", __name__, template_folder="templates", static_folder="static", url_prefix="/portfolio")
+from flask import Blueprint, Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.exceptions import BadRequest
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from core import storage
+from core.auth import current_user
+from core.errors import PreconditionFailed, ServiceError, Unauthorized
+from core.extensions import csrf
+from core.models import User
+from credentials import services as credential_services
+from credentials import submissions as services
+from credentials.models import EvidenceKind, SubmissionState
+from credentials.submission_api import UPLOAD_OVERHEAD, _StrictFormDataParser
+
+bp = Blueprint(
+    "portfolio",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+    url_prefix="/portfolio",
+)
+Page = str | WerkzeugResponse | tuple[str, int] | tuple[WerkzeugResponse, int]
+
+
+def _user() -> User:
+    user = current_user()
+    if user is None:
+        raise Unauthorized("Sign in to see your submissions.")
+    return user
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _lock_version() -> int | None:
+    value = request.form.get("lock_version", "")
+    return int(value) if value.isdigit() else None
+
+
+def _back(submission_id: uuid.UUID) -> WerkzeugResponse:
+    return redirect(url_for("portfolio.submission", submission_id=submission_id))
+
+
+def _flash_error(exc: ServiceError) -> None:
+    flash(exc.detail if not exc.errors else exc.detail + " " + " ".join(e["detail"] for e in exc.errors))
+
+
+@bp.before_request
+def _signed_in() -> WerkzeugResponse | None:
+    if request.endpoint != "portfolio.static" and current_user() is None:
+        return redirect(url_for("web.login", next=request.path))
+    return None
+
+
+@bp.get("/")
+def index() -> Page:
+    user = _user()
+    mine = services.list_mine(actor=user, page=1, page_size=100).items
+    open_ids = {s.micro_credential_id for s in mine if s.is_open}
+    offered = [
+        v for v in credential_services.catalogue(page=1, page_size=100).items if v.micro_credential_id not in open_ids
+    ]
+    return render_template("credentials/my_submissions.html", submissions=mine, offered=offered)
+
+
+@bp.post("/start")
+def start() -> Page:
+    try:
+        version_id = uuid.UUID(request.form.get("version_id", ""))
+    except ValueError:
+        raise BadRequest("Choose a micro-credential.") from None
+    try:
+        submission = services.start(actor=_user(), version_id=version_id)
+    except ServiceError as exc:
+        _flash_error(exc)
+        return redirect(url_for("portfolio.index"))
+    return _back(submission.id)
+
+
+def _render(submission: Any, *, status: int = 200, typed: dict[str, str] | None = None, conflict: bool = False) -> Page:
+    user = _user()
+    editable = submission.state == SubmissionState.DRAFT.value and user.id == submission.earner_id
+    answers = {a.requirement_key: a for a in submission.answers}
+    files: dict[str, list[Any]] = {}
+    for file in submission.files:
+        files.setdefault(file.requirement_key, []).append(file)
+    html = render_template(
+        "credentials/submission.html",
+        submission=submission,
+        editable=editable,
+        is_earner=user.id == submission.earner_id,
+        answers=answers,
+        files=files,
+        typed=typed or {},
+        conflict=conflict,
+        problems=services.problems(submission) if editable else [],
+        history=services.history(actor=user, submission_id=submission.id),
+        attempts_left=services.attempts_left(submission, submission.earner_id),
+        kinds=EvidenceKind,
+        max_file_size=current_app.config["EVIDENCE_MAX_FILE_SIZE"],
+    )
+    return html, status
+
+
+@bp.get("/<uuid:submission_id>")
+def submission(submission_id: uuid.UUID) -> Page:
+    return _render(services.get(actor=_user(), submission_id=submission_id))
+
+
+@bp.post("/<uuid:submission_id>/answers")
+def save(submission_id: uuid.UUID) -> Page:
+    """Save the draft's answers (the form posts every text and link field; autosave posts the same form)."""
+    user = _user()
+    typed = {k.removeprefix("answer-"): v for k, v in request.form.items() if k.startswith("answer-")}
+    try:
+        submission = services.save_draft(
+            actor=user, submission_id=submission_id, answers=typed, expected_version=_lock_version()
+        )
+    except PreconditionFailed as exc:
+        if _wants_json():
+            return jsonify(error=exc.detail), 412  # type: ignore[return-value]
+        return _render(services.get(actor=user, submission_id=submission_id), status=412, typed=typed, conflict=True)
+    except ServiceError as exc:
+        if _wants_json():
+            return jsonify(error=exc.detail, errors=exc.errors), exc.status  # type: ignore[return-value]
+        _flash_error(exc)
+        return _render(services.get(actor=user, submission_id=submission_id), status=exc.status, typed=typed)
+    if _wants_json():
+        return jsonify(lock_version=submission.lock_version, problems=services.problems(submission))  # type: ignore[return-value]
+    flash("Draft saved.")
+    return _back(submission_id)
+
+
+@bp.post("/<uuid:submission_id>/files")
+@csrf.exempt  # checked below, after the size limit is raised: the global check would parse the body at 1 MB
+def upload(submission_id: uuid.UUID) -> Page:
+    request.max_content_length = current_app.config["EVIDENCE_MAX_FILE_SIZE"] + UPLOAD_OVERHEAD
+    request.form_data_parser_class = _StrictFormDataParser
+    try:
+        request.files  # noqa: B018 (parse now, so a cut-off body is named as such)
+    except ValueError:
+        raise BadRequest("The upload is incomplete or malformed (was it cut off?).") from None
+    csrf.protect()
+    try:
+        services.add_files(
+            actor=_user(),
+            submission_id=submission_id,
+            requirement_key=request.form.get("requirement_key", ""),
+            files=[services.IncomingFile(stream=f.stream, filename=f.filename) for f in request.files.getlist("file")],
+            expected_version=_lock_version(),
+        )
+    except ServiceError as exc:
+        if _wants_json():
+            return jsonify(error=exc.detail, errors=exc.errors), exc.status  # type: ignore[return-value]
+        _flash_error(exc)
+        return _back(submission_id)
+    if _wants_json():
+        return jsonify(ok=True)  # type: ignore[return-value]
+    flash("File uploaded.")
+    return _back(submission_id)
+
+
+@bp.post("/<uuid:submission_id>/files/<uuid:file_id>/delete")
+def delete_file(submission_id: uuid.UUID, file_id: uuid.UUID) -> Page:
+    try:
+        services.remove_file(
+            actor=_user(), submission_id=submission_id, file_id=file_id, expected_version=_lock_version()
+        )
+        flash("File removed.")
+    except ServiceError as exc:
+        _flash_error(exc)
+    return _back(submission_id)
+
+
+@bp.get("/<uuid:submission_id>/files/<uuid:file_id>")
+def download(submission_id: uuid.UUID, file_id: uuid.UUID) -> WerkzeugResponse:
+    file = services.evidence_file(actor=_user(), submission_id=submission_id, file_id=file_id)
+    return storage.download(file.sha256, filename=file.filename, media_type=file.media_type)
+
+
+@bp.post("/<uuid:submission_id>/submit")
+def submit(submission_id: uuid.UUID) -> Page:
+    try:
+        services.submit(actor=_user(), submission_id=submission_id, expected_version=_lock_version())
+        flash("Submitted. You will hear when an assessor has reviewed it.")
+    except ServiceError as exc:
+        flash(exc.detail + " See the checklist.")
+    return _back(submission_id)
+
+
+@bp.post("/<uuid:submission_id>/withdraw")
+def withdraw(submission_id: uuid.UUID) -> Page:
+    try:
+        services.withdraw(actor=_user(), submission_id=submission_id)
+        flash("Withdrawn. It does not count as an attempt.")
+    except ServiceError as exc:
+        _flash_error(exc)
+    return _back(submission_id)
+
+
+@bp.post("/<uuid:submission_id>/next-attempt")
+def next_attempt(submission_id: uuid.UUID) -> Page:
+    try:
+        submission = services.next_attempt(actor=_user(), submission_id=submission_id)
+    except ServiceError as exc:
+        _flash_error(exc)
+        return _back(submission_id)
+    flash("Your next attempt starts from your last one. Improve it with the feedback, then submit.")
+    return _back(submission.id)
+
+
+@bp.post("/<uuid:submission_id>/evidence-public")
+def evidence_public(submission_id: uuid.UUID) -> Page:
+    public = request.form.get("evidence_public") == "1"
+    services.set_evidence_public(actor=_user(), submission_id=submission_id, evidence_public=public)
+    flash("Your evidence will show on the public badge page." if public else "Your evidence stays private.")
+    return _back(submission_id)
 
 
 def init_app(app: Flask) -> None:

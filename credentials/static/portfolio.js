@@ -1,0 +1,95 @@
+// Progressive enhancement for the submission editor: every form also works without this file.
+// Word counts, autosave (stops and warns on 412: another tab saved first) and upload progress.
+(function () {
+  "use strict";
+
+  function words(text) {
+    var trimmed = text.trim();
+    return trimmed ? trimmed.split(/\s+/).length : 0;
+  }
+
+  function setLockVersion(value) {
+    document.querySelectorAll("[data-lock-version]").forEach(function (input) { input.value = value; });
+  }
+
+  document.querySelectorAll("textarea[data-word-count]").forEach(function (area) {
+    var output = document.getElementById(area.getAttribute("aria-describedby"));
+    var min = parseInt(area.dataset.minWords || "0", 10);
+    var max = parseInt(area.dataset.maxWords || "0", 10);
+    function update() {
+      var n = words(area.value);
+      var note = n + " words";
+      if (min && n < min) note += " (" + (min - n) + " more needed)";
+      if (max && n > max) note += " (" + (n - max) + " over the limit)";
+      output.textContent = note;
+      output.classList.toggle("error", Boolean((min && n < min) || (max && n > max)));
+    }
+    area.addEventListener("input", update);
+    update();
+  });
+
+  var form = document.querySelector("form[data-autosave]");
+  if (form) {
+    var status = document.getElementById("autosave-status");
+    var warning = document.getElementById("conflict-warning");
+    var timer = null;
+    var stopped = false;
+    function save() {
+      if (stopped) return;
+      status.textContent = "Saving…";
+      fetch(form.action, {
+        method: "POST",
+        body: new FormData(form),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      }).then(function (response) {
+        if (response.status === 412) {
+          stopped = true;
+          warning.hidden = false;
+          status.textContent = "Not saved.";
+          return null;
+        }
+        return response.json().then(function (body) {
+          if (!response.ok) { status.textContent = "Not saved: " + (body.error || response.status); return; }
+          setLockVersion(body.lock_version);
+          status.textContent = "Saved at " + new Date().toLocaleTimeString() + ".";
+        });
+      }).catch(function () { status.textContent = "Not saved (offline?). It will retry when you type."; });
+    }
+    form.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(save, 1500);
+    });
+  }
+
+  document.querySelectorAll("form[data-upload]").forEach(function (upload) {
+    upload.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var bar = upload.querySelector("progress");
+      var error = upload.querySelector(".error");
+      var request = new XMLHttpRequest();
+      request.open("POST", upload.action);
+      request.setRequestHeader("Accept", "application/json");
+      request.upload.addEventListener("progress", function (e) {
+        if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100);
+      });
+      request.addEventListener("load", function () {
+        if (request.status >= 200 && request.status < 300) { window.location.reload(); return; }
+        var detail = "Upload failed (" + request.status + ").";
+        try {
+          var body = JSON.parse(request.responseText);
+          detail = body.error + (body.errors || []).map(function (e) { return " " + e.detail; }).join("");
+        } catch (ignored) { /* an HTML error page: keep the generic message */ }
+        if (request.status === 412) detail = "This draft changed in another tab; reload before uploading.";
+        if (request.status === 413) detail = "The file is too large.";
+        error.textContent = detail;
+        error.hidden = false;
+        bar.hidden = true;
+      });
+      request.addEventListener("error", function () { error.textContent = "Upload failed: network error."; error.hidden = false; });
+      bar.hidden = false;
+      error.hidden = true;
+      request.send(new FormData(upload));
+    });
+  });
+})();
