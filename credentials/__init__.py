@@ -6,7 +6,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register this domain's API, commands and demo steps."""
     from core import storage
-    from credentials import api, cli, models, submission_api, submission_views, submissions  # noqa: F401
+    from credentials import api, cli, models, submission_api, submission_demo, submission_views, submissions  # noqa: F401
 
     api.init_app(app)
     cli.init_app(app)

@@ -73,18 +73,16 @@ def test_empty_file_is_refused(store: storage.Backend) -> None:
     assert list(store.list()) == []
 
 
-def test_gc_removes_only_old_unreferenced_files(store: storage.Backend) -> None:
+def test_gc_removes_only_old_unreferenced_files(store: storage.Backend, monkeypatch: pytest.MonkeyPatch) -> None:
     kept, orphan = _keep(store, PNG), _keep(store, b"orphan text")
-    referrer = storage.register_referrer(lambda digests: {d for d in digests if d == kept.sha256})
-    try:
-        assert storage.collect_garbage(grace=timedelta(hours=1), store=store) == [], "young files survive"
-        with clock.shifted(timedelta(hours=2)):
-            assert storage.collect_garbage(grace=timedelta(hours=1), store=store, dry_run=True) == [orphan.sha256]
-            assert store.exists(orphan.sha256)
-            assert storage.collect_garbage(grace=timedelta(hours=1), store=store) == [orphan.sha256]
-        assert store.exists(kept.sha256) and not store.exists(orphan.sha256)
-    finally:
-        storage._referrers.remove(referrer)
+    monkeypatch.setattr(storage, "_referrers", [])
+    storage.register_referrer(lambda digests: {d for d in digests if d == kept.sha256})
+    assert storage.collect_garbage(grace=timedelta(hours=1), store=store) == [], "young files survive"
+    with clock.shifted(timedelta(hours=2)):
+        assert storage.collect_garbage(grace=timedelta(hours=1), store=store, dry_run=True) == [orphan.sha256]
+        assert store.exists(orphan.sha256)
+        assert storage.collect_garbage(grace=timedelta(hours=1), store=store) == [orphan.sha256]
+    assert store.exists(kept.sha256) and not store.exists(orphan.sha256)
 
 
 def test_local_download_is_an_attachment_that_never_renders(app: Any, tmp_path: Path) -> None:

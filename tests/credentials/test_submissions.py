@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from core import storage
-from core.models import Role
+from core.models import Role, User
 from credentials import evidence_viewers
 from credentials import submissions as services
 from credentials.models import CriterionFeedback, EvidenceFile, Submission, SubmissionState
@@ -430,3 +430,22 @@ def test_upload_and_download_through_s3(
     download = client.get(f"/api/v1/submissions/{sub['id']}/files/{file['id']}", headers=bearer(earner))
     assert download.status_code == 302 and download.headers["Location"].startswith(s3_server)
     assert "response-content-disposition=attachment" in download.headers["Location"]
+
+
+def test_the_demo_gives_the_earner_a_draft_a_submitted_and_a_not_yet_submission(app: Any, session: Any) -> None:
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    from core.demo import DEMO_DOMAIN
+
+    earner = session.scalar(select(User.id).where(User.email == f"earner@{DEMO_DOMAIN}"))
+    rows = list(session.scalars(select(Submission).where(Submission.earner_id == earner)))
+    assert sorted(s.state for s in rows) == ["draft", "not_yet", "submitted"]
+    not_yet = next(s for s in rows if s.state == "not_yet")
+    assert not_yet.feedback and not_yet.feedback_summary
+    submitted = next(s for s in rows if s.state == "submitted")
+    assert services.problems(submitted) == []
+    stored = set(_files_in_store(app))
+    assert {f.sha256 for s in rows for f in s.files} <= stored
+    again = app.test_cli_runner().invoke(args=["demo"])
+    assert again.exit_code == 0, again.output
+    assert session.scalar(select(func.count()).select_from(Submission).where(Submission.earner_id == earner)) == 3
