@@ -1,4 +1,4 @@
-"""Authoring: micro-credentials, versions, requirements, rubrics, stacks (and, later, submissions)."""
+"""Authoring (micro-credentials, versions, requirements, rubrics, stacks) and earners' submissions with evidence."""
 
 from flask import Flask
 
