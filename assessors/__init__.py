@@ -5,4 +5,6 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register this domain's blueprints, commands and demo steps."""
-    from assessors import models  # noqa: F401 (registers the tables)
+    from assessors import api, models  # noqa: F401 (models: registers the tables)
+
+    api.init_app(app)

@@ -130,7 +130,7 @@ SETTINGS: tuple[Setting, ...] = (
         "SMTP_URL",
         "",
         _str,
-        "Where mail goes: `smtp://user:pass@host:587`, `smtp+starttls://…` or `smtps://…`; empty writes mail to the log.",
+        "Mail server: `smtp://user:pass@host:587`, `smtp+starttls://…`, `smtps://…`; empty: mail to the log.",
         secret=True,
     ),
     Setting("MAIL_FROM", "Micro-credentials <no-reply@localhost>", _str, "Sender address of outgoing mail."),

@@ -476,3 +476,22 @@ class EvidenceFileFactory(BaseFactory):
     size = factory.LazyFunction(lambda: len(png_bytes()))
     media_type = "image/png"
     filename = "lesson-plan.png"
+
+
+# --- review queue (issue 6) --------------------------------------------------------------------------
+
+from assessors.models import Qualification  # noqa: E402
+
+
+class QualificationFactory(BaseFactory):
+    """An assessor qualified for a micro-credential (pass ``user`` and ``micro_credential``)."""
+
+    class Meta:
+        model = Qualification
+        exclude = ("micro_credential",)
+
+    micro_credential = factory.SubFactory(MicroCredentialFactory)
+    micro_credential_id = factory.SelfAttribute("micro_credential.id")
+    organisation_id = factory.SelfAttribute("micro_credential.organisation_id")
+    user = factory.SubFactory(UserFactory)
+    is_lead = False
