@@ -102,7 +102,7 @@ def test_queue_lists_oldest_first_with_ages_and_counts(world, session):
     world.submission(minutes_ago=30)
     world.claim(world.assessor)
     queue = services.list_queue(actor=world.assessor2, organisation_id=world.org.id)
-    assert [i.reference for i in queue.items][0] == old.reference
+    assert queue.items[0].reference == old.reference
     assert (queue.total, queue.claimed, queue.open, queue.overdue) == (2, 1, 1, 1)
     assert queue.items[0].claimed and queue.items[0].overdue and queue.items[0].age_hours == 2.0
     assert queue.oldest_age_hours == 2.0
