@@ -284,7 +284,7 @@ def _titles(organisation_id: uuid.UUID) -> dict[Any, str]:
             ),
         )
     )
-    return dict(rows.tuples().all())
+    return {mc: title for mc, title in rows}
 
 
 def _flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
