@@ -5,6 +5,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register this domain's blueprints, commands and demo steps."""
-    from assessors import api, models  # noqa: F401 (models: registers the tables)
+    from assessors import api, cli, demo_data, models, views  # noqa: F401 (models, demo_data: register themselves)
 
     api.init_app(app)
+    cli.init_app(app)
+    views.init_app(app)

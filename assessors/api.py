@@ -17,7 +17,7 @@ from core.errors import NotFound
 from core.http import api_blueprint, register
 from credentials.models import EvidenceFile
 
-blp = api_blueprint("review", __name__, "", "Review queue, scoring, calibration, appeals and reports")
+blp = api_blueprint("review-api", __name__, "", "Review queue, scoring, calibration, appeals and reports")
 
 
 @blp.route("/organisations/<uuid:organisation_id>/review-queue")
