@@ -1,7 +1,12 @@
-"""The assessors domain (see DESIGN.md); filled in by its own issue."""
+"""Review: the queue, claims, blind scoring, decisions, double scoring, calibration, appeals, reports."""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
     """Register this domain's blueprints, commands and demo steps."""
+    from assessors import api, cli, demo_data, models, views  # noqa: F401 (models, demo_data: register themselves)
+
+    api.init_app(app)
+    cli.init_app(app)
+    views.init_app(app)

@@ -112,4 +112,7 @@ def _commit_or_rollback(response: Response) -> Response:
         db.session.commit()
     except (IntegrityError, StaleDataError) as exc:
         return errors.handle_write_conflict(exc)
+    from core import mail
+
+    mail.deliver_pending()  # only after the commit: a message never goes out for a change that did not happen
     return response

@@ -112,10 +112,23 @@ def keygen_kek() -> None:
     click.echo(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
 
 
+outbox_cli = AppGroup("outbox", help="Outgoing mail.")
+
+
+@outbox_cli.command("send")
+@click.option("--limit", default=500, show_default=True, help="Most messages to deliver in this run.")
+def outbox_send(limit: int) -> None:
+    """Deliver unsent messages from the outbox (SMTP when SMTP_URL is set, the log otherwise)."""
+    from core import mail
+
+    click.echo(f"Delivered {mail.deliver_all(limit)} message(s).")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(orgs_cli)
     app.cli.add_command(keygen_cli)
+    app.cli.add_command(outbox_cli)
 
     @app.cli.command("demo")
     def demo() -> None:

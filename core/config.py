@@ -151,6 +151,26 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PROXY_FIX_HOPS", 0, _int, "Number of trusted reverse proxies setting `X-Forwarded-*` headers."),
     Setting("LOG_LEVEL", "INFO", _str, "Python logging level."),
     Setting(
+        "SMTP_URL",
+        "",
+        _str,
+        "Mail server: `smtp://user:pass@host:587`, `smtp+starttls://…`, `smtps://…`; empty: mail to the log.",
+        secret=True,
+    ),
+    Setting("MAIL_FROM", "Micro-credentials <no-reply@localhost>", _str, "Sender address of outgoing mail."),
+    Setting(
+        "OUTBOX_INLINE",
+        True,
+        _bool,
+        "Deliver a request's mail right after its commit; off: only `flask outbox send` (e.g. from cron) delivers.",
+    ),
+    Setting(
+        "REVIEW_LEASE_HOURS",
+        48,
+        _int,
+        "How long a claimed review stays with its assessor before it returns to the queue.",
+    ),
+    Setting(
         "ALLOW_SQLITE_IN_PRODUCTION",
         False,
         _bool,

@@ -101,6 +101,9 @@ def unit_of_work() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+    from core import mail  # core.mail imports this module
+
+    mail.deliver_pending()
 
 
 def like_pattern(text: str) -> str:

@@ -43,6 +43,8 @@ class User(IdMixin, TimestampMixin, db.Model):
     # sessions carry the old number and stop working.
     token_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None]
+    # The school or unit the person works in; review can keep assessors off their own unit's submissions.
+    unit: Mapped[str | None] = mapped_column(sa.String(100))
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="Membership.user_id"
@@ -169,3 +171,18 @@ class AuditEvent(IdMixin, db.Model):
     after: Mapped[dict[str, Any] | None]
 
     actor: Mapped[User | None] = relationship()
+
+
+class OutboxMessage(IdMixin, db.Model):
+    """A message to a person, written in the transaction that caused it and delivered after commit."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_pending", "sent_at", "created_at"),)
+
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    to: Mapped[str] = mapped_column(sa.String(254))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body: Mapped[str] = mapped_column(sa.Text)
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))

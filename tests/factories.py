@@ -497,3 +497,22 @@ def portfolio_version(**kwargs: Any) -> CredentialVersion:
     RubricCriterionFactory(version=version, key="quality")
     db.session.refresh(version)
     return version
+
+
+# --- review queue (issue 6) --------------------------------------------------------------------------
+
+from assessors.models import Qualification  # noqa: E402
+
+
+class QualificationFactory(BaseFactory):
+    """An assessor qualified for a micro-credential (pass ``user`` and ``micro_credential``)."""
+
+    class Meta:
+        model = Qualification
+        exclude = ("micro_credential",)
+
+    micro_credential = factory.SubFactory(MicroCredentialFactory)
+    micro_credential_id = factory.SelfAttribute("micro_credential.id")
+    organisation_id = factory.SelfAttribute("micro_credential.organisation_id")
+    user = factory.SubFactory(UserFactory)
+    is_lead = False

@@ -1,0 +1,37 @@
+"""`flask review …`: tidy stale claims (and tell their assessors) and pick up newly submitted work."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from assessors import services
+from core.db import db, unit_of_work
+from core.models import Organisation
+
+review_cli = AppGroup("review", help="The review queue.")
+
+
+@review_cli.command("stale-claims")
+@click.option("--clear", is_flag=True, help="Also drop the expired claims (they are claimable either way).")
+def stale_claims(clear: bool) -> None:
+    """List claims whose lease ran out and mail each assessor once (run it from cron, e.g. hourly)."""
+    with unit_of_work():
+        tasks = services.sweep_stale_claims(clear=clear)
+        for task in tasks:
+            click.echo(f"{task.id}  claimed {task.claimed_at or '-'}  lease ended {task.lease_expires_at or '-'}")
+    click.echo(f"{len(tasks)} stale claim(s){' cleared' if clear else ''}.")
+
+
+@review_cli.command("enqueue")
+def enqueue() -> None:
+    """Give newly submitted submissions of every organisation their review tasks (reading a queue does it too)."""
+    with unit_of_work():
+        total = sum(services.enqueue_submitted(org_id) for org_id in db.session.scalars(select(Organisation.id)))
+    click.echo(f"{total} submission(s) queued for review.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(review_cli)

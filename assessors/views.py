@@ -1,0 +1,246 @@
+"""Web pages for review: the queue with claim-next, the scoring screen (evidence beside the rubric, keyboard
+shortcuts), calibration, adjudication, and for org admins qualifications, settings and reports."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from assessors import reports, services
+from core.auth import current_user
+from core.db import db
+from core.errors import ServiceError, Unauthorized
+from core.models import Membership, Role, User
+from credentials.models import CredentialVersion, VersionState
+
+bp = Blueprint(
+    "review",
+    __name__,
+    url_prefix="/review",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+Page = str | WerkzeugResponse
+
+
+class CsrfForm(FlaskForm):
+    """Only the CSRF check: the pages' fields are read into the same shapes the API takes."""
+
+
+def _user() -> User:
+    user = current_user()
+    if user is None:
+        raise Unauthorized("Sign in to review.")
+    return user
+
+
+def _credentials(organisation_id: uuid.UUID) -> list[CredentialVersion]:
+    return list(
+        db.session.scalars(
+            select(CredentialVersion)
+            .where(
+                CredentialVersion.organisation_id == organisation_id,
+                CredentialVersion.state == VersionState.PUBLISHED.value,
+            )
+            .order_by(CredentialVersion.title)
+        )
+    )
+
+
+@bp.route("/<uuid:organisation_id>")
+def queue(organisation_id: uuid.UUID) -> Page:
+    actor = _user()
+    micro_credential_id = request.args.get("credential", type=uuid.UUID)
+    listing = services.list_queue(actor=actor, organisation_id=organisation_id, micro_credential_id=micro_credential_id)
+    titles = {v.micro_credential_id: v.title for v in _credentials(organisation_id)}
+    return render_template(
+        "assessors/queue.html",
+        organisation=services.organisation_of(organisation_id),
+        queue=listing,
+        titles=titles,
+        selected=micro_credential_id,
+        claims=services.my_claims(actor=actor),
+        form=CsrfForm(),
+    )
+
+
+@bp.post("/<uuid:organisation_id>/claim")
+def claim(organisation_id: uuid.UUID) -> Page:
+    actor = _user()
+    form = CsrfForm()
+    if not form.validate_on_submit():
+        return Response("The form expired; reload the page.", status=400)
+    micro_credential_id = request.form.get("credential", type=uuid.UUID)
+    task = services.claim_next(actor=actor, organisation_id=organisation_id, micro_credential_id=micro_credential_id)
+    if task is None:
+        flash("Nothing you may review is waiting (or your calibration is due).")
+        return redirect(url_for("review.queue", organisation_id=organisation_id))
+    return redirect(url_for("review.task", task_id=task.id))
+
+
+def _form_scores(view: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    scores = []
+    for criterion in view["submission"]["rubric"]:
+        level = request.form.get(f"level-{criterion['key']}", type=int)
+        scores.append(
+            {
+                "criterion_key": criterion["key"],
+                "level": level,
+                "feedback": request.form.get(f"feedback-{criterion['key']}", "").strip(),
+            }
+        )
+    return scores, request.form.get("summary", "").strip()
+
+
+@bp.route("/tasks/<uuid:task_id>", methods=["GET", "POST"])
+def task(task_id: uuid.UUID) -> Page:
+    actor = _user()
+    view = services.task_view(actor=actor, task_id=task_id)
+    form = CsrfForm()
+    errors: list[dict[str, str]] = []
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return Response("The form expired; reload the page.", status=400)
+        action = request.form.get("action", "save")
+        scores, summary = _form_scores(view)
+        try:
+            if action == "release":
+                services.release(actor=actor, task_id=task_id)
+                flash("Released: the submission is back in the queue.")
+                return redirect(url_for("review.queue", organisation_id=view["task"].organisation_id))
+            if action == "submit":
+                review = services.submit_review(actor=actor, task_id=task_id, scores=scores, summary=summary)
+                flash(f"Review submitted: {review.decision.replace('_', ' ')}.")
+                return redirect(url_for("review.queue", organisation_id=view["task"].organisation_id))
+            services.save_scores(actor=actor, task_id=task_id, scores=scores, summary=summary)
+            flash("Draft saved.")
+            return redirect(url_for("review.task", task_id=task_id))
+        except ServiceError as exc:
+            db.session.rollback()
+            errors = exc.errors or [{"field": "", "detail": exc.detail}]
+            status = exc.status
+            view = services.task_view(actor=actor, task_id=task_id)
+    return (
+        render_template("assessors/task.html", view=view, form=form, errors=errors),
+        status,
+    )  # type: ignore[return-value]
+
+
+@bp.route("/calibration/<uuid:micro_credential_id>", methods=["GET", "POST"])
+def calibration(micro_credential_id: uuid.UUID) -> Page:
+    actor = _user()
+    calibration_set = services.calibration_set(actor=actor, micro_credential_id=micro_credential_id)
+    form = CsrfForm()
+    attempt = None
+    errors: list[dict[str, str]] = []
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return Response("The form expired; reload the page.", status=400)
+        levels: dict[str, dict[str, int]] = {}
+        for item in calibration_set["anchors"]:
+            anchor_id = str(item["anchor_id"])
+            levels[anchor_id] = {}
+            for criterion in item["submission"]["rubric"]:
+                value = request.form.get(f"level-{anchor_id}-{criterion['key']}", type=int)
+                if value is not None:
+                    levels[anchor_id][criterion["key"]] = value
+        try:
+            attempt = services.calibrate(actor=actor, micro_credential_id=micro_credential_id, levels=levels)
+        except ServiceError as exc:
+            db.session.rollback()
+            errors = exc.errors
+    return render_template(
+        "assessors/calibration.html", calibration=calibration_set, attempt=attempt, form=form, errors=errors
+    )
+
+
+@bp.route("/<uuid:organisation_id>/admin", methods=["GET", "POST"])
+def admin(organisation_id: uuid.UUID) -> Page:
+    actor = _user()
+    form = CsrfForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return Response("The form expired; reload the page.", status=400)
+        try:
+            action = request.form.get("action")
+            if action == "qualify":
+                services.qualify(
+                    actor=actor,
+                    micro_credential_id=uuid.UUID(request.form.get("micro_credential_id", "")),
+                    user_id=uuid.UUID(request.form.get("user_id", "")),
+                    is_lead=request.form.get("is_lead") == "on",
+                )
+                flash("Assessor qualified.")
+            elif action == "unqualify":
+                services.unqualify(actor=actor, qualification_id=uuid.UUID(request.form.get("qualification_id", "")))
+                flash("Qualification withdrawn.")
+            elif action == "settings":
+                changes = {
+                    "turnaround_hours": int(request.form["turnaround_hours"]),
+                    "double_share": float(request.form["double_share"]) / 100,
+                    "double_first_n": int(request.form["double_first_n"]),
+                    "calibration_threshold": float(request.form["calibration_threshold"]) / 100,
+                    "recalibration_days": int(request.form["recalibration_days"] or 0) or None,
+                    "conflict_by_unit": request.form.get("conflict_by_unit") == "on",
+                }
+                services.update_settings(actor=actor, organisation_id=organisation_id, changes=changes)
+                flash("Settings saved.")
+        except (ValueError, KeyError):
+            db.session.rollback()
+            flash("Some values were not numbers; nothing was changed.")
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.detail)
+        return redirect(url_for("review.admin", organisation_id=organisation_id))
+    qualifications = services.list_qualifications(actor=actor, organisation_id=organisation_id)
+    assessors = list(
+        db.session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.organisation_id == organisation_id, Membership.role == Role.ASSESSOR.value)
+            .order_by(User.name)
+        )
+    )
+    return render_template(
+        "assessors/admin.html",
+        organisation=services.organisation_of(organisation_id),
+        qualifications=qualifications,
+        assessors=assessors,
+        names={u.id: u.name for u in assessors},
+        credentials=_credentials(organisation_id),
+        settings=services.settings_for(organisation_id),
+        form=form,
+    )
+
+
+@bp.route("/<uuid:organisation_id>/reports")
+def report_page(organisation_id: uuid.UUID) -> Page:
+    actor = _user()
+    return render_template(
+        "assessors/reports.html",
+        organisation=services.organisation_of(organisation_id),
+        by_credential=reports.credential_report(actor=actor, organisation_id=organisation_id),
+        by_assessor=reports.assessor_report(actor=actor, organisation_id=organisation_id),
+    )
+
+
+@bp.route("/<uuid:organisation_id>/reports/<any(credentials, assessors):kind>.csv")
+def report_csv(organisation_id: uuid.UUID, kind: str) -> Response:
+    actor = _user()
+    make = reports.credential_report if kind == "credentials" else reports.assessor_report
+    return Response(
+        reports.to_csv(make(actor=actor, organisation_id=organisation_id)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="review-by-{kind}.csv"'},
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
