@@ -439,10 +439,12 @@ def test_the_demo_gives_the_earner_a_draft_a_submitted_and_a_not_yet_submission(
 
     earner = session.scalar(select(User.id).where(User.email == f"earner@{DEMO_DOMAIN}"))
     rows = list(session.scalars(select(Submission).where(Submission.earner_id == earner)))
-    assert sorted(s.state for s in rows) == ["draft", "not_yet", "submitted"]
+    # Later demo steps (review, issuing) move some of the earner's submissions on; these three remain.
+    states = {s.state for s in rows}
+    assert {"draft", "not_yet"} <= states and states & {"submitted", "in_review"}
     not_yet = next(s for s in rows if s.state == "not_yet")
     assert not_yet.feedback and not_yet.feedback_summary
-    submitted = next(s for s in rows if s.state == "submitted")
+    submitted = next(s for s in rows if s.state in ("submitted", "in_review"))
     assert services.problems(submitted) == []
     stored = set(_files_in_store(app))
     assert {f.sha256 for s in rows for f in s.files} <= stored
