@@ -38,7 +38,7 @@ from assessors.models import (
     TaskKind,
     TaskState,
 )
-from core import audit, clock, mail
+from core import audit, clock, mail, storage
 from core.authz import authorize, has_role, rule
 from core.db import db
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
@@ -574,10 +574,10 @@ def _size(size: int) -> str:
 
 
 def evidence_download(actor: User, evidence_file: EvidenceFile) -> Any:
-    """Open an evidence file for the assessor holding a live claim on its submission.
+    """Send an evidence file to the assessor holding a live claim on its submission, under a blind name.
 
-    The byte stream comes from ``core.storage`` (built by the portfolio issue): the lead wires
-    ``storage.open(evidence_file.sha256)`` here. Until then this checks the claim and raises NotFound.
+    The earner's own file name can identify them, so the download is named after the submission's
+    reference and the file's number ("S1234567-file-2.pdf"), as in the blind view.
     """
     task = db.session.scalar(
         select(ReviewTask).where(
@@ -589,11 +589,10 @@ def evidence_download(actor: User, evidence_file: EvidenceFile) -> Any:
     )
     if task is None:
         raise Forbidden("Only the assessor currently assigned may open this evidence.", action="review.assess")
-    try:
-        from core import storage  # type: ignore[attr-defined]
-    except ImportError:
-        raise NotFound("Evidence storage is not available on this server yet.") from None
-    return storage.open(evidence_file.sha256)  # type: ignore[attr-defined]
+    submission = evidence_file.submission
+    number = next(n for n, f in enumerate(submission.files, start=1) if f.id == evidence_file.id)
+    name = f"{submission.reference}-file-{number}.{_short_type(evidence_file.media_type)}"
+    return storage.download(evidence_file.sha256, filename=name, media_type=evidence_file.media_type)
 
 
 def is_current_assessor(actor: User | None, submission_id: uuid.UUID) -> bool:

@@ -28,7 +28,6 @@ from core.authz import authorize, can, has_role, rule
 from core.db import Page, db, paginate
 from core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
 from core.models import Role, User
-from credentials import evidence_viewers
 from credentials.models import (
     FILE_TYPES,
     OPEN_SUBMISSION_STATES,
@@ -54,15 +53,11 @@ NOT_FOUND = "No such submission."
 
 @rule("submission.view_evidence", description="see this submission's evidence")
 def _may_view_evidence(actor: User | None, submission: Submission) -> bool:
-    """Its earner, the credential organisation's admins, and whoever a later domain vouches for (the assessor
-    currently assigned: see ``credentials.evidence_viewers``)."""
+    """Its earner and the credential organisation's admins. The assessor currently assigned sees the evidence
+    through the review domain's blind endpoints instead, which never show the earner's file names."""
     if actor is None:
         return False
-    return (
-        actor.id == submission.earner_id
-        or has_role(actor, submission.organisation_id, Role.ORG_ADMIN)
-        or evidence_viewers.allows(actor, submission)
-    )
+    return actor.id == submission.earner_id or has_role(actor, submission.organisation_id, Role.ORG_ADMIN)
 
 
 @rule("submission.edit", description="change this submission")
@@ -85,34 +80,6 @@ def _load(submission_id: uuid.UUID, actor: User | None, action: str = "submissio
 def get(*, actor: User | None, submission_id: uuid.UUID) -> Submission:
     """A submission its earner, the organisation's admins or its current assessor may see."""
     return _load(submission_id, actor)
-
-
-@dataclass
-class Evidence:
-    """What an assessor sees: the pseudonymous reference, the version answered, answers and files; no earner."""
-
-    submission_id: uuid.UUID
-    reference: str
-    attempt: int
-    version: CredentialVersion
-    answers: dict[str, Answer]
-    files: dict[str, list[EvidenceFile]]
-
-
-def evidence(*, actor: User | None, submission_id: uuid.UUID) -> Evidence:
-    """The answers and files of a submission, grouped by requirement key, without the earner's identity."""
-    submission = _load(submission_id, actor)
-    files: dict[str, list[EvidenceFile]] = {}
-    for file in submission.files:
-        files.setdefault(file.requirement_key, []).append(file)
-    return Evidence(
-        submission_id=submission.id,
-        reference=submission.reference,
-        attempt=submission.attempt,
-        version=submission.version,
-        answers={a.requirement_key: a for a in submission.answers},
-        files=files,
-    )
 
 
 def evidence_file(*, actor: User | None, submission_id: uuid.UUID, file_id: uuid.UUID) -> EvidenceFile:

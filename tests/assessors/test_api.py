@@ -155,3 +155,37 @@ def test_calibration_over_http(client, session):
     assert attempt.status_code == 201 and attempt.json["passed"] is True
     stranger = member(OrganisationFactory(), Role.ASSESSOR)
     problem(client.get(f"/api/v1/micro-credentials/{world.mc_id}/calibration", headers=bearer(stranger)), 403)
+
+
+def test_evidence_download_is_blind_and_only_for_the_claimant(client, session, app):
+    import hashlib
+    import tempfile
+    from pathlib import Path
+
+    from core import storage
+    from tests.factories import png_bytes
+
+    world = World(session)
+    submission = world.submission(earner=member(world.org, name="Ottoline Fairweather"))
+    data = png_bytes(3, 3)
+    digest = hashlib.sha256(data).hexdigest()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "upload"
+        path.write_bytes(data)
+        storage.backend().put(path, digest)
+    file = EvidenceFileFactory(
+        submission=submission, filename="ottoline-fairweather.png", sha256=digest, size=len(data)
+    )
+    url = f"/api/v1/review-evidence/{file.id}"
+    problem(client.get(url, headers=bearer(world.assessor)), 403)  # not claimed yet
+    assert _claim(client, world, world.assessor).status_code == 200
+
+    response = client.get(url, headers=bearer(world.assessor))
+    assert response.status_code == 200 and response.data == data
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment") and submission.reference in disposition
+    assert "ottoline" not in disposition.lower()
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    other = member(world.org, Role.ASSESSOR)
+    problem(client.get(url, headers=bearer(other)), 403)
+    problem(client.get(f"/api/v1/review-evidence/{uuid.uuid4()}", headers=bearer(world.assessor)), 404)
