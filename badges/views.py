@@ -134,8 +134,8 @@ def jwks() -> Response:
 def status_list(status_list_id: uuid.UUID) -> Response:
     """RS256 VC-JWT by default (NOTES §6: both the 1EdTech validator and openbadgeslib check it); the JSON
     credential with a Data Integrity proof for clients asking for JSON-LD."""
-    wanted = _negotiate(*JWT_TYPES, "text/plain", "application/vc+ld+json", "application/ld+json")
-    if wanted in ("application/vc+ld+json", "application/ld+json"):
+    wanted = _negotiate(*JWT_TYPES, "text/plain", *JSON_TYPES)
+    if wanted in JSON_TYPES:
         body = services.status_list_credential(status_list_id=status_list_id, form="json")
         return _json(body, wanted, cache="public, max-age=60")
     token = services.status_list_credential(status_list_id=status_list_id, form="jwt")
