@@ -30,15 +30,17 @@ def _badges(ctx: DemoContext) -> None:
             .order_by(CredentialVersion.created_at, CredentialVersion.title)
         )
     )
+    if not versions:
+        return
     now = clock.now()
-    # (which version, days ago awarded, then revoke?) — the third is awarded long enough ago to have expired.
-    plans = [(0, 20, False), (1, 10, True), (2, None, False)]
-    for position, days_ago, revoke in plans:
-        if position >= len(versions):
-            break
-        version = versions[position]
-        if days_ago is None:
-            days_ago = (version.validity_days or 365) + 30
+    expiring = next((v for v in versions[2:] + versions if v.validity_days), versions[-1])
+    # (label, version, days ago awarded, revoke?): the last is awarded long enough ago to have expired.
+    plans = [
+        ("valid", versions[0], 20, False),
+        ("revoked", versions[min(1, len(versions) - 1)], 10, True),
+        ("expired", expiring, (expiring.validity_days or 0) + 30, False),
+    ]
+    for label, version, days_ago, revoke in plans:
         badge = services.issue(
             version=version,
             recipient=services.Recipient(email=earner.email, name=earner.name, user_id=earner.id),
@@ -46,7 +48,7 @@ def _badges(ctx: DemoContext) -> None:
             evidence=[],
             awarded_at=now - timedelta(days=days_ago),
             source=BadgeSource.IMPORT,
-            issue_key=f"demo:{version.id}:{earner.id}",
+            issue_key=f"demo:{label}:{version.id}:{earner.id}",
         )
         if revoke and badge.revoked_at is None:
             services.revoke(actor=admin, badge_id=badge.id, reason="Demo: awarded in error.")
