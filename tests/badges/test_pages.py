@@ -215,3 +215,15 @@ def test_every_issued_kind_passes_the_schema(session: Any) -> None:
     assert "validUntil" not in no_expiry.credential
     for item in (private, no_expiry):
         assert schema_errors(item.credential) == []
+
+
+def test_my_badges_page_lists_the_signed_in_earners_badges_with_share_links(client: Any, badge: Badge) -> None:
+    from tests.core.test_web import BROWSER, sign_in
+
+    user = db.session.get(User, badge.earner_id)
+    other = award(passed_submission())  # someone else's
+    sign_in(client, user.email)
+    html = client.get("/my/badges", headers=BROWSER).get_data(as_text=True)
+    assert f"http://localhost/badges/{badge.id}" in html and badge.title in html
+    assert "Copy link" in html and "linkedin.com/profile/add" in html and f"/badges/{badge.id}.svg" in html
+    assert str(other.id) not in html
