@@ -136,5 +136,7 @@ def init_app(app: Flask) -> None:
         from core.demo import run_demo
 
         with unit_of_work():
-            run_demo()
+            ctx = run_demo()
         click.echo(f"Open {current_app.config['BASE_URL']}/ and sign in with one of the accounts above.")
+        for line in ctx.closing:
+            click.echo(line)

@@ -176,6 +176,20 @@ SETTINGS: tuple[Setting, ...] = (
         _bool,
         "Permit a SQLite database in production (single host only).",
     ),
+    Setting(
+        "VERIFY_ALLOW_PRIVATE_URLS",
+        False,
+        _bool,
+        "Let the badge verifier fetch private, loopback and link-local addresses (tests only; never in production).",
+    ),
+    Setting("VERIFY_FETCH_TIMEOUT", 5, _int, "Seconds the verifier may spend on one URL fetch, redirects included."),
+    Setting("VERIFY_MAX_BYTES", 1024 * 1024, _int, "Largest response in bytes the verifier reads from a URL."),
+    Setting(
+        "VERIFY_RATE_LIMIT",
+        "30 per minute",
+        _str,
+        "Verifications allowed per client address (Flask-Limiter syntax), for `POST /api/v1/verify` and the page.",
+    ),
 )
 
 
@@ -231,6 +245,8 @@ def validate(values: dict[str, Any]) -> None:
         "EVIDENCE_MAX_FILE_SIZE",
         "EVIDENCE_MAX_SUBMISSION_SIZE",
         "EVIDENCE_MAX_FILES",
+        "VERIFY_FETCH_TIMEOUT",
+        "VERIFY_MAX_BYTES",
     ):
         if values[name] <= 0:
             raise ConfigError(f"{name} must be positive")
@@ -252,5 +268,7 @@ def _refuse_unsafe_production(values: dict[str, Any]) -> None:
         problems.append("STORAGE_URL is not set")
     if not values["RATELIMIT_ENABLED"]:
         problems.append("RATELIMIT_ENABLED is off")
+    if values["VERIFY_ALLOW_PRIVATE_URLS"]:
+        problems.append("VERIFY_ALLOW_PRIVATE_URLS is on (the verifier could be used to reach internal hosts)")
     if problems:
         raise ConfigError("refusing to start in production: " + "; ".join(problems))

@@ -23,6 +23,8 @@ class DemoContext:
     organisation: Organisation | None = None
     users: dict[str, User] = field(default_factory=dict)
     echo: Callable[[str], None] = click.echo
+    # Lines `flask demo` prints last (e.g. each issued badge's URL and expected status), after all steps.
+    closing: list[str] = field(default_factory=list)
 
 
 Step = Callable[[DemoContext], None]

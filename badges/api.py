@@ -1,0 +1,178 @@
+"""HTTP API for issuing: my badges, revoking and renewing, signing keys, bulk import of past awards."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
+from marshmallow import Schema, fields
+
+from badges import presentation, services
+from core.auth import require_user
+from core.authz import authorize
+from core.errors import ValidationFailed
+from core.http import accepts, api_blueprint, register, set_page
+from core.schemas import ListArgsSchema, StrictSchema, Text
+
+blp = api_blueprint("issued-badges", __name__, "", "Issued badges: earners' badges, revocation, keys, bulk import")
+
+IMPORT_TYPES = ("text/csv", "multipart/form-data")
+
+
+class BadgeSchema(Schema):
+    id = fields.UUID()
+    title = fields.String()
+    status = fields.Function(lambda b: b.status())
+    source = fields.String()
+    organisation_id = fields.UUID()
+    version_id = fields.UUID(allow_none=True)
+    stack_id = fields.UUID(allow_none=True)
+    earner_id = fields.UUID(allow_none=True)
+    recipient_name = fields.String()
+    awarded_at = fields.DateTime()
+    valid_from = fields.DateTime()
+    valid_until = fields.DateTime(allow_none=True)
+    issued_at = fields.DateTime()
+    revoked_at = fields.DateTime(allow_none=True)
+    revocation_reason = fields.String(allow_none=True)
+    renewed_from_id = fields.UUID(allow_none=True)
+    links = fields.Function(lambda b: _links(b))
+
+
+def _links(badge: Any) -> dict[str, str]:
+    url = f"{current_app.config['BASE_URL']}/badges/{badge.id}"
+    links = {"page": url, **{kind: f"{url}.{kind}" for kind in ("json", "jwt", "svg")}}
+    if presentation._image(badge)[1] == "image/png":
+        links["png"] = f"{url}.png"
+    links["linkedin"] = presentation.linkedin_url(badge.credential, url)
+    return links
+
+
+class RevokeSchema(StrictSchema):
+    reason = Text(required=True, validate=lambda s: len(s) <= 500)
+
+
+class DidSchema(StrictSchema):
+    did = fields.String(required=True, allow_none=True)
+
+
+class KeySchema(Schema):
+    kid = fields.String()
+    algorithm = fields.String()
+    state = fields.String()
+    created_at = fields.DateTime()
+    retired_at = fields.DateTime(allow_none=True)
+    public_jwk = fields.Dict()
+    url = fields.Function(lambda k: services.key_url(k))
+
+
+class ImportRowSchema(Schema):
+    line = fields.Integer()
+    result = fields.String()
+    badge_id = fields.UUID()
+
+
+class ImportReportSchema(Schema):
+    issued = fields.Integer()
+    skipped = fields.Integer()
+    rows = fields.List(fields.Nested(ImportRowSchema))
+
+
+@blp.route("/me/badges")
+class MyBadges(MethodView):
+    @blp.arguments(ListArgsSchema, location="query")
+    @blp.response(200, BadgeSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
+        """Your badges, newest first, with share links (page, downloads, LinkedIn)."""
+        page = services.list_my_badges(
+            actor=require_user(), page=pagination_parameters.page, page_size=pagination_parameters.page_size
+        )
+        return set_page(pagination_parameters, page)
+
+
+@blp.route("/me/did")
+class MyDid(MethodView):
+    @blp.arguments(DidSchema)
+    @blp.response(200, DidSchema)
+    def put(self, data: dict[str, Any]) -> Any:
+        """The DID your future badges name you by (`null`: a salted hash of your email instead)."""
+        return {"did": services.set_did(actor=require_user(), did=data["did"])}
+
+
+@blp.route("/organisations/<uuid:organisation_id>/badges")
+class OrganisationBadges(MethodView):
+    @blp.arguments(ListArgsSchema, location="query")
+    @blp.response(200, BadgeSchema(many=True))
+    @blp.paginate()
+    def get(self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters) -> Any:
+        """Badges the organisation issued, newest first (org admins)."""
+        page = services.list_organisation_badges(
+            actor=require_user(),
+            organisation_id=organisation_id,
+            page=pagination_parameters.page,
+            page_size=pagination_parameters.page_size,
+        )
+        return set_page(pagination_parameters, page)
+
+
+@blp.route("/badges/<uuid:badge_id>/revoke")
+class Revoke(MethodView):
+    @blp.arguments(RevokeSchema)
+    @blp.response(200, BadgeSchema)
+    @blp.alt_response(409, description="Already revoked")
+    def post(self, data: dict[str, Any], badge_id: uuid.UUID) -> Any:
+        """Revoke a badge with a reason (org admins); its page and status list show it at once."""
+        return services.revoke(actor=require_user(), badge_id=badge_id, reason=data["reason"])
+
+
+@blp.route("/badges/<uuid:badge_id>/renew")
+class Renew(MethodView):
+    @blp.response(201, BadgeSchema)
+    @blp.alt_response(409, description="Already renewed, or revoked")
+    def post(self, badge_id: uuid.UUID) -> Any:
+        """Re-issue a badge with new dates, e.g. before it expires (org admins). Once per badge."""
+        return services.renew(actor=require_user(), badge_id=badge_id), 201
+
+
+@blp.route("/organisations/<uuid:organisation_id>/signing-keys")
+class SigningKeys(MethodView):
+    @blp.response(200, KeySchema(many=True))
+    def get(self, organisation_id: uuid.UUID) -> Any:
+        """The organisation's public keys, active and retired."""
+        actor = require_user()
+        authorize(actor, "issuer.manage_keys", organisation_id)
+        return services.list_keys(organisation_id=organisation_id)
+
+
+@blp.route("/organisations/<uuid:organisation_id>/signing-keys/rotate")
+class RotateKeys(MethodView):
+    @blp.response(201, KeySchema(many=True))
+    def post(self, organisation_id: uuid.UUID) -> Any:
+        """Retire the active keys and make new ones (org admins); old badges keep verifying."""
+        return services.rotate_keys(actor=require_user(), organisation_id=organisation_id), 201
+
+
+@blp.route("/organisations/<uuid:organisation_id>/badge-imports")
+class Imports(MethodView):
+    @accepts(*IMPORT_TYPES)
+    @blp.doc(requestBody={"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in IMPORT_TYPES}})
+    @blp.response(200, ImportReportSchema)
+    def post(self, organisation_id: uuid.UUID) -> Any:
+        """Issue badges for past awards from a CSV (docs/issuing.md); all or nothing; rows already issued
+        from an earlier upload are reported as `skipped`."""
+        if request.mimetype == "multipart/form-data":
+            upload = request.files.get("file")
+            if upload is None:
+                raise ValidationFailed.field("file", "Send the CSV as the form field 'file'.")
+            data = upload.read()
+        else:
+            data = request.get_data()
+        return services.import_awards(actor=require_user(), organisation_id=organisation_id, data=data)
+
+
+def init_app(app: Flask) -> None:
+    register(app, blp)

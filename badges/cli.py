@@ -1,0 +1,105 @@
+"""`flask badges keys rotate --org …`, `flask badges import-awards FILE --org …`, `flask badges revoke …`."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from badges import services
+from core.cli import console_operator
+from core.db import db, unit_of_work
+from core.errors import ServiceError
+from core.models import Organisation
+
+badges_cli = AppGroup("badges", help="Issued badges: signing keys, bulk import of past awards, revocation.")
+keys_cli = AppGroup("keys", help="Issuer signing keys.")
+badges_cli.add_command(keys_cli)
+
+
+def _fail(exc: ServiceError) -> None:
+    click.echo(f"error: {exc.detail}", err=True)
+    for error in exc.errors:
+        click.echo(f"  {error['field']}: {error['detail']}", err=True)
+    sys.exit(2)
+
+
+def _organisation(ref: str) -> Organisation:
+    """An organisation by slug or id."""
+    organisation = db.session.scalar(select(Organisation).where(Organisation.slug == ref))
+    if organisation is None:
+        try:
+            organisation = db.session.get(Organisation, uuid.UUID(ref))
+        except ValueError:
+            organisation = None
+    if organisation is None:
+        click.echo(f"error: no organisation {ref!r} (give its slug or id)", err=True)
+        sys.exit(2)
+    return organisation
+
+
+@keys_cli.command("rotate")
+@click.option("--org", "org_ref", required=True, help="Organisation slug or id.")
+def rotate(org_ref: str) -> None:
+    """Retire the organisation's active keys and make new ones; retired keys stay published."""
+    try:
+        with unit_of_work():
+            organisation = _organisation(org_ref)
+            fresh = services.rotate_keys(actor=console_operator(), organisation_id=organisation.id)
+            urls = [f"{row.algorithm}: {services.key_url(row)}" for row in fresh]
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo("New active keys:")
+    for url in urls:
+        click.echo(f"  {url}")
+
+
+@keys_cli.command("list")
+@click.option("--org", "org_ref", required=True, help="Organisation slug or id.")
+def list_keys(org_ref: str) -> None:
+    """Every published key of the organisation."""
+    organisation = _organisation(org_ref)
+    for row in services.list_keys(organisation_id=organisation.id):
+        click.echo(f"{row.kid}  {row.algorithm:8} {row.state:8} {services.key_url(row)}")
+
+
+@badges_cli.command("import-awards")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--org", "org_ref", required=True, help="Organisation slug or id.")
+def import_awards(file: Path, org_ref: str) -> None:
+    """Issue badges for past awards listed in a CSV (columns in docs/issuing.md). The file is checked
+    whole first and nothing is issued if any row is wrong; rows issued by an earlier run are skipped."""
+    data = file.read_bytes()
+    try:
+        with unit_of_work():
+            organisation = _organisation(org_ref)
+            rows = services.parse_import(organisation_id=organisation.id, data=data)
+            with click.progressbar(length=len(rows), label="Issuing", file=sys.stderr) as bar:
+                report = services.import_awards(
+                    actor=console_operator(), organisation_id=organisation.id, data=data, progress=bar.update
+                )
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Issued {report['issued']} badge(s); skipped {report['skipped']} row(s) issued before.")
+
+
+@badges_cli.command("revoke")
+@click.argument("badge_id", type=click.UUID)
+@click.option("--reason", required=True)
+def revoke(badge_id: uuid.UUID, reason: str) -> None:
+    """Revoke a badge."""
+    try:
+        with unit_of_work():
+            services.revoke(actor=console_operator(), badge_id=badge_id, reason=reason)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Revoked {badge_id}.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(badges_cli)

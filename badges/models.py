@@ -1,0 +1,131 @@
+"""Issued badges, the issuer's signing keys and the revocation status lists."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core import clock
+from core.db import IdMixin, TimestampMixin, db
+from core.models import Organisation
+
+
+class KeyAlgorithm(enum.StrEnum):
+    ED25519 = "Ed25519"  # the eddsa-rdfc-2022 Data Integrity proof
+    RS256 = "RS256"  # the VC-JWT (the 1EdTech validator accepts only RS256/ES256 there)
+
+
+class KeyState(enum.StrEnum):
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+class SigningKey(IdMixin, TimestampMixin, db.Model):
+    """One key pair of an issuing organisation. The private half is encrypted with the configured
+    key-encryption key; a retired key signs nothing new but stays published so old badges verify."""
+
+    __tablename__ = "signing_keys"
+    __table_args__ = (sa.Index("ix_signing_keys_org_alg_state", "organisation_id", "algorithm", "state"),)
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    algorithm: Mapped[str] = mapped_column(sa.String(16))
+    state: Mapped[str] = mapped_column(sa.String(16), default=KeyState.ACTIVE.value)
+    public_jwk: Mapped[dict[str, Any]]
+    # AES-256-GCM: 12-byte nonce ‖ ciphertext of the PKCS#8 DER private key (the key id is the associated data).
+    private_key_encrypted: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    retired_at: Mapped[datetime | None]
+
+    organisation: Mapped[Organisation] = relationship()
+
+    @property
+    def kid(self) -> str:
+        return str(self.id)
+
+
+class StatusList(IdMixin, TimestampMixin, db.Model):
+    """A W3C Bitstring Status List of one issuer (revocation). Badges take random free indexes in it."""
+
+    __tablename__ = "status_lists"
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(sa.String(16), default="revocation")
+    size: Mapped[int] = mapped_column(default=131072)
+    allocated: Mapped[int] = mapped_column(default=0)
+    # Bumped by every revocation; the served (signed) list is cached by it. Allocation takes a row lock.
+    revision: Mapped[int] = mapped_column(default=1)
+
+
+class BadgeSource(enum.StrEnum):
+    ASSESSMENT = "assessment"
+    STACK = "stack"
+    IMPORT = "import"
+    RENEWAL = "renewal"
+
+
+class Badge(IdMixin, TimestampMixin, db.Model):
+    """One issued OpenBadgeCredential, stored signed exactly as it was issued (JSON with its Data
+    Integrity proof, and the VC-JWT), so every download is byte-for-byte the credential we signed."""
+
+    __tablename__ = "badges"
+    __table_args__ = (
+        sa.UniqueConstraint("status_list_id", "status_index"),
+        sa.Index("ix_badges_earner", "earner_id", "issued_at"),
+        sa.Index("ix_badges_org_time", "organisation_id", "issued_at"),
+    )
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"))
+    version_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("credential_versions.id"), index=True)
+    stack_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("stacks.id"))
+    earner_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    recipient_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    source: Mapped[str] = mapped_column(sa.String(16))
+    # Exactly-once keys: one badge per passed submission, per imported row, per completed stack.
+    submission_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("submissions.id"), unique=True)
+    issue_key: Mapped[str] = mapped_column(sa.String(128), unique=True)
+    renewed_from_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("badges.id"))
+    title: Mapped[str] = mapped_column(sa.String(200))
+
+    status_list_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("status_lists.id"))
+    status_index: Mapped[int]
+    awarded_at: Mapped[datetime]
+    valid_from: Mapped[datetime]
+    valid_until: Mapped[datetime | None]
+    issued_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+    credential: Mapped[dict[str, Any]]
+    jwt: Mapped[str] = mapped_column(sa.Text)
+
+    revoked_at: Mapped[datetime | None]
+    revocation_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    revoked_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    organisation: Mapped[Organisation] = relationship()
+    status_list: Mapped[StatusList] = relationship()
+
+    def status(self, now: datetime | None = None) -> str:
+        """`revoked`, `expired`, `not_yet_valid` or `valid` at ``now``."""
+        now = now or clock.now()
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.valid_until is not None and self.valid_until <= now:
+            return "expired"
+        if self.valid_from > now:
+            return "not_yet_valid"
+        return "valid"
+
+
+class EarnerDid(db.Model):
+    """A DID an earner gave us to be named by in their future badges (instead of a hashed email)."""
+
+    __tablename__ = "earner_dids"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    did: Mapped[str] = mapped_column(sa.String(500))
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)

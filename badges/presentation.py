@@ -1,0 +1,142 @@
+"""What the public pages show, worked out from the stored (signed) credential — so the page and the
+credential can never disagree — and the baked images. Reading only; no rules about who may do what."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+from badges import baking, documents
+from badges.models import Badge
+from core import clock
+from core.db import db
+from core.errors import NotFound
+from core.models import Organisation
+from credentials import images
+from credentials.models import CredentialVersion, Stack, StackState, VersionState
+from credentials.services import aligned_items
+
+CONTEXTS_FOR_FRAGMENTS = documents.CONTEXTS[:2]
+STATUS_TEXT = {
+    "valid": "VALID",
+    "revoked": "REVOKED",
+    "expired": "EXPIRED",
+    "not_yet_valid": "NOT YET VALID",
+}
+
+
+def linkedin_url(credential: dict[str, Any], url: str) -> str:
+    """LinkedIn's "add licence or certification" link, pre-filled."""
+    valid_from = credential["validFrom"]
+    fields = {
+        "startTask": "CERTIFICATION_NAME",
+        "name": credential["credentialSubject"]["achievement"]["name"],
+        "organizationName": credential["issuer"].get("name", ""),
+        "issueYear": valid_from[:4],
+        "issueMonth": str(int(valid_from[5:7])),
+        "certUrl": url,
+        "certId": url.rsplit("/", 1)[-1],
+    }
+    if credential.get("validUntil"):
+        fields["expirationYear"] = credential["validUntil"][:4]
+        fields["expirationMonth"] = str(int(credential["validUntil"][5:7]))
+    return "https://www.linkedin.com/profile/add?" + urlencode(fields)
+
+
+def badge_view(badge: Badge, base: str) -> dict[str, Any]:
+    credential = badge.credential
+    subject = credential["credentialSubject"]
+    achievement = subject["achievement"]
+    url = f"{base}/badges/{badge.id}"
+    descriptions = {rd["id"]: rd for rd in achievement.get("resultDescription", [])}
+    results = []
+    for result in subject.get("result", []):
+        rd = descriptions.get(result.get("resultDescription", ""), {})
+        levels = rd.get("rubricCriterionLevel", [])
+        results.append(
+            {
+                "criterion": rd.get("name", ""),
+                "level": result.get("value", ""),
+                "of": [lv["name"] for lv in levels],
+                "required": next((lv["name"] for lv in levels if lv["id"] == rd.get("requiredLevel")), None),
+            }
+        )
+    status = badge.status()
+    return {
+        "id": badge.id,
+        "url": url,
+        "status": status,
+        "status_text": STATUS_TEXT[status],
+        "title": achievement["name"],
+        "description": achievement.get("description", ""),
+        "criteria": achievement.get("criteria", {}),
+        "achievement_url": achievement["id"],
+        "achievement_type": achievement.get("achievementType", ""),
+        "image": achievement.get("image", {}).get("id"),
+        "alignments": achievement.get("alignment", []),
+        "results": results,
+        "evidence": credential.get("evidence", []),
+        "issuer": credential["issuer"],
+        "recipient_name": badge.recipient_name,
+        "awarded": credential.get("awardedDate", credential["validFrom"])[:10],
+        "valid_from": credential["validFrom"][:10],
+        "valid_until": credential.get("validUntil", "")[:10] or None,
+        "revoked_at": badge.revoked_at,
+        "revocation_reason": badge.revocation_reason,
+        "linkedin": linkedin_url(credential, url),
+        "downloads": {kind: f"{url}.{kind}" for kind in ("json", "jwt", "png", "svg")},
+        "png_available": _image(badge)[1] == "image/png",
+        "checked_at": clock.now(),
+    }
+
+
+def _image(badge: Badge) -> tuple[bytes, str]:
+    """The image to bake: the version's uploaded badge image, else the generated default (SVG)."""
+    if badge.version_id is not None:
+        version = db.session.get(CredentialVersion, badge.version_id)
+        assert version is not None
+        if version.image is not None:
+            return version.image.data, version.image.media_type
+        return images.default_badge_svg(version.title, seed=str(version.micro_credential_id)), "image/svg+xml"
+    return images.default_badge_svg(badge.title, seed=str(badge.stack_id or badge.id)), "image/svg+xml"
+
+
+def baked(badge: Badge, kind: str) -> bytes:
+    """The badge image with the VC-JWT baked in. PNG only when the image is a PNG (we do not rasterise
+    SVG); SVG always (a PNG image is wrapped in an SVG)."""
+    data, media_type = _image(badge)
+    if kind == "png":
+        if media_type != "image/png":
+            raise NotFound("This badge's image is an SVG; download the baked .svg instead.")
+        return baking.bake_png(data, badge.jwt)
+    if media_type == "image/png":
+        encoded = base64.b64encode(data).decode()
+        svg = (
+            '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+            f'width="256" height="256" viewBox="0 0 256 256"><image width="256" height="256" '
+            f'xlink:href="data:image/png;base64,{encoded}"/></svg>'
+        )
+    else:
+        svg = data.decode("utf-8")
+    return baking.bake_svg(svg, jws=badge.jwt).encode("utf-8")
+
+
+def achievement(achievement_id: uuid.UUID, base: str) -> dict[str, Any]:
+    """The ``Achievement`` of a published (or retired) version, or of a published stack."""
+    version = db.session.get(CredentialVersion, achievement_id)
+    if version is not None and version.state in (VersionState.PUBLISHED.value, VersionState.RETIRED.value):
+        organisation = db.session.get(Organisation, version.organisation_id)
+        assert organisation is not None
+        return documents.achievement_for_version(version, organisation, base, aligned_items(version))
+    stack = db.session.get(Stack, achievement_id)
+    if stack is not None and stack.state != StackState.DRAFT.value:
+        organisation = db.session.get(Organisation, stack.organisation_id)
+        assert organisation is not None
+        titles = []
+        for member in stack.members:
+            versions = [v for v in member.micro_credential.versions if v.state == VersionState.PUBLISHED.value]
+            titles.append(versions[-1].title if versions else "(retired micro-credential)")
+        return documents.achievement_for_stack(stack, organisation, base, titles)
+    raise NotFound("No such published achievement.")

@@ -1,0 +1,881 @@
+"""Issuing: signing keys, badges with both proofs, revocation status lists, stacks, renewals, bulk import.
+
+Services only flush; the request or CLI command commits. Issuing is idempotent through unique keys on the
+badge row (``submission_id``, ``issue_key``): a retry or a race finds the existing badge instead of
+making a second one.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import secrets
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from assessors.issuance import Award
+from badges import documents, keys
+from badges.models import Badge, BadgeSource, EarnerDid, KeyAlgorithm, KeyState, SigningKey, StatusList
+from core import audit, clock
+from core.authz import authorize, has_role, rule
+from core.db import Page, db, paginate
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.models import Organisation, Role, User
+from credentials.models import CredentialVersion, Stack, StackState, Submission, VersionState
+from credentials.services import aligned_items
+
+STATUS_LIST_SIZE = 131072
+# Open a new list when this share of the current one is taken: random probing stays cheap and the
+# indexes stay spread over the whole list.
+STATUS_LIST_FILL = 0.75
+
+
+# --- authorisation -----------------------------------------------------------------------------------
+
+
+@rule("badge.revoke", description="revoke or renew this organisation's badges")
+def _may_revoke(actor: User | None, badge: Any) -> bool:
+    return has_role(actor, badge, Role.ORG_ADMIN)
+
+
+@rule("issuer.manage_keys", description="manage this organisation's signing keys")
+def _may_manage_keys(actor: User | None, organisation: Any) -> bool:
+    return has_role(actor, organisation, Role.ORG_ADMIN)
+
+
+@rule("badge.import", description="import past awards for this organisation")
+def _may_import(actor: User | None, organisation: Any) -> bool:
+    return has_role(actor, organisation, Role.ORG_ADMIN)
+
+
+def _base() -> str:
+    return str(current_app.config["BASE_URL"])
+
+
+def _kek() -> str:
+    return str(current_app.config["KEY_ENCRYPTION_KEY"])
+
+
+def _organisation(organisation_id: uuid.UUID) -> Organisation:
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound("No such organisation.")
+    return organisation
+
+
+# --- keys --------------------------------------------------------------------------------------------
+
+# Decrypted private keys by kid. Loading an RSA key checks it (milliseconds); issuing needs it per badge.
+_private_cache: dict[str, keys.PrivateKey] = {}
+
+
+def _new_key(organisation_id: uuid.UUID, algorithm: str) -> SigningKey:
+    row = SigningKey(id=uuid.uuid4(), organisation_id=organisation_id, algorithm=algorithm)
+    private = keys.generate(algorithm)
+    row.public_jwk = keys.public_jwk(private, kid=row.kid)
+    row.private_key_encrypted = keys.encrypt_private_key(private, kek_b64=_kek(), kid=row.kid)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def active_key(organisation_id: uuid.UUID, algorithm: str) -> SigningKey:
+    """The key that signs new badges; an organisation gets its first pair on its first badge."""
+    row = db.session.scalar(
+        select(SigningKey)
+        .where(
+            SigningKey.organisation_id == organisation_id,
+            SigningKey.algorithm == algorithm,
+            SigningKey.state == KeyState.ACTIVE.value,
+        )
+        .order_by(SigningKey.created_at.desc())
+        .limit(1)
+    )
+    return row or _new_key(organisation_id, algorithm)
+
+
+def private_key(row: SigningKey) -> keys.PrivateKey:
+    cached = _private_cache.get(row.kid)
+    if cached is None:
+        cached = _private_cache[row.kid] = keys.decrypt_private_key(
+            row.private_key_encrypted, kek_b64=_kek(), kid=row.kid
+        )
+    return cached
+
+
+def rotate_keys(*, actor: User, organisation_id: uuid.UUID) -> list[SigningKey]:
+    """Retire the organisation's active keys and make new ones; retired keys stay published."""
+    organisation = _organisation(organisation_id)
+    authorize(actor, "issuer.manage_keys", organisation)
+    now = clock.now()
+    retired = list(
+        db.session.scalars(
+            select(SigningKey).where(
+                SigningKey.organisation_id == organisation_id, SigningKey.state == KeyState.ACTIVE.value
+            )
+        )
+    )
+    for row in retired:
+        row.state, row.retired_at = KeyState.RETIRED.value, now
+    fresh = [_new_key(organisation_id, alg.value) for alg in KeyAlgorithm]
+    audit.record(
+        actor=actor if actor.id else None,
+        action="issuer.keys_rotated",
+        obj=organisation,
+        organisation_id=organisation_id,
+        before={"active": [r.kid for r in retired]},
+        after={"active": [r.kid for r in fresh]},
+    )
+    return fresh
+
+
+def list_keys(*, organisation_id: uuid.UUID | None = None) -> list[SigningKey]:
+    """Every published key (active and retired), oldest first."""
+    stmt = select(SigningKey).order_by(SigningKey.created_at, SigningKey.id)
+    if organisation_id is not None:
+        stmt = stmt.where(SigningKey.organisation_id == organisation_id)
+    return list(db.session.scalars(stmt))
+
+
+def get_key(*, organisation_id: uuid.UUID, kid: str) -> SigningKey:
+    try:
+        key_id = uuid.UUID(kid)
+    except ValueError:
+        raise NotFound("No such key.") from None
+    row = db.session.get(SigningKey, key_id)
+    if row is None or row.organisation_id != organisation_id:
+        raise NotFound("No such key.")
+    return row
+
+
+def key_url(row: SigningKey) -> str:
+    return f"{documents.issuer_id(_base(), row.organisation_id)}/keys/{row.kid}"
+
+
+def did_web(organisation_id: uuid.UUID) -> str:
+    host = _base().split("://", 1)[1].replace(":", "%3A")
+    return f"did:web:{host}:issuers:{organisation_id}"
+
+
+def did_document(*, organisation_id: uuid.UUID) -> dict[str, Any]:
+    """A did:web document listing every key of the issuer as Multikey (Ed25519) or JsonWebKey (RSA)."""
+    from badges import proofs
+
+    _organisation(organisation_id)
+    did = did_web(organisation_id)
+    methods = []
+    for row in list_keys(organisation_id=organisation_id):
+        if row.algorithm == KeyAlgorithm.ED25519.value:
+            methods.append(
+                {
+                    "id": f"{did}#{row.kid}",
+                    "type": "Multikey",
+                    "controller": did,
+                    "publicKeyMultibase": proofs.multikey(keys.ed25519_public_key(row.public_jwk)),
+                }
+            )
+        else:
+            methods.append(
+                {"id": f"{did}#{row.kid}", "type": "JsonWebKey", "controller": did, "publicKeyJwk": row.public_jwk}
+            )
+    ids = [m["id"] for m in methods]
+    return {
+        "@context": [
+            "https://www.w3.org/ns/did/v1",
+            "https://w3id.org/security/multikey/v1",
+            "https://w3id.org/security/jwk/v1",
+        ],
+        "id": did,
+        "alsoKnownAs": [documents.issuer_id(_base(), organisation_id)],
+        "verificationMethod": methods,
+        "assertionMethod": ids,
+        "authentication": ids,
+    }
+
+
+def issuer_profile(*, organisation_id: uuid.UUID) -> tuple[Organisation, dict[str, Any]]:
+    organisation = _organisation(organisation_id)
+    body = {"@context": documents.CONTEXTS[:2], **documents.profile(organisation, _base())}
+    return organisation, body
+
+
+# --- status lists ------------------------------------------------------------------------------------
+
+
+def status_list_url(status_list_id: uuid.UUID) -> str:
+    return f"{_base()}/status-lists/{status_list_id}"
+
+
+def _allocate(organisation_id: uuid.UUID) -> tuple[StatusList, int]:
+    """A random free index in the issuer's current list, so an index says nothing about issue order."""
+    status_list = db.session.scalar(
+        select(StatusList)
+        .where(
+            StatusList.organisation_id == organisation_id,
+            StatusList.allocated < StatusList.size * STATUS_LIST_FILL,
+        )
+        .order_by(StatusList.created_at.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    if status_list is None:
+        status_list = StatusList(id=uuid.uuid4(), organisation_id=organisation_id, size=STATUS_LIST_SIZE, allocated=0)
+        db.session.add(status_list)
+        db.session.flush()
+    while True:
+        index = secrets.randbelow(status_list.size)
+        taken = db.session.scalar(
+            select(Badge.id).where(Badge.status_list_id == status_list.id, Badge.status_index == index)
+        )
+        if taken is None:
+            break
+    status_list.allocated += 1
+    return status_list, index
+
+
+def encoded_list(status_list: StatusList) -> str:
+    """``u`` + base64url(GZIP(bitstring)); bit 0 is the most significant bit of byte 0."""
+    bits = bytearray(status_list.size // 8)
+    revoked = db.session.scalars(
+        select(Badge.status_index).where(Badge.status_list_id == status_list.id, Badge.revoked_at.is_not(None))
+    )
+    for index in revoked:
+        bits[index // 8] |= 0x80 >> (index % 8)
+    return "u" + keys.b64url(gzip.compress(bytes(bits), mtime=0))
+
+
+# Signed lists by (list id, revision): revisions change on every revocation, so a stale entry is never served.
+_list_cache: dict[tuple[uuid.UUID, int, str], Any] = {}
+
+
+def status_list_credential(*, status_list_id: uuid.UUID, form: str = "jwt") -> Any:
+    """The list as a signed ``BitstringStatusListCredential``: a VC-JWT (``form="jwt"``) or JSON with DI."""
+    from badges import proofs
+
+    status_list = db.session.get(StatusList, status_list_id)
+    if status_list is None:
+        raise NotFound("No such status list.")
+    cache_key = (status_list.id, status_list.revision, form)
+    if cache_key in _list_cache:
+        return _list_cache[cache_key]
+    url = status_list_url(status_list.id)
+    issuer = documents.issuer_id(_base(), status_list.organisation_id)
+    body = {
+        "@context": [documents.CONTEXTS[0]],
+        "id": url,
+        "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+        "issuer": issuer,
+        "validFrom": documents.iso(status_list.updated_at),
+        "credentialSubject": {
+            "id": f"{url}#list",
+            "type": "BitstringStatusList",
+            "statusPurpose": status_list.purpose,
+            "encodedList": encoded_list(status_list),
+        },
+    }
+    if form == "jwt":
+        rsa_key = active_key(status_list.organisation_id, KeyAlgorithm.RS256.value)
+        result: Any = proofs.sign_vc_jwt(body, private_key(rsa_key), key_url(rsa_key))
+    else:
+        ed_key = active_key(status_list.organisation_id, KeyAlgorithm.ED25519.value)
+        result = _sign_di(body, ed_key, issuer)
+    if len(_list_cache) > 1000:
+        _list_cache.clear()
+    _list_cache[cache_key] = result
+    return result
+
+
+def _sign_di(body: dict[str, Any], ed_key: SigningKey, issuer: str) -> dict[str, Any]:
+    from badges import proofs
+
+    vm = f"{issuer}#{proofs.multikey(keys.ed25519_public_key(ed_key.public_jwk))}"
+    return proofs.sign_eddsa_rdfc_2022(body, private_key(ed_key), vm, documents.iso(clock.now()))
+
+
+# --- issuing -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a badge names: an account, or (for imported past awards) an email and name."""
+
+    email: str
+    name: str
+    user_id: uuid.UUID | None = None
+    did: str | None = None
+
+
+def _recipient_of(user: User) -> Recipient:
+    did = db.session.get(EarnerDid, user.id)
+    return Recipient(email=user.email, name=user.name, user_id=user.id, did=did.did if did else None)
+
+
+def _existing(issue_key: str) -> Badge | None:
+    return db.session.scalar(select(Badge).where(Badge.issue_key == issue_key))
+
+
+def _sign_and_store(
+    *,
+    organisation: Organisation,
+    achievement: dict[str, Any],
+    recipient: Recipient,
+    results: list[dict[str, Any]],
+    evidence: list[dict[str, Any]],
+    awarded_at: datetime,
+    valid_from: datetime,
+    valid_until: datetime | None,
+    source: BadgeSource,
+    issue_key: str,
+    title: str,
+    version_id: uuid.UUID | None = None,
+    stack_id: uuid.UUID | None = None,
+    submission_id: uuid.UUID | None = None,
+    renewed_from_id: uuid.UUID | None = None,
+    identity: dict[str, Any] | None = None,
+) -> Badge:
+    from badges import proofs
+
+    base = _base()
+    badge_id = uuid.uuid4()
+    status_list, index = _allocate(organisation.id)
+    if identity is None and not recipient.did:
+        identity = documents.hashed_email(recipient.email, secrets.token_hex(16))
+    unsigned = documents.credential(
+        badge_id=badge_id,
+        base=base,
+        organisation=organisation,
+        achievement=achievement,
+        subject_did=recipient.did,
+        identity=identity,
+        results=results,
+        evidence=evidence,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        awarded_at=awarded_at,
+        status_list_url=status_list_url(status_list.id),
+        status_index=index,
+    )
+    ed_key = active_key(organisation.id, KeyAlgorithm.ED25519.value)
+    rsa_key = active_key(organisation.id, KeyAlgorithm.RS256.value)
+    signed = _sign_di(unsigned, ed_key, unsigned["issuer"]["id"])
+    # DI proof first, then the JWT over the credential carrying it (NOTES §2: "If both …").
+    token = proofs.sign_vc_jwt(signed, private_key(rsa_key), key_url(rsa_key))
+    badge = Badge(
+        id=badge_id,
+        organisation_id=organisation.id,
+        version_id=version_id,
+        stack_id=stack_id,
+        earner_id=recipient.user_id,
+        recipient_name=recipient.name,
+        source=source.value,
+        submission_id=submission_id,
+        issue_key=issue_key,
+        renewed_from_id=renewed_from_id,
+        title=title,
+        status_list_id=status_list.id,
+        status_index=index,
+        awarded_at=awarded_at.replace(microsecond=0),
+        valid_from=valid_from.replace(microsecond=0),
+        valid_until=valid_until.replace(microsecond=0) if valid_until else None,
+        credential=signed,
+        jwt=token,
+    )
+    # A savepoint: losing a race on the unique keys must not spoil the caller's transaction.
+    try:
+        with db.session.begin_nested():
+            db.session.add(badge)
+    except IntegrityError:
+        winner = _existing(issue_key)
+        if winner is None:
+            raise
+        return winner
+    audit.record(
+        actor=None,
+        action="badge.issued",
+        obj=badge,
+        organisation_id=organisation.id,
+        after={"source": source.value, "title": title, "earner_id": recipient.user_id, "issue_key": issue_key},
+    )
+    return badge
+
+
+def _validity(validity_days: int | None, start: datetime) -> datetime | None:
+    return start + timedelta(days=validity_days) if validity_days else None
+
+
+def issue(
+    *,
+    version: CredentialVersion,
+    recipient: Recipient,
+    results: list[dict[str, Any]],
+    evidence: list[dict[str, Any]],
+    awarded_at: datetime,
+    source: BadgeSource,
+    issue_key: str,
+    submission_id: uuid.UUID | None = None,
+) -> Badge:
+    """Issue (once per ``issue_key``) a badge for a published version; then issue any stack it completes."""
+    existing = _existing(issue_key)
+    if existing is not None:
+        return existing
+    organisation = _organisation(version.organisation_id)
+    achievement = documents.achievement_for_version(version, organisation, _base(), aligned_items(version))
+    now = clock.now().replace(microsecond=0)
+    valid_from = min(awarded_at, now)
+    badge = _sign_and_store(
+        organisation=organisation,
+        achievement=achievement,
+        recipient=recipient,
+        results=results,
+        evidence=evidence,
+        awarded_at=awarded_at,
+        valid_from=valid_from,
+        valid_until=_validity(version.validity_days, valid_from),
+        source=source,
+        issue_key=issue_key,
+        title=version.title,
+        version_id=version.id,
+        submission_id=submission_id,
+    )
+    if recipient.user_id is not None:
+        issue_completed_stacks(earner_id=recipient.user_id, micro_credential_id=version.micro_credential_id)
+    return badge
+
+
+def results_for(version: CredentialVersion, award_results: Iterable[Any]) -> list[dict[str, Any]]:
+    """``Result`` entries naming the rubric level achieved on each criterion."""
+    url = documents.achievement_url(_base(), version.id)
+    criteria = {c.key: c for c in version.criteria}
+    out = []
+    for result in award_results:
+        criterion = criteria.get(result.criterion_key)
+        if criterion is None:
+            continue
+        level = next((lv for lv in criterion.levels if lv.position == result.level_position), None)
+        if level is None:
+            continue
+        out.append(
+            {
+                "type": ["Result"],
+                "resultDescription": documents.criterion_ref(url, criterion.key),
+                "achievedLevel": documents.level_ref(url, criterion.key, level.position),
+                "value": level.name,
+            }
+        )
+    return out
+
+
+def evidence_for(submission: Submission) -> list[dict[str, Any]]:
+    """The portfolio as ``Evidence``: narrative and links only when the earner made the evidence public."""
+    titles = {r.key: r.title for r in submission.version.requirements}
+    if not submission.evidence_public:
+        return [
+            {
+                "type": ["Evidence"],
+                "name": "Evidence portfolio",
+                "description": "Scored by trained assessors against the rubric; the earner keeps the evidence private.",
+            }
+        ]
+    out = []
+    for answer in submission.answers:
+        entry: dict[str, Any] = {
+            "type": ["Evidence"],
+            "name": titles.get(answer.requirement_key, answer.requirement_key),
+        }
+        if answer.url:
+            entry["id"] = answer.url
+        if answer.text:
+            entry["narrative"] = answer.text
+        out.append(entry)
+    for file in submission.files:
+        out.append(
+            {
+                "type": ["Evidence"],
+                "name": titles.get(file.requirement_key, file.requirement_key),
+                "description": f"File: {file.filename} ({file.media_type})",
+            }
+        )
+    return out or [{"type": ["Evidence"], "name": "Evidence portfolio"}]
+
+
+def issue_for_award(award: Award) -> Badge:
+    """The handler of ``assessors.issuance``: the badge of a passed submission, exactly once."""
+    existing = db.session.scalar(select(Badge).where(Badge.submission_id == award.submission_id))
+    if existing is not None:
+        return existing
+    submission = db.session.get(Submission, award.submission_id)
+    version = db.session.get(CredentialVersion, award.version_id)
+    earner = db.session.get(User, award.earner_id)
+    if submission is None or version is None or earner is None:
+        raise NotFound("The award names a submission, version or earner that does not exist.")
+    return issue(
+        version=version,
+        recipient=_recipient_of(earner),
+        results=results_for(version, award.results),
+        evidence=evidence_for(submission),
+        awarded_at=award.decided_at,
+        source=BadgeSource.ASSESSMENT,
+        issue_key=f"submission:{award.submission_id}",
+        submission_id=award.submission_id,
+    )
+
+
+def issue_completed_stacks(*, earner_id: uuid.UUID, micro_credential_id: uuid.UUID) -> list[Badge]:
+    """Issue the badge of every published stack containing ``micro_credential_id`` that the earner now
+    completes with unrevoked badges; a stack's badge is issued once per earner."""
+    stacks = db.session.scalars(
+        select(Stack)
+        .where(Stack.state == StackState.PUBLISHED.value)
+        .where(Stack.members.any(micro_credential_id=micro_credential_id))
+    )
+    issued = []
+    for stack in stacks:
+        issue_key = f"stack:{stack.id}:{earner_id}"
+        if _existing(issue_key) is not None:
+            continue
+        member_ids = [m.micro_credential_id for m in stack.members]
+        held = set(
+            db.session.scalars(
+                select(CredentialVersion.micro_credential_id)
+                .join(Badge, Badge.version_id == CredentialVersion.id)
+                .where(
+                    Badge.earner_id == earner_id,
+                    Badge.revoked_at.is_(None),
+                    CredentialVersion.micro_credential_id.in_(member_ids),
+                )
+            )
+        )
+        if len(held) < (stack.required_count or len(member_ids)):
+            continue
+        earner = db.session.get(User, earner_id)
+        assert earner is not None
+        organisation = _organisation(stack.organisation_id)
+        titles = [
+            t
+            for t in db.session.scalars(
+                select(CredentialVersion.title)
+                .where(
+                    CredentialVersion.micro_credential_id.in_(member_ids),
+                    CredentialVersion.state.in_([VersionState.PUBLISHED.value, VersionState.RETIRED.value]),
+                )
+                .order_by(CredentialVersion.title)
+            ).unique()
+        ]
+        now = clock.now().replace(microsecond=0)
+        issued.append(
+            _sign_and_store(
+                organisation=organisation,
+                achievement=documents.achievement_for_stack(stack, organisation, _base(), titles),
+                recipient=_recipient_of(earner),
+                results=[],
+                evidence=[],
+                awarded_at=now,
+                valid_from=now,
+                valid_until=_validity(stack.validity_days, now),
+                source=BadgeSource.STACK,
+                issue_key=issue_key,
+                title=stack.title,
+                stack_id=stack.id,
+            )
+        )
+    return issued
+
+
+# --- reading, revoking, renewing ---------------------------------------------------------------------
+
+
+def get_badge(*, badge_id: uuid.UUID) -> Badge:
+    """Any badge, by id: badges are public documents."""
+    badge = db.session.get(Badge, badge_id)
+    if badge is None:
+        raise NotFound("No such badge.")
+    return badge
+
+
+def list_my_badges(*, actor: User, page: int, page_size: int) -> Page[Badge]:
+    stmt = select(Badge).where(Badge.earner_id == actor.id).order_by(Badge.issued_at.desc(), Badge.id)
+    return paginate(stmt, page=page, page_size=page_size)
+
+
+def list_organisation_badges(*, actor: User, organisation_id: uuid.UUID, page: int, page_size: int) -> Page[Badge]:
+    organisation = _organisation(organisation_id)
+    authorize(actor, "badge.revoke", organisation)
+    stmt = select(Badge).where(Badge.organisation_id == organisation_id).order_by(Badge.issued_at.desc(), Badge.id)
+    return paginate(stmt, page=page, page_size=page_size)
+
+
+def revoke(*, actor: User, badge_id: uuid.UUID, reason: str) -> Badge:
+    """Revoke a badge: its status-list bit is set in the same transaction, so the next fetch shows it."""
+    badge = get_badge(badge_id=badge_id)
+    authorize(actor, "badge.revoke", badge)
+    if not reason.strip():
+        raise ValidationFailed.field("reason", "Give the reason for revoking.")
+    if badge.revoked_at is not None:
+        raise Conflict("This badge is already revoked.")
+    badge.revoked_at = clock.now()
+    badge.revocation_reason = reason.strip()
+    badge.revoked_by_id = actor.id
+    status_list = db.session.get(StatusList, badge.status_list_id, with_for_update=True)
+    assert status_list is not None
+    status_list.revision += 1
+    db.session.flush()
+    audit.record(
+        actor=actor if actor.id else None,
+        action="badge.revoked",
+        obj=badge,
+        organisation_id=badge.organisation_id,
+        before={"revoked": False},
+        after={"revoked": True, "reason": badge.revocation_reason},
+    )
+    return badge
+
+
+def renew(*, actor: User, badge_id: uuid.UUID) -> Badge:
+    """Re-issue a badge with new dates (same achievement, subject and results); once per badge."""
+    old = get_badge(badge_id=badge_id)
+    authorize(actor, "badge.revoke", old)
+    if old.revoked_at is not None:
+        raise Conflict("A revoked badge cannot be renewed.")
+    issue_key = f"renewal:{old.id}"
+    if _existing(issue_key) is not None:
+        raise Conflict("This badge has already been renewed.")
+    organisation = _organisation(old.organisation_id)
+    subject = old.credential["credentialSubject"]
+    now = clock.now().replace(microsecond=0)
+    validity = (old.valid_until - old.valid_from).days if old.valid_until else None
+    identity = subject["identifier"][0] if subject.get("identifier") else None
+    badge = _sign_and_store(
+        organisation=organisation,
+        achievement=subject["achievement"],
+        recipient=Recipient(email="", name=old.recipient_name, user_id=old.earner_id, did=subject.get("id")),
+        results=subject.get("result", []),
+        evidence=old.credential.get("evidence", []),
+        awarded_at=old.awarded_at,
+        valid_from=now,
+        valid_until=_validity(validity, now),
+        source=BadgeSource.RENEWAL,
+        issue_key=issue_key,
+        title=old.title,
+        version_id=old.version_id,
+        stack_id=old.stack_id,
+        renewed_from_id=old.id,
+        identity=identity,
+    )
+    audit.record(
+        actor=actor if actor.id else None,
+        action="badge.renewed",
+        obj=old,
+        organisation_id=old.organisation_id,
+        after={"renewal": badge.id},
+    )
+    return badge
+
+
+def set_did(*, actor: User, did: str | None) -> str | None:
+    """The DID future badges name the earner by (None: back to a hashed email)."""
+    row = db.session.get(EarnerDid, actor.id)
+    if did is None:
+        if row is not None:
+            db.session.delete(row)
+        return None
+    did = did.strip()
+    if not did.startswith("did:") or len(did.split(":")) < 3 or any(c.isspace() for c in did) or len(did) > 500:
+        raise ValidationFailed.field("did", "Give a DID such as did:key:z6Mk… or did:web:example.org.")
+    if row is None:
+        db.session.add(EarnerDid(user_id=actor.id, did=did))
+    else:
+        row.did = did
+    db.session.flush()
+    return did
+
+
+# --- bulk import of past awards ----------------------------------------------------------------------
+
+IMPORT_COLUMNS = ("email", "name", "version_id", "awarded_on", "award_id", "did")
+REQUIRED_COLUMNS = ("email", "version_id", "awarded_on")
+MAX_IMPORT_ROWS = 10000
+
+
+@dataclass
+class ImportRow:
+    line: int
+    email: str
+    name: str
+    version: CredentialVersion
+    awarded_at: datetime
+    did: str | None
+    key: str
+
+
+def _parse_date(value: str) -> datetime:
+    value = value.strip()
+    try:
+        if len(value) == 10:
+            return datetime.combine(date.fromisoformat(value), time(12, 0), tzinfo=UTC)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("use a date like 2024-06-30 or a time like 2024-06-30T14:00:00Z") from None
+    if moment.tzinfo is None:
+        raise ValueError("give the time zone, e.g. 2024-06-30T14:00:00Z")
+    return moment.astimezone(UTC)
+
+
+def parse_import(*, organisation_id: uuid.UUID, data: bytes) -> list[ImportRow]:
+    """Check the whole file; every problem is reported with its line number, nothing is issued if any."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed.field("file", "The file is not UTF-8 text.") from None
+    if "\x00" in text:
+        raise ValidationFailed.field("file", "The file contains NUL bytes; send a CSV text file.")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        raise ValidationFailed.field("file", "The file is empty; the first line must name the columns.") from None
+    except csv.Error as exc:
+        raise ValidationFailed.field("line 1", f"not CSV: {exc}") from None
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    unknown = [c for c in header if c not in IMPORT_COLUMNS]
+    if missing or unknown or len(set(header)) != len(header):
+        problems = []
+        if missing:
+            problems.append(f"missing column(s) {', '.join(missing)}")
+        if unknown:
+            problems.append(f"unknown column(s) {', '.join(unknown)}")
+        if len(set(header)) != len(header):
+            problems.append("a column is named twice")
+        raise ValidationFailed.field(
+            "line 1", "; ".join(problems) + f" (expected columns: {', '.join(IMPORT_COLUMNS)})"
+        )
+    errors: list[tuple[str, str]] = []
+    rows: list[ImportRow] = []
+    versions: dict[str, CredentialVersion | None] = {}
+    seen: dict[str, int] = {}
+    now = clock.now()
+    try:
+        records = list(enumerate(reader, start=2))
+    except csv.Error as exc:
+        raise ValidationFailed.field(f"line {reader.line_num}", f"not CSV: {exc}") from None
+    if len(records) > MAX_IMPORT_ROWS:
+        raise ValidationFailed.field("file", f"At most {MAX_IMPORT_ROWS} rows per file; split it.")
+    for line, cells in records:
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            errors.append((f"line {line}", f"has {len(cells)} cells, the header has {len(header)}"))
+            continue
+        row = {h: c.strip() for h, c in zip(header, cells, strict=True)}
+        before = len(errors)
+        email = row["email"]
+        if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
+            errors.append((f"line {line}.email", "not an email address"))
+        name = row.get("name", "")[:200]
+        version_ref = row["version_id"]
+        if version_ref not in versions:
+            try:
+                candidate = db.session.get(CredentialVersion, uuid.UUID(version_ref))
+            except ValueError:
+                candidate = None
+            ok = (
+                candidate is not None
+                and candidate.organisation_id == organisation_id
+                and candidate.state in (VersionState.PUBLISHED.value, VersionState.RETIRED.value)
+            )
+            versions[version_ref] = candidate if ok else None
+        version = versions[version_ref]
+        if version is None:
+            errors.append((f"line {line}.version_id", "not a published micro-credential version of this organisation"))
+        try:
+            awarded_at = _parse_date(row["awarded_on"])
+            if awarded_at > now:
+                errors.append((f"line {line}.awarded_on", "is in the future"))
+        except ValueError as exc:
+            errors.append((f"line {line}.awarded_on", str(exc)))
+            awarded_at = now
+        did = row.get("did") or None
+        if did and (not did.startswith("did:") or any(c.isspace() for c in did) or len(did) > 500):
+            errors.append((f"line {line}.did", "not a DID"))
+        award_id = row.get("award_id", "")
+        if len(award_id) > 200:
+            errors.append((f"line {line}.award_id", "longer than 200 characters"))
+        if len(errors) > before or version is None:
+            continue
+        # The row key: an explicit award id, else the award itself (who, what, when) — not the line number,
+        # so re-sending the file, reordered or with rows added, issues each award once.
+        identity = award_id or f"{email.lower()}|{version.id}|{awarded_at.date().isoformat()}"
+        key = "import:" + hashlib.sha256(f"{organisation_id}|{identity}".encode()).hexdigest()
+        if key in seen:
+            errors.append((f"line {line}", f"repeats the award on line {seen[key]}"))
+            continue
+        seen[key] = line
+        rows.append(ImportRow(line, email, name, version, awarded_at, did, key))
+    if errors:
+        raise ValidationFailed(
+            f"{len(errors)} problem(s) in the file; nothing was issued.",
+            errors=[
+                {"field": f, "pointer": "#/" + f.replace(" ", "/").replace(".", "/"), "detail": d}
+                for f, d in errors[:200]
+            ],
+        )
+    if not rows:
+        raise ValidationFailed.field("file", "The file has no award rows.")
+    return rows
+
+
+def import_awards(
+    *,
+    actor: User,
+    organisation_id: uuid.UUID,
+    data: bytes,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Issue a badge per CSV row, all or nothing: the file is checked whole first; rows issued before
+    (same row key) are reported as ``skipped``, so submitting a file twice issues each award once."""
+    organisation = _organisation(organisation_id)
+    authorize(actor, "badge.import", organisation)
+    rows = parse_import(organisation_id=organisation_id, data=data)
+    report: dict[str, Any] = {"issued": 0, "skipped": 0, "rows": []}
+    for row in rows:
+        existing = _existing(row.key)
+        if existing is not None:
+            report["skipped"] += 1
+            report["rows"].append({"line": row.line, "result": "skipped", "badge_id": existing.id})
+        else:
+            user = db.session.scalar(select(User).where(func.lower(User.email) == row.email.lower()))
+            recipient = Recipient(
+                email=row.email,
+                name=row.name or (user.name if user else ""),
+                user_id=user.id if user else None,
+                did=row.did,
+            )
+            badge = issue(
+                version=row.version,
+                recipient=recipient,
+                results=[],
+                evidence=[],
+                awarded_at=row.awarded_at,
+                source=BadgeSource.IMPORT,
+                issue_key=row.key,
+            )
+            report["issued"] += 1
+            report["rows"].append({"line": row.line, "result": "issued", "badge_id": badge.id})
+        if progress:
+            progress(1)
+    audit.record(
+        actor=actor if actor.id else None,
+        action="badge.imported",
+        obj=organisation,
+        organisation_id=organisation_id,
+        after={"issued": report["issued"], "skipped": report["skipped"]},
+    )
+    return report

@@ -1,0 +1,664 @@
+"""Verify any Open Badges 3.0 credential, ours or another issuer's, and say step by step why it passes or fails.
+
+The steps follow the spec's verification section and what the official 1EdTech validator runs (NOTES §7):
+parse (JSON, compact VC-JWT, baked PNG/SVG, URL) → ``@context`` → ``type`` → JSON Schema → subject → issuer
+profile → proofs (VC-JWT and/or ``eddsa-rdfc-2022``) → status (Bitstring Status List or 1EdTechRevocationList)
+→ validity dates. Every step appends a check ``{"step", "passed", "detail"}``; the overall status is
+``invalid`` if any check failed, else ``revoked``, ``expired`` or ``not_yet_valid`` when they apply, else
+``valid``.
+
+All network access goes through ``badges.fetching.fetch`` (SSRF-safe; our own URLs are served locally).
+The verifier never raises for a bad credential, only ``NotACredential`` for input that is no credential at
+all (the API answers 422 to that).
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import io
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from jsonschema import Draft201909Validator
+
+from badges import baking, proofs
+from badges.fetching import FetchError, did_web_url, fetch
+from badges.jsonld import CREDENTIALS_V1, CREDENTIALS_V2
+from badges.proofs import ProofError
+from core import clock
+
+SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
+SCHEMA_URL_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/"
+ACHIEVEMENT_SCHEMA = "ob_v3p0_achievementcredential_schema.json"
+OB_CONTEXT_PATTERN = re.compile(r"^https://purl\.imsglobal\.org/spec/ob/v3p0/context(-3\.\d\.\d)*\.json$")
+JWS_PATTERN = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+CREDENTIAL_TYPES = {"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"}
+MAX_BITSTRING_BYTES = 16 * 1024 * 1024
+ACCEPT_CREDENTIAL = (
+    "application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.9, application/vc+jwt;q=0.8, "
+    "application/jwt;q=0.8, image/png;q=0.5, image/svg+xml;q=0.5"
+)
+ACCEPT_STATUS_LIST = "application/vc+jwt, application/jwt;q=0.9, application/vc+ld+json;q=0.8, application/json;q=0.7"
+
+STATUSES = ("valid", "revoked", "expired", "not_yet_valid", "invalid")
+
+
+class NotACredential(ValueError):
+    """The input is not a credential in any form we know (the API answers 422)."""
+
+
+@dataclass
+class Report:
+    """The outcome of one verification, in the shape of the ``POST /api/v1/verify`` answer."""
+
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    credential: dict[str, Any] | None = None
+    source: str = ""
+    revoked: bool = False
+    expired: bool = False
+    not_yet_valid: bool = False
+
+    def add(self, step: str, passed: bool, detail: str) -> bool:
+        self.checks.append({"step": step, "passed": bool(passed), "detail": detail})
+        return passed
+
+    @property
+    def status(self) -> str:
+        if not self.checks or not all(check["passed"] for check in self.checks):
+            return "invalid"
+        if self.revoked:
+            return "revoked"
+        if self.expired:
+            return "expired"
+        if self.not_yet_valid:
+            return "not_yet_valid"
+        return "valid"
+
+    @property
+    def verified(self) -> bool:
+        return self.status == "valid"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"verified": self.verified, "status": self.status, "checks": self.checks, "credential": self.credential}
+
+
+# -- entry point ----------------------------------------------------------------------------------------------
+
+
+def verify(value: Any, *, now: datetime | None = None) -> Report:
+    """Verify a credential given as a dict, JSON text, compact JWT, baked PNG/SVG (bytes or text) or a URL."""
+    report = Report()
+    moment = now or clock.now()
+    try:
+        parsed = _parse(value, report)
+    except FetchError as exc:
+        report.add("fetch", False, str(exc))
+        return report
+    if parsed is None:  # a fetch or extraction step failed and said why
+        return report
+    credential, token = parsed
+    report.credential = credential
+    _check_context(credential, report)
+    _check_type(credential, report)
+    _check_schema(credential, report)
+    _check_subject(credential, report)
+    _check_issuer(credential, report)
+    _check_proofs(credential, token, report)
+    _check_status(credential, report)
+    _check_dates(credential, report, moment)
+    return report
+
+
+# -- parsing --------------------------------------------------------------------------------------------------
+
+
+def _looks_like_credential(value: Any) -> bool:
+    return isinstance(value, dict) and any(key in value for key in ("@context", "credentialSubject", "type", "vc"))
+
+
+def _parse(value: Any, report: Report) -> tuple[dict[str, Any], str | None] | None:
+    """Return (credential, VC-JWT or None); NotACredential when the input is nothing we recognise."""
+    if isinstance(value, dict):
+        if not _looks_like_credential(value):
+            raise NotACredential("the JSON object is not a verifiable credential (no @context, type or subject)")
+        report.source = "json"
+        report.add("parse", True, "credential given as a JSON object")
+        return value, None
+    if isinstance(value, bytes | bytearray):
+        data = bytes(value)
+        if data.startswith(baking.PNG_SIGNATURE):
+            return _from_png(data, report)
+        try:
+            value = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise NotACredential("the file is neither a PNG nor UTF-8 text (JSON, JWT or SVG)") from None
+    if not isinstance(value, str):
+        raise NotACredential("expected a credential object, a compact JWT, a baked image or a URL")
+    text = value.strip()
+    if text.startswith("{"):
+        return _from_json_text(text, report, "credential given as JSON text")
+    if JWS_PATTERN.match(text):
+        return _from_jwt(text, report, "credential given as a compact VC-JWT")
+    if text.startswith("<"):
+        return _from_svg(text, report)
+    if re.match(r"^https?://", text, re.IGNORECASE):
+        return _from_url(text, report)
+    raise NotACredential("not a credential: expected JSON, a compact JWT, a baked PNG/SVG or an http(s) URL")
+
+
+def _from_json_text(text: str, report: Report, detail: str) -> tuple[dict[str, Any], None]:
+    try:
+        credential = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise NotACredential(f"not valid JSON: {exc}") from None
+    if not _looks_like_credential(credential):
+        raise NotACredential("the JSON is not a verifiable credential (no @context, type or subject)")
+    report.source = report.source or "json"
+    report.add("parse", True, detail)
+    return credential, None
+
+
+def _from_jwt(token: str, report: Report, detail: str) -> tuple[dict[str, Any], str]:
+    try:
+        proofs.jwt_header(token)
+        payload = jwt.decode(token, options={"verify_signature": False})
+    except (ProofError, jwt.PyJWTError, ValueError, RecursionError) as exc:
+        raise NotACredential(f"not a JWT: {exc}") from None
+    credential = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
+    if not _looks_like_credential(credential):
+        raise NotACredential("the JWT does not carry a verifiable credential")
+    if credential is payload:  # VCDM 2.0: the payload is the credential plus the registered JWT claims
+        credential = {k: v for k, v in payload.items() if k not in proofs.REGISTERED_CLAIMS}
+    report.source = report.source or "jwt"
+    report.add("parse", True, detail)
+    return credential, token
+
+
+def _from_baked_text(text: str, report: Report, what: str) -> tuple[dict[str, Any], str | None]:
+    text = text.strip()
+    if text.startswith("{"):
+        return _from_json_text(text, report, f"credential JSON extracted from a baked {what}")
+    if JWS_PATTERN.match(text):
+        return _from_jwt(text, report, f"VC-JWT extracted from a baked {what}")
+    raise NotACredential(f"the baked {what} carries neither a JWT nor credential JSON")
+
+
+def _from_png(data: bytes, report: Report) -> tuple[dict[str, Any], str | None]:
+    try:
+        text = baking.extract_png(data)
+    except baking.BakingError as exc:
+        raise NotACredential(f"unreadable PNG: {exc}") from None
+    if text is None:
+        raise NotACredential("the PNG has no openbadgecredential iTXt chunk: it is not a baked badge")
+    report.source = report.source or "png"
+    return _from_baked_text(text, report, "PNG")
+
+
+def _from_svg(text: str, report: Report) -> tuple[dict[str, Any], str | None]:
+    try:
+        content = baking.extract_svg(text)
+    except baking.BakingError as exc:
+        raise NotACredential(f"unreadable SVG: {exc}") from None
+    if content is None:
+        raise NotACredential("the SVG has no openbadges:credential element: it is not a baked badge")
+    report.source = report.source or "svg"
+    return _from_baked_text(content, report, "SVG")
+
+
+def _from_url(url: str, report: Report) -> tuple[dict[str, Any], str | None] | None:
+    report.source = "url"
+    fetched = fetch(url, accept=ACCEPT_CREDENTIAL)
+    report.add("fetch", True, f"fetched {fetched.url} ({fetched.content_type or 'no content type'})")
+    body = fetched.body
+    if body.startswith(baking.PNG_SIGNATURE):
+        return _from_png(body, report)
+    try:
+        text = body.decode("utf-8-sig").strip()
+    except UnicodeDecodeError:
+        raise NotACredential("the URL does not serve a credential") from None
+    if text.startswith("{"):
+        return _from_json_text(text, report, "credential JSON served at the URL")
+    if JWS_PATTERN.match(text):
+        return _from_jwt(text, report, "VC-JWT served at the URL")
+    if text.startswith("<") and "<svg" in text[:2048]:
+        return _from_svg(text, report)
+    raise NotACredential("the URL does not serve a credential (an HTML page? try the .json or .jwt form)")
+
+
+# -- structure ------------------------------------------------------------------------------------------------
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _is_v1(credential: dict[str, Any]) -> bool:
+    contexts = _as_list(credential.get("@context"))
+    return bool(contexts) and contexts[0] == CREDENTIALS_V1
+
+
+def _check_context(credential: dict[str, Any], report: Report) -> None:
+    contexts = _as_list(credential.get("@context"))
+    if not contexts or contexts[0] not in (CREDENTIALS_V2, CREDENTIALS_V1):
+        report.add("context", False, f"@context must start with {CREDENTIALS_V2} (or the VCDM 1.1 context)")
+        return
+    if len(contexts) < 2 or not isinstance(contexts[1], str) or not OB_CONTEXT_PATTERN.match(contexts[1]):
+        report.add("context", False, "the second @context must be the Open Badges 3.0 context (context-3.0.x.json)")
+        return
+    report.add("context", True, f"{contexts[0]} then {contexts[1]}")
+
+
+def _types(value: Any) -> list[Any]:
+    return _as_list(value.get("type")) if isinstance(value, dict) else []
+
+
+def _check_type(credential: dict[str, Any], report: Report) -> None:
+    types = _types(credential)
+    if "VerifiableCredential" not in types or not CREDENTIAL_TYPES.intersection(types):
+        report.add("type", False, "type must contain VerifiableCredential and OpenBadgeCredential")
+        return
+    report.add("type", True, ", ".join(str(t) for t in types))
+
+
+@cache
+def _validator(name: str) -> Draft201909Validator:
+    schema = json.loads((SCHEMAS_DIR / name).read_text(encoding="utf-8"))
+    return Draft201909Validator(schema, format_checker=Draft201909Validator.FORMAT_CHECKER)
+
+
+def _schema_names(credential: dict[str, Any]) -> list[str]:
+    names = []
+    if "EndorsementCredential" in _types(credential):
+        names.append("ob_v3p0_endorsementcredential_schema.json")
+    else:
+        names.append(ACHIEVEMENT_SCHEMA)
+    for entry in _as_list(credential.get("credentialSchema")):
+        if isinstance(entry, dict) and entry.get("type") == "1EdTechJsonSchemaValidator2019":
+            url = str(entry.get("id", ""))
+            name = url.removeprefix(SCHEMA_URL_PREFIX)
+            if url.startswith(SCHEMA_URL_PREFIX) and (SCHEMAS_DIR / name).is_file() and name not in names:
+                names.append(name)
+    return names
+
+
+def _check_schema(credential: dict[str, Any], report: Report) -> None:
+    if _is_v1(credential):
+        report.add("schema", True, "VCDM 1.1 credential: its JSON Schema is not bundled; structure checked below")
+        return
+    # VC Data Integrity allows a single proof object (1EdTech's own DI vector uses one); the plain-JSON schema
+    # only takes an array. Both mean the same, so validate with the proof wrapped.
+    document = credential
+    if isinstance(credential.get("proof"), dict):
+        document = {**credential, "proof": [credential["proof"]]}
+    for name in _schema_names(credential):
+        errors = sorted(_validator(name).iter_errors(document), key=lambda e: list(e.absolute_path))
+        if errors:
+            shown = "; ".join(f"/{'/'.join(str(p) for p in e.absolute_path)}: {e.message[:200]}" for e in errors[:5])
+            more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+            report.add("schema", False, f"{name}: {shown}{more}")
+            return
+    report.add("schema", True, "valid against " + ", ".join(_schema_names(credential)))
+
+
+def _subject(credential: dict[str, Any]) -> dict[str, Any] | None:
+    subject = credential.get("credentialSubject")
+    if isinstance(subject, list):
+        subject = subject[0] if subject else None
+    return subject if isinstance(subject, dict) else None
+
+
+def _check_subject(credential: dict[str, Any], report: Report) -> None:
+    subject = _subject(credential)
+    if subject is None:
+        report.add("subject", False, "credentialSubject is missing")
+    elif subject.get("id"):
+        report.add("subject", True, f"awarded to {subject['id']}")
+    elif subject.get("identifier"):
+        kinds = sorted({str(i.get("identityType")) for i in _as_list(subject["identifier"]) if isinstance(i, dict)})
+        report.add("subject", True, "awarded to an identifier (" + ", ".join(kinds) + ")")
+    else:
+        report.add("subject", False, "credentialSubject needs an id or an identifier")
+
+
+def _issuer_id(credential: dict[str, Any]) -> str | None:
+    issuer = credential.get("issuer")
+    value = issuer.get("id") if isinstance(issuer, dict) else issuer
+    return value if isinstance(value, str) else None
+
+
+def _check_issuer(credential: dict[str, Any], report: Report) -> None:
+    issuer = credential.get("issuer")
+    if not isinstance(issuer, dict) or not issuer.get("id"):
+        report.add("issuer", False, "issuer must be a Profile object with an id")
+    elif "Profile" not in _types(issuer):
+        report.add("issuer", False, "issuer.type must contain Profile")
+    else:
+        report.add("issuer", True, f"{issuer.get('name') or 'unnamed issuer'} ({issuer['id']})")
+
+
+# -- proofs ---------------------------------------------------------------------------------------------------
+
+
+def _fetch_json(url: str, accept: str = "application/json") -> Any:
+    body = fetch(url, accept=accept).body
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        raise ProofError(f"{url} does not serve JSON") from None
+
+
+def _key_from_jwk(jwk: Any) -> Any:
+    if not isinstance(jwk, dict) or "kty" not in jwk:
+        raise ProofError("not a JWK")
+    if "d" in jwk:
+        raise ProofError("the JWK contains a private key")
+    try:
+        return jwt.PyJWK(jwk).key
+    except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError) as exc:
+        raise ProofError(f"unusable JWK: {exc}") from None
+
+
+def _method_from_did_document(document: Any, reference: str) -> dict[str, Any]:
+    if not isinstance(document, dict):
+        raise ProofError("the DID document is not a JSON object")
+    did = document.get("id")
+    fragment = reference.split("#", 1)[1] if "#" in reference else None
+    for method in _as_list(document.get("verificationMethod")):
+        if not isinstance(method, dict):
+            continue
+        method_id = str(method.get("id", ""))
+        full = did + method_id if method_id.startswith("#") and isinstance(did, str) else method_id
+        if full == reference or (fragment and full.endswith("#" + fragment)) or fragment is None:
+            return method
+    raise ProofError(f"the DID document has no verification method {reference}")
+
+
+def _key_from_method(method: dict[str, Any]) -> Any:
+    if "publicKeyJwk" in method:
+        return _key_from_jwk(method["publicKeyJwk"])
+    if "publicKeyMultibase" in method:
+        return proofs.public_key_from_multikey(method["publicKeyMultibase"])
+    raise ProofError("the verification method has neither publicKeyJwk nor publicKeyMultibase")
+
+
+def _same_origin(url: str, issuer: str | None) -> bool:
+    if not issuer:
+        return False
+    if issuer.startswith("did:web:") and url.startswith("did:web:"):
+        return url.split("#", 1)[0].split(":")[2] == issuer.split("#", 1)[0].split(":")[2]
+    if issuer.startswith("did:web:") and url.startswith("https://"):
+        return did_web_url(issuer).split("/")[2] == url.split("/")[2]
+    match = re.match(r"^(https?://[^/?#]+)", issuer)
+    return bool(match) and url.split("#", 1)[0].startswith(match.group(1) + "/")
+
+
+def _jwt_key_resolver(credential: dict[str, Any], notes: list[str]) -> Callable[[dict[str, Any]], Any]:
+    issuer = _issuer_id(credential)
+
+    def resolve(header: dict[str, Any]) -> Any:
+        if isinstance(header.get("jwk"), dict):
+            notes.append("key embedded in the JWT header (self-asserted: it proves integrity, not who issued it)")
+            return _key_from_jwk(header["jwk"])
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise ProofError("JWT header has no usable kid")
+        if kid.startswith("did:key:"):
+            if kid.split("#", 1)[0] != issuer:
+                raise ProofError("did:key kid is not the issuer's DID")
+            notes.append(f"key from {kid}")
+            return proofs.public_key_from_multikey(kid.split("#", 1)[0].removeprefix("did:key:"))
+        if kid.startswith("did:web:"):
+            if not _same_origin(kid, issuer):
+                raise ProofError(f"kid {kid} is not on the issuer's host")
+            method = _method_from_did_document(_fetch_json(did_web_url(kid)), kid)
+            notes.append(f"key from the did:web document of {kid.split('#', 1)[0]}")
+            return _key_from_method(method)
+        if kid.startswith(("https://", "http://")):
+            if not _same_origin(kid, issuer):
+                raise ProofError(f"kid {kid} is not on the issuer's origin ({issuer})")
+            document = _fetch_json(kid, "application/jwk+json, application/json")
+            if isinstance(document, dict) and "kty" in document:
+                notes.append(f"key from {kid}")
+                return _key_from_jwk(document)
+            if isinstance(document, dict) and isinstance(document.get("keys"), list):
+                for jwk in document["keys"]:
+                    if isinstance(jwk, dict) and jwk.get("kid") in (kid, kid.split("#", 1)[-1]):
+                        notes.append(f"key {jwk.get('kid')} from the JWKS at {kid}")
+                        return _key_from_jwk(jwk)
+                raise ProofError(f"the JWKS at {kid} has no key {kid}")
+            if isinstance(document, dict) and "verificationMethod" in document:
+                return _key_from_method(_method_from_did_document(document, kid))
+            raise ProofError(f"{kid} does not serve a JWK")
+        raise ProofError(f"cannot resolve kid {kid!r} (expected an https URL, did:web, did:key or a jwk header)")
+
+    return resolve
+
+
+def _di_key(credential: dict[str, Any], proof: dict[str, Any]) -> tuple[Ed25519PublicKey, str]:
+    issuer = _issuer_id(credential)
+    method = proof.get("verificationMethod")
+    if not isinstance(method, str) or not method:
+        raise ProofError("proof has no verificationMethod")
+    base, _, fragment = method.partition("#")
+    if fragment.startswith("z6Mk"):
+        if base == issuer:
+            return proofs.key_from_verification_method(credential, method), "key from the verificationMethod"
+        if base.startswith("did:key:") and base.removeprefix("did:key:") == fragment:
+            raise ProofError(f"did:key {base} is not the issuer ({issuer})")
+    if method.startswith("did:key:"):
+        raise ProofError(f"did:key {base} is not the issuer ({issuer})")
+    if method.startswith("did:web:"):
+        document = _fetch_json(did_web_url(method))
+        found = _method_from_did_document(document, method)
+        controller = found.get("controller") or (document.get("id") if isinstance(document, dict) else None)
+        if controller != issuer:
+            raise ProofError(f"verificationMethod controller {controller} is not the issuer ({issuer})")
+        key = _key_from_method(found)
+        if not isinstance(key, Ed25519PublicKey):
+            raise ProofError("eddsa-rdfc-2022 needs an Ed25519 key")
+        return key, f"key from the did:web document of {base}"
+    if method.startswith(("https://", "http://")):
+        document = _fetch_json(method, "application/did+json, application/ld+json, application/json")
+        found = document if isinstance(document, dict) and "publicKeyMultibase" in document else None
+        if found is None:
+            found = _method_from_did_document(document, method)
+        if found.get("controller") != issuer:
+            raise ProofError(f"verificationMethod controller {found.get('controller')} is not the issuer ({issuer})")
+        return proofs.public_key_from_multikey(found.get("publicKeyMultibase", "")), f"key from {method}"
+    raise ProofError(f"cannot resolve verificationMethod {method!r}")
+
+
+def _check_proofs(credential: dict[str, Any], token: str | None, report: Report) -> None:
+    any_proof = False
+    if token is not None:
+        any_proof = True
+        notes: list[str] = []
+        alg = "?"
+        try:
+            alg = str(proofs.jwt_header(token).get("alg"))
+            signed = proofs.decode_vc_jwt(token, _jwt_key_resolver(credential, notes))
+            if proofs.canonical_json(signed) != proofs.canonical_json(credential):
+                raise ProofError("the verified JWT payload differs from the credential shown")
+            report.add("proof", True, f"VC-JWT {alg} signature valid; " + "; ".join(notes))
+        except (ProofError, FetchError) as exc:
+            report.add("proof", False, f"VC-JWT {alg}: {exc}")
+    embedded = [p for p in _as_list(credential.get("proof")) if isinstance(p, dict)]
+    for proof in embedded:
+        any_proof = True
+        suite = proof.get("cryptosuite") or proof.get("type") or "unknown"
+        if suite != proofs.CRYPTOSUITE:
+            report.add("proof", False, f"unsupported proof {suite!r} (this verifier checks eddsa-rdfc-2022)")
+            continue
+        try:
+            key, where = _di_key(credential, proof)
+            proofs.verify_eddsa_rdfc_2022({**credential, "proof": [proof]}, key)
+            report.add("proof", True, f"Data Integrity eddsa-rdfc-2022 signature valid; {where}")
+        except (ProofError, FetchError) as exc:
+            report.add("proof", False, f"Data Integrity eddsa-rdfc-2022: {exc}")
+    if not any_proof:
+        report.add("proof", False, "the credential carries no proof (neither a VC-JWT nor an embedded proof)")
+
+
+# -- status ---------------------------------------------------------------------------------------------------
+
+
+def _status_list_credential(url: str, issuer: str | None) -> dict[str, Any]:
+    """Fetch a status list credential and verify its own proof (VC-JWT or Data Integrity)."""
+    fetched = fetch(url, accept=ACCEPT_STATUS_LIST)
+    text = fetched.body.decode("utf-8", "replace").strip()
+    if JWS_PATTERN.match(text):
+        try:
+            payload = jwt.decode(text, options={"verify_signature": False})
+        except (jwt.PyJWTError, ValueError, RecursionError) as exc:
+            raise ProofError(f"the status list is not a readable JWT: {exc}") from None
+        claimed = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
+        if _issuer_id(claimed) != issuer:
+            raise ProofError(f"the status list is issued by {_issuer_id(claimed)}, not by the credential's issuer")
+        notes: list[str] = []
+        listed = proofs.decode_vc_jwt(text, _jwt_key_resolver(claimed, notes))
+    else:
+        try:
+            listed = json.loads(text)
+        except (ValueError, RecursionError):
+            raise ProofError("the status list is neither a VC-JWT nor JSON") from None
+        if not isinstance(listed, dict):
+            raise ProofError("the status list is not a JSON object")
+        proof_list = [p for p in _as_list(listed.get("proof")) if isinstance(p, dict)]
+        if not proof_list:
+            raise ProofError("the status list credential is not signed")
+        key, _where = _di_key(listed, proof_list[0])
+        proofs.verify_eddsa_rdfc_2022({**listed, "proof": [proof_list[0]]}, key)
+    if _issuer_id(listed) != issuer:
+        raise ProofError(f"the status list is issued by {_issuer_id(listed)}, not by the credential's issuer")
+    valid_until = listed.get("validUntil")
+    if isinstance(valid_until, str) and _parse_date(valid_until) and _parse_date(valid_until) < clock.now():  # type: ignore[operator]
+        raise ProofError("the status list has expired")
+    return listed
+
+
+def _bit(encoded: Any, index: int) -> bool:
+    if not isinstance(encoded, str) or not encoded:
+        raise ProofError("encodedList is missing")
+    text = encoded[1:] if encoded[0] == "u" else encoded
+    try:
+        compressed = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        with gzip.GzipFile(fileobj=io.BytesIO(compressed)) as stream:
+            bitstring = stream.read(MAX_BITSTRING_BYTES + 1)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ProofError(f"encodedList is not base64url GZIP data: {exc}") from None
+    if len(bitstring) > MAX_BITSTRING_BYTES:
+        raise ProofError("the status list is too large")
+    if index >= len(bitstring) * 8:
+        raise ProofError(f"statusListIndex {index} is outside the list ({len(bitstring) * 8} entries)")
+    return bool(bitstring[index // 8] & (0x80 >> (index % 8)))
+
+
+def _check_bitstring(credential: dict[str, Any], entry: dict[str, Any], report: Report) -> None:
+    purpose = entry.get("statusPurpose")
+    url = entry.get("statusListCredential")
+    try:
+        index = int(str(entry.get("statusListIndex")))
+        if index < 0:
+            raise ValueError
+    except ValueError:
+        report.add("status", False, "statusListIndex is not a non-negative integer")
+        return
+    if not isinstance(url, str):
+        report.add("status", False, "statusListCredential is missing")
+        return
+    try:
+        listed = _status_list_credential(url, _issuer_id(credential))
+        if "BitstringStatusListCredential" not in _types(listed):
+            raise ProofError("the status list is not a BitstringStatusListCredential")
+        subject = _subject(listed) or {}
+        if subject.get("statusPurpose") != purpose:
+            raise ProofError(f"the list's statusPurpose {subject.get('statusPurpose')!r} differs from {purpose!r}")
+        is_set = _bit(subject.get("encodedList"), index)
+    except (ProofError, FetchError) as exc:
+        report.add("status", False, f"cannot check the status list {url}: {exc}")
+        return
+    if is_set and purpose in ("revocation", "suspension"):
+        report.revoked = True
+        word = "revoked" if purpose == "revocation" else "suspended"
+        report.add("status", True, f"{word}: bit {index} is set in the signed status list {url}")
+    else:
+        report.add("status", True, f"not {purpose or 'flagged'}: bit {index} is clear in the signed status list {url}")
+
+
+def _check_revocation_list(credential: dict[str, Any], entry: dict[str, Any], report: Report) -> None:
+    url = entry.get("id")
+    if not isinstance(url, str):
+        report.add("status", False, "1EdTechRevocationList entry has no id")
+        return
+    try:
+        document = _fetch_json(url)
+    except (ProofError, FetchError) as exc:
+        report.add("status", False, f"cannot read the revocation list {url}: {exc}")
+        return
+    for item in _as_list(document.get("revokedCredential") if isinstance(document, dict) else None):
+        if isinstance(item, dict) and item.get("id") == credential.get("id") and item.get("revoked", True):
+            report.revoked = True
+            reason = item.get("revocationReason")
+            report.add("status", True, "revoked" + (f": {reason}" if reason else "") + f" (listed in {url})")
+            return
+    report.add("status", True, f"not listed in the revocation list {url}")
+
+
+def _check_status(credential: dict[str, Any], report: Report) -> None:
+    for entry in _as_list(credential.get("credentialStatus")):
+        if not isinstance(entry, dict):
+            report.add("status", False, "credentialStatus entry is not an object")
+        elif entry.get("type") in ("BitstringStatusListEntry", "StatusList2021Entry"):
+            _check_bitstring(credential, entry, report)
+        elif entry.get("type") == "1EdTechRevocationList":
+            _check_revocation_list(credential, entry, report)
+        else:
+            report.add("status", False, f"unknown credentialStatus type {entry.get('type')!r}: cannot tell if revoked")
+
+
+# -- dates ----------------------------------------------------------------------------------------------------
+
+
+def _parse_date(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _check_dates(credential: dict[str, Any], report: Report, now: datetime) -> None:
+    start_name = "issuanceDate" if _is_v1(credential) and "validFrom" not in credential else "validFrom"
+    end_name = "expirationDate" if _is_v1(credential) and "validUntil" not in credential else "validUntil"
+    start = _parse_date(credential.get(start_name))
+    if start is None:
+        report.add("validity", False, f"{start_name} is missing or not a date-time")
+        return
+    details = [f"valid from {credential[start_name]}"]
+    if start > now:
+        report.not_yet_valid = True
+        details = [f"not valid until {credential[start_name]}"]
+    if end_name in credential:
+        end = _parse_date(credential[end_name])
+        if end is None:
+            report.add("validity", False, f"{end_name} is not a date-time")
+            return
+        if end < now:
+            report.expired = True
+            details.append(f"expired on {credential[end_name]}")
+        else:
+            details.append(f"until {credential[end_name]}")
+    report.add("validity", True, ", ".join(details))

@@ -1,0 +1,159 @@
+"""Public URLs (DESIGN.md "Public URLs"): badge pages and downloads, issuer, keys, did:web, status lists,
+achievement pages; and the earner's "my badges" page. Every answer is read from the database per request,
+so a revocation shows on the next request (pages say ``Cache-Control: no-cache``)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request, url_for
+from werkzeug.exceptions import NotAcceptable
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from badges import presentation, services
+from core.auth import current_user
+
+bp = Blueprint(
+    "badges", __name__, template_folder="templates", static_folder="static", static_url_path="/badges/static"
+)
+
+JSON_TYPES = ("application/vc+ld+json", "application/ld+json", "application/json")
+JWT_TYPES = ("application/vc+jwt", "application/jwt")
+SHORT_CACHE = "public, max-age=0, must-revalidate"
+
+
+def _negotiate(*offers: str) -> str:
+    """The best of ``offers`` for the request's Accept header (HTML when there is none); 406 if none fits."""
+    if not request.accept_mimetypes:
+        return offers[0]
+    best = request.accept_mimetypes.best_match(offers)
+    if best is None:
+        raise NotAcceptable(f"This resource is available as {', '.join(offers)}.")
+    return best
+
+
+def _json(body: Any, mimetype: str = "application/json", cache: str = SHORT_CACHE) -> Response:
+    response = Response(json.dumps(body, ensure_ascii=False), mimetype=mimetype)
+    response.headers["Cache-Control"] = cache
+    response.headers["Access-Control-Allow-Origin"] = "*"  # public documents: wallets and verifiers fetch them
+    response.vary.add("Accept")
+    return response
+
+
+def _text(body: str, mimetype: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Cache-Control"] = SHORT_CACHE
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.vary.add("Accept")
+    return response
+
+
+@bp.get("/badges/<uuid:badge_id>")
+def badge_page(badge_id: uuid.UUID) -> Response | str:
+    badge = services.get_badge(badge_id=badge_id)
+    wanted = _negotiate("text/html", *JSON_TYPES, *JWT_TYPES)
+    if wanted in JSON_TYPES:
+        return _json(badge.credential, wanted)
+    if wanted in JWT_TYPES:
+        return _text(badge.jwt, wanted)
+    view = presentation.badge_view(badge, current_app.config["BASE_URL"])
+    response = Response(render_template("badges/badge.html", v=view))
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("Accept")
+    return response
+
+
+@bp.get("/badges/<uuid:badge_id>.json")
+def badge_json(badge_id: uuid.UUID) -> Response:
+    return _json(services.get_badge(badge_id=badge_id).credential, "application/vc+ld+json")
+
+
+@bp.get("/badges/<uuid:badge_id>.jwt")
+def badge_jwt(badge_id: uuid.UUID) -> Response:
+    # NOTES §3: VC-JWT files served on the web as text/plain.
+    return _text(services.get_badge(badge_id=badge_id).jwt, "text/plain")
+
+
+@bp.get("/badges/<uuid:badge_id>.png")
+def badge_png(badge_id: uuid.UUID) -> Response:
+    data = presentation.baked(services.get_badge(badge_id=badge_id), "png")
+    response = Response(data, mimetype="image/png")
+    response.headers["Content-Disposition"] = f'attachment; filename="badge-{badge_id}.png"'
+    response.headers["Cache-Control"] = SHORT_CACHE
+    return response
+
+
+@bp.get("/badges/<uuid:badge_id>.svg")
+def badge_svg(badge_id: uuid.UUID) -> Response:
+    data = presentation.baked(services.get_badge(badge_id=badge_id), "svg")
+    response = Response(data, mimetype="image/svg+xml")
+    # Download, never render inline from our origin (an SVG is a document that could carry script).
+    response.headers["Content-Disposition"] = f'attachment; filename="badge-{badge_id}.svg"'
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response.headers["Cache-Control"] = SHORT_CACHE
+    return response
+
+
+@bp.get("/achievements/<uuid:achievement_id>")
+def achievement(achievement_id: uuid.UUID) -> Response | str:
+    achievement = presentation.achievement(achievement_id, current_app.config["BASE_URL"])
+    wanted = _negotiate("text/html", *JSON_TYPES)
+    if wanted in JSON_TYPES:
+        return _json({"@context": presentation.CONTEXTS_FOR_FRAGMENTS, **achievement}, wanted)
+    return render_template("badges/achievement.html", a=achievement)
+
+
+@bp.get("/issuers/<uuid:organisation_id>")
+def issuer(organisation_id: uuid.UUID) -> Response | str:
+    organisation, profile = services.issuer_profile(organisation_id=organisation_id)
+    wanted = _negotiate("text/html", *JSON_TYPES)
+    if wanted in JSON_TYPES:
+        return _json(profile, wanted)
+    return render_template("badges/issuer.html", organisation=organisation, profile=profile)
+
+
+@bp.get("/issuers/<uuid:organisation_id>/keys/<kid>")
+def issuer_key(organisation_id: uuid.UUID, kid: str) -> Response:
+    row = services.get_key(organisation_id=organisation_id, kid=kid)
+    return _json(row.public_jwk, "application/jwk+json", cache="public, max-age=3600")
+
+
+@bp.get("/issuers/<uuid:organisation_id>/did.json")
+def did_document(organisation_id: uuid.UUID) -> Response:
+    return _json(services.did_document(organisation_id=organisation_id), "application/did+json")
+
+
+@bp.get("/.well-known/jwks.json")
+def jwks() -> Response:
+    return _json({"keys": [row.public_jwk for row in services.list_keys()]}, "application/jwk-set+json")
+
+
+@bp.get("/status-lists/<uuid:status_list_id>")
+def status_list(status_list_id: uuid.UUID) -> Response:
+    """RS256 VC-JWT by default (NOTES §6: both the 1EdTech validator and openbadgeslib check it); the JSON
+    credential with a Data Integrity proof for clients asking for JSON-LD."""
+    wanted = _negotiate(*JWT_TYPES, "text/plain", *JSON_TYPES)
+    if wanted in JSON_TYPES:
+        body = services.status_list_credential(status_list_id=status_list_id, form="json")
+        return _json(body, wanted, cache="public, max-age=60")
+    token = services.status_list_credential(status_list_id=status_list_id, form="jwt")
+    response = _text(token, wanted if wanted != "text/plain" else "application/vc+jwt")
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+@bp.get("/my/badges")
+def my_badges() -> WerkzeugResponse | str:
+    user = current_user()
+    if user is None:
+        return redirect(url_for("web.login", next=request.path))
+    page = services.list_my_badges(actor=user, page=1, page_size=100)
+    base = current_app.config["BASE_URL"]
+    views = [presentation.badge_view(b, base) for b in page.items]
+    return render_template("badges/my_badges.html", badges=views, total=page.total)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

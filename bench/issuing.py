@@ -1,0 +1,366 @@
+"""Benchmark: issuing with both proofs, and serving /badges/<id> with 1,000,000 badges.
+
+    .venv/bin/python bench/issuing.py                                   # SQLite in a temporary file
+    .venv/bin/python bench/issuing.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench_7
+
+The database is WIPED (PostgreSQL: its public schema is dropped) and rebuilt by the migrations: use a scratch one.
+
+Part 1 — issuing: ``services.issue`` end to end (status index, keys, document, eddsa-rdfc-2022 proof, RS256 VC-JWT,
+insert, audit, commit per badge) against baselines measured in the same run: bare Ed25519 and RSA-2048 signatures,
+RDFC-1.0 canonicalisation of the credential (the fast path ``jsonld.canonical_nquads`` and plain PyLD), the whole DI
+signature, and the VC-JWT encoding. Target (PERFORMANCE.md): ≥ 1,000 badges/s per core.
+
+Part 2 — serving: bulk-inserts synthetic badge rows (copies of a real signed badge under new ids) up to
+``--badges``, starts gunicorn (2 gthread workers) and drives it with a Python client (threads, keep-alive
+``http.client``; no wrk on this machine) for the HTML page, the JSON by Accept, and a static 2 KB JSON endpoint on
+the same server as the baseline. Target: ≥ 50 % of the static endpoint; p99 < 20 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+STATIC_BODY = json.dumps({"padding": "x" * 2000})
+# gunicorn would otherwise read the project's gunicorn.conf.py (access log on, worker count from the environment).
+EMPTY_CONFIG = Path(tempfile.gettempdir()) / "bench_issuing_gunicorn.conf.py"
+
+
+def make_app(database_url: str | None = None) -> Any:
+    """The service plus one static-JSON route (the baseline); gunicorn calls this as ``bench.issuing:make_app()``."""
+    from core import create_app
+
+    app = create_app(
+        {
+            "DATABASE_URL": database_url or os.environ["BENCH_DATABASE_URL"],
+            "BASE_URL": "http://127.0.0.1:8765",
+            "RATELIMIT_ENABLED": False,
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+
+    @app.get("/bench/static")
+    def static_json() -> Any:
+        return app.response_class(STATIC_BODY, mimetype="application/json")
+
+    return app
+
+
+def _reset(url: str) -> None:
+    import sqlalchemy as sa
+
+    if url.startswith("postgresql"):
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+
+
+def _timeit(fn: Any, n: int) -> float:
+    """Seconds per call (best of three runs of ``n``)."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(n):
+            fn()
+        best = min(best, (time.perf_counter() - start) / n)
+    return best
+
+
+def _fixture() -> tuple[Any, Any, list[Any]]:
+    """An organisation, a published version with a 3-criterion rubric and an alignment, and earners."""
+    from core.db import db
+    from core.models import Organisation, User
+    from credentials.models import CredentialVersion, MicroCredential, Requirement, RubricCriterion, RubricLevel
+
+    organisation = Organisation(
+        slug="bench", name="Bench District", url="https://bench.example", email="b@bench.example"
+    )
+    db.session.add(organisation)
+    db.session.flush()
+    mc = MicroCredential(organisation_id=organisation.id)
+    db.session.add(mc)
+    db.session.flush()
+    version = CredentialVersion(
+        micro_credential_id=mc.id,
+        organisation_id=organisation.id,
+        number=1,
+        state="published",
+        title="Close Reading of Complex Texts",
+        short_description="Lead close reading so that students cite textual evidence.",
+        competency_statement="The educator plans and leads close reading of a complex text.",
+        key_method="Plan three reads, write text-dependent questions, model annotation.",
+        validity_days=1095,
+        passing_level="Proficient",
+    )
+    db.session.add(version)
+    db.session.flush()
+    version.requirements.append(
+        Requirement(key="plan", position=0, title="Lesson plan", prompt="Upload it.", evidence_kind="text")
+    )
+    for position, key in enumerate(("planning", "questions", "analysis")):
+        criterion = RubricCriterion(key=key, position=position, name=key.title(), requirement_keys=["plan"])
+        for level, name in enumerate(("Not yet", "Developing", "Proficient", "Exemplary")):
+            criterion.levels.append(RubricLevel(position=level, name=name, descriptor=f"{name} work.", points=level))
+        version.criteria.append(criterion)
+    earners = [User(email=f"earner{i}@bench.example", name=f"Earner {i}") for i in range(2000)]
+    db.session.add_all(earners)
+    db.session.commit()
+    return organisation, version, earners
+
+
+def bench_issuing(n: int) -> tuple[dict[str, float], Any]:
+    from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
+    from cryptography.hazmat.primitives.hashes import SHA256
+
+    from assessors.issuance import CriterionResult
+    from badges import documents, jsonld, proofs, services
+    from badges.models import Badge, BadgeSource
+    from core import clock
+    from core.db import db
+
+    _, version, earners = _fixture()
+    results_in = [CriterionResult(k, 2) for k in ("planning", "questions", "analysis")]
+
+    def issue_one(i: int, commit: bool = True) -> Badge:
+        earner = earners[i % len(earners)]
+        badge = services.issue(
+            version=version,
+            recipient=services.Recipient(email=earner.email, name=earner.name, user_id=earner.id),
+            results=services.results_for(version, results_in),
+            evidence=[{"type": ["Evidence"], "name": "Evidence portfolio", "narrative": "Lesson plan and reflection."}],
+            awarded_at=clock.now(),
+            source=BadgeSource.ASSESSMENT,
+            issue_key=f"bench:{i}:{uuid.uuid4()}",
+        )
+        if commit:
+            db.session.commit()
+        return badge
+
+    sample = issue_one(0)  # warms keys, contexts, caches
+    unsigned = {k: v for k, v in sample.credential.items() if k != "proof"}
+    ed = ed25519.Ed25519PrivateKey.generate()
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    vm = f"{unsigned['issuer']['id']}#{proofs.multikey(ed.public_key())}"
+    created = documents.iso(clock.now())
+    per = {
+        "ed25519_sign": _timeit(lambda: ed.sign(b"x" * 64), 2000),
+        "rsa2048_sign": _timeit(lambda: rsa_key.sign(b"x" * 64, padding.PKCS1v15(), SHA256()), 300),
+        "canonicalise_fast": _timeit(lambda: jsonld.canonical_nquads(unsigned), 100),
+        "canonicalise_pyld": _timeit(lambda: jsonld.canonical_nquads_pyld(unsigned), 30),
+        "di_sign": _timeit(lambda: proofs.sign_eddsa_rdfc_2022(unsigned, ed, vm, created), 100),
+        "vc_jwt_sign": _timeit(lambda: proofs.sign_vc_jwt(sample.credential, rsa_key, "kid"), 200),
+    }
+    start = time.perf_counter()
+    for i in range(1, n + 1):
+        issue_one(i)
+    per["issue_end_to_end"] = (time.perf_counter() - start) / n
+    # The bulk-import path: the same work, one commit for the whole batch.
+    start = time.perf_counter()
+    for i in range(n + 1, 2 * n + 1):
+        issue_one(i, commit=False)
+    db.session.commit()
+    per["issue_batched"] = (time.perf_counter() - start) / n
+    return per, sample
+
+
+def bulk_insert(sample: Any, total: int) -> list[uuid.UUID]:
+    """Copy ``sample`` under fresh ids until there are ``total`` badges; returns a sample of ids to request."""
+    import sqlalchemy as sa
+
+    from badges.models import Badge, StatusList
+    from core.db import db
+
+    existing = db.session.scalar(sa.select(sa.func.count()).select_from(Badge)) or 0
+    need = total - existing
+    columns = {c.name for c in Badge.__table__.columns}
+    row = {c: getattr(sample, c) for c in columns}
+    ids: list[uuid.UUID] = []
+    batch = 5000
+    lists_needed = need // 98304 + 1
+    lists = []
+    for _ in range(lists_needed):
+        status_list = StatusList(id=uuid.uuid4(), organisation_id=sample.organisation_id, allocated=98304)
+        db.session.add(status_list)
+        lists.append(status_list.id)
+    db.session.commit()
+    table = Badge.__table__
+    start = time.perf_counter()
+    done = 0
+    while done < need:
+        rows = []
+        for j in range(min(batch, need - done)):
+            k = done + j
+            new_id = uuid.uuid4()
+            rows.append(
+                {
+                    **row,
+                    "id": new_id,
+                    "issue_key": f"synthetic:{new_id}",
+                    "submission_id": None,
+                    "status_list_id": lists[k // 98304],
+                    "status_index": k % 98304,
+                }
+            )
+            if k % 997 == 0:
+                ids.append(new_id)
+        db.session.execute(table.insert(), rows)
+        db.session.commit()
+        done += len(rows)
+        if done % 100000 < batch:
+            print(
+                f"  inserted {existing + done:,} badges ({done / (time.perf_counter() - start):,.0f} rows/s)",
+                flush=True,
+            )
+    return ids
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def drive(port: int, paths: list[str], headers: dict[str, str], seconds: float, threads: int) -> dict[str, float]:
+    """Requests per second and latency percentiles from ``threads`` keep-alive clients."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        mine: list[float] = []
+        rng = random.Random()
+        while time.perf_counter() < stop:
+            path = rng.choice(paths)
+            t0 = time.perf_counter()
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - t0)
+            if response.status != 200:
+                errors[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    t0 = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    elapsed = time.perf_counter() - t0
+    latencies.sort()
+    return {
+        "rps": len(latencies) / elapsed,
+        "p50_ms": 1000 * latencies[len(latencies) // 2],
+        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)],
+        "errors": errors[0],
+    }
+
+
+def bench_serving(database_url: str, ids: list[uuid.UUID], seconds: float, threads: int) -> dict[str, dict[str, float]]:
+    port = _free_port()
+    EMPTY_CONFIG.write_text("")
+    env = {**os.environ, "BENCH_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen(  # noqa: S603 (our own gunicorn, fixed arguments)
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "--workers=2",
+            "--worker-class=gthread",
+            "--threads=4",
+            f"--bind=127.0.0.1:{port}",
+            f"--config={EMPTY_CONFIG}",
+            "--log-level=warning",
+            "bench.issuing:make_app()",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    try:
+        for _ in range(100):
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/bench/static")
+                break
+            except OSError:
+                time.sleep(0.2)
+        badge_paths = [f"/badges/{i}" for i in ids]
+        out = {}
+        for name, paths, headers in (
+            ("static JSON", ["/bench/static"], {"Accept": "application/json"}),
+            ("/badges/<id> JSON", badge_paths, {"Accept": "application/vc+ld+json"}),
+            ("/badges/<id> HTML", badge_paths, {"Accept": "text/html"}),
+        ):
+            drive(port, paths, headers, 1.0, threads)  # warm-up
+            out[name] = drive(port, paths, headers, seconds, threads)
+        return out
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--issue", type=int, default=300, help="badges to issue end to end")
+    parser.add_argument("--badges", type=int, default=1_000_000, help="total badges before serving")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per serving measurement")
+    parser.add_argument("--threads", type=int, default=8, help="client threads")
+    args = parser.parse_args()
+    tmp = tempfile.mkdtemp(prefix="bench-issuing-")
+    url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
+    _reset(url)
+    app = make_app(url)
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+        per, sample = bench_issuing(args.issue)
+        print(f"\nIssuing on {url.split(':', 1)[0]} ({args.issue} badges, both proofs, one commit each)")
+        bare = per["di_sign"] + per["vc_jwt_sign"]
+        for name, seconds in per.items():
+            print(f"  {name:18} {seconds * 1000:8.3f} ms   {1 / seconds:10,.0f} /s")
+        print(f"  end to end / (DI sign + VC-JWT sign)  = {per['issue_end_to_end'] / bare:.2f}x the bare proofs")
+        signatures = per["ed25519_sign"] + per["rsa2048_sign"]
+        print(f"  end to end / (Ed25519 + RSA signature) = {per['issue_end_to_end'] / signatures:.1f}x")
+        print(
+            f"  canonicalisation: fast path {per['canonicalise_pyld'] / per['canonicalise_fast']:.1f}x faster than PyLD"
+        )
+        print(f"  target ≥ 1,000 badges/s per core: {1 / per['issue_end_to_end']:,.0f} /s (single process)")
+        start = time.perf_counter()
+        ids = bulk_insert(sample, args.badges)
+        print(f"  bulk insert to {args.badges:,} badges took {time.perf_counter() - start:,.0f} s")
+        from core.db import db
+
+        db.session.remove()
+        db.engine.dispose()
+    results = bench_serving(url, ids, args.seconds, args.threads)
+    static = results["static JSON"]["rps"]
+    print(f"\nServing with {args.badges:,} badges (gunicorn: 2 gthread workers x 4 threads)")
+    print(f"  client: Python http.client keep-alive, {args.threads} threads (no wrk installed), same machine")
+    for name, r in results.items():
+        print(
+            f"  {name:20} {r['rps']:8,.0f} req/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms"
+            f"  {r['rps'] / static:6.0%} of static  errors {r['errors']:.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

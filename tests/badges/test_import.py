@@ -1,0 +1,133 @@
+"""Bulk issue of past awards from CSV: all or nothing, row-numbered errors, exactly once per row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from badges import services
+from badges.models import Badge
+from core.db import db
+from core.errors import Forbidden, ValidationFailed
+from core.models import Role
+from tests.badges.issued import schema_errors
+from tests.conftest import bearer, problem
+from tests.factories import CredentialVersionFactory, OrganisationFactory, member
+
+
+@pytest.fixture
+def setup(session: Any) -> tuple[Any, Any, Any]:
+    organisation = OrganisationFactory()
+    version = CredentialVersionFactory(published=True, organisation=organisation, validity_days=None)
+    return organisation, version, member(organisation, Role.ORG_ADMIN)
+
+
+def _csv(version: Any, *rows: str) -> bytes:
+    return (
+        "email,name,version_id,awarded_on,award_id\n" + "".join(r.format(v=version.id) + "\n" for r in rows)
+    ).encode()
+
+
+def test_import_issues_a_badge_per_row_and_a_second_upload_issues_nothing(setup: Any) -> None:
+    organisation, version, admin = setup
+    data = _csv(version, "a@example.org,Ann,{v},2023-05-01,", "b@example.org,Bo,{v},2023-06-01,HR-7")
+    report = services.import_awards(actor=admin, organisation_id=organisation.id, data=data)
+    assert report["issued"] == 2 and report["skipped"] == 0
+    badges = db.session.query(Badge).filter_by(organisation_id=organisation.id).all()
+    assert len(badges) == 2 and all(schema_errors(b.credential) == [] for b in badges)
+    assert {b.credential["awardedDate"][:10] for b in badges} == {"2023-05-01", "2023-06-01"}
+    again = services.import_awards(actor=admin, organisation_id=organisation.id, data=data)
+    assert again["issued"] == 0 and again["skipped"] == 2
+    # Reordered, and one row with a changed name but the same award id: still the same awards.
+    changed = _csv(version, "b@example.org,Bob,{v},2023-06-01,HR-7", "a@example.org,Ann,{v},2023-05-01,")
+    assert services.import_awards(actor=admin, organisation_id=organisation.id, data=changed)["issued"] == 0
+    assert db.session.query(Badge).filter_by(organisation_id=organisation.id).count() == 2
+
+
+def test_a_file_with_any_bad_row_issues_nothing_and_names_each_line(setup: Any) -> None:
+    organisation, version, admin = setup
+    other_org_version = CredentialVersionFactory(published=True)
+    draft = CredentialVersionFactory(organisation=organisation)
+    data = _csv(
+        version,
+        "ok@example.org,Ok,{v},2023-05-01,",
+        "not-an-email,X,{v},2023-05-01,",
+        f"c@example.org,C,{other_org_version.id},2023-05-01,",
+        f"d@example.org,D,{draft.id},2023-05-01,",
+        "e@example.org,E,{v},yesterday,",
+        "f@example.org,F,{v},2999-01-01,",
+        "g@example.org,G,{v}",
+        "ok@example.org,Ok again,{v},2023-05-01,",
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        services.import_awards(actor=admin, organisation_id=organisation.id, data=data)
+    fields = [e["field"] for e in caught.value.errors]
+    assert fields == [
+        "line 3.email",
+        "line 4.version_id",
+        "line 5.version_id",
+        "line 6.awarded_on",
+        "line 7.awarded_on",
+        "line 8",
+        "line 9",
+    ]
+    assert db.session.query(Badge).filter_by(organisation_id=organisation.id).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        (b"", "file"),
+        (b"\xff\xfe\x00", "file"),
+        (b"email,version_id\n", "line 1"),
+        (b"email,version_id,awarded_on,colour\n", "line 1"),
+        (b"email,version_id,awarded_on\n", "file"),
+        (b"email,email,version_id,awarded_on\n", "line 1"),
+    ],
+)
+def test_hostile_files_are_refused_clearly(setup: Any, data: bytes, field: str) -> None:
+    organisation, _, admin = setup
+    with pytest.raises(ValidationFailed) as caught:
+        services.import_awards(actor=admin, organisation_id=organisation.id, data=data)
+    assert caught.value.errors[0]["field"] == field
+
+
+def test_only_org_admins_import(setup: Any) -> None:
+    organisation, version, _ = setup
+    with pytest.raises(Forbidden):
+        services.import_awards(
+            actor=member(organisation, Role.AUTHOR), organisation_id=organisation.id, data=_csv(version)
+        )
+
+
+def test_import_api(client: Any, setup: Any) -> None:
+    organisation, version, admin = setup
+    url = f"/api/v1/organisations/{organisation.id}/badge-imports"
+    data = _csv(version, "a@example.org,Ann,{v},2023-05-01,")
+    response = client.post(url, data=data, headers={**bearer(admin), "Content-Type": "text/csv"})
+    assert response.status_code == 200 and response.json["issued"] == 1
+    response = client.post(url, data={"file": (__import__("io").BytesIO(data), "awards.csv")}, headers=bearer(admin))
+    assert response.status_code == 200 and response.json["skipped"] == 1
+    body = problem(client.post(url, data=b"email\n", headers={**bearer(admin), "Content-Type": "text/csv"}), 422)
+    assert body["errors"][0]["field"] == "line 1"
+    problem(client.post(url, data=data, headers={**bearer(admin), "Content-Type": "application/json"}), 415)
+    author = member(organisation, Role.AUTHOR)
+    problem(client.post(url, data=data, headers={**bearer(author), "Content-Type": "text/csv"}), 403)
+
+
+def test_import_cli(app: Any, setup: Any, tmp_path: Any) -> None:
+    organisation, version, _ = setup
+    path = tmp_path / "awards.csv"
+    path.write_bytes(_csv(version, "a@example.org,Ann,{v},2023-05-01,"))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["badges", "import-awards", str(path), "--org", organisation.slug])
+    assert result.exit_code == 0, result.output
+    assert "Issued 1 badge(s)" in result.output
+    result = runner.invoke(args=["badges", "import-awards", str(path), "--org", organisation.slug])
+    assert "skipped 1" in result.output
+    path.write_bytes(b"email\n")
+    result = runner.invoke(args=["badges", "import-awards", str(path), "--org", organisation.slug])
+    assert result.exit_code == 2 and "line 1" in result.output
+    result = runner.invoke(args=["badges", "keys", "rotate", "--org", organisation.slug])
+    assert result.exit_code == 0 and "/keys/" in result.output

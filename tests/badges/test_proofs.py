@@ -1,0 +1,248 @@
+"""eddsa-rdfc-2022 and VC-JWT: the 1EdTech vector byte for byte, round trips, tampering, openbadgeslib agrees."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from openbadgeslib.ob3.ldp import OB3LdpVerifier
+from openbadgeslib.ob3.verifier import OB3VerificationError, OB3Verifier
+
+from badges import proofs
+from badges.proofs import ProofError
+from tests.badges.samples import ISSUER, credential, data, ed25519_key, p256_key, rsa_key
+
+VECTOR = data("vector.json")
+
+
+def _vector_key() -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(VECTOR["privateKeyHex"])[:32])
+
+
+def test_multikey_round_trip_matches_the_vector() -> None:
+    key = _vector_key().public_key()
+    assert proofs.multikey(key) == VECTOR["publicKeyMultibase"]
+    assert proofs.public_key_from_multikey(VECTOR["publicKeyMultibase"]).public_bytes_raw() == key.public_bytes_raw()
+
+
+@pytest.mark.parametrize("value", ["", "6Mk", "zzzz", "z0OIl", "z" + proofs.base58btc_encode(b"\x12\x00" + bytes(32))])
+def test_bad_multikeys_are_refused(value: str) -> None:
+    with pytest.raises(ProofError):
+        proofs.public_key_from_multikey(value)
+
+
+def test_signing_reproduces_the_1edtech_vector_byte_for_byte() -> None:
+    signed_vector = data("signed-credential.json")
+    unsigned = {k: v for k, v in signed_vector.items() if k != "proof"}
+    options = VECTOR["proofOptions"]
+    signed = proofs.sign_eddsa_rdfc_2022(unsigned, _vector_key(), options["verificationMethod"], options["created"])
+    assert signed["proof"] == [signed_vector["proof"]]
+    assert signed["proof"][0]["proofValue"] == VECTOR["proofValue"]
+    assert "proof" not in unsigned  # a new dict
+    assert proofs._hash_data(unsigned, options).hex() == VECTOR["dataToSignHex"]
+
+
+def test_the_1edtech_vector_verifies_with_the_key_from_its_verification_method() -> None:
+    proofs.verify_eddsa_rdfc_2022(data("signed-credential.json"))
+
+
+def _signed(**changes: Any) -> dict[str, Any]:
+    key = ed25519_key()
+    vm = f"{ISSUER}#{proofs.multikey(key.public_key())}"
+    return proofs.sign_eddsa_rdfc_2022(credential(**changes), key, vm, "2025-01-01T00:00:00Z")
+
+
+def test_round_trip_and_openbadgeslib_agrees() -> None:
+    signed = _signed()
+    proofs.verify_eddsa_rdfc_2022(signed)
+    proofs.verify_eddsa_rdfc_2022(signed, ed25519_key().public_key())
+    OB3LdpVerifier(ed25519_key().public_key()).verify(signed)
+
+
+def _tampered() -> list[tuple[str, Any]]:
+    def subject_id(doc: dict) -> None:
+        doc["credentialSubject"]["id"] = "did:example:mallory"
+
+    def name(doc: dict) -> None:
+        doc["credentialSubject"]["achievement"]["name"] = "Rocket Science"
+
+    def valid_from(doc: dict) -> None:
+        doc["validFrom"] = "2024-01-01T00:00:00Z"
+
+    def issuer_name(doc: dict) -> None:
+        doc["issuer"]["name"] = "Harvard"
+
+    def alignment(doc: dict) -> None:
+        doc["credentialSubject"]["achievement"]["alignment"][0]["targetCode"] = "RL.9.1"
+
+    def proof_created(doc: dict) -> None:
+        doc["proof"][0]["created"] = "2025-01-02T00:00:00Z"
+
+    def add_until(doc: dict) -> None:
+        doc["validUntil"] = "2099-01-01T00:00:00Z"
+
+    return [(f.__name__, f) for f in (subject_id, name, valid_from, issuer_name, alignment, proof_created, add_until)]
+
+
+@pytest.mark.parametrize(("what", "tamper"), _tampered(), ids=[w for w, _ in _tampered()])
+def test_tampering_is_rejected_by_us_and_by_openbadgeslib(what: str, tamper: Any) -> None:
+    doc = _signed()
+    tamper(doc)
+    with pytest.raises(ProofError):
+        proofs.verify_eddsa_rdfc_2022(doc, ed25519_key().public_key())
+    with pytest.raises(OB3VerificationError):
+        OB3LdpVerifier(ed25519_key().public_key()).verify(doc)
+
+
+def test_wrong_key_and_foreign_verification_method_are_rejected() -> None:
+    doc = _signed()
+    with pytest.raises(ProofError, match="does not match"):
+        proofs.verify_eddsa_rdfc_2022(doc, Ed25519PrivateKey.generate().public_key())
+    forged = copy.deepcopy(doc)
+    other = Ed25519PrivateKey.generate()
+    forged = proofs.sign_eddsa_rdfc_2022(
+        {k: v for k, v in doc.items() if k != "proof"},
+        other,
+        f"https://evil.example#{proofs.multikey(other.public_key())}",
+        "2025-01-01T00:00:00Z",
+    )
+    with pytest.raises(ProofError, match="not controlled by the issuer"):
+        proofs.verify_eddsa_rdfc_2022(forged)
+
+
+@pytest.mark.parametrize(
+    "proof",
+    [
+        None,
+        {},
+        {"cryptosuite": "eddsa-rdfc-2022", "type": "DataIntegrityProof", "proofPurpose": "assertionMethod"},
+        {
+            "cryptosuite": "eddsa-rdfc-2022",
+            "type": "DataIntegrityProof",
+            "proofPurpose": "assertionMethod",
+            "proofValue": "zzz",
+        },
+        {
+            "cryptosuite": "eddsa-rdfc-2022",
+            "type": "DataIntegrityProof",
+            "proofPurpose": "authentication",
+            "proofValue": "z1",
+        },
+    ],
+)
+def test_malformed_proofs_are_rejected(proof: Any) -> None:
+    doc = credential(proof=proof)
+    with pytest.raises(ProofError):
+        proofs.verify_eddsa_rdfc_2022(doc, ed25519_key().public_key())
+
+
+def test_a_second_proof_keeps_the_first() -> None:
+    doc = _signed()
+    other = Ed25519PrivateKey.generate()
+    both = proofs.sign_eddsa_rdfc_2022(
+        doc, other, f"{ISSUER}#{proofs.multikey(other.public_key())}", "2025-01-02T00:00:00Z"
+    )
+    assert len(both["proof"]) == 2
+    proofs.verify_eddsa_rdfc_2022(both, other.public_key())
+    proofs.verify_eddsa_rdfc_2022(both, ed25519_key().public_key())
+
+
+# -- VC-JWT ---------------------------------------------------------------------------------------------------
+
+
+KID = "https://issuer.example/issuers/7/keys/k1"
+
+
+def _keys() -> list[tuple[str, Any]]:
+    return [("RS256", rsa_key()), ("ES256", p256_key()), ("EdDSA", ed25519_key())]
+
+
+@pytest.mark.parametrize(("alg", "key"), _keys(), ids=[a for a, _ in _keys()])
+def test_vc_jwt_round_trip_and_openbadgeslib_agrees(alg: str, key: Any) -> None:
+    cred = credential(validUntil="2099-01-01T00:00:00Z")
+    token = proofs.sign_vc_jwt(cred, key, KID, alg)
+    header = jwt.get_unverified_header(token)
+    assert header == {"alg": alg, "kid": KID, "typ": "JWT"}
+    payload = jwt.decode(token, options={"verify_signature": False})
+    assert payload["iss"] == ISSUER and payload["sub"] == "did:example:earner1" and payload["jti"] == cred["id"]
+    assert payload["nbf"] == 1735689600 and payload["exp"] == 4070908800
+    seen: list[dict] = []
+    assert proofs.decode_vc_jwt(token, lambda h: seen.append(h) or key.public_key()) == cred
+    assert seen[0]["kid"] == KID
+    OB3Verifier(key.public_key()).verify(token)
+
+
+def _b64(value: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+
+def test_vc_jwt_tampering_is_rejected_by_us_and_by_openbadgeslib() -> None:
+    token = proofs.sign_vc_jwt(credential(), rsa_key(), KID)
+    head, body, sig = token.split(".")
+    payload = json.loads(base64.urlsafe_b64decode(body + "=="))
+    payload["credentialSubject"]["achievement"]["name"] = "Rocket Science"
+    forged = f"{head}.{_b64(payload)}.{sig}"
+    with pytest.raises(ProofError, match="signature"):
+        proofs.decode_vc_jwt(forged, lambda h: rsa_key().public_key())
+    with pytest.raises(OB3VerificationError):
+        OB3Verifier(rsa_key().public_key()).verify(forged)
+
+
+def test_vc_jwt_wrong_key_and_alg_none_are_rejected() -> None:
+    token = proofs.sign_vc_jwt(credential(), rsa_key(), KID)
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.raises(ProofError, match="signature"):
+        proofs.decode_vc_jwt(token, lambda h: other.public_key())
+    unsigned = f"{_b64({'alg': 'none', 'kid': KID})}.{token.split('.')[1]}."
+    with pytest.raises(ProofError, match="alg"):
+        proofs.decode_vc_jwt(unsigned, lambda h: rsa_key().public_key())
+    hs = jwt.encode(credential(), "s" * 32, algorithm="HS256", headers={"kid": KID})
+    with pytest.raises(ProofError, match="alg"):
+        proofs.decode_vc_jwt(hs, lambda h: "s" * 32)
+
+
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"iss": "https://evil.example"}, "iss"),
+        ({"sub": "did:example:mallory"}, "sub"),
+        ({"jti": "urn:uuid:other"}, "jti"),
+        ({"nbf": 1}, "nbf"),
+    ],
+)
+def test_vc_jwt_claims_must_agree_with_the_credential(claims: dict, reason: str) -> None:
+    cred = credential()
+    payload = {**cred, **proofs.jwt_claims(cred), **claims}
+    token = jwt.encode(payload, rsa_key(), algorithm="RS256", headers={"kid": KID})
+    with pytest.raises(ProofError, match=reason):
+        proofs.decode_vc_jwt(token, lambda h: rsa_key().public_key())
+
+
+def test_vc_jwt_needs_exp_when_the_credential_expires_and_refuses_private_jwks() -> None:
+    cred = credential(validUntil="2099-01-01T00:00:00Z")
+    payload = {k: v for k, v in {**cred, **proofs.jwt_claims(cred)}.items() if k != "exp"}
+    token = jwt.encode(payload, rsa_key(), algorithm="RS256", headers={"kid": KID})
+    with pytest.raises(ProofError, match="exp"):
+        proofs.decode_vc_jwt(token, lambda h: rsa_key().public_key())
+    leaky = jwt.encode(cred, rsa_key(), algorithm="RS256", headers={"jwk": {"kty": "RSA", "d": "x"}})
+    with pytest.raises(ProofError, match="private"):
+        proofs.decode_vc_jwt(leaky, lambda h: rsa_key().public_key())
+
+
+@pytest.mark.parametrize("token", ["", "a.b", "not a token", "a.b.c", "....", 42])
+def test_garbage_tokens_are_proof_errors(token: Any) -> None:
+    with pytest.raises(ProofError):
+        proofs.decode_vc_jwt(token, lambda h: rsa_key().public_key())
+
+
+def test_vcdm_1_1_vc_claim_is_accepted() -> None:
+    cred = credential()
+    token = jwt.encode({"vc": cred, **proofs.jwt_claims(cred)}, rsa_key(), algorithm="RS256", headers={"kid": KID})
+    assert proofs.decode_vc_jwt(token, lambda h: rsa_key().public_key()) == cred

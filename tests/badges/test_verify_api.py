@@ -1,0 +1,202 @@
+"""POST /api/v1/verify and the "verify a badge" page: the contract, our own issued badges, hostile input."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from badges import baking, presentation, services
+from core import clock
+from core.db import db
+from tests.badges.issued import admin_of, award, passed_submission
+from tests.badges.samples import data
+from tests.conftest import csrf_token, problem
+
+URL = "/api/v1/verify"
+
+
+def _report(response: Any) -> dict[str, Any]:
+    assert response.status_code == 200, response.get_data(as_text=True)
+    body = response.get_json()
+    assert set(body) == {"verified", "status", "checks", "credential"}
+    assert all(set(check) == {"step", "passed", "detail"} for check in body["checks"])
+    return body
+
+
+def test_contract_with_the_1edtech_vectors(client: FlaskClient) -> None:
+    body = _report(client.post(URL, json={"credential": data("signed-credential.json")}))
+    assert body["verified"] is True and body["status"] == "valid"
+    assert body["credential"]["id"] == "http://example.com/credentials/3527"
+    token = baking.extract_png(data("simple-jwt.png"))
+    assert _report(client.post(URL, json={"credential": token}))["status"] == "valid"
+    for name, kind in (("simple-jwt.png", "image/png"), ("simple-jwt.svg", "image/svg+xml")):
+        upload = {"file": (io.BytesIO(data(name)), name, kind)}
+        assert _report(client.post(URL, data=upload, content_type="multipart/form-data"))["status"] == "valid"
+
+
+def test_our_issued_badge_verifies_in_every_form_without_network(client: FlaskClient) -> None:
+    badge = award(passed_submission())
+    forms = {
+        "json": {"json": {"credential": badge.credential}},
+        "jwt": {"json": {"credential": badge.jwt}},
+        "url": {"json": {"url": f"http://localhost/badges/{badge.id}"}},
+        # our images are SVG by default; bake the JWT into a PNG ourselves
+        "png": {"data": {"file": (io.BytesIO(baking.bake_png(data("simple-jwt.png"), badge.jwt)), "b.png")}},
+        "svg": {"data": {"file": (io.BytesIO(presentation.baked(badge, "svg")), "b.svg")}},
+    }
+    for kind, kwargs in forms.items():
+        body = _report(client.post(URL, **kwargs))
+        failed = [c for c in body["checks"] if not c["passed"]]
+        assert body["status"] == "valid", (kind, failed)
+        steps = [c["step"] for c in body["checks"]]
+        assert "status" in steps and "proof" in steps, kind
+    both = _report(client.post(URL, json={"credential": badge.jwt}))
+    assert [c["passed"] for c in both["checks"] if c["step"] == "proof"] == [True, True]
+
+
+def test_a_revoked_badge_is_revoked_at_the_next_request(client: FlaskClient) -> None:
+    badge = award(passed_submission())
+    assert _report(client.post(URL, json={"credential": badge.jwt}))["status"] == "valid"
+    services.revoke(actor=admin_of(badge), badge_id=badge.id, reason="Issued in error")
+    db.session.flush()
+    body = _report(client.post(URL, json={"credential": badge.jwt}))
+    assert body["status"] == "revoked" and body["verified"] is False
+
+
+def test_an_expired_badge_is_expired(client: FlaskClient) -> None:
+    badge = award(passed_submission(validity_days=30))
+    with clock.shifted(timedelta(days=60)):
+        body = _report(client.post(URL, json={"credential": badge.credential}))
+    assert body["status"] == "expired"
+
+
+def test_tampering_with_our_badge_or_its_image_is_invalid(client: FlaskClient) -> None:
+    badge = award(passed_submission())
+    forged = json.loads(json.dumps(badge.credential))
+    forged["credentialSubject"]["achievement"]["name"] = "Rocket Science"
+    assert _report(client.post(URL, json={"credential": forged}))["status"] == "invalid"
+    svg = presentation.baked(badge, "svg").decode()
+    payload = baking.extract_svg(svg).split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["credentialSubject"]["achievement"]["name"] = "Rocket Science"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    tampered = svg.replace(payload, forged)
+    body = _report(client.post(URL, data={"file": (io.BytesIO(tampered.encode()), "b.svg")}))
+    assert body["status"] == "invalid"
+    assert "signature" in next(c["detail"] for c in body["checks"] if not c["passed"])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/badge",
+        "http://10.0.0.7/badge",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/x",
+    ],
+)
+def test_ssrf_urls_are_refused_with_a_clear_check(client: FlaskClient, url: str) -> None:
+    body = _report(client.post(URL, json={"url": url}))
+    assert body["status"] == "invalid"
+    assert body["checks"][0]["step"] == "fetch" and not body["checks"][0]["passed"]
+    assert "refused" in body["checks"][0]["detail"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"json": {"credential": {"hello": "world"}}}, "credential"),
+        ({"json": {"credential": "just some text"}}, "credential"),
+        ({"json": {"credential": 42}}, "credential"),
+        ({"json": {"credential": "<svg xmlns='http://www.w3.org/2000/svg'/>"}}, "credential"),
+        ({"json": {"url": "ftp://example.org/x"}}, "url"),
+        ({"json": {"credential": {}, "url": "https://example.org"}}, None),
+        ({"json": {}}, None),
+        ({"json": [1, 2]}, None),
+        ({"json": {"credential": {}, "extra": 1}}, "extra"),
+        ({"data": {"file": (io.BytesIO(b"\x89PNG\r\n\x1a\nbroken"), "x.png")}}, "file"),
+        ({"data": {"file": (io.BytesIO(b"\x00\xff\x00"), "x.bin")}}, "file"),
+        ({"data": {"other": "x"}, "content_type": "multipart/form-data"}, "file"),
+    ],
+)
+def test_input_that_is_not_a_credential_is_a_422(client: FlaskClient, kwargs: dict, field: str | None) -> None:
+    body = problem(client.post(URL, **kwargs), 422)
+    if field:
+        assert body["errors"][0]["field"] == field
+
+
+def test_billion_laughs_svg_is_a_422(client: FlaskClient) -> None:
+    svg = (
+        b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+        b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]><svg xmlns="http://www.w3.org/2000/svg">&c;</svg>'
+    )
+    body = problem(client.post(URL, data={"file": (io.BytesIO(svg), "x.svg")}), 422)
+    assert "EntitiesForbidden" in body["detail"]
+
+
+def test_huge_input_is_a_413(client: FlaskClient) -> None:
+    big = "x" * (client.application.config["MAX_CONTENT_LENGTH"] + 1)
+    problem(client.post(URL, json={"credential": big}), 413)
+
+
+def test_other_media_types_are_a_415(client: FlaskClient) -> None:
+    problem(client.post(URL, data="x", content_type="text/plain"), 415)
+
+
+def test_verify_is_rate_limited(client: FlaskClient) -> None:
+    app = client.application
+    app.config.update(RATELIMIT_ENABLED=True, VERIFY_RATE_LIMIT="2 per minute")
+    try:
+        for _ in range(2):
+            client.post(URL, json={"credential": data("signed-credential.json")})
+        problem(client.post(URL, json={"credential": data("signed-credential.json")}), 429)
+    finally:
+        app.config.update(VERIFY_RATE_LIMIT="30 per minute")
+
+
+def test_the_openapi_document_describes_verify(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    post = spec["paths"]["/api/v1/verify"]["post"]
+    assert "multipart/form-data" in post["requestBody"]["content"]
+    assert "422" in post["responses"]
+
+
+# -- the page -------------------------------------------------------------------------------------------------
+
+
+def test_the_page_verifies_pasted_text_and_uploaded_images(client: FlaskClient) -> None:
+    page = client.get("/verify")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'enctype="multipart/form-data"' in html and '<label for="text"' in html
+    token = csrf_token(html)
+    pasted = client.post("/verify", data={"csrf_token": token, "text": json.dumps(data("signed-credential.json"))})
+    text = pasted.get_data(as_text=True)
+    assert pasted.status_code == 200 and "VALID" in text and "Example Corp" in text and "eddsa-rdfc-2022" in text
+    uploaded = client.post(
+        "/verify",
+        data={"csrf_token": token, "file": (io.BytesIO(data("simple-jwt.png")), "badge.png")},
+        content_type="multipart/form-data",
+    )
+    assert uploaded.status_code == 200 and "VALID" in uploaded.get_data(as_text=True)
+
+
+def test_the_page_shows_revoked_and_refuses_non_badges(client: FlaskClient) -> None:
+    badge = award(passed_submission())
+    services.revoke(actor=admin_of(badge), badge_id=badge.id, reason="Issued in error")
+    db.session.flush()
+    token = csrf_token(client.get("/verify").get_data(as_text=True))
+    revoked = client.post("/verify", data={"csrf_token": token, "text": badge.jwt})
+    assert "REVOKED" in revoked.get_data(as_text=True)
+    refused = client.post("/verify", data={"csrf_token": token, "text": "hello"})
+    assert refused.status_code == 422 and "not a badge" in refused.get_data(as_text=True)
+    empty = client.post("/verify", data={"csrf_token": token})
+    assert empty.status_code == 422
+    forged = client.post("/verify", data={"text": "hello"})
+    assert forged.status_code in (400, 422)
