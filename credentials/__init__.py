@@ -9,3 +9,4 @@ def init_app(app: Flask) -> None:
 
     api.init_app(app)
     cli.init_app(app)
+    __import__("credentials.authoring_views").authoring_views.init_app(app)  # author + catalogue pages
