@@ -35,7 +35,7 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import upgrade
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from core import create_app, mail
 from core.db import db
@@ -116,6 +116,13 @@ def _drop_server_database() -> None:
         engine.dispose()
 
 
+class _QuietHandler(WSGIRequestHandler):
+    """No access log: pytest would print every request of a failed test; ``page`` reports 5xx itself."""
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        return
+
+
 class LiveServer:
     """The app behind a real HTTP server; ``seed()`` writes to its database with real commits."""
 
@@ -159,7 +166,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)
     live = LiveServer(app, server)
 
     @app.after_request
