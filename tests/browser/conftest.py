@@ -134,7 +134,9 @@ class LiveServer:
 
     @contextmanager
     def seed(self) -> Iterator[Any]:
-        """An app context whose ``db.session`` work is committed on exit (rolled back on error)."""
+        """An app context whose ``db.session`` work is committed on exit (rolled back on error).
+
+        Objects expire at the commit: read the ids and fields a test needs inside the ``with`` block."""
         with self.app.app_context():
             try:
                 yield db.session
