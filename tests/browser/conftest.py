@@ -165,6 +165,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         )
     )
     app.config["PROPAGATE_EXCEPTIONS"] = False  # a server error is a 500 page, as in production
+
+    def _fail() -> str:
+        raise RuntimeError("a deliberate failure, to show the 500 page")
+
+    app.add_url_rule("/_test/error", "_test_error", _fail)  # only in this test server
     with app.app_context():
         upgrade()
         db.engine.dispose()
