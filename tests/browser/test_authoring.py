@@ -153,3 +153,27 @@ def test_a_reviewer_cannot_approve_their_own_request(page: Any, team: dict[str, 
     _submit(page, "Request review")
     assert page.get_by_role("button", name="Approve").count() == 0
     assert "someone else must approve" in page.locator("#next-heading + p").inner_text()
+
+
+def test_scripts_add_rows_and_search_as_you_type(page: Any, team: dict[str, Any]) -> None:
+    """With JavaScript: "add another" rows are saved like server-made ones; standards appear while typing."""
+    login(page, team["author"], TEST_PASSWORD)
+    page.goto("/authoring/new")
+    page.locator("#title").fill(f"Scripted {team['tag']}")
+    _submit(page, "Create draft")
+    page.get_by_role("button", name="Add another requirement").click()
+    page.get_by_role("button", name="Add a level").first.click()
+    assert page.evaluate("() => document.activeElement.id") == "rubric-0-levels-4-name"
+    for i, key in enumerate(("first", "second")):
+        page.locator(f"#requirements-{i}-key").fill(key)
+        page.locator(f"#requirements-{i}-title").fill(key.title())
+        page.locator(f"#requirements-{i}-prompt").fill(f"The {key} prompt.")
+    _submit(page, "Save draft")
+    assert page.locator(".notice").inner_text() == "Saved."
+    assert page.locator("#requirements-1-key").input_value() == "second"
+    check_page(page)
+
+    page.get_by_role("link", name="Standards", exact=True).last.click()
+    page.locator("#standards-q").press_sequentially(team["code"], delay=20)
+    page.get_by_role("button", name=f"Align to {team['code']}").wait_for()
+    assert "1 result" in page.locator("#standards-results h3").inner_text()
