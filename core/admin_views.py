@@ -18,7 +18,7 @@ from core.authz import can
 from core.db import db
 from core.errors import ServiceError
 from core.models import Organisation, Role, User
-from core.views import register_nav
+from core.views import register_nav, text_arg
 
 bp = Blueprint("orgadmin", __name__, url_prefix="/organisations")
 Page = str | WerkzeugResponse | tuple[str, int]
@@ -69,7 +69,7 @@ def members(
     organisation = services.get_organisation(actor=user, organisation_id=organisation_id)
     if not can(user, "organisation.manage_members", organisation):
         abort(403, "Only the organisation's admins manage its members.")
-    q = (request.args.get("q") or "").strip()[:200]
+    q = text_arg("q")
     page = services.list_members(actor=user, organisation_id=organisation.id, page=1, page_size=500, q=q or None)
     invitations = services.list_invitations(actor=user, organisation_id=organisation.id, page=1, page_size=100)
     return render_template(

@@ -74,8 +74,11 @@ def nav_links(user: User | None) -> list[ShownLink]:
     return shown
 
 
-def signed_in(user: User | None) -> bool:
-    return user is not None
+def text_arg(name: str, max_length: int = 200) -> str:
+    """A query-string filter for pages: trimmed and cut; empty when it holds control characters, which no
+    stored text has (and PostgreSQL refuses NUL), so a hostile link shows an empty filter, not an error."""
+    value = (request.args.get(name) or "").strip()[:max_length]
+    return "" if has_control_characters(value) else value
 
 
 def no_control_characters(form: FlaskForm, field: Field) -> None:

@@ -23,7 +23,7 @@ from core.authz import has_role
 from core.db import db
 from core.errors import ServiceError, flatten_messages
 from core.models import Organisation, Role, User
-from core.views import register_nav
+from core.views import register_nav, text_arg
 from credentials import schemas as s
 from credentials import services
 from credentials.models import FILE_TYPES, CredentialVersion, EvidenceKind, StackState, VersionState
@@ -304,7 +304,7 @@ def index() -> Page:
     organisation = _chosen_organisation(user)
     if organisation is None:
         abort(403, "You are not an author in any organisation.")
-    q = (request.args.get("q") or "").strip()[:200]
+    q = text_arg("q")
     state = request.args.get("state") or None
     if state not in {None, *(v.value for v in VersionState)}:
         state = None
@@ -459,7 +459,7 @@ def alignments(version_id: uuid.UUID) -> Page:
         else:
             flash("Alignment removed." if request.form.get("action") == "remove" else "Aligned.")
         return redirect(url_for("authoring.alignments", version_id=version.id, **_picker_args()))
-    q = (request.args.get("q") or "").strip()[:200]
+    q = text_arg("q")
     framework_id = _uuid_arg("framework")
     results = standards.search_items(q=q, framework_id=framework_id, page=1, page_size=25) if q else None
     tree = standards.tree(framework_id=framework_id, max_depth=3) if framework_id and not q else None

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from core.auth import current_user
 from core.db import db
 from core.models import Organisation
-from core.views import register_nav
+from core.views import register_nav, text_arg
 from credentials import services
 from credentials.models import CredentialVersion, VersionState
 from standards import services as standards
@@ -44,8 +44,8 @@ def _publishing_organisations() -> list[Organisation]:
 
 @bp.get("/")
 def index() -> str:
-    q = (request.args.get("q") or "").strip()[:200]
-    tag = (request.args.get("tag") or "").strip()[:50]
+    q = text_arg("q")
+    tag = text_arg("tag", 50)
     filters: dict[str, Any] = {
         "q": q or None,
         "tag": tag or None,

@@ -94,3 +94,11 @@ def test_outsiders_get_not_found_and_visitors_sign_in(client, session):
     assert r.status_code == 302 and location(r).startswith("/login")
     sign_in(client, UserFactory().email)
     assert client.get(f"/organisations/{organisation.id}/members", headers=BROWSER).status_code in {403, 404}
+
+
+def test_members_search_survives_hostile_input(client, session):
+    organisation = OrganisationFactory()
+    admin = member(organisation, Role.ORG_ADMIN)
+    sign_in(client, admin.email)
+    r = client.get(f"/organisations/{organisation.id}/members?q=%00%25", headers=BROWSER)
+    assert r.status_code == 200 and admin.email in text(r)

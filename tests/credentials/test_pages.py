@@ -198,3 +198,12 @@ def test_catalogue_image_of_a_draft_is_private(client, session):
     r = client.get(f"/catalogue/{published.id}/image")
     assert r.status_code == 200 and r.mimetype == "image/svg+xml"
     assert "sandbox" in r.headers["Content-Security-Policy"]
+
+
+def test_author_list_survives_hostile_filters(client, session):
+    version = CredentialVersionFactory(title="Mine")
+    sign_in(client, _author(version.organisation).email)
+    r = client.get(f"/authoring/?org={version.organisation_id}&q=%00&state=bogus", headers=BROWSER)
+    assert r.status_code == 200 and "Mine" in text(r)
+    r = client.get(f"/authoring/versions/{version.id}/standards?q=%00&framework=%00", headers=BROWSER)
+    assert r.status_code == 200
