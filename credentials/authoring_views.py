@@ -376,12 +376,7 @@ def overview(version_id: uuid.UUID) -> Page:
     """State, the next steps the author can take, and the team's comments."""
     version = _version(version_id)
     comments = services.list_comments(actor=_user(), version_id=version.id)
-    complete_errors: list[dict[str, str]] = []
-    if version.is_editable:
-        try:
-            services._check_complete(version)
-        except ServiceError as exc:
-            complete_errors = exc.errors
+    complete_errors = services.missing_for_review(version) if version.is_editable else []
     return _render_version(
         "credentials/authoring/overview.html",
         version,
@@ -599,9 +594,9 @@ def stacks() -> Page:
     )
 
 
-def _published_choices(user: User, organisation_id: uuid.UUID) -> list[CredentialVersion]:
-    page = services.list_organisation_credentials(actor=user, organisation_id=organisation_id, page=1, page_size=200)
-    return page.items
+def _published_choices(organisation_id: uuid.UUID) -> list[CredentialVersion]:
+    """What a stack can hold: the organisation's published micro-credentials (their current versions)."""
+    return services.catalogue(organisation=organisation_id, page=1, page_size=200).items
 
 
 @bp.route("/stacks/new", methods=["GET", "POST"])
@@ -641,9 +636,9 @@ def stack(stack_id: uuid.UUID | None = None) -> Page:
             else:
                 services.update_stack(actor=user, stack_id=existing.id, changes=s.UpdateStackSchema().load(data))
         except SchemaValidationError as exc:
-            errors = _field_errors(flatten_messages(exc.messages), None)
+            errors = _field_errors(_top_level(flatten_messages(exc.messages)), None)
         except ServiceError as exc:
-            errors = _field_errors(exc.errors, None) or {"_form": [exc.detail]}
+            errors = _field_errors(_top_level(exc.errors), None) or {"_form": [exc.detail]}
         else:
             flash("Stack saved.")
             return redirect(url_for("authoring.stack", stack_id=stack_id))
@@ -663,8 +658,13 @@ def stack(stack_id: uuid.UUID | None = None) -> Page:
         organisation=organisation,
         values=values,
         errors=errors,
-        choices=_published_choices(user, organisation.id),
+        choices=_published_choices(organisation.id),
     ), (422 if errors else 200)
+
+
+def _top_level(errors: list[dict[str, str]]) -> list[dict[str, str]]:
+    """``micro_credentials.3`` is one checkbox of a group: the group's field carries the message."""
+    return [{**e, "field": e.get("field", "").split(".")[0]} for e in errors]
 
 
 def init_app(app: Flask) -> None:

@@ -177,3 +177,16 @@ def test_scripts_add_rows_and_search_as_you_type(page: Any, team: dict[str, Any]
     page.locator("#standards-q").press_sequentially(team["code"], delay=20)
     page.get_by_role("button", name=f"Align to {team['code']}").wait_for()
     assert "1 result" in page.locator("#standards-results h3").inner_text()
+
+
+def test_stack_pages(page: Any, team: dict[str, Any]) -> None:
+    login(page, team["author"], TEST_PASSWORD)
+    visit(page, "/authoring/")
+    page.get_by_role("link", name="Stacks").click()
+    check_page(page, "authoring-stacks")
+    page.get_by_role("link", name="New stack").click()
+    check_page(page, "authoring-stack-new")
+    page.get_by_label("Title").fill(f"Assessment stack {team['tag']}")
+    _submit(page, "Save stack")
+    assert page.locator("#micro_credentials-error").is_visible()  # fewer than two published
+    check_page(page, "authoring-stack-errors")

@@ -207,3 +207,29 @@ def test_author_list_survives_hostile_filters(client, session):
     assert r.status_code == 200 and "Mine" in text(r)
     r = client.get(f"/authoring/versions/{version.id}/standards?q=%00&framework=%00", headers=BROWSER)
     assert r.status_code == 200
+
+
+def test_stacks_hold_published_micro_credentials(client, session):
+    organisation = OrganisationFactory()
+    one = CredentialVersionFactory(organisation=organisation, published=True, title="One")
+    two = CredentialVersionFactory(organisation=organisation, published=True, title="Two")
+    CredentialVersionFactory(organisation=organisation, title="Draft only")
+    sign_in(client, _author(organisation).email)
+    r = client.get(f"/authoring/stacks/new?org={organisation.id}", headers=BROWSER)
+    html = text(r)
+    assert "One" in html and "Two" in html and "Draft only" not in html
+    form = {"csrf_token": csrf_token(html), "title": "Reading stack", "required_count": "9"}
+    url = f"/authoring/stacks/new?org={organisation.id}"
+    r = client.post(url, data=form | {"micro_credentials": [str(one.micro_credential_id)]}, headers=BROWSER)
+    assert r.status_code == 422
+    assert 'aria-describedby="micro_credentials-error"' in text(r)
+    members = [str(one.micro_credential_id), str(two.micro_credential_id)]
+    r = client.post(url, data=form | {"micro_credentials": members, "required_count": "x"}, headers=BROWSER)
+    assert r.status_code == 422 and "Enter a number." in text(r)
+    r = client.post(url, data=form | {"micro_credentials": members, "required_count": "1"}, headers=BROWSER)
+    assert r.status_code == 302
+    r = client.get(location(r), headers=BROWSER)
+    assert "Reading stack" in text(r) and text(r).count("checked") == 2
+    token = csrf_token(text(r))
+    r = client.post(r.request.path, data={"csrf_token": token, "state": "published"}, headers=BROWSER)
+    assert "The stack is published." in text(client.get(location(r), headers=BROWSER))
