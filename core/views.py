@@ -1,13 +1,24 @@
-"""Web pages for signing in and out, signing up, password reset and accepting invitations."""
+"""Web pages for signing in and out, signing up, password reset and accepting invitations; the site's nav.
+
+The main navigation is a registry, so each domain adds its own links without editing ``base.html``:
+call ``register_nav(label, endpoint, visible=..., order=...)`` from the domain's ``init_app``. ``base.html``
+shows, in ``order``, every link whose endpoint exists in the app and whose ``visible(user)`` is true
+(``user`` is the signed-in ``User`` or ``None``); the link of the page being shown gets
+``aria-current="page"`` (also for pages under its path). Registering the same endpoint again replaces the
+earlier link, so building several apps in one process (the tests do) is harmless.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError as SchemaValidationError
 from marshmallow import validate
+from werkzeug.routing import BuildError
 from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import EmailField, Field, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
@@ -16,10 +27,58 @@ from core import services
 from core.auth import current_user, end_session, start_session
 from core.errors import ServiceError
 from core.extensions import limiter
+from core.models import User
 from core.schemas import has_control_characters
 
 bp = Blueprint("web", __name__)
 Page = str | WerkzeugResponse
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: str
+    endpoint: str
+    visible: Callable[[User | None], bool]
+    order: int
+
+
+@dataclass(frozen=True)
+class ShownLink:
+    label: str
+    url: str
+    current: bool
+
+
+_nav: dict[str, NavLink] = {}
+
+
+def register_nav(
+    label: str, endpoint: str, *, visible: Callable[[User | None], bool] = lambda user: True, order: int = 100
+) -> None:
+    """Add a main-navigation link to ``endpoint`` (no URL arguments) for the users ``visible`` accepts."""
+    _nav[endpoint] = NavLink(label=label, endpoint=endpoint, visible=visible, order=order)
+
+
+def nav_links(user: User | None) -> list[ShownLink]:
+    """The links ``user`` sees, in order, the current page's marked (used by ``base.html``)."""
+    shown = []
+    for link in sorted(_nav.values(), key=lambda n: (n.order, n.label)):
+        if link.endpoint not in current_app.view_functions or not link.visible(user):
+            continue
+        try:
+            url = url_for(link.endpoint)
+        except BuildError:  # an endpoint that needs arguments cannot be a nav link
+            continue
+        current = request.path == url or (url != "/" and request.path.startswith(url.rstrip("/") + "/"))
+        shown.append(ShownLink(label=link.label, url=url, current=current))
+    return shown
+
+
+def text_arg(name: str, max_length: int = 200) -> str:
+    """A query-string filter for pages: trimmed and cut; empty when it holds control characters, which no
+    stored text has (and PostgreSQL refuses NUL), so a hostile link shows an empty filter, not an error."""
+    value = (request.args.get(name) or "").strip()[:max_length]
+    return "" if has_control_characters(value) else value
 
 
 def no_control_characters(form: FlaskForm, field: Field) -> None:
@@ -202,4 +261,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        return {"current_user": current_user, "allow_signup": app.config["ALLOW_SIGNUP"]}
+        return {"current_user": current_user, "allow_signup": app.config["ALLOW_SIGNUP"], "nav_links": nav_links}

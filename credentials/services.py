@@ -337,6 +337,16 @@ def _check_complete(version: CredentialVersion) -> None:
         raise ValidationFailed("The micro-credential is not complete yet.", errors=errors)
 
 
+def missing_for_review(version: CredentialVersion) -> list[dict[str, str]]:
+    """What a draft still lacks before review, one field error each (empty when complete): the author's
+    checklist on the web page, the same rules ``request_review`` enforces."""
+    try:
+        _check_complete(version)
+    except ValidationFailed as exc:
+        return exc.errors
+    return []
+
+
 def _normalise_tag(tag: str) -> str:
     return " ".join(tag.lower().split())
 

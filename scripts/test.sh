@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh requirements/dev.lock
+scripts/browser-deps.sh  # chromium + axe-core for tests/browser (skips them with a message when impossible)
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 status=0

@@ -119,7 +119,10 @@ def item_json(item_id: uuid.UUID) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    from core.views import register_nav
+
     app.register_blueprint(bp)
+    register_nav("Standards", "standards_web.index", order=40)
 
     @app.template_global("standards_link")
     def standards_link(url: str | None) -> str | None:

@@ -27,7 +27,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> storage.Backend:
     endpoint = request.getfixturevalue("s3_server")
     bucket = request.getfixturevalue("s3_bucket")
     config = {"S3_ENDPOINT_URL": endpoint, **S3_TEST_SETTINGS}
-    return storage.S3Backend(bucket, f"test-{uuid.uuid4().hex}", config)
+    store = storage.S3Backend(bucket, f"test-{uuid.uuid4().hex}", config)
+    store.staging_dir = tmp_path / "staging"  # the default is shared by every process on the host
+    return store
 
 
 def _keep(store: storage.Backend, data: bytes, max_size: int = 10_000_000) -> storage.Upload:
@@ -115,6 +117,7 @@ def test_s3_failure_is_a_503_and_keeps_nothing(tmp_path: Path) -> None:
     store = storage.S3Backend(
         "no-such-bucket", "", {"S3_ENDPOINT_URL": "http://127.0.0.1:9", **S3_TEST_SETTINGS, "S3_PRESIGN_TTL": 1}
     )
+    store.staging_dir = tmp_path / "staging"
     with pytest.raises(storage.StorageUnavailable):
         _keep(store, PNG)
     assert not list(store.staging_dir.glob("upload-*"))

@@ -903,3 +903,10 @@ def test_a_new_alignment_to_an_obsolete_item_is_refused_but_an_existing_one_surv
         services.create_micro_credential(
             actor=author, organisation_id=org.id, content=valid_content(alignments=[retired_item.id])
         )
+
+
+def test_missing_for_review_lists_what_request_review_would_refuse(session):
+    version = CredentialVersionFactory(requirements=False, competency_statement="")
+    missing = {e["field"] for e in services.missing_for_review(version)}
+    assert {"competency_statement", "requirements", "rubric"} <= missing
+    assert services.missing_for_review(CredentialVersionFactory()) == []

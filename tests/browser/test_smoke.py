@@ -1,0 +1,5 @@
+from tests.browser.conftest import visit
+
+
+def test_home(page):
+    visit(page, "/", "home")
