@@ -26,7 +26,7 @@ from core.models import Organisation, Role, User
 from core.views import register_nav, text_arg
 from credentials import schemas as s
 from credentials import services
-from credentials.models import FILE_TYPES, CredentialVersion, EvidenceKind, StackState, VersionState
+from credentials.models import ACHIEVEMENT_TYPES, FILE_TYPES, CredentialVersion, EvidenceKind, StackState, VersionState
 from standards import services as standards
 
 bp = Blueprint(
@@ -42,6 +42,12 @@ PAGE_SIZE = 50
 BLANK_LEVELS = 4  # level rows a criterion offers at least (most rubrics have three or four)
 SCALARS = ("title", "short_description", "competency_statement", "key_method")
 NUMBERS = {"estimated_hours": float, "credits": float, "validity_days": int, "max_attempts": int}
+# Simple repeating rows: content field -> its columns (a row with every column blank is ignored).
+LISTS = {
+    "method_components": ("name", "description"),
+    "resources": ("title", "url", "description"),
+    "supporting_research": ("citation", "url"),
+}
 
 
 def _user() -> User:
@@ -110,6 +116,7 @@ def _rows_of(version: CredentialVersion) -> dict[str, Any]:
         "fields": {
             **{name: content[name] or "" for name in SCALARS},
             "tags": ", ".join(content["tags"] or []),
+            "achievement_type": content["achievement_type"] or "MicroCredential",
             **{name: "" if content[name] is None else _number_text(content[name]) for name in NUMBERS},
         },
         "requirements": [
@@ -124,6 +131,10 @@ def _rows_of(version: CredentialVersion) -> dict[str, Any]:
         "passing_rule": {
             "level": rule.get("level") or "",
             "points": "" if rule.get("points") is None else rule["points"],
+        },
+        **{
+            name: [{c: row.get(c) or "" for c in columns} for row in content[name] or []] + [dict.fromkeys(columns, "")]
+            for name, columns in LISTS.items()
         },
     }
 
@@ -164,8 +175,13 @@ def _rows_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
                 "remove": p + "remove" in form,
             }
         )
+    lists = {
+        name: [{c: form.get(f"{name}-{i}-{c}", "") for c in columns} for i in range(count(f"{name}_count", 60))]
+        for name, columns in LISTS.items()
+    }
     return {
-        "fields": {name: form.get(name, "") for name in (*SCALARS, "tags", *NUMBERS)},
+        **lists,
+        "fields": {name: form.get(name, "") for name in (*SCALARS, "tags", "achievement_type", *NUMBERS)},
         "requirements": requirements,
         "rubric": rubric,
         "passing_rule": {"level": form.get("passing_rule-level", ""), "points": form.get("passing_rule-points", "")},
@@ -202,6 +218,11 @@ def _parse(rows: dict[str, Any]) -> _Parsed:
     fields = rows["fields"]
     content: dict[str, Any] = {name: fields[name] for name in SCALARS}
     content["tags"] = [t.strip() for t in fields["tags"].split(",") if t.strip()]
+    content["achievement_type"] = fields["achievement_type"].strip() or "MicroCredential"
+    for name, columns in LISTS.items():
+        kept = [row for row in rows[name] if not _blank(row, *columns)]
+        content[name] = [{c: (row[c] or None) if c == "url" else row[c] for c in columns} for row in kept]
+        setattr(parsed, f"{name}_rows", [i for i, row in enumerate(rows[name]) if not _blank(row, *columns)])
     for name, kind in NUMBERS.items():
         value = parsed.number(fields[name], name, kind)
         if value is not None or name != "max_attempts":
@@ -260,7 +281,9 @@ def _input_name(path: str, parsed: _Parsed) -> str:
     """The form field an error's content path points at (content indexes mapped back to form rows)."""
     parts = path.split(".")
     try:
-        if parts[0] == "requirements" and len(parts) > 1:
+        if parts[0] in LISTS and len(parts) > 1:
+            parts[1] = str(getattr(parsed, f"{parts[0]}_rows")[int(parts[1])])
+        elif parts[0] == "requirements" and len(parts) > 1:
             parts[1] = str(parsed.requirement_rows[int(parts[1])])
         elif parts[0] == "rubric" and len(parts) > 1:
             ci = int(parts[1])
@@ -269,7 +292,7 @@ def _input_name(path: str, parsed: _Parsed) -> str:
                 parts[3] = str(parsed.level_rows[ci][int(parts[3])])
             elif len(parts) > 3 and parts[2] == "requirements":
                 parts = parts[:3]
-    except (IndexError, ValueError, KeyError):
+    except (IndexError, ValueError, KeyError, AttributeError):
         return path.replace(".", "-")
     if parts[0] == "tags":
         parts = parts[:1]
@@ -425,6 +448,8 @@ def edit(version_id: uuid.UUID) -> Page:
         rows=rows,
         errors=errors,
         evidence_kinds=[k.value for k in EvidenceKind],
+        achievement_types=ACHIEVEMENT_TYPES,
+        lists=LISTS,
         file_types=sorted(FILE_TYPES),
     ), (422 if errors else 200)
 
