@@ -311,13 +311,13 @@ def _field_errors(errors: list[dict[str, str]], parsed: _Parsed | None) -> dict[
 # --- pages: my credentials ------------------------------------------------------------------------------
 
 
-def _chosen_organisation(user: User) -> Organisation | None:
+def _chosen_organisation(user: User) -> Organisation:
+    """The organisation named by ``?org=`` among those ``user`` authors for (the first by default); 403 if none."""
     organisations = _author_organisations(user)
+    if not organisations:
+        abort(403, "You are not an author in any organisation.")
     wanted = request.args.get("org", "")
-    for organisation in organisations:
-        if str(organisation.id) == wanted:
-            return organisation
-    return organisations[0] if organisations else None
+    return next((o for o in organisations if str(o.id) == wanted), organisations[0])
 
 
 @bp.get("/")
@@ -325,8 +325,6 @@ def index() -> Page:
     """The newest version of each of the chosen organisation's micro-credentials."""
     user = _user()
     organisation = _chosen_organisation(user)
-    if organisation is None:
-        abort(403, "You are not an author in any organisation.")
     q = text_arg("q")
     state = request.args.get("state") or None
     if state not in {None, *(v.value for v in VersionState)}:
@@ -608,8 +606,6 @@ def start_new_version(micro_credential_id: uuid.UUID) -> Page:
 def stacks() -> Page:
     user = _user()
     organisation = _chosen_organisation(user)
-    if organisation is None:
-        abort(403, "You are not an author in any organisation.")
     page = services.list_stacks(actor=user, organisation_id=organisation.id, page=1, page_size=200)
     return render_template(
         "credentials/authoring/stacks.html",
@@ -630,8 +626,6 @@ def stack(stack_id: uuid.UUID | None = None) -> Page:
     user = _user()
     existing = services.get_stack(actor=user, stack_id=stack_id) if stack_id else None
     organisation = db.session.get(Organisation, existing.organisation_id) if existing else _chosen_organisation(user)
-    if organisation is None:
-        abort(403, "You are not an author in any organisation.")
     errors: dict[str, list[str]] = {}
     form = request.form
     if request.method == "POST" and form.get("state") in {"published", "retired", "draft"}:
