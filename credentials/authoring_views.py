@@ -480,7 +480,7 @@ def alignments(version_id: uuid.UUID) -> Page:
     q = text_arg("q")
     framework_id = _uuid_arg("framework")
     results = standards.search_items(q=q, framework_id=framework_id, page=1, page_size=25) if q else None
-    tree = standards.tree(framework_id=framework_id, max_depth=3) if framework_id and not q else None
+    tree = _picker_tree(framework_id) if framework_id and not q else None
     frameworks = standards.list_frameworks(page=1, page_size=200).items
     return _render_version(
         "credentials/authoring/standards.html",
@@ -494,6 +494,22 @@ def alignments(version_id: uuid.UUID) -> Page:
         results=results,
         tree=tree,
     )
+
+
+TREE_LIMIT = 400  # items a browsed tree shows at most; deeper levels are found by search
+
+
+def _picker_tree(framework_id: uuid.UUID) -> list[standards.TreeNode]:
+    """The framework's tree, as deep as fits in ``TREE_LIMIT`` items (a big framework shows its top levels)."""
+
+    def size(nodes: list[standards.TreeNode]) -> int:
+        return sum(1 + size(n.children) for n in nodes)
+
+    for depth in (3, 2, 1):
+        nodes = standards.tree(framework_id=framework_id, max_depth=depth)
+        if depth == 1 or size(nodes) <= TREE_LIMIT:
+            return nodes
+    return nodes  # pragma: no cover (the loop always returns)
 
 
 def _picker_args() -> dict[str, str]:
