@@ -270,3 +270,18 @@ def test_editor_saves_every_field_of_a_version(client, session):
     assert r.status_code == 422
     html = text(r)
     assert 'id="resources-0-url-error"' in html and 'id="achievement_type-error"' in html
+
+
+def test_the_picker_shows_only_the_top_of_a_big_framework(client, session, monkeypatch):
+    from credentials import authoring_views
+    from tests.factories import StandardItemFactory
+
+    top = StandardItemFactory(full_statement="Top level item")
+    StandardItemFactory(parent=top, full_statement="Second level item")
+    version = CredentialVersionFactory()
+    sign_in(client, _author(version.organisation).email)
+    url = f"/authoring/versions/{version.id}/standards?framework={top.framework_id}"
+    assert "Second level item" in text(client.get(url, headers=BROWSER))
+    monkeypatch.setattr(authoring_views, "TREE_LIMIT", 1)
+    html = text(client.get(url, headers=BROWSER))
+    assert "Top level item" in html and "Second level item" not in html
