@@ -505,9 +505,9 @@ def _picker_tree(framework_id: uuid.UUID) -> list[standards.TreeNode]:
     def size(nodes: list[standards.TreeNode]) -> int:
         return sum(1 + size(n.children) for n in nodes)
 
-    for depth in (3, 2, 1):
+    for depth in (3, 1, 0):  # depth 0 is the top level
         nodes = standards.tree(framework_id=framework_id, max_depth=depth)
-        if depth == 1 or size(nodes) <= TREE_LIMIT:
+        if depth == 0 or size(nodes) <= TREE_LIMIT:
             return nodes
     return nodes  # pragma: no cover (the loop always returns)
 
