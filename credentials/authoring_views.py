@@ -26,7 +26,7 @@ from core.models import Organisation, Role, User
 from core.views import register_nav, text_arg
 from credentials import schemas as s
 from credentials import services
-from credentials.models import FILE_TYPES, CredentialVersion, EvidenceKind, StackState, VersionState
+from credentials.models import ACHIEVEMENT_TYPES, FILE_TYPES, CredentialVersion, EvidenceKind, StackState, VersionState
 from standards import services as standards
 
 bp = Blueprint(
@@ -42,6 +42,12 @@ PAGE_SIZE = 50
 BLANK_LEVELS = 4  # level rows a criterion offers at least (most rubrics have three or four)
 SCALARS = ("title", "short_description", "competency_statement", "key_method")
 NUMBERS = {"estimated_hours": float, "credits": float, "validity_days": int, "max_attempts": int}
+# Simple repeating rows: content field -> its columns (a row with every column blank is ignored).
+LISTS = {
+    "method_components": ("name", "description"),
+    "resources": ("title", "url", "description"),
+    "supporting_research": ("citation", "url"),
+}
 
 
 def _user() -> User:
@@ -110,6 +116,7 @@ def _rows_of(version: CredentialVersion) -> dict[str, Any]:
         "fields": {
             **{name: content[name] or "" for name in SCALARS},
             "tags": ", ".join(content["tags"] or []),
+            "achievement_type": content["achievement_type"] or "MicroCredential",
             **{name: "" if content[name] is None else _number_text(content[name]) for name in NUMBERS},
         },
         "requirements": [
@@ -124,6 +131,10 @@ def _rows_of(version: CredentialVersion) -> dict[str, Any]:
         "passing_rule": {
             "level": rule.get("level") or "",
             "points": "" if rule.get("points") is None else rule["points"],
+        },
+        **{
+            name: [{c: row.get(c) or "" for c in columns} for row in content[name] or []] + [dict.fromkeys(columns, "")]
+            for name, columns in LISTS.items()
         },
     }
 
@@ -164,8 +175,13 @@ def _rows_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
                 "remove": p + "remove" in form,
             }
         )
+    lists = {
+        name: [{c: form.get(f"{name}-{i}-{c}", "") for c in columns} for i in range(count(f"{name}_count", 60))]
+        for name, columns in LISTS.items()
+    }
     return {
-        "fields": {name: form.get(name, "") for name in (*SCALARS, "tags", *NUMBERS)},
+        **lists,
+        "fields": {name: form.get(name, "") for name in (*SCALARS, "tags", "achievement_type", *NUMBERS)},
         "requirements": requirements,
         "rubric": rubric,
         "passing_rule": {"level": form.get("passing_rule-level", ""), "points": form.get("passing_rule-points", "")},
@@ -202,6 +218,11 @@ def _parse(rows: dict[str, Any]) -> _Parsed:
     fields = rows["fields"]
     content: dict[str, Any] = {name: fields[name] for name in SCALARS}
     content["tags"] = [t.strip() for t in fields["tags"].split(",") if t.strip()]
+    content["achievement_type"] = fields["achievement_type"].strip() or "MicroCredential"
+    for name, columns in LISTS.items():
+        kept = [row for row in rows[name] if not _blank(row, *columns)]
+        content[name] = [{c: (row[c] or None) if c == "url" else row[c] for c in columns} for row in kept]
+        setattr(parsed, f"{name}_rows", [i for i, row in enumerate(rows[name]) if not _blank(row, *columns)])
     for name, kind in NUMBERS.items():
         value = parsed.number(fields[name], name, kind)
         if value is not None or name != "max_attempts":
@@ -260,7 +281,9 @@ def _input_name(path: str, parsed: _Parsed) -> str:
     """The form field an error's content path points at (content indexes mapped back to form rows)."""
     parts = path.split(".")
     try:
-        if parts[0] == "requirements" and len(parts) > 1:
+        if parts[0] in LISTS and len(parts) > 1:
+            parts[1] = str(getattr(parsed, f"{parts[0]}_rows")[int(parts[1])])
+        elif parts[0] == "requirements" and len(parts) > 1:
             parts[1] = str(parsed.requirement_rows[int(parts[1])])
         elif parts[0] == "rubric" and len(parts) > 1:
             ci = int(parts[1])
@@ -269,7 +292,7 @@ def _input_name(path: str, parsed: _Parsed) -> str:
                 parts[3] = str(parsed.level_rows[ci][int(parts[3])])
             elif len(parts) > 3 and parts[2] == "requirements":
                 parts = parts[:3]
-    except (IndexError, ValueError, KeyError):
+    except (IndexError, ValueError, KeyError, AttributeError):
         return path.replace(".", "-")
     if parts[0] == "tags":
         parts = parts[:1]
@@ -288,13 +311,13 @@ def _field_errors(errors: list[dict[str, str]], parsed: _Parsed | None) -> dict[
 # --- pages: my credentials ------------------------------------------------------------------------------
 
 
-def _chosen_organisation(user: User) -> Organisation | None:
+def _chosen_organisation(user: User) -> Organisation:
+    """The organisation named by ``?org=`` among those ``user`` authors for (the first by default); 403 if none."""
     organisations = _author_organisations(user)
+    if not organisations:
+        abort(403, "You are not an author in any organisation.")
     wanted = request.args.get("org", "")
-    for organisation in organisations:
-        if str(organisation.id) == wanted:
-            return organisation
-    return organisations[0] if organisations else None
+    return next((o for o in organisations if str(o.id) == wanted), organisations[0])
 
 
 @bp.get("/")
@@ -302,8 +325,6 @@ def index() -> Page:
     """The newest version of each of the chosen organisation's micro-credentials."""
     user = _user()
     organisation = _chosen_organisation(user)
-    if organisation is None:
-        abort(403, "You are not an author in any organisation.")
     q = text_arg("q")
     state = request.args.get("state") or None
     if state not in {None, *(v.value for v in VersionState)}:
@@ -425,6 +446,8 @@ def edit(version_id: uuid.UUID) -> Page:
         rows=rows,
         errors=errors,
         evidence_kinds=[k.value for k in EvidenceKind],
+        achievement_types=ACHIEVEMENT_TYPES,
+        lists=LISTS,
         file_types=sorted(FILE_TYPES),
     ), (422 if errors else 200)
 
@@ -457,7 +480,7 @@ def alignments(version_id: uuid.UUID) -> Page:
     q = text_arg("q")
     framework_id = _uuid_arg("framework")
     results = standards.search_items(q=q, framework_id=framework_id, page=1, page_size=25) if q else None
-    tree = standards.tree(framework_id=framework_id, max_depth=3) if framework_id and not q else None
+    tree = _picker_tree(framework_id) if framework_id and not q else None
     frameworks = standards.list_frameworks(page=1, page_size=200).items
     return _render_version(
         "credentials/authoring/standards.html",
@@ -471,6 +494,22 @@ def alignments(version_id: uuid.UUID) -> Page:
         results=results,
         tree=tree,
     )
+
+
+TREE_LIMIT = 400  # items a browsed tree shows at most; deeper levels are found by search
+
+
+def _picker_tree(framework_id: uuid.UUID) -> list[standards.TreeNode]:
+    """The framework's tree, as deep as fits in ``TREE_LIMIT`` items (a big framework shows its top levels)."""
+
+    def size(nodes: list[standards.TreeNode]) -> int:
+        return sum(1 + size(n.children) for n in nodes)
+
+    for depth in (3, 1, 0):  # depth 0 is the top level
+        nodes = standards.tree(framework_id=framework_id, max_depth=depth)
+        if depth == 0 or size(nodes) <= TREE_LIMIT:
+            return nodes
+    return nodes  # pragma: no cover (the loop always returns)
 
 
 def _picker_args() -> dict[str, str]:
@@ -583,8 +622,6 @@ def start_new_version(micro_credential_id: uuid.UUID) -> Page:
 def stacks() -> Page:
     user = _user()
     organisation = _chosen_organisation(user)
-    if organisation is None:
-        abort(403, "You are not an author in any organisation.")
     page = services.list_stacks(actor=user, organisation_id=organisation.id, page=1, page_size=200)
     return render_template(
         "credentials/authoring/stacks.html",
@@ -605,8 +642,6 @@ def stack(stack_id: uuid.UUID | None = None) -> Page:
     user = _user()
     existing = services.get_stack(actor=user, stack_id=stack_id) if stack_id else None
     organisation = db.session.get(Organisation, existing.organisation_id) if existing else _chosen_organisation(user)
-    if organisation is None:
-        abort(403, "You are not an author in any organisation.")
     errors: dict[str, list[str]] = {}
     form = request.form
     if request.method == "POST" and form.get("state") in {"published", "retired", "draft"}:

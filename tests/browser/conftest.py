@@ -14,7 +14,7 @@ Fixtures and helpers (for journeys of every domain):
 - ``live_server``: ``.url``, ``.app``, ``.seed()`` (context manager: app context, commits on exit),
   ``.mail()`` (messages sent so far);
 - ``browser`` (one Chromium per run), ``page`` (a fresh context per test, desktop size, fails the test on
-  any uncaught page error or server 5xx);
+  any uncaught page error, Content-Security-Policy violation or server 5xx);
 - ``login(page, email, password)``, ``logout(page)``, ``axe_check(page)`` (fails on serious or critical
   violations), ``screenshot(page, name)`` (desktop 1280x800 and phone 390x844 PNGs in ``SCREENSHOT_DIR``),
   ``visit(page, path, name)`` (go, axe check, screenshots — the one call most steps need).
@@ -219,12 +219,19 @@ def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     page = context.new_page()
     page_errors: list[str] = []
     page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+    # The CSP allows only our own files; an inline script or style attribute shows up as a console error.
+    page.on(
+        "console",
+        lambda msg: (
+            page_errors.append(msg.text) if msg.type == "error" and "Content Security Policy" in msg.text else None
+        ),
+    )
     live_server.errors.clear()
     try:
         yield page
     finally:
         context.close()
-    assert not page_errors, f"JavaScript errors in the page: {page_errors}"
+    assert not page_errors, f"JavaScript errors or CSP violations in the page: {page_errors}"
     assert not live_server.errors, f"server errors: {live_server.errors}"
 
 

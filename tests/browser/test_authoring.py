@@ -164,6 +164,10 @@ def test_scripts_add_rows_and_search_as_you_type(page: Any, team: dict[str, Any]
     page.get_by_role("button", name="Add another requirement").click()
     page.get_by_role("button", name="Add a level").first.click()
     assert page.evaluate("() => document.activeElement.id") == "rubric-0-levels-4-name"
+    page.get_by_role("button", name="Add another method component").click()
+    page.keyboard.type("Wait time")
+    assert page.locator("#method_components-1-name").input_value() == "Wait time"
+    page.locator("#method_components-0-name").fill("Questioning")
     for i, key in enumerate(("first", "second")):
         page.locator(f"#requirements-{i}-key").fill(key)
         page.locator(f"#requirements-{i}-title").fill(key.title())
@@ -171,6 +175,7 @@ def test_scripts_add_rows_and_search_as_you_type(page: Any, team: dict[str, Any]
     _submit(page, "Save draft")
     assert page.locator(".notice").inner_text() == "Saved."
     assert page.locator("#requirements-1-key").input_value() == "second"
+    assert page.locator("#method_components-1-name").input_value() == "Wait time"
     check_page(page)
 
     page.get_by_role("link", name="Standards", exact=True).last.click()

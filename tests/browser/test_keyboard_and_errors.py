@@ -100,3 +100,20 @@ def test_axe_check_reports_serious_violations(page: Any) -> None:
     page.evaluate("() => { const i = document.createElement('input'); document.querySelector('main').append(i); }")
     with pytest.raises(pytest.fail.Exception, match="label"):
         axe_check(page)
+
+
+def test_csp_violations_are_caught(browser: Any, live_server: Any) -> None:
+    """The ``page`` fixture's CSP watch works: an inline script on one of our pages is reported."""
+    context = browser.new_context(base_url=live_server.url)
+    try:
+        page = context.new_page()
+        seen: list[str] = []
+        page.on("console", lambda msg: seen.append(msg.text) if "Content Security Policy" in msg.text else None)
+        page.goto("/catalogue/")
+        page.evaluate(
+            "() => { const s = document.createElement('script'); s.textContent = '1'; document.body.append(s); }"
+        )
+        page.wait_for_timeout(100)
+        assert seen
+    finally:
+        context.close()

@@ -233,3 +233,55 @@ def test_stacks_hold_published_micro_credentials(client, session):
     token = csrf_token(text(r))
     r = client.post(r.request.path, data={"csrf_token": token, "state": "published"}, headers=BROWSER)
     assert "The stack is published." in text(client.get(location(r), headers=BROWSER))
+
+
+def test_editor_saves_every_field_of_a_version(client, session):
+    version = CredentialVersionFactory()
+    sign_in(client, _author(version.organisation).email)
+    r = client.get(f"/authoring/versions/{version.id}/edit", headers=BROWSER)
+    html = text(r)
+    for name in ("method_components-0-name", "resources-0-url", "supporting_research-0-citation", "achievement_type"):
+        assert f'name="{name}"' in html
+    form = {
+        "csrf_token": csrf_token(html),
+        "title": version.title,
+        "requirement_count": "0",
+        "criterion_count": "0",
+        "achievement_type": "Competency",
+        "method_components_count": "2",
+        "method_components-1-name": "Questioning",
+        "method_components-1-description": "Ask, wait, follow up.",
+        "resources_count": "1",
+        "resources-0-title": "Guide",
+        "resources-0-url": "https://example.org/guide",
+        "supporting_research_count": "1",
+        "supporting_research-0-citation": "Black & Wiliam (1998).",
+    }
+    r = client.post(f"/authoring/versions/{version.id}/edit", data=form, headers=BROWSER)
+    assert r.status_code == 302, text(r)
+    session.refresh(version)
+    assert version.achievement_type == "Competency"
+    assert version.method_components == [{"name": "Questioning", "description": "Ask, wait, follow up."}]
+    assert version.resources == [{"title": "Guide", "url": "https://example.org/guide", "description": ""}]
+    assert version.supporting_research == [{"citation": "Black & Wiliam (1998).", "url": None}]
+
+    form |= {"resources-0-url": "javascript:alert(1)", "achievement_type": "Nonsense"}
+    r = client.post(f"/authoring/versions/{version.id}/edit", data=form, headers=BROWSER)
+    assert r.status_code == 422
+    html = text(r)
+    assert 'id="resources-0-url-error"' in html and 'id="achievement_type-error"' in html
+
+
+def test_the_picker_shows_only_the_top_of_a_big_framework(client, session, monkeypatch):
+    from credentials import authoring_views
+    from tests.factories import StandardItemFactory
+
+    top = StandardItemFactory(full_statement="Top level item")
+    StandardItemFactory(parent=top, full_statement="Second level item")
+    version = CredentialVersionFactory()
+    sign_in(client, _author(version.organisation).email)
+    url = f"/authoring/versions/{version.id}/standards?framework={top.framework_id}"
+    assert "Second level item" in text(client.get(url, headers=BROWSER))
+    monkeypatch.setattr(authoring_views, "TREE_LIMIT", 1)
+    html = text(client.get(url, headers=BROWSER))
+    assert "Top level item" in html and "Second level item" not in html

@@ -7,7 +7,8 @@
 
   function renumber(row, kind, index) {
     // Field names look like requirements-3-key, rubric-1-levels-2-name: replace the index of this kind.
-    var pattern = kind === "level" ? /(levels-)\d+(-)/ : kind === "criterion" ? /^(rubric-)\d+(-)/ : /^(requirements-)\d+(-)/;
+    var prefix = { requirement: "requirements", criterion: "rubric" }[kind] || kind;
+    var pattern = kind === "level" ? /(levels-)\d+(-)/ : new RegExp("^(" + prefix + "-)\\d+(-)");
     row.querySelectorAll("[name], [id], [for], [aria-describedby]").forEach(function (el) {
       ["name", "id", "for", "aria-describedby"].forEach(function (attr) {
         var value = el.getAttribute(attr);
@@ -35,7 +36,7 @@
       var button = document.createElement("button");
       button.type = "button";
       button.className = "secondary add-row";
-      button.textContent = LABELS[kind];
+      button.textContent = LABELS[kind] || container.getAttribute("data-add-label") || "Add another";
       button.addEventListener("click", function () { addRow(container, kind); });
       var place = kind === "level" ? container.closest(".table-wrap") : container;
       place.insertAdjacentElement("afterend", button);
@@ -55,7 +56,7 @@
     }
     clear(copy);
     var legend = copy.querySelector(":scope > legend");
-    if (legend) legend.textContent = kind === "criterion" ? "New criterion" : "New requirement";
+    if (legend) legend.textContent = kind === "criterion" ? "New criterion" : kind === "requirement" ? "New requirement" : legend.textContent.replace(/\d+$/, String(index + 1));
     container.appendChild(copy);
     var counter = kind === "level"
       ? container.closest("fieldset").querySelector("[data-count=level]")
