@@ -40,17 +40,23 @@ class _StrictFormDataParser(FormDataParser):
         self.silent = False
 
 
+def parse_upload() -> None:
+    """Let this request's body be as large as one evidence file, and parse it now, strictly, so a cut-off
+    or malformed body is a 400 naming the problem (web pages call this too)."""
+    request.max_content_length = current_app.config["EVIDENCE_MAX_FILE_SIZE"] + UPLOAD_OVERHEAD
+    request.form_data_parser_class = _StrictFormDataParser
+    try:
+        request.files  # noqa: B018 (the property parses the body)
+    except ValueError:
+        raise BadRequest("The multipart body is incomplete or malformed (was the upload cut off?).") from None
+
+
 def upload_limit(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Let an upload's body be as large as one evidence file, and parse it strictly, before the view runs."""
+    """Run ``parse_upload`` before the view (and before flask-smorest reads the form)."""
 
     @functools.wraps(view)
     def limited(*args: Any, **kwargs: Any) -> Any:
-        request.max_content_length = current_app.config["EVIDENCE_MAX_FILE_SIZE"] + UPLOAD_OVERHEAD
-        request.form_data_parser_class = _StrictFormDataParser
-        try:
-            request.files  # noqa: B018 (parse now, so a broken body is named as such)
-        except ValueError:
-            raise BadRequest("The multipart body is incomplete or malformed (was the upload cut off?).") from None
+        parse_upload()
         return view(*args, **kwargs)
 
     return limited

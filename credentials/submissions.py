@@ -339,18 +339,24 @@ def set_evidence_public(
     submission = _load(submission_id, actor, "submission.edit")
     PreconditionFailed.unless_current(expected_version, submission.lock_version, "This submission has changed.")
     if submission.evidence_public != evidence_public:
-        before = audit.snapshot(submission, AUDIT_FIELDS)
-        submission.evidence_public = evidence_public
-        db.session.flush()
-        audit.record(
-            actor=actor,
-            action="submission.evidence_public_set",
-            obj=submission,
-            organisation_id=submission.organisation_id,
-            before=before,
-            after=audit.snapshot(submission, AUDIT_FIELDS),
-        )
+        _change(actor, submission, "submission.evidence_public_set", evidence_public=evidence_public)
     return submission
+
+
+def _change(actor: User, submission: Submission, action: str, **values: Any) -> None:
+    """Set ``values`` on the submission and record the change, before and after, in the audit log."""
+    before = audit.snapshot(submission, AUDIT_FIELDS)
+    for name, value in values.items():
+        setattr(submission, name, value)
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action=action,
+        obj=submission,
+        organisation_id=submission.organisation_id,
+        before=before,
+        after=audit.snapshot(submission, AUDIT_FIELDS),
+    )
 
 
 def _touch(submission: Submission) -> None:
@@ -515,18 +521,7 @@ def submit(*, actor: User, submission_id: uuid.UUID, expected_version: int | Non
     found = problems(submission)
     if found:
         raise ValidationFailed(f"{len(found)} item(s) need attention before you can submit.", errors=found)
-    before = audit.snapshot(submission, AUDIT_FIELDS)
-    submission.state = SubmissionState.SUBMITTED.value
-    submission.submitted_at = clock.now()
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="submission.submitted",
-        obj=submission,
-        organisation_id=submission.organisation_id,
-        before=before,
-        after=audit.snapshot(submission, AUDIT_FIELDS),
-    )
+    _change(actor, submission, "submission.submitted", state=SubmissionState.SUBMITTED.value, submitted_at=clock.now())
     return submission
 
 
@@ -536,26 +531,10 @@ def withdraw(*, actor: User, submission_id: uuid.UUID, expected_version: int | N
     if submission.state not in {SubmissionState.DRAFT.value, SubmissionState.SUBMITTED.value}:
         raise Conflict("Review has started or finished; this submission can no longer be withdrawn.")
     PreconditionFailed.unless_current(expected_version, submission.lock_version, "This submission has changed.")
-    before = audit.snapshot(submission, AUDIT_FIELDS)
-    submission.state = SubmissionState.WITHDRAWN.value
-    submission.withdrawn_at = clock.now()
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="submission.withdrawn",
-        obj=submission,
-        organisation_id=submission.organisation_id,
-        before=before,
-        after=audit.snapshot(submission, AUDIT_FIELDS),
-    )
+    _change(actor, submission, "submission.withdrawn", state=SubmissionState.WITHDRAWN.value, withdrawn_at=clock.now())
     return submission
 
 
 def referenced_digests(digests: list[str]) -> set[str]:
     """Which of ``digests`` an evidence file row still uses (``flask storage gc`` asks before deleting)."""
     return set(db.session.scalars(select(EvidenceFile.sha256).where(EvidenceFile.sha256.in_(digests)).distinct()))
-
-
-def file_requirements(submission: Submission) -> dict[str, Any]:
-    """Requirement key → requirement, for pages and schemas that show a submission beside its prompts."""
-    return {r.key: r for r in submission.version.requirements}
