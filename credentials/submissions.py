@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from core import audit, clock, storage
 from core.authz import authorize, can, has_role, rule
@@ -126,7 +127,7 @@ def evidence_file(*, actor: User | None, submission_id: uuid.UUID, file_id: uuid
 
 def list_mine(*, actor: User, page: int, page_size: int, state: str | None = None) -> Page[Submission]:
     """The actor's own submissions, newest first."""
-    stmt = select(Submission).where(Submission.earner_id == actor.id)
+    stmt = select(Submission).where(Submission.earner_id == actor.id).options(selectinload(Submission.version))
     if state:
         stmt = stmt.where(Submission.state == state)
     return paginate(stmt.order_by(Submission.created_at.desc(), Submission.id), page=page, page_size=page_size)
@@ -409,7 +410,15 @@ def add_files(
             limit = min(config["EVIDENCE_MAX_FILE_SIZE"], budget)
             if limit <= 0:
                 raise storage.FileTooLarge("This submission has reached its total size limit.")
-            upload = stack.enter_context(storage.receive(item.stream, max_size=limit, store=store))
+            try:
+                upload = stack.enter_context(storage.receive(item.stream, max_size=limit, store=store))
+            except storage.FileTooLarge:
+                if limit == config["EVIDENCE_MAX_FILE_SIZE"]:
+                    raise
+                total = config["EVIDENCE_MAX_SUBMISSION_SIZE"]
+                raise storage.FileTooLarge(
+                    f"This would take the submission's files over their total limit of {total:,} bytes.", limit=total
+                ) from None
             budget -= upload.size
             staged.append((upload, name, _check_type(upload.media_type, name, allowed, requirement)))
         created = []

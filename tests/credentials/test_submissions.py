@@ -249,7 +249,8 @@ def test_submission_total_size_and_count_limits(
     assert "at most 2 files" in body["detail"]
     _no_trace(app, session, sub, before)
     monkeypatch.setitem(app.config, "EVIDENCE_MAX_SUBMISSION_SIZE", len(PNG) + 10)
-    problem(_upload(client, earner, sub, (PNG, "a.png"), (PNG + b"1", "b.png")), 413)
+    body = problem(_upload(client, earner, sub, (PNG, "a.png"), (PNG + b"1", "b.png")), 413)
+    assert "total limit" in body["detail"]
     _no_trace(app, session, sub, before)
 
 
