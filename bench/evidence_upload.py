@@ -13,8 +13,9 @@ Three timings per case:
 - ``copy``: a bare ``shutil.copyfileobj`` of the source into the staging directory, the in-run baseline;
 - ``store``: ``core.storage.receive`` + ``keep``: stream, SHA-256, size limit, fsync, sniff, then a rename
   (local) or a multipart upload (S3);
-- ``request``: the same preceded by Werkzeug parsing the multipart request body (from a file, as a server
-  streams it), which spools the file part to a temporary file first: the whole upload path minus the database.
+- ``request``: Werkzeug parsing the multipart request body (from a file, as a server streams it) with the
+  app's stream factory, which writes the file part straight into staging while hashing it, then ``receive`` +
+  ``keep`` on that staged file: the whole upload path minus the database.
 """
 
 from __future__ import annotations
@@ -106,7 +107,9 @@ def child(args: argparse.Namespace) -> None:
         with source.open("rb") as src, storage.receive(src, max_size=limit, store=store) as upload:
             storage.keep(upload, store)
     else:
-        parser = FormDataParser(max_content_length=limit + MB, silent=False)
+        created: list[storage.StagedFile] = []
+        factory = storage.staging_stream_factory(store, limit, created)  # as credentials.submission_api does
+        parser = FormDataParser(stream_factory=factory, max_content_length=limit + MB, silent=False)
         with body.open("rb") as stream:
             _, _form, files = parser.parse(stream, "multipart/form-data", body.stat().st_size, {"boundary": BOUNDARY})
         part = files["file"]

@@ -417,11 +417,20 @@ def test_docs_exist(app: Any) -> None:
 
 
 def test_upload_and_download_through_s3(
-    client: Any, session: Any, app: Any, version: Any, earner: Any, monkeypatch: Any, s3_server: str, s3_bucket: str
+    client: Any,
+    session: Any,
+    app: Any,
+    version: Any,
+    earner: Any,
+    monkeypatch: Any,
+    s3_server: str,
+    s3_bucket: str,
+    tmp_path: Path,
 ) -> None:
     from tests.conftest import S3_TEST_SETTINGS
 
-    store = storage.S3Backend(s3_bucket, "api", {"S3_ENDPOINT_URL": s3_server, **S3_TEST_SETTINGS})
+    config = {"S3_ENDPOINT_URL": s3_server, **S3_TEST_SETTINGS}
+    store = storage.S3Backend(s3_bucket, "api", config, staging_dir=tmp_path / "staging")
     monkeypatch.setitem(app.extensions, "storage", store)
     sub = _start(client, earner, version)
     response = _upload(client, earner, sub, (PNG + b"s3", "plan.png"))
