@@ -235,7 +235,7 @@ class LocalBackend:
 class S3Backend:
     """Objects ``<prefix>sha256/<digest>`` in one bucket of any S3-compatible store, through boto3."""
 
-    def __init__(self, bucket: str, prefix: str, config: dict[str, Any]) -> None:
+    def __init__(self, bucket: str, prefix: str, config: dict[str, Any], staging_dir: Path | None = None) -> None:
         import boto3
         from boto3.s3.transfer import TransferConfig
         from botocore.config import Config
@@ -243,7 +243,7 @@ class S3Backend:
         self.bucket = bucket
         self.prefix = (prefix.strip("/") + "/" if prefix.strip("/") else "") + "sha256/"
         self.ttl = config["S3_PRESIGN_TTL"]
-        self.staging_dir = Path(tempfile.gettempdir()) / "microcred-incoming"
+        self.staging_dir = staging_dir or Path(tempfile.gettempdir()) / "microcred-incoming"
         self.client = boto3.session.Session().client(
             "s3",
             endpoint_url=config["S3_ENDPOINT_URL"] or None,
@@ -352,35 +352,82 @@ class Upload:
     kept: bool = False
 
 
+class StagedFile:
+    """Bytes being written to a staging file, hashed and counted as they arrive, cut off past ``max_size``.
+
+    ``receive`` copies any stream into one. Werkzeug can also write a multipart file part straight into one
+    (``staging_stream_factory``), so an upload's bytes hit the disk once instead of being spooled to a
+    temporary file and copied again. Closing it removes the staging file unless its bytes were kept.
+    """
+
+    def __init__(self, store: Backend, max_size: int) -> None:
+        store.staging_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=store.staging_dir, prefix="upload-")
+        self.path = Path(name)
+        self.file = os.fdopen(fd, "w+b")
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self.max_size = max_size
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.size > self.max_size:
+            raise FileTooLarge(f"The file is larger than the limit of {self.max_size:,} bytes.", limit=self.max_size)
+        self.digest.update(data)
+        return self.file.write(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.file.seek(offset, whence)
+
+    def read(self, size: int = -1) -> bytes:
+        return self.file.read(size)
+
+    def flush(self) -> None:
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+        with suppress(FileNotFoundError):  # gone already when its bytes were kept by a rename
+            self.path.unlink()
+
+    def finish(self, max_size: int) -> Upload:
+        """Make the bytes durable and check them: the size limit (which may be tighter now), not empty, type."""
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        if self.size > max_size:
+            raise FileTooLarge(f"The file is larger than the limit of {max_size:,} bytes.", limit=max_size)
+        if self.size == 0:
+            raise ValidationFailed.field("file", "The file is empty.")
+        return Upload(path=self.path, sha256=self.digest.hexdigest(), size=self.size, media_type=sniff(self.path))
+
+
+def staging_stream_factory(store: Backend, max_size: int, created: list[StagedFile]) -> Callable[..., StagedFile]:
+    """A Werkzeug ``stream_factory`` writing file parts into staging files (appended to ``created``)."""
+
+    def factory(**_: Any) -> StagedFile:
+        staged = StagedFile(store, max_size)
+        created.append(staged)
+        return staged
+
+    return factory
+
+
 @contextmanager
-def receive(stream: IO[bytes], *, max_size: int, store: Backend | None = None) -> Iterator[Upload]:
+def receive(stream: IO[bytes] | StagedFile, *, max_size: int, store: Backend | None = None) -> Iterator[Upload]:
     """Stage ``stream`` (hash, size, sniffed type); the staging file is gone when the block ends.
 
     Raises FileTooLarge as soon as ``max_size`` bytes are passed, and refuses empty files.
-    Call ``keep(upload)`` inside the block to store the bytes.
+    Call ``keep(upload)`` inside the block to store the bytes. A ``StagedFile`` (a part Werkzeug already
+    wrote to staging) is used as it is, without a copy.
     """
-    store = store or backend()
-    store.staging_dir.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=store.staging_dir, prefix="upload-")
-    path = Path(name)
+    staged = stream if isinstance(stream, StagedFile) else StagedFile(store or backend(), max_size)
     try:
-        digest = hashlib.sha256()
-        size = 0
-        with os.fdopen(fd, "wb") as out:
+        if staged is not stream:
             while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if size > max_size:
-                    raise FileTooLarge(f"The file is larger than the limit of {max_size:,} bytes.", limit=max_size)
-                digest.update(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        if size == 0:
-            raise ValidationFailed.field("file", "The file is empty.")
-        yield Upload(path=path, sha256=digest.hexdigest(), size=size, media_type=sniff(path))
+                staged.write(chunk)
+        yield staged.finish(max_size)
     finally:
-        with suppress(FileNotFoundError):
-            path.unlink()
+        staged.close()
 
 
 def keep(upload: Upload, store: Backend | None = None) -> None:

@@ -32,25 +32,37 @@ def _expected(submission_id: uuid.UUID) -> int | None:
     return expected_version("submission", submission_id)
 
 
-class _StrictFormDataParser(FormDataParser):
-    """Werkzeug's parser, but a malformed or truncated body raises instead of reading as an empty form."""
+def parse_upload() -> None:
+    """Parse this upload's multipart body now: up to one evidence file in size, file parts written straight
+    into storage staging (hashed on the way), and strictly, so a cut-off or malformed body is a 400 naming
+    the problem rather than an empty form (web pages call this too)."""
+    limit = current_app.config["EVIDENCE_MAX_FILE_SIZE"]
+    request.max_content_length = limit + UPLOAD_OVERHEAD
+    created: list[storage.StagedFile] = []
+    factory = storage.staging_stream_factory(storage.backend(), limit, created)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.silent = False
+    class StrictStagingParser(FormDataParser):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **{**kwargs, "stream_factory": factory})
+            self.silent = False
+
+    request.form_data_parser_class = StrictStagingParser
+    try:
+        request.files  # noqa: B018 (the property parses the body)
+    except BaseException as exc:
+        for staged in created:  # parts already staged when the body broke off
+            staged.close()
+        if isinstance(exc, ValueError):
+            raise BadRequest("The multipart body is incomplete or malformed (was the upload cut off?).") from None
+        raise
 
 
 def upload_limit(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Let an upload's body be as large as one evidence file, and parse it strictly, before the view runs."""
+    """Run ``parse_upload`` before the view (and before flask-smorest reads the form)."""
 
     @functools.wraps(view)
     def limited(*args: Any, **kwargs: Any) -> Any:
-        request.max_content_length = current_app.config["EVIDENCE_MAX_FILE_SIZE"] + UPLOAD_OVERHEAD
-        request.form_data_parser_class = _StrictFormDataParser
-        try:
-            request.files  # noqa: B018 (parse now, so a broken body is named as such)
-        except ValueError:
-            raise BadRequest("The multipart body is incomplete or malformed (was the upload cut off?).") from None
+        parse_upload()
         return view(*args, **kwargs)
 
     return limited

@@ -22,7 +22,7 @@ from core.models import User
 from credentials import services as credential_services
 from credentials import submissions as services
 from credentials.models import EvidenceKind, SubmissionState
-from credentials.submission_api import UPLOAD_OVERHEAD, _StrictFormDataParser
+from credentials.submission_api import parse_upload
 
 bp = Blueprint(
     "portfolio",
@@ -148,12 +148,7 @@ def save(submission_id: uuid.UUID) -> Page:
 @bp.post("/<uuid:submission_id>/files")
 @csrf.exempt  # checked below, after the size limit is raised: the global check would parse the body at 1 MB
 def upload(submission_id: uuid.UUID) -> Page:
-    request.max_content_length = current_app.config["EVIDENCE_MAX_FILE_SIZE"] + UPLOAD_OVERHEAD
-    request.form_data_parser_class = _StrictFormDataParser
-    try:
-        request.files  # noqa: B018 (parse now, so a cut-off body is named as such)
-    except ValueError:
-        raise BadRequest("The upload is incomplete or malformed (was it cut off?).") from None
+    parse_upload()
     csrf.protect()
     try:
         services.add_files(

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from core import audit, clock, storage
 from core.authz import authorize, can, has_role, rule
@@ -93,7 +94,7 @@ def evidence_file(*, actor: User | None, submission_id: uuid.UUID, file_id: uuid
 
 def list_mine(*, actor: User, page: int, page_size: int, state: str | None = None) -> Page[Submission]:
     """The actor's own submissions, newest first."""
-    stmt = select(Submission).where(Submission.earner_id == actor.id)
+    stmt = select(Submission).where(Submission.earner_id == actor.id).options(selectinload(Submission.version))
     if state:
         stmt = stmt.where(Submission.state == state)
     return paginate(stmt.order_by(Submission.created_at.desc(), Submission.id), page=page, page_size=page_size)
@@ -306,18 +307,24 @@ def set_evidence_public(
     submission = _load(submission_id, actor, "submission.edit")
     PreconditionFailed.unless_current(expected_version, submission.lock_version, "This submission has changed.")
     if submission.evidence_public != evidence_public:
-        before = audit.snapshot(submission, AUDIT_FIELDS)
-        submission.evidence_public = evidence_public
-        db.session.flush()
-        audit.record(
-            actor=actor,
-            action="submission.evidence_public_set",
-            obj=submission,
-            organisation_id=submission.organisation_id,
-            before=before,
-            after=audit.snapshot(submission, AUDIT_FIELDS),
-        )
+        _change(actor, submission, "submission.evidence_public_set", evidence_public=evidence_public)
     return submission
+
+
+def _change(actor: User, submission: Submission, action: str, **values: Any) -> None:
+    """Set ``values`` on the submission and record the change, before and after, in the audit log."""
+    before = audit.snapshot(submission, AUDIT_FIELDS)
+    for name, value in values.items():
+        setattr(submission, name, value)
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action=action,
+        obj=submission,
+        organisation_id=submission.organisation_id,
+        before=before,
+        after=audit.snapshot(submission, AUDIT_FIELDS),
+    )
 
 
 def _touch(submission: Submission) -> None:
@@ -370,7 +377,15 @@ def add_files(
             limit = min(config["EVIDENCE_MAX_FILE_SIZE"], budget)
             if limit <= 0:
                 raise storage.FileTooLarge("This submission has reached its total size limit.")
-            upload = stack.enter_context(storage.receive(item.stream, max_size=limit, store=store))
+            try:
+                upload = stack.enter_context(storage.receive(item.stream, max_size=limit, store=store))
+            except storage.FileTooLarge:
+                if limit == config["EVIDENCE_MAX_FILE_SIZE"]:
+                    raise
+                total = config["EVIDENCE_MAX_SUBMISSION_SIZE"]
+                raise storage.FileTooLarge(
+                    f"This would take the submission's files over their total limit of {total:,} bytes.", limit=total
+                ) from None
             budget -= upload.size
             staged.append((upload, name, _check_type(upload.media_type, name, allowed, requirement)))
         created = []
@@ -482,18 +497,7 @@ def submit(*, actor: User, submission_id: uuid.UUID, expected_version: int | Non
     found = problems(submission)
     if found:
         raise ValidationFailed(f"{len(found)} item(s) need attention before you can submit.", errors=found)
-    before = audit.snapshot(submission, AUDIT_FIELDS)
-    submission.state = SubmissionState.SUBMITTED.value
-    submission.submitted_at = clock.now()
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="submission.submitted",
-        obj=submission,
-        organisation_id=submission.organisation_id,
-        before=before,
-        after=audit.snapshot(submission, AUDIT_FIELDS),
-    )
+    _change(actor, submission, "submission.submitted", state=SubmissionState.SUBMITTED.value, submitted_at=clock.now())
     return submission
 
 
@@ -503,26 +507,10 @@ def withdraw(*, actor: User, submission_id: uuid.UUID, expected_version: int | N
     if submission.state not in {SubmissionState.DRAFT.value, SubmissionState.SUBMITTED.value}:
         raise Conflict("Review has started or finished; this submission can no longer be withdrawn.")
     PreconditionFailed.unless_current(expected_version, submission.lock_version, "This submission has changed.")
-    before = audit.snapshot(submission, AUDIT_FIELDS)
-    submission.state = SubmissionState.WITHDRAWN.value
-    submission.withdrawn_at = clock.now()
-    db.session.flush()
-    audit.record(
-        actor=actor,
-        action="submission.withdrawn",
-        obj=submission,
-        organisation_id=submission.organisation_id,
-        before=before,
-        after=audit.snapshot(submission, AUDIT_FIELDS),
-    )
+    _change(actor, submission, "submission.withdrawn", state=SubmissionState.WITHDRAWN.value, withdrawn_at=clock.now())
     return submission
 
 
 def referenced_digests(digests: list[str]) -> set[str]:
     """Which of ``digests`` an evidence file row still uses (``flask storage gc`` asks before deleting)."""
     return set(db.session.scalars(select(EvidenceFile.sha256).where(EvidenceFile.sha256.in_(digests)).distinct()))
-
-
-def file_requirements(submission: Submission) -> dict[str, Any]:
-    """Requirement key → requirement, for pages and schemas that show a submission beside its prompts."""
-    return {r.key: r for r in submission.version.requirements}

@@ -56,7 +56,10 @@
         });
       }).catch(function () { status.textContent = "Not saved (offline?). It will retry when you type."; });
     }
-    form.addEventListener("input", function () {
+    // The answer fields sit in the requirement cards and join the form through their form attribute,
+    // so listen on the document and keep the events that belong to this form.
+    document.addEventListener("input", function (event) {
+      if (event.target.form !== form) return;
       clearTimeout(timer);
       timer = setTimeout(save, 1500);
     });

@@ -27,9 +27,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> storage.Backend:
     endpoint = request.getfixturevalue("s3_server")
     bucket = request.getfixturevalue("s3_bucket")
     config = {"S3_ENDPOINT_URL": endpoint, **S3_TEST_SETTINGS}
-    store = storage.S3Backend(bucket, f"test-{uuid.uuid4().hex}", config)
-    store.staging_dir = tmp_path / "staging"  # the default is shared by every process on the host
-    return store
+    return storage.S3Backend(bucket, f"test-{uuid.uuid4().hex}", config, staging_dir=tmp_path / "staging")
 
 
 def _keep(store: storage.Backend, data: bytes, max_size: int = 10_000_000) -> storage.Upload:
@@ -115,9 +113,11 @@ def test_s3_download_redirects_to_a_presigned_attachment(app: Any, s3_server: st
 
 def test_s3_failure_is_a_503_and_keeps_nothing(tmp_path: Path) -> None:
     store = storage.S3Backend(
-        "no-such-bucket", "", {"S3_ENDPOINT_URL": "http://127.0.0.1:9", **S3_TEST_SETTINGS, "S3_PRESIGN_TTL": 1}
+        "no-such-bucket",
+        "",
+        {"S3_ENDPOINT_URL": "http://127.0.0.1:9", **S3_TEST_SETTINGS, "S3_PRESIGN_TTL": 1},
+        staging_dir=tmp_path / "staging",
     )
-    store.staging_dir = tmp_path / "staging"
     with pytest.raises(storage.StorageUnavailable):
         _keep(store, PNG)
     assert not list(store.staging_dir.glob("upload-*"))
@@ -192,6 +192,35 @@ def test_filenames_are_tidied_and_shortened_keeping_the_extension() -> None:
     assert storage.clean_filename(None) == "file"
     long = storage.clean_filename("x" * 500 + ".docx")
     assert len(long) == storage.MAX_FILENAME and long.endswith(".docx")
+
+
+def test_multipart_parts_are_staged_once_while_parsing(store: storage.Backend) -> None:
+    from werkzeug.formparser import FormDataParser
+
+    created: list[storage.StagedFile] = []
+    parser = FormDataParser(stream_factory=storage.staging_stream_factory(store, 10_000, created), silent=False)
+    body = b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n' + PNG + b"\r\n--b--\r\n"
+    _, _, files = parser.parse(io.BytesIO(body), "multipart/form-data", len(body), {"boundary": "b"})
+    staged = files["file"].stream
+    assert created == [staged] and staged.size == len(PNG)
+    with storage.receive(staged, max_size=10_000, store=store) as upload:
+        assert upload.path == staged.path, "no second copy"
+        assert upload.sha256 == hashlib.sha256(PNG).hexdigest()
+        storage.keep(upload, store)
+    assert store.exists(upload.sha256) and not staged.path.exists()
+
+
+def test_a_staged_part_over_the_limit_is_cut_off_while_parsing(store: storage.Backend) -> None:
+    from werkzeug.formparser import FormDataParser
+
+    created: list[storage.StagedFile] = []
+    parser = FormDataParser(stream_factory=storage.staging_stream_factory(store, 50, created), silent=False)
+    body = b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n\r\n' + PNG + b"\r\n--b--\r\n"
+    with pytest.raises(storage.FileTooLarge):
+        parser.parse(io.BytesIO(body), "multipart/form-data", len(body), {"boundary": "b"})
+    for staged in created:
+        staged.close()
+    assert not list(store.staging_dir.glob("upload-*"))
 
 
 def test_gc_command_is_documented_and_runs(app: Any) -> None:

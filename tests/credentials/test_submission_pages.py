@@ -40,6 +40,17 @@ def _lock(html: str) -> str:
     return match.group(1)
 
 
+def _web_upload(client: Any, url: str, token: str, content: bytes, name: str, headers: dict[str, str]) -> Any:
+    """Post the editor's upload form for the artefact requirement, with the page's current lock version."""
+    data = {
+        "csrf_token": token,
+        "lock_version": _lock(text(client.get(url, headers=BROWSER))),
+        "requirement_key": "artefact",
+        "file": (io.BytesIO(content), name),
+    }
+    return client.post(f"{url}/files", data=data, headers=headers, content_type="multipart/form-data")
+
+
 def test_signed_out_visitors_are_sent_to_sign_in(client: Any) -> None:
     r = client.get("/portfolio/", headers=BROWSER)
     assert r.status_code == 302 and location(r).startswith("/login")
@@ -63,18 +74,7 @@ def test_draft_save_upload_submit_without_javascript(client: Any, session: Any, 
         headers=BROWSER,
     )
     assert r.status_code == 302
-    html = text(client.get(url, headers=BROWSER))
-    r = client.post(
-        f"{url}/files",
-        data={
-            "csrf_token": token,
-            "lock_version": _lock(html),
-            "requirement_key": "artefact",
-            "file": (io.BytesIO(PNG), "plan.png"),
-        },
-        headers=BROWSER,
-        content_type="multipart/form-data",
-    )
+    r = _web_upload(client, url, token, PNG, "plan.png", BROWSER)
     assert r.status_code == 302
     html = text(client.get(url, headers=BROWSER))
     assert "plan.png" in html and "Everything is answered" in html
@@ -168,17 +168,6 @@ def test_another_users_submission_is_404(client: Any, session: Any, earner: Any)
 def test_web_upload_may_exceed_the_general_request_limit(client: Any, session: Any, earner: Any) -> None:
     url, token = _start(client, portfolio_version())
     big = b"%PDF-1.7\n" + b"0" * (3 * 1024 * 1024)  # three times MAX_CONTENT_LENGTH
-    html = text(client.get(url, headers=BROWSER))
-    r = client.post(
-        f"{url}/files",
-        data={
-            "csrf_token": token,
-            "lock_version": _lock(html),
-            "requirement_key": "artefact",
-            "file": (io.BytesIO(big), "a.pdf"),
-        },
-        headers={"Accept": "application/json"},
-        content_type="multipart/form-data",
-    )
+    r = _web_upload(client, url, token, big, "a.pdf", {"Accept": "application/json"})
     assert r.status_code == 200, text(r)
     assert "a.pdf" in text(client.get(url, headers=BROWSER))

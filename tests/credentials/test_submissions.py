@@ -238,7 +238,8 @@ def test_submission_total_size_and_count_limits(
     assert "at most 2 files" in body["detail"]
     _no_trace(app, session, sub, before)
     monkeypatch.setitem(app.config, "EVIDENCE_MAX_SUBMISSION_SIZE", len(PNG) + 10)
-    problem(_upload(client, earner, sub, (PNG, "a.png"), (PNG + b"1", "b.png")), 413)
+    body = problem(_upload(client, earner, sub, (PNG, "a.png"), (PNG + b"1", "b.png")), 413)
+    assert "total limit" in body["detail"]
     _no_trace(app, session, sub, before)
 
 
@@ -405,11 +406,20 @@ def test_docs_exist(app: Any) -> None:
 
 
 def test_upload_and_download_through_s3(
-    client: Any, session: Any, app: Any, version: Any, earner: Any, monkeypatch: Any, s3_server: str, s3_bucket: str
+    client: Any,
+    session: Any,
+    app: Any,
+    version: Any,
+    earner: Any,
+    monkeypatch: Any,
+    s3_server: str,
+    s3_bucket: str,
+    tmp_path: Path,
 ) -> None:
     from tests.conftest import S3_TEST_SETTINGS
 
-    store = storage.S3Backend(s3_bucket, "api", {"S3_ENDPOINT_URL": s3_server, **S3_TEST_SETTINGS})
+    config = {"S3_ENDPOINT_URL": s3_server, **S3_TEST_SETTINGS}
+    store = storage.S3Backend(s3_bucket, "api", config, staging_dir=tmp_path / "staging")
     monkeypatch.setitem(app.extensions, "storage", store)
     sub = _start(client, earner, version)
     response = _upload(client, earner, sub, (PNG + b"s3", "plan.png"))
@@ -440,3 +450,48 @@ def test_the_demo_gives_the_earner_a_draft_a_submitted_and_a_not_yet_submission(
     again = app.test_cli_runner().invoke(args=["demo"])
     assert again.exit_code == 0, again.output
     assert session.scalar(select(func.count()).select_from(Submission).where(Submission.earner_id == earner)) == 3
+
+
+def test_state_changes_are_audited_and_withdrawn_attempts_do_not_count(client: Any, session: Any, earner: Any) -> None:
+    from core.models import AuditEvent
+
+    version = portfolio_version(max_attempts=1)
+    sub = _start(client, earner, version)
+    client.post(f"/api/v1/submissions/{sub['id']}/withdraw", headers=bearer(earner))
+    again = _start(client, earner, version)  # the withdrawn one used no attempt
+    assert again["attempt"] == 2 and again["reference"] != sub["reference"]
+    _fill(client, earner, again)
+    client.post(f"/api/v1/submissions/{again['id']}/submit", headers=bearer(earner))
+    actions = set(session.scalars(select(AuditEvent.action).where(AuditEvent.object_id.in_([sub["id"], again["id"]]))))
+    assert {"submission.started", "submission.withdrawn", "submission.files_added", "submission.submitted"} <= actions
+    client.post(f"/api/v1/submissions/{again['id']}/withdraw", headers=bearer(earner))
+    session.get(Submission, uuid.UUID(again["id"])).state = SubmissionState.NOT_YET.value
+    session.flush()
+    body = problem(
+        client.post("/api/v1/submissions", json={"version_id": str(version.id)}, headers=bearer(earner)), 409
+    )
+    assert "all 1 attempts" in body["detail"]
+
+
+def test_stale_if_match_on_upload_and_submit_is_412(
+    client: Any, session: Any, app: Any, version: Any, earner: Any
+) -> None:
+    sub = _start(client, earner, version)
+    etag = _fill(client, earner, sub)
+    before = _files_in_store(app)
+    data = {"requirement_key": "artefact", "file": [(io.BytesIO(PNG + b"late"), "late.png")]}
+    stale = {**bearer(earner), "If-Match": sub["etag"]}
+    problem(client.post(f"/api/v1/submissions/{sub['id']}/files", data=data, headers=stale), 412)
+    assert _files_in_store(app) == before
+    problem(client.post(f"/api/v1/submissions/{sub['id']}/submit", headers=stale), 412)
+    current = {**bearer(earner), "If-Match": etag}
+    assert client.post(f"/api/v1/submissions/{sub['id']}/submit", headers=current).status_code == 200
+
+
+def test_references_are_random_pseudonyms(session: Any) -> None:
+    import re
+
+    earner = UserFactory()
+    references = {services.start(actor=earner, version_id=portfolio_version().id).reference for _ in range(5)}
+    assert len(references) == 5
+    assert all(re.fullmatch(r"S-[2-9A-HJ-NP-Z]{10}", r) for r in references)
