@@ -18,6 +18,7 @@ import base64
 import gzip
 import io
 import json
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ ACCEPT_CREDENTIAL = (
 ACCEPT_STATUS_LIST = "application/vc+jwt, application/jwt;q=0.9, application/vc+ld+json;q=0.8, application/json;q=0.7"
 
 STATUSES = ("valid", "revoked", "expired", "not_yet_valid", "invalid")
+log = logging.getLogger(__name__)
 
 
 class NotACredential(ValueError):
@@ -107,14 +109,22 @@ def verify(value: Any, *, now: datetime | None = None) -> Report:
         return report
     credential, token = parsed
     report.credential = credential
-    _check_context(credential, report)
-    _check_type(credential, report)
-    _check_schema(credential, report)
-    _check_subject(credential, report)
-    _check_issuer(credential, report)
-    _check_proofs(credential, token, report)
-    _check_status(credential, report)
-    _check_dates(credential, report, moment)
+    steps: list[tuple[str, Callable[[], None]]] = [
+        ("context", lambda: _check_context(credential, report)),
+        ("type", lambda: _check_type(credential, report)),
+        ("schema", lambda: _check_schema(credential, report)),
+        ("subject", lambda: _check_subject(credential, report)),
+        ("issuer", lambda: _check_issuer(credential, report)),
+        ("proof", lambda: _check_proofs(credential, token, report)),
+        ("status", lambda: _check_status(credential, report)),
+        ("validity", lambda: _check_dates(credential, report, moment)),
+    ]
+    for step, run in steps:
+        try:
+            run()
+        except Exception as exc:  # a malformed credential must give a failed check, never a server error
+            log.warning("verifier step %s failed on malformed input", step, exc_info=exc)
+            report.add(step, False, f"cannot be checked: the credential is malformed here ({type(exc).__name__})")
     return report
 
 
@@ -264,7 +274,7 @@ def _types(value: Any) -> list[Any]:
 
 
 def _check_type(credential: dict[str, Any], report: Report) -> None:
-    types = _types(credential)
+    types = [t for t in _types(credential) if isinstance(t, str)]
     if "VerifiableCredential" not in types or not CREDENTIAL_TYPES.intersection(types):
         report.add("type", False, "type must contain VerifiableCredential and OpenBadgeCredential")
         return

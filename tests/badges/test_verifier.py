@@ -492,3 +492,33 @@ def test_did_web_urls() -> None:
     assert fetching.did_web_url("did:web:example.org%3A8443") == "https://example.org:8443/.well-known/did.json"
     with pytest.raises(FetchError):
         fetching.did_web_url("did:web:evil.org%2Fx@internal")
+
+
+def _paths(value: Any, path: tuple = ()) -> Iterator[tuple]:
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, (*path, index))
+
+
+ODD_VALUES = [None, 1, 1e308, True, "", [], [None], {}, {"id": 5}, [{"a": [1]}], "did:web:127.0.0.1", {"@id": "_:b"}]
+
+
+def test_odd_values_anywhere_give_a_report_never_an_exception(web: dict) -> None:
+    base = _di(credential(credentialStatus=_entry()))
+    for path in list(_paths(base))[1:]:
+        for odd in ODD_VALUES:
+            doc = copy.deepcopy(base)
+            target = doc
+            for step in path[:-1]:
+                target = target[step]
+            target[path[-1]] = copy.deepcopy(odd)
+            try:
+                report = verify(doc, now=NOW)
+            except NotACredential:
+                continue
+            json.dumps(report.as_dict())
+            assert report.status != "valid" or doc == base, (path, odd)
