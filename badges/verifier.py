@@ -131,8 +131,28 @@ def verify(value: Any, *, now: datetime | None = None) -> Report:
 # -- parsing --------------------------------------------------------------------------------------------------
 
 
+MAX_DEPTH = 64  # real credentials nest about 10 deep; deeper input only exhausts recursion later on
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return False
+
+
 def _looks_like_credential(value: Any) -> bool:
-    return isinstance(value, dict) and any(key in value for key in ("@context", "credentialSubject", "type", "vc"))
+    if not isinstance(value, dict) or not any(k in value for k in ("@context", "credentialSubject", "type", "vc")):
+        return False
+    if _too_deep(value):
+        raise NotACredential(f"the JSON is nested more than {MAX_DEPTH} levels deep")
+    return True
 
 
 def _parse(value: Any, report: Report) -> tuple[dict[str, Any], str | None] | None:

@@ -373,10 +373,15 @@ def test_deeply_nested_json_is_handled() -> None:
         verify("{" * 100000)
     deep: dict[str, Any] = credential()
     node = deep["credentialSubject"]
-    for _ in range(200):
+    for _ in range(30):
         node["x"] = {}
         node = node["x"]
     assert verify(copy.deepcopy(deep), now=NOW).status == "invalid"
+    for _ in range(100):
+        node["x"] = {}
+        node = node["x"]
+    with pytest.raises(NotACredential, match="nested"):
+        verify(deep)
 
 
 # -- fetching -------------------------------------------------------------------------------------------------
