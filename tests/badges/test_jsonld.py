@@ -9,6 +9,7 @@ from pyld.jsonld import JsonLdError
 
 from badges import jsonld
 from badges.jsonld import CONTEXT_FILES, ContextError, canonical_nquads, canonical_nquads_pyld, document_loader
+from tests.badges.issued import award, passed_submission
 from tests.badges.samples import credential, data
 
 
@@ -208,3 +209,18 @@ def test_blank_nodes_with_equal_first_degree_hashes_fall_back_to_the_full_algori
 
     for n in range(4):
         assert canonical_nquads(doc(n)) == canonical_nquads_pyld(doc(n))
+
+
+def test_every_kind_of_badge_we_issue_canonicalises_like_pyld(session: object) -> None:
+    """Real issued credentials (DID or hashed-email subject, public or private evidence, with or without expiry),
+    each seen several times so that the template path is exercised too."""
+    badges = [
+        award(passed_submission()),
+        award(passed_submission(evidence_public=False, validity_days=None)),
+        award(passed_submission(), level=3),
+    ]
+    for badge in badges:
+        unsigned = {k: v for k, v in badge.credential.items() if k != "proof"}
+        for _ in range(3):
+            assert canonical_nquads(unsigned) == canonical_nquads_pyld(unsigned)
+        assert jsonld._templates.lookup(unsigned) is not None
