@@ -76,9 +76,29 @@ def document_loader(url: str, options: dict[str, Any] | None = None) -> dict[str
     return {"contextUrl": None, "documentUrl": key, "document": _context_document(key), "tag": "static"}
 
 
-# Our own cache of processed contexts (PyLD's resolver wants a mapping with get/[]=), so other PyLD users in the
-# process (tests run openbadgeslib) cannot place their documents under our URLs. Unbounded: the set is fixed.
-_SHARED_CACHE: dict[str, Any] = {}
+class _BoundedCache(OrderedDict):  # type: ignore[type-arg]
+    """The mapping PyLD's ContextResolver keeps processed contexts in (it uses ``get`` and ``[]=``), bounded:
+    verified documents may carry embedded contexts, and those must not grow memory without limit."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+        self.lock = threading.Lock()
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        with self.lock:
+            return super().get(key, default)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        with self.lock:
+            super().__setitem__(key, value)
+            if len(self) > self.size:
+                self.popitem(last=False)
+
+
+# Our own cache of processed contexts, so other PyLD users in the process (tests run openbadgeslib) cannot
+# place their documents under our URLs.
+_SHARED_CACHE = _BoundedCache(512)
 
 
 def _options() -> dict[str, Any]:
