@@ -244,15 +244,58 @@ def _dataset_quads(dataset: dict[str, Any]) -> list[Any]:
 
 
 def canonical_nquads(document: dict[str, Any]) -> str:
-    """RDFC-1.0 canonical N-Quads of a JSON-LD document, byte-identical to ``canonical_nquads_pyld``."""
+    """RDFC-1.0 canonical N-Quads of a JSON-LD document, byte-identical to ``canonical_nquads_pyld``.
+
+    ContextError also when the document has more than ``MAX_TWIN_BLANK_NODES`` blank nodes that look alike:
+    RDFC-1.0 tells those apart by trying their permutations, which a hostile document can make endless.
+    """
     try:
         found = _templates.lookup(document)
         if found is not None:
             template, leaves = found
             return template.canonical(leaves)
-        return _serialise(_dataset_quads(_to_dataset(document)))
-    except (_Unsupported, ValueError):  # ValueError: pyoxigraph refused a term PyLD writes anyway
+        dataset = _to_dataset(document)
+        _refuse_twins(dataset)
+        return _serialise(_dataset_quads(dataset))
+    except (_Unsupported, ValueError) as exc:  # ValueError: pyoxigraph refused a term PyLD writes anyway
+        if isinstance(exc, ContextError):
+            raise
+        _refuse_twins(_to_dataset(document))
         return canonical_nquads_pyld(document)
+
+
+MAX_TWIN_BLANK_NODES = 6
+
+
+def _refuse_twins(dataset: dict[str, Any]) -> None:
+    """ContextError when too many blank nodes share a first-degree hash (see ``canonical_nquads``)."""
+    related: dict[str, list[tuple[str, ...]]] = {}
+    for graph_name, triples in dataset.items():
+        for triple in triples:
+            nodes = (
+                triple["subject"],
+                triple["predicate"],
+                triple["object"],
+                {"type": _node_kind(graph_name), "value": graph_name},
+            )
+            blanks = {node["value"] for node in nodes if node["type"] == "blank node"}
+            literal = (triple["object"].get("datatype", ""), triple["object"].get("language", ""))
+            for blank in blanks:
+                seen_as = (
+                    ("a" if n["value"] == blank else "z") if n["type"] == "blank node" else n["value"] for n in nodes
+                )
+                related.setdefault(blank, []).append((*seen_as, *literal))
+    _check_twins(tuple(sorted(quads)) for quads in related.values())
+
+
+def _check_twins(signatures: Any) -> None:
+    counts: dict[Any, int] = {}
+    for signature in signatures:
+        counts[signature] = counts.get(signature, 0) + 1
+        if counts[signature] > MAX_TWIN_BLANK_NODES:
+            raise ContextError(
+                f"more than {MAX_TWIN_BLANK_NODES} indistinguishable blank nodes: too costly to canonicalise"
+            )
 
 
 # -- shape templates ----------------------------------------------------------------------------------------------
@@ -396,6 +439,7 @@ class _Template:
                 related.append(line + "\n")
             hashes[token] = hashlib.sha256("".join(sorted(related)).encode()).hexdigest()
         if len(set(hashes.values())) != len(hashes):
+            _check_twins(hashes.values())
             plain = {token: "_:" + token.strip("\x00") for token in hashes}
             return _serialise_text("".join(_relabel(lines, self.line_tokens, plain)))
         order = sorted(hashes, key=hashes.__getitem__)

@@ -224,3 +224,15 @@ def test_every_kind_of_badge_we_issue_canonicalises_like_pyld(session: object) -
         for _ in range(3):
             assert canonical_nquads(unsigned) == canonical_nquads_pyld(unsigned)
         assert jsonld._templates.lookup(unsigned) is not None
+
+
+def test_many_indistinguishable_blank_nodes_are_refused_quickly() -> None:
+    """RDFC-1.0 separates look-alike blank nodes by trying permutations: 12 identical alignments would be 12!."""
+    doc = credential()
+    twin = copy.deepcopy(doc["credentialSubject"]["achievement"]["alignment"][0])
+    doc["credentialSubject"]["achievement"]["alignment"] = [copy.deepcopy(twin) for _ in range(12)]
+    for _ in range(3):  # unknown shape, then the template path
+        with pytest.raises(ContextError, match="indistinguishable"):
+            canonical_nquads(doc)
+    doc["credentialSubject"]["achievement"]["alignment"] = [copy.deepcopy(twin) for _ in range(3)]
+    assert canonical_nquads(doc) == canonical_nquads_pyld(doc)  # a few twins are fine
