@@ -134,26 +134,35 @@ def bench_issuing(n: int) -> tuple[dict[str, float], Any]:
     from badges.models import Badge, BadgeSource
     from core import clock
     from core.db import db
+    from credentials.models import CredentialVersion
 
     _, version, earners = _fixture()
+    version_id = version.id
+    people = [(e.email, e.name, e.id) for e in earners]
     results_in = [CriterionResult(k, 2) for k in ("planning", "questions", "analysis")]
+    db.session.expunge_all()
 
-    def issue_one(i: int, commit: bool = True) -> Badge:
-        earner = earners[i % len(earners)]
+    def issue_one(i: int, commit: bool = True) -> uuid.UUID:
+        """One badge as one request would issue it: load the version, issue, commit, forget the session."""
+        email, name, user_id = people[i % len(people)]
+        current = db.session.get(CredentialVersion, version_id)
         badge = services.issue(
-            version=version,
-            recipient=services.Recipient(email=earner.email, name=earner.name, user_id=earner.id),
-            results=services.results_for(version, results_in),
+            version=current,
+            recipient=services.Recipient(email=email, name=name, user_id=user_id),
+            results=services.results_for(current, results_in),
             evidence=[{"type": ["Evidence"], "name": "Evidence portfolio", "narrative": "Lesson plan and reflection."}],
             awarded_at=clock.now(),
             source=BadgeSource.ASSESSMENT,
             issue_key=f"bench:{i}:{uuid.uuid4()}",
         )
+        badge_id = badge.id
         if commit:
             db.session.commit()
-        return badge
+            db.session.expunge_all()
+        return badge_id
 
-    sample = issue_one(0)  # warms keys, contexts, caches
+    sample_id = issue_one(0)  # also warms keys, contexts, caches
+    sample = db.session.get(Badge, sample_id)
     unsigned = {k: v for k, v in sample.credential.items() if k != "proof"}
     ed = ed25519.Ed25519PrivateKey.generate()
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -177,7 +186,8 @@ def bench_issuing(n: int) -> tuple[dict[str, float], Any]:
         issue_one(i, commit=False)
     db.session.commit()
     per["issue_batched"] = (time.perf_counter() - start) / n
-    return per, sample
+    db.session.expunge_all()
+    return per, sample_id
 
 
 def bulk_insert(sample: Any, total: int) -> list[uuid.UUID]:
@@ -313,7 +323,11 @@ def bench_serving(database_url: str, ids: list[uuid.UUID], seconds: float, threa
         return out
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:  # threads still holding keep-alive connections
+            server.kill()
+            server.wait(10)
 
 
 def main() -> None:
@@ -332,7 +346,7 @@ def main() -> None:
 
     with app.app_context():
         upgrade()
-        per, sample = bench_issuing(args.issue)
+        per, sample_id = bench_issuing(args.issue)
         print(f"\nIssuing on {url.split(':', 1)[0]} ({args.issue} badges, both proofs, one commit each)")
         bare = per["di_sign"] + per["vc_jwt_sign"]
         for name, seconds in per.items():
@@ -345,7 +359,10 @@ def main() -> None:
         )
         print(f"  target ≥ 1,000 badges/s per core: {1 / per['issue_end_to_end']:,.0f} /s (single process)")
         start = time.perf_counter()
-        ids = bulk_insert(sample, args.badges)
+        from badges.models import Badge
+        from core.db import db
+
+        ids = bulk_insert(db.session.get(Badge, sample_id), args.badges)
         print(f"  bulk insert to {args.badges:,} badges took {time.perf_counter() - start:,.0f} s")
         from core.db import db
 
