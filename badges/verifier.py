@@ -222,26 +222,23 @@ def _from_baked_text(text: str, report: Report, what: str) -> tuple[dict[str, An
     raise NotACredential(f"the baked {what} carries neither a JWT nor credential JSON")
 
 
-def _from_png(data: bytes, report: Report) -> tuple[dict[str, Any], str | None]:
+def _from_image(kind: str, extract: Callable[[Any], str | None], data: Any, report: Report, missing: str) -> Any:
     try:
-        text = baking.extract_png(data)
+        text = extract(data)
     except baking.BakingError as exc:
-        raise NotACredential(f"unreadable PNG: {exc}") from None
+        raise NotACredential(f"unreadable {kind}: {exc}") from None
     if text is None:
-        raise NotACredential("the PNG has no openbadgecredential iTXt chunk: it is not a baked badge")
-    report.source = report.source or "png"
-    return _from_baked_text(text, report, "PNG")
+        raise NotACredential(f"the {kind} has no {missing}: it is not a baked badge")
+    report.source = report.source or kind.lower()
+    return _from_baked_text(text, report, kind)
+
+
+def _from_png(data: bytes, report: Report) -> tuple[dict[str, Any], str | None]:
+    return _from_image("PNG", baking.extract_png, data, report, "openbadgecredential iTXt chunk")
 
 
 def _from_svg(text: str, report: Report) -> tuple[dict[str, Any], str | None]:
-    try:
-        content = baking.extract_svg(text)
-    except baking.BakingError as exc:
-        raise NotACredential(f"unreadable SVG: {exc}") from None
-    if content is None:
-        raise NotACredential("the SVG has no openbadges:credential element: it is not a baked badge")
-    report.source = report.source or "svg"
-    return _from_baked_text(content, report, "SVG")
+    return _from_image("SVG", baking.extract_svg, text, report, "openbadges:credential element")
 
 
 def _from_url(url: str, report: Report) -> tuple[dict[str, Any], str | None] | None:
