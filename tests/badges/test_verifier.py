@@ -17,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
+from openbadgeslib.ob3.verifier import OB3VerificationError, OB3Verifier
 
 from badges import baking, fetching, proofs, verifier
 from badges.fetching import Fetched, FetchError
@@ -527,3 +528,36 @@ def test_odd_values_anywhere_give_a_report_never_an_exception(web: dict) -> None
                 continue
             json.dumps(report.as_dict())
             assert report.status != "valid" or doc == base, (path, odd)
+
+
+def test_data_integrity_signed_status_list_is_accepted(web: dict) -> None:
+    listed = json.loads(
+        base64.urlsafe_b64decode(_status_list(94567).split(".")[1] + "==")
+    )  # the same list, as JSON with a DI proof instead of a JWT
+    listed = {k: v for k, v in listed.items() if k not in proofs.REGISTERED_CLAIMS}
+    web[LIST_URL] = _di(listed)
+    report = verify(_di(credential(credentialStatus=_entry())), now=NOW)
+    assert report.status == "revoked", _failed(report)
+    tampered = _di(listed)
+    tampered["credentialSubject"]["encodedList"] = _encoded_list()
+    web[LIST_URL] = tampered
+    assert verify(_di(credential(credentialStatus=_entry())), now=NOW).status == "invalid"
+
+
+def test_tampered_baked_image_is_rejected_by_us_and_by_openbadgeslib(web: dict) -> None:
+    token = proofs.sign_vc_jwt(credential(), rsa_key(), KID)
+    head, body, sig = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=="))
+    claims["credentialSubject"]["achievement"]["name"] = "Rocket Science"
+    forged = f"{head}.{base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b'=').decode()}.{sig}"
+    for image in (
+        baking.bake_png(data("simple-jwt.png"), forged),
+        baking.bake_svg('<svg xmlns="http://www.w3.org/2000/svg"/>', jws=forged).encode(),
+    ):
+        assert verify(image, now=NOW).status == "invalid"
+        extracted = (
+            baking.extract_png(image) if image.startswith(baking.PNG_SIGNATURE) else baking.extract_svg(image.decode())
+        )
+        with pytest.raises(OB3VerificationError):
+            OB3Verifier(rsa_key().public_key()).verify(extracted)
+    OB3Verifier(rsa_key().public_key()).verify(baking.extract_png(baking.bake_png(data("simple-jwt.png"), token)))
