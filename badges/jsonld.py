@@ -151,7 +151,12 @@ class _MemoProcessor(JsonLdProcessor):
         cycles: Any = None,
     ) -> Any:
         uid = active_ctx.get("_uuid") if hasattr(active_ctx, "get") else None
-        if uid is None or cycles:
+        embedded = not isinstance(local_ctx, str) and not (
+            isinstance(local_ctx, list) and all(isinstance(item, str) for item in local_ctx)
+        )
+        # An embedded context is remembered by identity, which is sound only for the contexts inside our bundled
+        # documents (never changed); one from the caller's document could be edited between two calls.
+        if uid is None or cycles or (embedded and not options.get("bundled_contexts_only")):
             return super()._process_context(
                 active_ctx, local_ctx, options, override_protected, propagate, validate_scoped, cycles
             )
@@ -171,12 +176,31 @@ class _MemoProcessor(JsonLdProcessor):
         return result
 
 
+def _bundled_contexts_only(document: Any) -> bool:
+    """Whether the document names bundled contexts only, by URL, and embeds no context anywhere."""
+    top = document.get("@context") if isinstance(document, dict) else None
+    urls = top if isinstance(top, list) else [top]
+    if not all(isinstance(url, str) and url in CONTEXT_FILES for url in urls):
+        return False
+    stack = [value for key, value in document.items() if key != "@context"]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if "@context" in item:
+                return False
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
+
+
 def _to_dataset(document: dict[str, Any]) -> dict[str, Any]:
     options = _options()
     options.pop("format")
     options["produceGeneralizedRdf"] = False
     options["extractAllScripts"] = True
     options["processingMode"] = "json-ld-1.1"
+    options["bundled_contexts_only"] = _bundled_contexts_only(document)
     try:
         return _MemoProcessor().to_rdf(document, options)
     except JsonLdError as exc:

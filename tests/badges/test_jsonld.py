@@ -236,3 +236,14 @@ def test_many_indistinguishable_blank_nodes_are_refused_quickly() -> None:
             canonical_nquads(doc)
     doc["credentialSubject"]["achievement"]["alignment"] = [copy.deepcopy(twin) for _ in range(3)]
     assert canonical_nquads(doc) == canonical_nquads_pyld(doc)  # a few twins are fine
+
+
+def test_an_embedded_context_edited_between_two_calls_is_read_afresh() -> None:
+    doc = credential()
+    doc["@context"] = [*doc["@context"], {"extra": "https://example.org/one#extra"}]
+    doc["extra"] = "value"
+    first = canonical_nquads(doc)
+    doc["@context"][-1]["extra"] = "https://example.org/two#extra"  # the same dict object, changed
+    second = canonical_nquads(doc)
+    assert "one#extra" in first and "two#extra" in second
+    assert second == canonical_nquads_pyld(doc)
