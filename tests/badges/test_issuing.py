@@ -262,3 +262,27 @@ def test_every_kind_of_badge_is_schema_valid_and_verified_by_openbadgeslib(clien
         OB3LdpVerifier(ed_pub).verify(badge.credential)
         OB3Verifier(rsa_pub).verify(badge.jwt, check_status=True, download=downloader(client))
     assert imported.credential["credentialSubject"]["id"] == "did:web:x.example"
+
+
+def test_losing_an_issuing_race_returns_the_winners_badge_and_keeps_the_transaction(session: Any) -> None:
+    submission = passed_submission()
+    winner = award(submission)
+    issuer, achievement = services.version_documents(submission.version)
+    # What a concurrent request that passed the duplicate check a moment too early would do.
+    loser = services._sign_and_store(
+        organisation_id=winner.organisation_id,
+        issuer=issuer,
+        achievement=achievement,
+        recipient=services.Recipient(email="e@example.org", name="E"),
+        results=[],
+        evidence=[],
+        awarded_at=winner.awarded_at,
+        valid_from=winner.valid_from,
+        valid_until=None,
+        source=services.BadgeSource.ASSESSMENT,
+        issue_key=winner.issue_key,
+        title=winner.title,
+    )
+    assert loser.id == winner.id
+    assert db.session.query(Badge).filter_by(issue_key=winner.issue_key).count() == 1
+    award(passed_submission(version=submission.version))  # the session is still usable
