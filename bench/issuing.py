@@ -89,8 +89,9 @@ def _fixture() -> tuple[Any, Any, list[Any]]:
     from core.models import Organisation, User
     from credentials.models import CredentialVersion, MicroCredential, Requirement, RubricCriterion, RubricLevel
 
+    run = uuid.uuid4().hex[:8]  # a database kept from an earlier run may already hold a bench organisation
     organisation = Organisation(
-        slug="bench", name="Bench District", url="https://bench.example", email="b@bench.example"
+        slug=f"bench-{run}", name="Bench District", url="https://bench.example", email="b@bench.example"
     )
     db.session.add(organisation)
     db.session.flush()
@@ -119,7 +120,7 @@ def _fixture() -> tuple[Any, Any, list[Any]]:
         for level, name in enumerate(("Not yet", "Developing", "Proficient", "Exemplary")):
             criterion.levels.append(RubricLevel(position=level, name=name, descriptor=f"{name} work.", points=level))
         version.criteria.append(criterion)
-    earners = [User(email=f"earner{i}@bench.example", name=f"Earner {i}") for i in range(2000)]
+    earners = [User(email=f"earner{i}-{run}@bench.example", name=f"Earner {i}") for i in range(2000)]
     db.session.add_all(earners)
     db.session.commit()
     return organisation, version, earners
@@ -199,6 +200,8 @@ def bulk_insert(sample: Any, total: int) -> list[uuid.UUID]:
 
     existing = db.session.scalar(sa.select(sa.func.count()).select_from(Badge)) or 0
     need = total - existing
+    if need <= 0:  # a database filled by an earlier run (pass its --database-url): request random existing badges
+        return list(db.session.scalars(sa.select(Badge.id).order_by(sa.func.random()).limit(1000)))
     columns = {c.name for c in Badge.__table__.columns}
     row = {c: getattr(sample, c) for c in columns}
     ids: list[uuid.UUID] = []
