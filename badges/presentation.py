@@ -87,9 +87,23 @@ def badge_view(badge: Badge, base: str) -> dict[str, Any]:
         "revocation_reason": badge.revocation_reason,
         "linkedin": linkedin_url(credential, url),
         "downloads": {kind: f"{url}.{kind}" for kind in ("json", "jwt", "png", "svg")},
-        "png_available": _image(badge)[1] == "image/png",
+        "png_available": image_type(badge) == "image/png",
         "checked_at": clock.now(),
     }
+
+
+# Media type of each version's badge image: published versions are immutable, and the page only needs to know
+# whether a baked PNG exists (loading the image row would read the whole image on every page view).
+_image_types: dict[Any, str] = {}
+
+
+def image_type(badge: Badge) -> str:
+    key = badge.version_id or badge.id
+    if key not in _image_types:
+        if len(_image_types) > 10000:
+            _image_types.clear()
+        _image_types[key] = _image(badge)[1]
+    return _image_types[key]
 
 
 def _image(badge: Badge) -> tuple[bytes, str]:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -94,14 +96,33 @@ def _proofs_of(credential: dict[str, Any]) -> list[Any]:
     return proof if isinstance(proof, list) else [proof]
 
 
+# Proof configurations repeat (same key, same second when issuing in bulk): keep their hashes.
+_CONFIG_HASHES: OrderedDict[str, bytes] = OrderedDict()
+_CONFIG_HASHES_SIZE = 256
+_config_lock = threading.Lock()
+
+
+def _config_hash(config: dict[str, Any]) -> bytes:
+    key = canonical_json(config)
+    with _config_lock:
+        found = _CONFIG_HASHES.get(key)
+    if found is None:
+        found = hashlib.sha256(canonical_nquads(config).encode()).digest()
+        with _config_lock:
+            _CONFIG_HASHES[key] = found
+            if len(_CONFIG_HASHES) > _CONFIG_HASHES_SIZE:
+                _CONFIG_HASHES.popitem(last=False)
+    return found
+
+
 def _hash_data(credential: dict[str, Any], proof_options: dict[str, Any]) -> bytes:
     unsigned = {key: value for key, value in credential.items() if key != "proof"}
     config = {key: value for key, value in proof_options.items() if key not in ("proofValue", "@context")}
     config = {"@context": credential.get("@context"), **config}
     try:
-        proof_hash = hashlib.sha256(canonical_nquads(config).encode()).digest()
+        proof_hash = _config_hash(config)
         document_hash = hashlib.sha256(canonical_nquads(unsigned).encode()).digest()
-    except ContextError as exc:
+    except (ContextError, TypeError, ValueError) as exc:
         raise ProofError(f"cannot canonicalise the credential: {exc}") from exc
     return proof_hash + document_hash
 

@@ -7,6 +7,7 @@ making a second one.
 
 from __future__ import annotations
 
+import copy
 import csv
 import gzip
 import hashlib
@@ -16,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Any
 
 from flask import current_app
@@ -90,17 +92,21 @@ def _new_key(organisation_id: uuid.UUID, algorithm: str) -> SigningKey:
 
 def active_key(organisation_id: uuid.UUID, algorithm: str) -> SigningKey:
     """The key that signs new badges; an organisation gets its first pair on its first badge."""
-    row = db.session.scalar(
+    return active_keys(organisation_id)[algorithm]
+
+
+def active_keys(organisation_id: uuid.UUID) -> dict[str, SigningKey]:
+    """The organisation's active key per algorithm (one query), making any that are missing."""
+    rows = db.session.scalars(
         select(SigningKey)
-        .where(
-            SigningKey.organisation_id == organisation_id,
-            SigningKey.algorithm == algorithm,
-            SigningKey.state == KeyState.ACTIVE.value,
-        )
-        .order_by(SigningKey.created_at.desc())
-        .limit(1)
+        .where(SigningKey.organisation_id == organisation_id, SigningKey.state == KeyState.ACTIVE.value)
+        .order_by(SigningKey.created_at)
     )
-    return row or _new_key(organisation_id, algorithm)
+    found = {row.algorithm: row for row in rows}  # the newest wins if a race made two
+    for algorithm in KeyAlgorithm:
+        if algorithm.value not in found:
+            found[algorithm.value] = _new_key(organisation_id, algorithm.value)
+    return found
 
 
 def private_key(row: SigningKey) -> keys.PrivateKey:
@@ -325,7 +331,8 @@ def _existing(issue_key: str) -> Badge | None:
 
 def _sign_and_store(
     *,
-    organisation: Organisation,
+    organisation_id: uuid.UUID,
+    issuer: dict[str, Any],
     achievement: dict[str, Any],
     recipient: Recipient,
     results: list[dict[str, Any]],
@@ -346,13 +353,13 @@ def _sign_and_store(
 
     base = _base()
     badge_id = uuid.uuid4()
-    status_list, index = _allocate(organisation.id)
+    status_list, index = _allocate(organisation_id)
     if identity is None and not recipient.did:
         identity = documents.hashed_email(recipient.email, secrets.token_hex(16))
     unsigned = documents.credential(
         badge_id=badge_id,
         base=base,
-        organisation=organisation,
+        issuer=issuer,
         achievement=achievement,
         subject_did=recipient.did,
         identity=identity,
@@ -364,14 +371,14 @@ def _sign_and_store(
         status_list_url=status_list_url(status_list.id),
         status_index=index,
     )
-    ed_key = active_key(organisation.id, KeyAlgorithm.ED25519.value)
-    rsa_key = active_key(organisation.id, KeyAlgorithm.RS256.value)
+    signing = active_keys(organisation_id)
+    ed_key, rsa_key = signing[KeyAlgorithm.ED25519.value], signing[KeyAlgorithm.RS256.value]
     signed = _sign_di(unsigned, ed_key, unsigned["issuer"]["id"])
     # DI proof first, then the JWT over the credential carrying it (NOTES §2: "If both …").
     token = proofs.sign_vc_jwt(signed, private_key(rsa_key), key_url(rsa_key))
     badge = Badge(
         id=badge_id,
-        organisation_id=organisation.id,
+        organisation_id=organisation_id,
         version_id=version_id,
         stack_id=stack_id,
         earner_id=recipient.user_id,
@@ -402,7 +409,7 @@ def _sign_and_store(
         actor=None,
         action="badge.issued",
         obj=badge,
-        organisation_id=organisation.id,
+        organisation_id=organisation_id,
         after={"source": source.value, "title": title, "earner_id": recipient.user_id, "issue_key": issue_key},
     )
     return badge
@@ -427,12 +434,12 @@ def issue(
     existing = _existing(issue_key)
     if existing is not None:
         return existing
-    organisation = _organisation(version.organisation_id)
-    achievement = documents.achievement_for_version(version, organisation, _base(), aligned_items(version))
+    issuer, achievement = version_documents(version)
     now = clock.now().replace(microsecond=0)
     valid_from = min(awarded_at, now)
     badge = _sign_and_store(
-        organisation=organisation,
+        organisation_id=version.organisation_id,
+        issuer=issuer,
         achievement=achievement,
         recipient=recipient,
         results=results,
@@ -451,24 +458,49 @@ def issue(
     return badge
 
 
+# Published versions are immutable, so their Profile and Achievement are built once per process and reused
+# for a minute (a renamed organisation or a re-imported standard item shows in new badges within that time).
+VERSION_DOCUMENTS_TTL = 60.0
+_version_documents: dict[tuple[uuid.UUID, str], tuple[float, dict[str, Any], dict[str, Any]]] = {}
+
+
+def version_documents(version: CredentialVersion) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The issuer ``Profile`` and the ``Achievement`` of a version (fresh copies, safe to embed)."""
+    key = (version.id, _base())
+    cached = _version_documents.get(key)
+    if cached is None or cached[0] < monotonic():
+        organisation = _organisation(version.organisation_id)
+        achievement = documents.achievement_for_version(version, organisation, _base(), aligned_items(version))
+        if len(_version_documents) > 1000:
+            _version_documents.clear()
+        cached = _version_documents[key] = (
+            monotonic() + VERSION_DOCUMENTS_TTL,
+            documents.profile(organisation, _base()),
+            achievement,
+        )
+    return copy.deepcopy(cached[1]), copy.deepcopy(cached[2])
+
+
 def results_for(version: CredentialVersion, award_results: Iterable[Any]) -> list[dict[str, Any]]:
-    """``Result`` entries naming the rubric level achieved on each criterion."""
-    url = documents.achievement_url(_base(), version.id)
-    criteria = {c.key: c for c in version.criteria}
+    """``Result`` entries naming the rubric level achieved on each criterion (unknown ones are left out)."""
+    _, achievement = version_documents(version)
+    url = achievement["id"]
+    descriptions = {rd["id"]: rd for rd in achievement.get("resultDescription", [])}
     out = []
     for result in award_results:
-        criterion = criteria.get(result.criterion_key)
-        if criterion is None:
+        description = descriptions.get(documents.criterion_ref(url, result.criterion_key))
+        if description is None:
             continue
-        level = next((lv for lv in criterion.levels if lv.position == result.level_position), None)
+        level_id = documents.level_ref(url, result.criterion_key, result.level_position)
+        level = next((lv for lv in description.get("rubricCriterionLevel", []) if lv["id"] == level_id), None)
         if level is None:
             continue
         out.append(
             {
                 "type": ["Result"],
-                "resultDescription": documents.criterion_ref(url, criterion.key),
-                "achievedLevel": documents.level_ref(url, criterion.key, level.position),
-                "value": level.name,
+                "resultDescription": description["id"],
+                "achievedLevel": level_id,
+                "value": level["name"],
             }
         )
     return out
@@ -573,7 +605,8 @@ def issue_completed_stacks(*, earner_id: uuid.UUID, micro_credential_id: uuid.UU
         now = clock.now().replace(microsecond=0)
         issued.append(
             _sign_and_store(
-                organisation=organisation,
+                organisation_id=organisation.id,
+                issuer=documents.profile(organisation, _base()),
                 achievement=documents.achievement_for_stack(stack, organisation, _base(), titles),
                 recipient=_recipient_of(earner),
                 results=[],
@@ -654,7 +687,8 @@ def renew(*, actor: User, badge_id: uuid.UUID) -> Badge:
     validity = (old.valid_until - old.valid_from).days if old.valid_until else None
     identity = subject["identifier"][0] if subject.get("identifier") else None
     badge = _sign_and_store(
-        organisation=organisation,
+        organisation_id=organisation.id,
+        issuer=documents.profile(organisation, _base()),
         achievement=subject["achievement"],
         recipient=Recipient(email="", name=old.recipient_name, user_id=old.earner_id, did=subject.get("id")),
         results=subject.get("result", []),

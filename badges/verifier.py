@@ -18,6 +18,7 @@ import base64
 import gzip
 import io
 import json
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ ACCEPT_CREDENTIAL = (
 ACCEPT_STATUS_LIST = "application/vc+jwt, application/jwt;q=0.9, application/vc+ld+json;q=0.8, application/json;q=0.7"
 
 STATUSES = ("valid", "revoked", "expired", "not_yet_valid", "invalid")
+log = logging.getLogger(__name__)
 
 
 class NotACredential(ValueError):
@@ -107,22 +109,50 @@ def verify(value: Any, *, now: datetime | None = None) -> Report:
         return report
     credential, token = parsed
     report.credential = credential
-    _check_context(credential, report)
-    _check_type(credential, report)
-    _check_schema(credential, report)
-    _check_subject(credential, report)
-    _check_issuer(credential, report)
-    _check_proofs(credential, token, report)
-    _check_status(credential, report)
-    _check_dates(credential, report, moment)
+    steps: list[tuple[str, Callable[[], None]]] = [
+        ("context", lambda: _check_context(credential, report)),
+        ("type", lambda: _check_type(credential, report)),
+        ("schema", lambda: _check_schema(credential, report)),
+        ("subject", lambda: _check_subject(credential, report)),
+        ("issuer", lambda: _check_issuer(credential, report)),
+        ("proof", lambda: _check_proofs(credential, token, report)),
+        ("status", lambda: _check_status(credential, report)),
+        ("validity", lambda: _check_dates(credential, report, moment)),
+    ]
+    for step, run in steps:
+        try:
+            run()
+        except Exception as exc:  # a malformed credential must give a failed check, never a server error
+            log.warning("verifier step %s failed on malformed input", step, exc_info=exc)
+            report.add(step, False, f"cannot be checked: the credential is malformed here ({type(exc).__name__})")
     return report
 
 
 # -- parsing --------------------------------------------------------------------------------------------------
 
 
+MAX_DEPTH = 64  # real credentials nest about 10 deep; deeper input only exhausts recursion later on
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list):
+            stack.extend((child, depth + 1) for child in item)
+    return False
+
+
 def _looks_like_credential(value: Any) -> bool:
-    return isinstance(value, dict) and any(key in value for key in ("@context", "credentialSubject", "type", "vc"))
+    if not isinstance(value, dict) or not any(k in value for k in ("@context", "credentialSubject", "type", "vc")):
+        return False
+    if _too_deep(value):
+        raise NotACredential(f"the JSON is nested more than {MAX_DEPTH} levels deep")
+    return True
 
 
 def _parse(value: Any, report: Report) -> tuple[dict[str, Any], str | None] | None:
@@ -192,26 +222,23 @@ def _from_baked_text(text: str, report: Report, what: str) -> tuple[dict[str, An
     raise NotACredential(f"the baked {what} carries neither a JWT nor credential JSON")
 
 
-def _from_png(data: bytes, report: Report) -> tuple[dict[str, Any], str | None]:
+def _from_image(kind: str, extract: Callable[[Any], str | None], data: Any, report: Report, missing: str) -> Any:
     try:
-        text = baking.extract_png(data)
+        text = extract(data)
     except baking.BakingError as exc:
-        raise NotACredential(f"unreadable PNG: {exc}") from None
+        raise NotACredential(f"unreadable {kind}: {exc}") from None
     if text is None:
-        raise NotACredential("the PNG has no openbadgecredential iTXt chunk: it is not a baked badge")
-    report.source = report.source or "png"
-    return _from_baked_text(text, report, "PNG")
+        raise NotACredential(f"the {kind} has no {missing}: it is not a baked badge")
+    report.source = report.source or kind.lower()
+    return _from_baked_text(text, report, kind)
+
+
+def _from_png(data: bytes, report: Report) -> tuple[dict[str, Any], str | None]:
+    return _from_image("PNG", baking.extract_png, data, report, "openbadgecredential iTXt chunk")
 
 
 def _from_svg(text: str, report: Report) -> tuple[dict[str, Any], str | None]:
-    try:
-        content = baking.extract_svg(text)
-    except baking.BakingError as exc:
-        raise NotACredential(f"unreadable SVG: {exc}") from None
-    if content is None:
-        raise NotACredential("the SVG has no openbadges:credential element: it is not a baked badge")
-    report.source = report.source or "svg"
-    return _from_baked_text(content, report, "SVG")
+    return _from_image("SVG", baking.extract_svg, text, report, "openbadges:credential element")
 
 
 def _from_url(url: str, report: Report) -> tuple[dict[str, Any], str | None] | None:
@@ -264,7 +291,7 @@ def _types(value: Any) -> list[Any]:
 
 
 def _check_type(credential: dict[str, Any], report: Report) -> None:
-    types = _types(credential)
+    types = [t for t in _types(credential) if isinstance(t, str)]
     if "VerifiableCredential" not in types or not CREDENTIAL_TYPES.intersection(types):
         report.add("type", False, "type must contain VerifiableCredential and OpenBadgeCredential")
         return

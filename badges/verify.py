@@ -77,7 +77,10 @@ def _api_input() -> tuple[Any, str]:
         if upload is None:
             raise ValidationFailed.field("file", "Upload the badge as a form field named file.")
         return upload.read(), "file"
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise ValidationFailed("The JSON body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise ValidationFailed("Send a JSON object with a credential or a url.")
     unknown = set(body) - {"credential", "url"}

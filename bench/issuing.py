@@ -89,8 +89,9 @@ def _fixture() -> tuple[Any, Any, list[Any]]:
     from core.models import Organisation, User
     from credentials.models import CredentialVersion, MicroCredential, Requirement, RubricCriterion, RubricLevel
 
+    run = uuid.uuid4().hex[:8]  # a database kept from an earlier run may already hold a bench organisation
     organisation = Organisation(
-        slug="bench", name="Bench District", url="https://bench.example", email="b@bench.example"
+        slug=f"bench-{run}", name="Bench District", url="https://bench.example", email="b@bench.example"
     )
     db.session.add(organisation)
     db.session.flush()
@@ -119,7 +120,7 @@ def _fixture() -> tuple[Any, Any, list[Any]]:
         for level, name in enumerate(("Not yet", "Developing", "Proficient", "Exemplary")):
             criterion.levels.append(RubricLevel(position=level, name=name, descriptor=f"{name} work.", points=level))
         version.criteria.append(criterion)
-    earners = [User(email=f"earner{i}@bench.example", name=f"Earner {i}") for i in range(2000)]
+    earners = [User(email=f"earner{i}-{run}@bench.example", name=f"Earner {i}") for i in range(2000)]
     db.session.add_all(earners)
     db.session.commit()
     return organisation, version, earners
@@ -134,26 +135,35 @@ def bench_issuing(n: int) -> tuple[dict[str, float], Any]:
     from badges.models import Badge, BadgeSource
     from core import clock
     from core.db import db
+    from credentials.models import CredentialVersion
 
     _, version, earners = _fixture()
+    version_id = version.id
+    people = [(e.email, e.name, e.id) for e in earners]
     results_in = [CriterionResult(k, 2) for k in ("planning", "questions", "analysis")]
+    db.session.expunge_all()
 
-    def issue_one(i: int, commit: bool = True) -> Badge:
-        earner = earners[i % len(earners)]
+    def issue_one(i: int, commit: bool = True) -> uuid.UUID:
+        """One badge as one request would issue it: load the version, issue, commit, forget the session."""
+        email, name, user_id = people[i % len(people)]
+        current = db.session.get(CredentialVersion, version_id)
         badge = services.issue(
-            version=version,
-            recipient=services.Recipient(email=earner.email, name=earner.name, user_id=earner.id),
-            results=services.results_for(version, results_in),
+            version=current,
+            recipient=services.Recipient(email=email, name=name, user_id=user_id),
+            results=services.results_for(current, results_in),
             evidence=[{"type": ["Evidence"], "name": "Evidence portfolio", "narrative": "Lesson plan and reflection."}],
             awarded_at=clock.now(),
             source=BadgeSource.ASSESSMENT,
             issue_key=f"bench:{i}:{uuid.uuid4()}",
         )
+        badge_id = badge.id
         if commit:
             db.session.commit()
-        return badge
+            db.session.expunge_all()
+        return badge_id
 
-    sample = issue_one(0)  # warms keys, contexts, caches
+    sample_id = issue_one(0)  # also warms keys, contexts, caches
+    sample = db.session.get(Badge, sample_id)
     unsigned = {k: v for k, v in sample.credential.items() if k != "proof"}
     ed = ed25519.Ed25519PrivateKey.generate()
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -177,7 +187,8 @@ def bench_issuing(n: int) -> tuple[dict[str, float], Any]:
         issue_one(i, commit=False)
     db.session.commit()
     per["issue_batched"] = (time.perf_counter() - start) / n
-    return per, sample
+    db.session.expunge_all()
+    return per, sample_id
 
 
 def bulk_insert(sample: Any, total: int) -> list[uuid.UUID]:
@@ -189,6 +200,8 @@ def bulk_insert(sample: Any, total: int) -> list[uuid.UUID]:
 
     existing = db.session.scalar(sa.select(sa.func.count()).select_from(Badge)) or 0
     need = total - existing
+    if need <= 0:  # a database filled by an earlier run (pass its --database-url): request random existing badges
+        return list(db.session.scalars(sa.select(Badge.id).order_by(sa.func.random()).limit(1000)))
     columns = {c.name for c in Badge.__table__.columns}
     row = {c: getattr(sample, c) for c in columns}
     ids: list[uuid.UUID] = []
@@ -313,7 +326,11 @@ def bench_serving(database_url: str, ids: list[uuid.UUID], seconds: float, threa
         return out
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:  # threads still holding keep-alive connections
+            server.kill()
+            server.wait(10)
 
 
 def main() -> None:
@@ -332,7 +349,7 @@ def main() -> None:
 
     with app.app_context():
         upgrade()
-        per, sample = bench_issuing(args.issue)
+        per, sample_id = bench_issuing(args.issue)
         print(f"\nIssuing on {url.split(':', 1)[0]} ({args.issue} badges, both proofs, one commit each)")
         bare = per["di_sign"] + per["vc_jwt_sign"]
         for name, seconds in per.items():
@@ -345,7 +362,10 @@ def main() -> None:
         )
         print(f"  target ≥ 1,000 badges/s per core: {1 / per['issue_end_to_end']:,.0f} /s (single process)")
         start = time.perf_counter()
-        ids = bulk_insert(sample, args.badges)
+        from badges.models import Badge
+        from core.db import db
+
+        ids = bulk_insert(db.session.get(Badge, sample_id), args.badges)
         print(f"  bulk insert to {args.badges:,} badges took {time.perf_counter() - start:,.0f} s")
         from core.db import db
 

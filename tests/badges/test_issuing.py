@@ -19,7 +19,7 @@ from badges.models import Badge, KeyState, SigningKey
 from core.db import db
 from core.errors import Conflict, Forbidden
 from core.models import Role
-from tests.badges.issued import admin_of, award, downloader, passed_submission, schema_errors
+from tests.badges.issued import admin_of, ago, award, downloader, passed_submission, schema_errors
 from tests.factories import CredentialVersionFactory, OrganisationFactory, StackFactory, member
 
 
@@ -232,3 +232,57 @@ def test_renewal_reissues_with_new_dates_once(session: Any) -> None:
     assert schema_errors(renewed.credential) == []
     with pytest.raises(Conflict):
         services.renew(actor=admin, badge_id=badge.id)
+
+
+def test_every_kind_of_badge_is_schema_valid_and_verified_by_openbadgeslib(client: Any) -> None:
+    first = passed_submission()
+    organisation = first.version.organisation
+    second_version = CredentialVersionFactory(published=True, organisation=organisation)
+    StackFactory(
+        organisation=organisation,
+        micro_credentials=[first.version.micro_credential, second_version.micro_credential],
+        state="published",
+    )
+    assessed = award(first)
+    second = passed_submission(version=second_version)
+    second.earner_id = first.earner_id
+    db.session.flush()
+    award(second)
+    stack_badge = db.session.query(Badge).filter(Badge.stack_id.is_not(None), Badge.earner_id == first.earner_id).one()
+    imported_report = services.import_awards(
+        actor=admin_of(assessed),
+        organisation_id=organisation.id,
+        data=f"email,version_id,awarded_on,did\nx@example.org,{first.version_id},{ago(10).date()},did:web:x.example\n".encode(),
+    )
+    imported = db.session.get(Badge, imported_report["rows"][0]["badge_id"])
+    renewed = services.renew(actor=admin_of(assessed), badge_id=assessed.id)
+    ed_pub, rsa_pub = _keys_of(assessed)
+    for badge in (assessed, stack_badge, imported, renewed):
+        assert schema_errors(badge.credential) == [], badge.source
+        OB3LdpVerifier(ed_pub).verify(badge.credential)
+        OB3Verifier(rsa_pub).verify(badge.jwt, check_status=True, download=downloader(client))
+    assert imported.credential["credentialSubject"]["id"] == "did:web:x.example"
+
+
+def test_losing_an_issuing_race_returns_the_winners_badge_and_keeps_the_transaction(session: Any) -> None:
+    submission = passed_submission()
+    winner = award(submission)
+    issuer, achievement = services.version_documents(submission.version)
+    # What a concurrent request that passed the duplicate check a moment too early would do.
+    loser = services._sign_and_store(
+        organisation_id=winner.organisation_id,
+        issuer=issuer,
+        achievement=achievement,
+        recipient=services.Recipient(email="e@example.org", name="E"),
+        results=[],
+        evidence=[],
+        awarded_at=winner.awarded_at,
+        valid_from=winner.valid_from,
+        valid_until=None,
+        source=services.BadgeSource.ASSESSMENT,
+        issue_key=winner.issue_key,
+        title=winner.title,
+    )
+    assert loser.id == winner.id
+    assert db.session.query(Badge).filter_by(issue_key=winner.issue_key).count() == 1
+    award(passed_submission(version=submission.version))  # the session is still usable

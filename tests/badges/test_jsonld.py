@@ -7,7 +7,9 @@ import copy
 import pytest
 from pyld.jsonld import JsonLdError
 
+from badges import jsonld
 from badges.jsonld import CONTEXT_FILES, ContextError, canonical_nquads, canonical_nquads_pyld, document_loader
+from tests.badges.issued import award, passed_submission
 from tests.badges.samples import credential, data
 
 
@@ -120,3 +122,128 @@ def test_relative_iris_are_not_resolved_against_a_made_up_base() -> None:
     doc["credentialSubject"]["achievement"]["id"] = "achievements/42"
     assert "example.org/base" not in canonical_nquads(doc)
     assert canonical_nquads(doc) == canonical_nquads_pyld(doc)
+
+
+# -- shape templates: the fast path's second half ---------------------------------------------------------------
+
+
+def _issued_like(n: int) -> dict:
+    doc = credential(
+        id=f"https://issuer.example/badges/{n}",
+        name=f'Badge "{n}" \\ ünïcödé 🎓',
+        validFrom=f"2025-01-{1 + n % 28:02d}T00:00:00Z",
+        credentialStatus={
+            "id": f"https://issuer.example/status-lists/3#{n}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": str(n),
+            "statusListCredential": "https://issuer.example/status-lists/3",
+        },
+    )
+    doc["credentialSubject"]["id"] = f"did:example:earner{n}"
+    doc["credentialSubject"]["achievement"]["alignment"][0]["targetCode"] = f"RL.{n}"
+    return doc
+
+
+def test_templates_are_built_for_a_repeated_shape_and_agree_with_pyld() -> None:
+    docs = [_issued_like(n) for n in range(12)]
+    for doc in docs:
+        assert canonical_nquads(doc) == canonical_nquads_pyld(doc)
+    assert jsonld._templates.lookup(docs[0]) is not None  # the shape now has a (checked) template
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda d: d.update(id="relative/badge"),  # a relative id is dropped, not filled in
+        lambda d: d.update(id="_:b7"),  # a blank node id
+        lambda d: d.update(id="tag:example.org,2025:x"),  # 'tag' is a term of the OB context
+        lambda d: d.update(name="control\x01character"),  # PyLD and pyoxigraph escape this differently
+        lambda d: d.update(name="tab\tand\rcarriage"),
+        lambda d: d["credentialSubject"].update(id="https://exa mple.org/space"),  # not an IRI pyoxigraph takes
+        lambda d: d["issuer"].update({"@context": {"extra": "https://example.org/extra"}, "extra": "x"}),
+    ],
+    ids=["relative-id", "blank-id", "tag-scheme", "control-char", "tab-cr", "bad-iri", "embedded-context"],
+)
+def test_unusual_values_take_the_pyld_path_and_stay_identical(change: object) -> None:
+    for n in range(3):  # the shape is known (and templated) before the unusual document arrives
+        canonical_nquads(_issued_like(n))
+    doc = _issued_like(99)
+    change(doc)  # type: ignore[operator]
+    assert canonical_nquads(doc) == canonical_nquads_pyld(doc)
+
+
+def test_vocabulary_coerced_values_stay_part_of_the_shape() -> None:
+    config = {
+        "@context": credential()["@context"],
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-rdfc-2022",
+        "created": "2025-01-01T00:00:00Z",
+        "verificationMethod": "https://issuer.example/issuers/7#z6Mk",
+        "proofPurpose": "assertionMethod",
+    }
+    outputs = set()
+    for purpose in ("assertionMethod", "assertionMethod", "authentication", "capabilityInvocation"):
+        doc = {**config, "proofPurpose": purpose}
+        assert canonical_nquads(doc) == canonical_nquads_pyld(doc)
+        outputs.add(canonical_nquads(doc))
+    assert len(outputs) == 3
+
+
+def test_blank_nodes_with_equal_first_degree_hashes_fall_back_to_the_full_algorithm() -> None:
+    """Two RDF lists with the same items give blank nodes that only the n-degree hash tells apart."""
+
+    def doc(n: int) -> dict:
+        result = _issued_like(n)
+        result["credentialSubject"]["achievement"]["resultDescription"] = [
+            {
+                "id": f"https://issuer.example/achievements/42#c{k}",
+                "type": ["ResultDescription"],
+                "name": f"Criterion {k}",
+                "resultType": "RubricCriterionLevel",
+                "allowedValue": ["Beginning", "Developing", "Proficient"],
+            }
+            for k in range(2)
+        ]
+        return result
+
+    for n in range(4):
+        assert canonical_nquads(doc(n)) == canonical_nquads_pyld(doc(n))
+
+
+def test_every_kind_of_badge_we_issue_canonicalises_like_pyld(session: object) -> None:
+    """Real issued credentials (DID or hashed-email subject, public or private evidence, with or without expiry),
+    each seen several times so that the template path is exercised too."""
+    badges = [
+        award(passed_submission()),
+        award(passed_submission(evidence_public=False, validity_days=None)),
+        award(passed_submission(), level=3),
+    ]
+    for badge in badges:
+        unsigned = {k: v for k, v in badge.credential.items() if k != "proof"}
+        for _ in range(3):
+            assert canonical_nquads(unsigned) == canonical_nquads_pyld(unsigned)
+        assert jsonld._templates.lookup(unsigned) is not None
+
+
+def test_many_indistinguishable_blank_nodes_are_refused_quickly() -> None:
+    """RDFC-1.0 separates look-alike blank nodes by trying permutations: 12 identical alignments would be 12!."""
+    doc = credential()
+    twin = copy.deepcopy(doc["credentialSubject"]["achievement"]["alignment"][0])
+    doc["credentialSubject"]["achievement"]["alignment"] = [copy.deepcopy(twin) for _ in range(12)]
+    for _ in range(3):  # unknown shape, then the template path
+        with pytest.raises(ContextError, match="indistinguishable"):
+            canonical_nquads(doc)
+    doc["credentialSubject"]["achievement"]["alignment"] = [copy.deepcopy(twin) for _ in range(3)]
+    assert canonical_nquads(doc) == canonical_nquads_pyld(doc)  # a few twins are fine
+
+
+def test_an_embedded_context_edited_between_two_calls_is_read_afresh() -> None:
+    doc = credential()
+    doc["@context"] = [*doc["@context"], {"extra": "https://example.org/one#extra"}]
+    doc["extra"] = "value"
+    first = canonical_nquads(doc)
+    doc["@context"][-1]["extra"] = "https://example.org/two#extra"  # the same dict object, changed
+    second = canonical_nquads(doc)
+    assert "one#extra" in first and "two#extra" in second
+    assert second == canonical_nquads_pyld(doc)

@@ -17,6 +17,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask
+from openbadgeslib.ob3.verifier import OB3VerificationError, OB3Verifier
 
 from badges import baking, fetching, proofs, verifier
 from badges.fetching import Fetched, FetchError
@@ -373,10 +374,15 @@ def test_deeply_nested_json_is_handled() -> None:
         verify("{" * 100000)
     deep: dict[str, Any] = credential()
     node = deep["credentialSubject"]
-    for _ in range(200):
+    for _ in range(30):
         node["x"] = {}
         node = node["x"]
     assert verify(copy.deepcopy(deep), now=NOW).status == "invalid"
+    for _ in range(100):
+        node["x"] = {}
+        node = node["x"]
+    with pytest.raises(NotACredential, match="nested"):
+        verify(deep)
 
 
 # -- fetching -------------------------------------------------------------------------------------------------
@@ -492,3 +498,66 @@ def test_did_web_urls() -> None:
     assert fetching.did_web_url("did:web:example.org%3A8443") == "https://example.org:8443/.well-known/did.json"
     with pytest.raises(FetchError):
         fetching.did_web_url("did:web:evil.org%2Fx@internal")
+
+
+def _paths(value: Any, path: tuple = ()) -> Iterator[tuple]:
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _paths(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _paths(item, (*path, index))
+
+
+ODD_VALUES = [None, 1, 1e308, True, "", [], [None], {}, {"id": 5}, [{"a": [1]}], "did:web:127.0.0.1", {"@id": "_:b"}]
+
+
+def test_odd_values_anywhere_give_a_report_never_an_exception(web: dict) -> None:
+    base = _di(credential(credentialStatus=_entry()))
+    for path in list(_paths(base))[1:]:
+        for odd in ODD_VALUES:
+            doc = copy.deepcopy(base)
+            target = doc
+            for step in path[:-1]:
+                target = target[step]
+            target[path[-1]] = copy.deepcopy(odd)
+            try:
+                report = verify(doc, now=NOW)
+            except NotACredential:
+                continue
+            json.dumps(report.as_dict())
+            assert report.status != "valid" or doc == base, (path, odd)
+
+
+def test_data_integrity_signed_status_list_is_accepted(web: dict) -> None:
+    listed = json.loads(
+        base64.urlsafe_b64decode(_status_list(94567).split(".")[1] + "==")
+    )  # the same list, as JSON with a DI proof instead of a JWT
+    listed = {k: v for k, v in listed.items() if k not in proofs.REGISTERED_CLAIMS}
+    web[LIST_URL] = _di(listed)
+    report = verify(_di(credential(credentialStatus=_entry())), now=NOW)
+    assert report.status == "revoked", _failed(report)
+    tampered = _di(listed)
+    tampered["credentialSubject"]["encodedList"] = _encoded_list()
+    web[LIST_URL] = tampered
+    assert verify(_di(credential(credentialStatus=_entry())), now=NOW).status == "invalid"
+
+
+def test_tampered_baked_image_is_rejected_by_us_and_by_openbadgeslib(web: dict) -> None:
+    token = proofs.sign_vc_jwt(credential(), rsa_key(), KID)
+    head, body, sig = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(body + "=="))
+    claims["credentialSubject"]["achievement"]["name"] = "Rocket Science"
+    forged = f"{head}.{base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b'=').decode()}.{sig}"
+    for image in (
+        baking.bake_png(data("simple-jwt.png"), forged),
+        baking.bake_svg('<svg xmlns="http://www.w3.org/2000/svg"/>', jws=forged).encode(),
+    ):
+        assert verify(image, now=NOW).status == "invalid"
+        extracted = (
+            baking.extract_png(image) if image.startswith(baking.PNG_SIGNATURE) else baking.extract_svg(image.decode())
+        )
+        with pytest.raises(OB3VerificationError):
+            OB3Verifier(rsa_key().public_key()).verify(extracted)
+    OB3Verifier(rsa_key().public_key()).verify(baking.extract_png(baking.bake_png(data("simple-jwt.png"), token)))

@@ -140,6 +140,18 @@ def test_billion_laughs_svg_is_a_422(client: FlaskClient) -> None:
     assert "EntitiesForbidden" in body["detail"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"credential": ' + "[" * 100000 + "]" * 100000 + "}",
+        '{"credential": {"type": ["VerifiableCredential"], "x": ' + '{"a": ' * 500 + "1" + "}" * 500 + "}}",
+    ],
+    ids=["json-body", "credential"],
+)
+def test_deeply_nested_input_is_a_422(client: FlaskClient, body: str) -> None:
+    problem(client.post(URL, data=body, content_type="application/json"), 422)
+
+
 def test_huge_input_is_a_413(client: FlaskClient) -> None:
     big = "x" * (client.application.config["MAX_CONTENT_LENGTH"] + 1)
     problem(client.post(URL, json={"credential": big}), 413)
