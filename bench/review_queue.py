@@ -350,6 +350,25 @@ def build(app: Any, submissions: int, seed: int = 6) -> dict[str, Any]:
     return info
 
 
+def existing(app: Any) -> dict[str, Any]:
+    """What ``build`` made, read back from the database."""
+    import sqlalchemy as sa
+
+    from core.db import db
+    from core.models import Membership, Organisation
+    from credentials.models import CredentialVersion
+
+    with app.app_context():
+        org = db.session.scalar(sa.select(Organisation.id).where(Organisation.slug == "bench"))
+        versions = db.session.execute(
+            sa.select(CredentialVersion.id, CredentialVersion.micro_credential_id)
+            .where(CredentialVersion.organisation_id == org)
+            .order_by(CredentialVersion.title)
+        ).all()
+        assessors = db.session.scalars(sa.select(Membership.user_id).where(Membership.organisation_id == org)).all()
+        return {"org": org, "versions": [tuple(v) for v in versions], "assessors": list(assessors)}
+
+
 def _engine(app: Any) -> Any:
     from core.db import db
 
@@ -431,6 +450,7 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--submissions", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=500)
+    parser.add_argument("--reuse", action="store_true", help="measure the data a previous run loaded (no wipe)")
     args = parser.parse_args()
 
     import sqlalchemy as sa
@@ -439,6 +459,20 @@ def main() -> None:
     from core import create_app
 
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='bench-review-')}/bench.sqlite3"
+    if args.reuse:
+        app = create_app(
+            {
+                "APP_ENV": "test",
+                "DATABASE_URL": url,
+                "SECRET_KEY": "bench-secret-key-" + "x" * 32,
+                "LOG_LEVEL": "WARNING",
+                "OUTBOX_INLINE": False,
+            }
+        )
+        print(f"database: {url.split('@')[-1]} (reused)")
+        for line in measure(app, existing(app), args.runs):
+            print(line)
+        return
     if url.startswith("postgresql"):
         engine = sa.create_engine(url)
         with engine.begin() as connection:
