@@ -406,13 +406,19 @@ def list_queue(
     )
 
 
-def _claim_filter(actor: User, credentials: dict[uuid.UUID, bool], now: datetime) -> list[Any]:
+def _claim_filter(
+    actor: User, organisation_id: uuid.UUID, credentials: dict[uuid.UUID, bool], now: datetime
+) -> list[Any]:
     """Who may take which task: qualified and calibrated, never their own work, never a submission they have
     already reviewed (double scoring and appeals need a different assessor), adjudication only for leads,
     and not their own unit's work when the organisation says so (checked per credential by the caller)."""
     lead_ids = [mc for mc, lead in credentials.items() if lead]
     other = sa.orm.aliased(ReviewTask)
     return [
+        # The organisation (though implied by the credentials) lets PostgreSQL walk the partial
+        # (organisation, queued_at) index in order and stop at the first free row, checking the "already
+        # worked on it" rule per row; without it, it hashes every task the assessor ever held (300 ms vs 0.3 ms).
+        ReviewTask.organisation_id == organisation_id,
         ReviewTask.state == TaskState.OPEN.value,
         ReviewTask.micro_credential_id.in_(list(credentials)),
         sa.or_(ReviewTask.claimed_by_id.is_(None), ReviewTask.lease_expires_at <= now),
@@ -440,7 +446,7 @@ def claim_next(
     if not credentials:
         return None
     now = clock.now()
-    where = _claim_filter(actor, credentials, now)
+    where = _claim_filter(actor, organisation_id, credentials, now)
     unit_conflicts = [mc for mc in credentials if actor.unit and settings(mc)["conflict_by_unit"]]
     if unit_conflicts:
         where.append(
