@@ -362,7 +362,7 @@ def list_queue(
     where = [ReviewTask.organisation_id == organisation_id, ReviewTask.state == TaskState.OPEN.value]
     if micro_credential_id is not None:
         where.append(ReviewTask.micro_credential_id == micro_credential_id)
-    live = sa.and_(ReviewTask.claimed_by_id.is_not(None), ReviewTask.lease_expires_at > now)
+    live = ReviewTask.lease_expires_at > now  # open tasks have a lease exactly when claimed
     settings = _settings_map(organisation_id)
     overdue_before = now - timedelta(hours=settings(micro_credential_id)["turnaround_hours"])
     counts = db.session.execute(
@@ -421,7 +421,7 @@ def _claim_filter(
         ReviewTask.organisation_id == organisation_id,
         ReviewTask.state == TaskState.OPEN.value,
         ReviewTask.micro_credential_id.in_(list(credentials)),
-        sa.or_(ReviewTask.claimed_by_id.is_(None), ReviewTask.lease_expires_at <= now),
+        sa.or_(ReviewTask.lease_expires_at.is_(None), ReviewTask.lease_expires_at <= now),
         ReviewTask.earner_id != actor.id,
         sa.or_(ReviewTask.kind != TaskKind.ADJUDICATION.value, ReviewTask.micro_credential_id.in_(lead_ids)),
         ~exists().where(other.submission_id == ReviewTask.submission_id, other.claimed_by_id == actor.id),
@@ -494,7 +494,7 @@ def _take(task_id: uuid.UUID, actor: User, now: datetime, lease: timedelta, *, c
     if conditional:
         stmt = stmt.where(
             ReviewTask.state == TaskState.OPEN.value,
-            sa.or_(ReviewTask.claimed_by_id.is_(None), ReviewTask.lease_expires_at <= now),
+            sa.or_(ReviewTask.lease_expires_at.is_(None), ReviewTask.lease_expires_at <= now),
         )
     result = db.session.execute(
         stmt.values(
