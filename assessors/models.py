@@ -132,6 +132,12 @@ class ReviewTask(IdMixin, db.Model):
         return self.lease_expires_at is not None and self.lease_expires_at > now
 
 
+# "An open task", written with the literal 'open' rather than a bound parameter: the queue indexes are partial
+# (WHERE state = 'open'), and neither SQLite nor a PostgreSQL generic (prepared) plan can use a partial index for
+# ``state = ?`` because the planner cannot prove the parameter is 'open'.
+OPEN_TASK = ReviewTask.state == sa.literal_column("'open'")
+
+
 class ReviewState(enum.StrEnum):
     DRAFT = "draft"
     SUBMITTED = "submitted"

@@ -21,7 +21,15 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from assessors.models import CalibrationAttempt, Review, ReviewScore, ReviewState, ReviewTask, TaskKind, TaskState
+from assessors.models import (
+    OPEN_TASK,
+    CalibrationAttempt,
+    Review,
+    ReviewScore,
+    ReviewState,
+    ReviewTask,
+    TaskKind,
+)
 from core import clock
 from core.authz import authorize
 from core.db import db
@@ -191,7 +199,7 @@ def credential_report(
         mc: (n, oldest)
         for mc, n, oldest in db.session.execute(
             select(ReviewTask.micro_credential_id, func.count(), func.min(ReviewTask.queued_at))
-            .where(ReviewTask.organisation_id == organisation_id, ReviewTask.state == TaskState.OPEN.value)
+            .where(ReviewTask.organisation_id == organisation_id, OPEN_TASK)
             .group_by(ReviewTask.micro_credential_id)
         )
     }

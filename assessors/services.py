@@ -26,6 +26,7 @@ from sqlalchemy import exists, func, select, update
 from assessors import issuance
 from assessors.models import (
     DEFAULT_SETTINGS,
+    OPEN_TASK,
     Appeal,
     CalibrationAnchor,
     CalibrationAttempt,
@@ -359,7 +360,7 @@ def list_queue(
         authorize(actor, "review.assess", organisation_id)
     enqueue_submitted(organisation_id)
     now = clock.now()
-    where = [ReviewTask.organisation_id == organisation_id, ReviewTask.state == TaskState.OPEN.value]
+    where = [ReviewTask.organisation_id == organisation_id, OPEN_TASK]
     if micro_credential_id is not None:
         where.append(ReviewTask.micro_credential_id == micro_credential_id)
     live = ReviewTask.lease_expires_at > now  # open tasks have a lease exactly when claimed
@@ -419,7 +420,7 @@ def _claim_filter(
         # (organisation, queued_at) index in order and stop at the first free row, checking the "already
         # worked on it" rule per row; without it, it hashes every task the assessor ever held (300 ms vs 0.3 ms).
         ReviewTask.organisation_id == organisation_id,
-        ReviewTask.state == TaskState.OPEN.value,
+        OPEN_TASK,
         ReviewTask.micro_credential_id.in_(list(credentials)),
         sa.or_(ReviewTask.lease_expires_at.is_(None), ReviewTask.lease_expires_at <= now),
         ReviewTask.earner_id != actor.id,
@@ -493,7 +494,7 @@ def _take(task_id: uuid.UUID, actor: User, now: datetime, lease: timedelta, *, c
     stmt = update(ReviewTask).where(ReviewTask.id == task_id)
     if conditional:
         stmt = stmt.where(
-            ReviewTask.state == TaskState.OPEN.value,
+            OPEN_TASK,
             sa.or_(ReviewTask.lease_expires_at.is_(None), ReviewTask.lease_expires_at <= now),
         )
     result = db.session.execute(
@@ -545,7 +546,7 @@ def my_claims(*, actor: User) -> list[ReviewTask]:
             select(ReviewTask)
             .where(
                 ReviewTask.claimed_by_id == actor.id,
-                ReviewTask.state == TaskState.OPEN.value,
+                OPEN_TASK,
                 ReviewTask.lease_expires_at > now,
             )
             .order_by(ReviewTask.claimed_at)
@@ -635,7 +636,7 @@ def evidence_download(actor: User, evidence_file: EvidenceFile) -> Any:
         select(ReviewTask).where(
             ReviewTask.submission_id == evidence_file.submission_id,
             ReviewTask.claimed_by_id == actor.id,
-            ReviewTask.state == TaskState.OPEN.value,
+            OPEN_TASK,
             ReviewTask.lease_expires_at > clock.now(),
         )
     )
@@ -658,7 +659,7 @@ def is_current_assessor(actor: User | None, submission_id: uuid.UUID) -> bool:
                 exists().where(
                     ReviewTask.submission_id == submission_id,
                     ReviewTask.claimed_by_id == actor.id,
-                    ReviewTask.state == TaskState.OPEN.value,
+                    OPEN_TASK,
                     ReviewTask.lease_expires_at > clock.now(),
                 )
             )
@@ -860,7 +861,7 @@ def _after_review(task: ReviewTask, review: Review, version: CredentialVersion) 
         select(func.count()).where(
             ReviewTask.submission_id == task.submission_id,
             ReviewTask.kind == TaskKind.REVIEW.value,
-            ReviewTask.state == TaskState.OPEN.value,
+            OPEN_TASK,
         )
     )
     if open_reviews:
@@ -1137,7 +1138,7 @@ def sweep_stale_claims(*, clear: bool = False) -> list[ReviewTask]:
     tasks = list(
         db.session.scalars(
             select(ReviewTask).where(
-                ReviewTask.state == TaskState.OPEN.value,
+                OPEN_TASK,
                 ReviewTask.claimed_by_id.is_not(None),
                 ReviewTask.lease_expires_at <= now,
             )
