@@ -401,7 +401,7 @@ class _Printed(list[str]):
         super().append(line)
 
 
-def measure(app: Any, info: dict[str, Any], runs: int) -> list[str]:
+def measure(app: Any, info: dict[str, Any], runs: int, reports_too: bool = True) -> list[str]:
     from assessors import reports, services
     from core.db import db
     from core.models import User
@@ -462,6 +462,8 @@ def measure(app: Any, info: dict[str, Any], runs: int) -> list[str]:
 
         lines.append(_summary("queue listing, one credential", _timed(listing_credential, runs), base_p50))
 
+        if not reports_too:
+            return lines
         admin_like = User(email="bench-admin@bench.example", name="Bench admin", is_platform_admin=True, is_active=True)
         admin_like.id = uuid.uuid4()
         lines.append(
@@ -485,6 +487,7 @@ def main() -> None:
     parser.add_argument("--submissions", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=500)
     parser.add_argument("--reuse", action="store_true", help="measure the data a previous run loaded (no wipe)")
+    parser.add_argument("--skip-reports", action="store_true", help="leave out the (slow) report queries")
     args = parser.parse_args()
 
     import sqlalchemy as sa
@@ -504,7 +507,7 @@ def main() -> None:
             }
         )
         print(f"database: {url.split('@')[-1]} (reused)")
-        measure(app, existing(app), args.runs)
+        measure(app, existing(app), args.runs, not args.skip_reports)
         return
     if url.startswith("postgresql"):
         engine = sa.create_engine(url)
@@ -529,7 +532,7 @@ def main() -> None:
     load_seconds = time.perf_counter() - started
     print(f"database: {url.split('@')[-1]}")
     print(f"loaded {args.submissions:,} submissions (+ tasks, reviews, scores) in {load_seconds:.1f} s")
-    measure(app, info, args.runs)
+    measure(app, info, args.runs, not args.skip_reports)
 
 
 if __name__ == "__main__":
