@@ -362,7 +362,11 @@ def list_queue(
     now = clock.now()
     where = [ReviewTask.organisation_id == organisation_id, OPEN_TASK]
     if micro_credential_id is not None:
-        where.append(ReviewTask.micro_credential_id == micro_credential_id)
+        # Check the credential is the organisation's once, then filter on it alone: given both columns SQLite
+        # walks the organisation's index and visits every open row to test the credential.
+        if _micro_credential(micro_credential_id).organisation_id != organisation_id:
+            raise NotFound("No such micro-credential in this organisation.")
+        where = [ReviewTask.micro_credential_id == micro_credential_id, OPEN_TASK]
     live = ReviewTask.lease_expires_at > now  # open tasks have a lease exactly when claimed
     settings = _settings_map(organisation_id)
     overdue_before = now - timedelta(hours=settings(micro_credential_id)["turnaround_hours"])
@@ -419,9 +423,14 @@ def _claim_filter(
         # The organisation (though implied by the credentials) lets PostgreSQL walk the partial
         # (organisation, queued_at) index in order and stop at the first free row, checking the "already
         # worked on it" rule per row; without it, it hashes every task the assessor ever held (300 ms vs 0.3 ms).
-        ReviewTask.organisation_id == organisation_id,
+        # With a single credential its own partial index gives the order (the credential is the organisation's:
+        # qualifications are per organisation).
+        ReviewTask.micro_credential_id == next(iter(credentials))
+        if len(credentials) == 1
+        else sa.and_(
+            ReviewTask.organisation_id == organisation_id, ReviewTask.micro_credential_id.in_(list(credentials))
+        ),
         OPEN_TASK,
-        ReviewTask.micro_credential_id.in_(list(credentials)),
         sa.or_(ReviewTask.lease_expires_at.is_(None), ReviewTask.lease_expires_at <= now),
         ReviewTask.earner_id != actor.id,
         sa.or_(ReviewTask.kind != TaskKind.ADJUDICATION.value, ReviewTask.micro_credential_id.in_(lead_ids)),
