@@ -496,16 +496,15 @@ def main() -> None:
     from core import create_app
 
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='bench-review-')}/bench.sqlite3"
+    config = {
+        "APP_ENV": "test",
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench-secret-key-" + "x" * 32,
+        "LOG_LEVEL": "WARNING",
+        "OUTBOX_INLINE": False,
+    }
     if args.reuse:
-        app = create_app(
-            {
-                "APP_ENV": "test",
-                "DATABASE_URL": url,
-                "SECRET_KEY": "bench-secret-key-" + "x" * 32,
-                "LOG_LEVEL": "WARNING",
-                "OUTBOX_INLINE": False,
-            }
-        )
+        app = create_app(config)
         print(f"database: {url.split('@')[-1]} (reused)")
         measure(app, existing(app), args.runs, not args.skip_reports)
         return
@@ -516,15 +515,7 @@ def main() -> None:
             connection.execute(sa.text("CREATE SCHEMA public"))
             connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
         engine.dispose()
-    app = create_app(
-        {
-            "APP_ENV": "test",
-            "DATABASE_URL": url,
-            "SECRET_KEY": "bench-secret-key-" + "x" * 32,
-            "LOG_LEVEL": "WARNING",
-            "OUTBOX_INLINE": False,
-        }
-    )
+    app = create_app(config)
     with app.app_context():
         upgrade()
     started = time.perf_counter()
