@@ -87,11 +87,14 @@ class ReviewTask(IdMixin, db.Model):
     __tablename__ = "review_tasks"
     __table_args__ = (
         sa.UniqueConstraint("submission_id", "kind", "slot"),
-        # The claim and queue queries: open tasks of some credentials (or one organisation), oldest first.
+        # The claim and queue queries: open tasks of one organisation (or credential), oldest first. Partial, so
+        # they hold only the queue, not the million decided tasks; lease_expires_at is included so the queue's
+        # counts (claimed, overdue, oldest) are an index-only scan.
         sa.Index(
             "ix_review_tasks_open_credential",
             "micro_credential_id",
             "queued_at",
+            "lease_expires_at",
             sqlite_where=_OPEN_SQL,
             postgresql_where=_OPEN_SQL,
         ),
@@ -99,6 +102,7 @@ class ReviewTask(IdMixin, db.Model):
             "ix_review_tasks_open_org",
             "organisation_id",
             "queued_at",
+            "lease_expires_at",
             sqlite_where=_OPEN_SQL,
             postgresql_where=_OPEN_SQL,
         ),
@@ -124,7 +128,14 @@ class ReviewTask(IdMixin, db.Model):
     submission: Mapped[Submission] = relationship()
 
     def lease_live(self, now: datetime) -> bool:
-        return self.claimed_by_id is not None and self.lease_expires_at is not None and self.lease_expires_at > now
+        # An open task is claimed exactly when it has a lease: claiming sets both, releasing clears both.
+        return self.lease_expires_at is not None and self.lease_expires_at > now
+
+
+# "An open task", written with the literal 'open' rather than a bound parameter: the queue indexes are partial
+# (WHERE state = 'open'), and neither SQLite nor a PostgreSQL generic (prepared) plan can use a partial index for
+# ``state = ?`` because the planner cannot prove the parameter is 'open'.
+OPEN_TASK = ReviewTask.state == sa.literal_column("'open'")
 
 
 class ReviewState(enum.StrEnum):

@@ -241,14 +241,14 @@ def upgrade():
         batch_op.create_index("ix_review_tasks_claimed_by", ["claimed_by_id", "state"], unique=False)
         batch_op.create_index(
             "ix_review_tasks_open_credential",
-            ["micro_credential_id", "queued_at"],
+            ["micro_credential_id", "queued_at", "lease_expires_at"],
             unique=False,
             sqlite_where=sa.text("state = 'open'"),
             postgresql_where=sa.text("state = 'open'"),
         )
         batch_op.create_index(
             "ix_review_tasks_open_org",
-            ["organisation_id", "queued_at"],
+            ["organisation_id", "queued_at", "lease_expires_at"],
             unique=False,
             sqlite_where=sa.text("state = 'open'"),
             postgresql_where=sa.text("state = 'open'"),

@@ -474,3 +474,20 @@ def test_only_org_admins_manage_qualifications_and_settings(world, session):
     )
     assert services.settings_for(world.org.id, world.mc_id)["turnaround_hours"] == 5
     assert services.settings_for(world.org.id)["turnaround_hours"] == 14 * 24
+
+
+def test_the_stale_claims_command_reports_and_clears(app, world, session):
+    world.submission()
+    world.claim(world.assessor)
+    runner = app.test_cli_runner()
+    assert "0 stale claim(s)" in runner.invoke(args=["review", "stale-claims"]).output
+    with clock.shifted(timedelta(hours=49)):
+        result = runner.invoke(args=["review", "stale-claims", "--clear"])
+    assert "1 stale claim(s) cleared" in result.output
+    assert [m.to for m in mail.sent] == [world.assessor.email]
+
+
+def test_the_enqueue_command_picks_up_new_submissions(app, world, session):
+    submission = world.submission()
+    assert "1 submission(s) queued" in app.test_cli_runner().invoke(args=["review", "enqueue"]).output
+    assert submission.state == SubmissionState.IN_REVIEW.value
