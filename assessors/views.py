@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from assessors import reports, services
+from assessors.models import Qualification
 from core.auth import current_user
 from core.db import db
 from core.errors import ServiceError, Unauthorized
@@ -90,8 +91,13 @@ def queue(organisation_id: uuid.UUID) -> Page:
     micro_credential_id = request.args.get("credential", type=uuid.UUID)
     listing = services.list_queue(actor=actor, organisation_id=organisation_id, micro_credential_id=micro_credential_id)
     titles = {v.micro_credential_id: v.title for v in _credentials(organisation_id)}
+    mine = db.session.scalars(
+        select(Qualification).where(Qualification.user_id == actor.id, Qualification.organisation_id == organisation_id)
+    )
+    calibration = [(q, services.calibration_status(actor, q)) for q in mine]
     return render_template(
         "assessors/queue.html",
+        calibration=[(q, status) for q, status in calibration if status["required"]],
         organisation=services.organisation_of(organisation_id),
         queue=listing,
         titles=titles,
