@@ -96,6 +96,8 @@ def test_earner_finds_the_credential_and_submits_evidence_with_a_file(
     assert page.locator("#status").inner_text() == "submitted"
     check_page(page, "journey-submission-submitted")
     story["submission_url"] = page.url
+    visit(page, "/portfolio/", "journey-my-submissions")
+    assert page.get_by_role("link", name=story["title"]).count() >= 1
 
 
 def test_assessor_claims_and_scores_blind_with_the_keyboard(page: Any, story: dict[str, Any]) -> None:
@@ -152,8 +154,21 @@ def test_visitor_sees_a_valid_badge_and_verifies_it_by_paste_and_upload(
     visit(page, story["badge_path"], "journey-badge-valid")
     assert "valid" in page.locator(".badge-page .badge-status").get_attribute("class").split()
     with page.expect_navigation():
+        page.get_by_role("link", name="Full criteria").click()
+    check_page(page, "journey-achievement")
+    assert story["title"] in page.locator("h1").inner_text()
+    page.go_back()
+    with page.expect_navigation():
+        page.locator(".badge-page").get_by_role("link", name=re.compile("^Riverside Teachers")).first.click()
+    check_page(page, "journey-issuer")
+    page.goto(story["badge_path"])
+    with page.expect_navigation():
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Verify a badge").click()
     check_page(page, "journey-verify")
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("Verify")).click()  # nothing given: the error names the field
+    assert page.get_by_label(re.compile("^Paste a badge")).get_attribute("aria-describedby") == "verify-error"
+    check_page(page, "journey-verify-empty")
     page.get_by_label(re.compile("^Paste a badge")).fill(story["json"])
     with page.expect_navigation():
         page.get_by_role("button", name=re.compile("Verify")).click()
@@ -200,8 +215,16 @@ def test_org_admin_rotates_keys_and_reads_reports_with_csv(page: Any, story: dic
     assert page.get_by_role("row").filter(has_text="retired").count() >= active_before
     check_page(page, "journey-admin-keys-rotated")
 
+    for tab, shot in (
+        ("Members", "journey-admin-members"),
+        ("Assessors and review", "journey-admin-review"),
+        ("Import past awards", "journey-admin-import"),
+    ):
+        with page.expect_navigation():
+            page.get_by_role("link", name=tab, exact=True).click()
+        check_page(page, shot)
     with page.expect_navigation():
-        page.get_by_role("link", name="Reports").click()
+        page.get_by_role("link", name="Reports", exact=True).click()
     check_page(page, "journey-admin-reports")
     assert page.locator("figure.chart").count() == 3
     assert page.locator("figure.chart svg[role=img]").first.get_attribute("aria-label").startswith("Pass rate")
