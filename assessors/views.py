@@ -12,6 +12,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from assessors import reports, services
+from assessors.models import Qualification
 from core.auth import current_user
 from core.db import db
 from core.errors import ServiceError, Unauthorized
@@ -53,14 +54,50 @@ def _credentials(organisation_id: uuid.UUID) -> list[CredentialVersion]:
     )
 
 
+def review_organisations(user: User | None) -> list[Any]:
+    """Organisations where ``user`` reviews (assessor) or runs review (org admin), by name."""
+    if user is None:
+        return []
+    roles = {Role.ASSESSOR.value, Role.ORG_ADMIN.value}
+    orgs = {m.organisation_id: m.organisation for m in user.memberships if m.role in roles}
+    return sorted(orgs.values(), key=lambda o: o.name)
+
+
+def is_reviewer(user: User | None) -> bool:
+    return bool(review_organisations(user))
+
+
+@bp.get("/")
+def index() -> Page:
+    """Where to review: straight to the queue when there is one organisation, else a list with counts."""
+    actor = _user()
+    organisations = review_organisations(actor)
+    if len(organisations) == 1:
+        return redirect(url_for("review.queue", organisation_id=organisations[0].id))
+    rows = []
+    for organisation in organisations:
+        try:
+            counts = services.list_queue(actor=actor, organisation_id=organisation.id)
+        except ServiceError:
+            db.session.rollback()
+            counts = None
+        rows.append((organisation, counts))
+    return render_template("assessors/index.html", rows=rows)
+
+
 @bp.route("/<uuid:organisation_id>")
 def queue(organisation_id: uuid.UUID) -> Page:
     actor = _user()
     micro_credential_id = request.args.get("credential", type=uuid.UUID)
     listing = services.list_queue(actor=actor, organisation_id=organisation_id, micro_credential_id=micro_credential_id)
     titles = {v.micro_credential_id: v.title for v in _credentials(organisation_id)}
+    mine = db.session.scalars(
+        select(Qualification).where(Qualification.user_id == actor.id, Qualification.organisation_id == organisation_id)
+    )
+    calibration = [(q, services.calibration_status(actor, q)) for q in mine]
     return render_template(
         "assessors/queue.html",
+        calibration=[(q, status) for q, status in calibration if status["required"]],
         organisation=services.organisation_of(organisation_id),
         queue=listing,
         titles=titles,
@@ -242,5 +279,23 @@ def report_csv(organisation_id: uuid.UUID, kind: str) -> Response:
     )
 
 
+@bp.post("/appeals/<uuid:submission_id>")
+def appeal(submission_id: uuid.UUID) -> Page:
+    """The earner's appeal of a "not yet" (the form is on the earner's submission page in ``portfolio``)."""
+    actor = _user()
+    back = url_for("portfolio.submission", submission_id=submission_id)
+    try:
+        services.appeal(actor=actor, submission_id=submission_id, reason=request.form.get("reason", ""))
+    except ServiceError as exc:
+        db.session.rollback()
+        flash("Not appealed: " + (exc.errors[0]["detail"] if exc.errors else exc.detail))
+        return redirect(back + "#appeal")
+    flash("Appeal sent: another assessor will review your submission afresh.")
+    return redirect(back)
+
+
 def init_app(app: Flask) -> None:
+    from core.views import register_nav
+
     app.register_blueprint(bp)
+    register_nav("Review", "review.index", visible=is_reviewer, order=30)

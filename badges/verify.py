@@ -152,5 +152,8 @@ def verify_page() -> str | WerkzeugResponse | tuple[str, int]:
 
 def init_app(app: Flask) -> None:
     """Register the verify API and page."""
+    from core.views import register_nav
+
     register(app, verify_blp)
     app.register_blueprint(page_bp)
+    register_nav("Verify a badge", f"{page_bp.name}.verify_page", order=50)

@@ -156,4 +156,7 @@ def my_badges() -> WerkzeugResponse | str:
 
 
 def init_app(app: Flask) -> None:
+    from core.views import register_nav
+
     app.register_blueprint(bp)
+    register_nav("My badges", "badges.my_badges", visible=lambda user: user is not None, order=17)

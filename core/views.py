@@ -261,4 +261,9 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
-        return {"current_user": current_user, "allow_signup": app.config["ALLOW_SIGNUP"], "nav_links": nav_links}
+        return {
+            "current_user": current_user,
+            "allow_signup": app.config["ALLOW_SIGNUP"],
+            "nav_links": nav_links,
+            "view_endpoints": lambda: app.view_functions,
+        }

@@ -227,4 +227,7 @@ def evidence_public(submission_id: uuid.UUID) -> Page:
 
 
 def init_app(app: Flask) -> None:
+    from core.views import register_nav
+
     app.register_blueprint(bp)
+    register_nav("My submissions", "portfolio.index", visible=lambda user: user is not None, order=15)

@@ -2,7 +2,7 @@
 
 Why a second app: the usual fixtures run each test inside one rolled-back transaction on one connection,
 which a server thread cannot share. So ``live_server`` builds its own database from the migrations (a
-SQLite file in a temporary folder, or on PostgreSQL a schema of its own, ``browser_tests``), serves the app
+SQLite file in a temporary folder, or on PostgreSQL a database of its own, ``<test database>_browser``), serves the app
 with a real WSGI server in a background thread on a free port, and tests seed it with real commits through
 ``live_server.seed()``. Data lives for the whole run, so each test module seeds its own, distinct data
 (``unique()`` gives unique emails and slugs).
@@ -57,7 +57,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PG_SCHEMA = "browser_tests"
 TIMEOUT_MS = 10_000
 
 _counter = itertools.count(1)
@@ -96,24 +95,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _server_database_url(tmp_dir: Path) -> str:
     if not TEST_DATABASE_URL.startswith("postgresql"):
         return f"sqlite:///{tmp_dir / 'browser.sqlite3'}"
-    # A schema of our own inside the test database; ``public`` stays on the path for pg_trgm's operators.
-    engine = sa.create_engine(TEST_DATABASE_URL)
-    with engine.begin() as connection:
-        connection.execute(sa.text("CREATE SCHEMA IF NOT EXISTS public"))
-        connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public"))
-        connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-        connection.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
+    # A database of our own next to the test database (``<name>_browser``). Not a schema of the test
+    # database: with ``public`` on the search path, Alembic finds the unit tests' ``alembic_version`` there,
+    # skips every migration and the server then writes into the unit tests' tables.
+    url = sa.engine.make_url(TEST_DATABASE_URL)
+    _recreate_database(url, create=True)
+    return url.set(database=_browser_database_name(url)).render_as_string(hide_password=False)
+
+
+def _browser_database_name(url: sa.engine.URL) -> str:
+    return f"{url.database}_browser"
+
+
+def _recreate_database(url: sa.engine.URL, *, create: bool) -> None:
+    name = _browser_database_name(url)
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")  # CREATE/DROP DATABASE refuse transactions
+    with engine.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if create:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
-    separator = "&" if "?" in TEST_DATABASE_URL else "?"
-    return f"{TEST_DATABASE_URL}{separator}options=-csearch_path%3D{PG_SCHEMA},public"
 
 
 def _drop_server_database() -> None:
     if TEST_DATABASE_URL.startswith("postgresql"):
-        engine = sa.create_engine(TEST_DATABASE_URL)
-        with engine.begin() as connection:
-            connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-        engine.dispose()
+        _recreate_database(sa.engine.make_url(TEST_DATABASE_URL), create=False)
 
 
 class _QuietHandler(WSGIRequestHandler):
