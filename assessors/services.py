@@ -934,7 +934,7 @@ def _finalise(submission_id: uuid.UUID, review: Review, version: CredentialVersi
             to=earner.email,
             subject=f"Your submission {submission.reference}: {outcome}",
             body=f"Hello {earner.name},\n\nYour submission for “{version.title}” has been reviewed: {outcome}.\n"
-            f"Read the feedback on each criterion here:\n{current_app.config['BASE_URL']}/submissions/{submission.id}",
+            f"Read the feedback on each criterion here:\n{current_app.config['BASE_URL']}/portfolio/{submission.id}",
         )
     if submission.state == DECISION_PASSED:
         issuance.hand_off(

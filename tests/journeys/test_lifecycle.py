@@ -7,11 +7,14 @@ a final passed decision hands off to issuance exactly once, the badge verifies, 
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
 from badges.models import Badge
+from core import mail
 from core.models import Role
 from tests.conftest import bearer
 from tests.factories import OrganisationFactory, UserFactory, member, valid_content
@@ -96,6 +99,10 @@ def test_a_passed_portfolio_becomes_one_verifiable_badge_that_revocation_reaches
     score(client, org, second, level=3)
     mine = ok(client.get(f"/api/v1/submissions/{submitted['id']}", headers=bearer(earner)))
     assert mine["state"] == "passed" and {f["criterion_key"] for f in mine["feedback"]} == {"planning", "analysis"}
+    told = [m for m in mail.sent if m.to == earner.email and "reviewed" in m.body]
+    assert told, "the earner is told of the decision"
+    link = re.search(r"https?://\S+", told[-1].body).group(0)
+    assert client.get(urlsplit(link).path, headers={"Accept": "text/html"}).status_code in (200, 302)
 
     badges = ok(client.get("/api/v1/me/badges", headers=bearer(earner)))
     items = badges["items"] if isinstance(badges, dict) else badges
