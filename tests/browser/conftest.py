@@ -80,8 +80,12 @@ def _missing_tools() -> str | None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every test in this folder is a browser test; without the tools they skip, saying what is missing."""
+    """Every test in this folder is a browser test; without the tools they skip, saying what is missing.
+
+    CI sets ``REQUIRE_BROWSER_TESTS=1``: there a missing tool is an error, not a quiet skip."""
     reason = _missing_tools()
+    if reason and os.environ.get("REQUIRE_BROWSER_TESTS") == "1":
+        raise pytest.UsageError(f"browser tests are required (REQUIRE_BROWSER_TESTS=1) but {reason}")
     for item in items:
         if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.browser)
