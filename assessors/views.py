@@ -13,10 +13,10 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from assessors import reports, services
 from assessors.models import Qualification
-from core.auth import current_user
 from core.db import db
-from core.errors import ServiceError, Unauthorized
+from core.errors import ServiceError
 from core.models import Membership, Role, User
+from core.views import require_sign_in, signed_in_user
 from credentials.models import CredentialVersion, VersionState
 
 bp = Blueprint(
@@ -27,6 +27,7 @@ bp = Blueprint(
     static_folder="static",
     static_url_path="/static",
 )
+require_sign_in(bp)
 Page = str | WerkzeugResponse
 
 
@@ -34,11 +35,7 @@ class CsrfForm(FlaskForm):
     """Only the CSRF check: the pages' fields are read into the same shapes the API takes."""
 
 
-def _user() -> User:
-    user = current_user()
-    if user is None:
-        raise Unauthorized("Sign in to review.")
-    return user
+_user = signed_in_user
 
 
 def _credentials(organisation_id: uuid.UUID) -> list[CredentialVersion]:

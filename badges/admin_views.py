@@ -14,29 +14,18 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from badges import services
 from badges.services import IMPORT_COLUMNS
-from core.auth import current_user
 from core.authz import authorize
 from core.db import db
 from core.errors import ServiceError
-from core.models import User
+from core.views import require_sign_in, signed_in_user
 
 bp = Blueprint("issuing", __name__, url_prefix="/organisations")
 Page = str | WerkzeugResponse | tuple[str, int]
 PAGE_SIZE = 50
 
 
-def _user() -> User:
-    user = current_user()
-    if user is None:
-        abort(401)
-    return user
-
-
-@bp.before_request
-def _signed_in_only() -> WerkzeugResponse | None:
-    if current_user() is None:
-        return redirect(url_for("web.login", next=request.path))
-    return None
+require_sign_in(bp)
+_user = signed_in_user
 
 
 @bp.get("/<uuid:organisation_id>/issuer")

@@ -8,12 +8,12 @@ import json
 import uuid
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import NotAcceptable
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from badges import presentation, services
-from core.auth import current_user
+from core.views import sign_in_redirect, signed_in_user
 
 bp = Blueprint(
     "badges", __name__, template_folder="templates", static_folder="static", static_url_path="/badges/static"
@@ -146,9 +146,9 @@ def status_list(status_list_id: uuid.UUID) -> Response:
 
 @bp.get("/my/badges")
 def my_badges() -> WerkzeugResponse | str:
-    user = current_user()
-    if user is None:
-        return redirect(url_for("web.login", next=request.path))
+    if (redirect_to_sign_in := sign_in_redirect()) is not None:
+        return redirect_to_sign_in
+    user = signed_in_user()
     page = services.list_my_badges(actor=user, page=1, page_size=100)
     base = current_app.config["BASE_URL"]
     views = [presentation.badge_view(b, base) for b in page.items]

@@ -13,12 +13,11 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from core import services
-from core.auth import current_user
 from core.authz import can
 from core.db import db
 from core.errors import ServiceError
 from core.models import Organisation, Role, User
-from core.views import register_nav, text_arg
+from core.views import register_nav, require_sign_in, signed_in_user, text_arg
 
 bp = Blueprint("orgadmin", __name__, url_prefix="/organisations")
 Page = str | WerkzeugResponse | tuple[str, int]
@@ -39,18 +38,8 @@ def is_org_admin(user: User | None) -> bool:
     return bool(administered(user))
 
 
-def _user() -> User:
-    user = current_user()
-    if user is None:
-        abort(401)
-    return user
-
-
-@bp.before_request
-def _signed_in_only() -> WerkzeugResponse | None:
-    if current_user() is None:
-        return redirect(url_for("web.login", next=request.path))
-    return None
+require_sign_in(bp)
+_user = signed_in_user
 
 
 @bp.get("/")

@@ -25,7 +25,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from core import services
 from core.auth import current_user, end_session, start_session
-from core.errors import ServiceError
+from core.errors import ServiceError, Unauthorized
 from core.extensions import limiter
 from core.models import User
 from core.schemas import has_control_characters
@@ -72,6 +72,31 @@ def nav_links(user: User | None) -> list[ShownLink]:
         current = request.path == url or (url != "/" and request.path.startswith(url.rstrip("/") + "/"))
         shown.append(ShownLink(label=link.label, url=url, current=current))
     return shown
+
+
+def signed_in_user() -> User:
+    """The user of a page that needs one (blueprints guarded by ``require_sign_in`` never get here anonymous)."""
+    user = current_user()
+    if user is None:
+        raise Unauthorized("Sign in to see this page.")
+    return user
+
+
+def sign_in_redirect() -> WerkzeugResponse | None:
+    """For anonymous visitors: the sign-in page, which brings them back here afterwards."""
+    if current_user() is None:
+        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+    return None
+
+
+def require_sign_in(blueprint: Blueprint) -> None:
+    """Send anonymous visitors of any page of ``blueprint`` (but its static files) to sign in first."""
+
+    @blueprint.before_request
+    def _signed_in_only() -> WerkzeugResponse | None:
+        if (request.endpoint or "").endswith(".static"):
+            return None
+        return sign_in_redirect()
 
 
 def text_arg(name: str, max_length: int = 200) -> str:
@@ -206,10 +231,7 @@ def signup() -> Page:
 
 @bp.get("/account")
 def account() -> Page:
-    user = current_user()
-    if user is None:
-        return redirect(url_for("web.login", next=request.path))
-    return render_template("account.html", user=user)
+    return sign_in_redirect() or render_template("account.html", user=signed_in_user())
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])

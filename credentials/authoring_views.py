@@ -18,12 +18,11 @@ from marshmallow import ValidationError as SchemaValidationError
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from core.auth import current_user
 from core.authz import has_role
 from core.db import db
 from core.errors import ServiceError, flatten_messages
 from core.models import Organisation, Role, User
-from core.views import register_nav, text_arg
+from core.views import register_nav, require_sign_in, signed_in_user, text_arg
 from credentials import schemas as s
 from credentials import services
 from credentials.models import ACHIEVEMENT_TYPES, FILE_TYPES, CredentialVersion, EvidenceKind, StackState, VersionState
@@ -50,11 +49,7 @@ LISTS = {
 }
 
 
-def _user() -> User:
-    user = current_user()
-    if user is None:
-        abort(401)
-    return user
+_user = signed_in_user
 
 
 def _author_organisations(user: User | None) -> list[Organisation]:
@@ -74,15 +69,7 @@ def is_author(user: User | None) -> bool:
     return bool(_author_organisations(user))
 
 
-def _login_required() -> WerkzeugResponse | None:
-    if current_user() is None:
-        return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
-    return None
-
-
-@bp.before_request
-def _signed_in_only() -> WerkzeugResponse | None:
-    return _login_required()
+require_sign_in(bp)
 
 
 # --- form <-> content document ------------------------------------------------------------------------

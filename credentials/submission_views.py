@@ -15,10 +15,9 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from core import storage
-from core.auth import current_user
-from core.errors import PreconditionFailed, ServiceError, Unauthorized
+from core.errors import PreconditionFailed, ServiceError
 from core.extensions import csrf
-from core.models import User
+from core.views import require_sign_in, signed_in_user
 from credentials import services as credential_services
 from credentials import submissions as services
 from credentials.models import EvidenceKind, SubmissionState
@@ -35,11 +34,7 @@ bp = Blueprint(
 Page = str | WerkzeugResponse | tuple[str, int] | tuple[WerkzeugResponse, int]
 
 
-def _user() -> User:
-    user = current_user()
-    if user is None:
-        raise Unauthorized("Sign in to see your submissions.")
-    return user
+_user = signed_in_user
 
 
 def _wants_json() -> bool:
@@ -59,11 +54,7 @@ def _flash_error(exc: ServiceError) -> None:
     flash(exc.detail if not exc.errors else exc.detail + " " + " ".join(e["detail"] for e in exc.errors))
 
 
-@bp.before_request
-def _signed_in() -> WerkzeugResponse | None:
-    if request.endpoint != "portfolio.static" and current_user() is None:
-        return redirect(url_for("web.login", next=request.path))
-    return None
+require_sign_in(bp)
 
 
 @bp.get("/")

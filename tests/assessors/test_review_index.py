@@ -31,7 +31,8 @@ def test_several_organisations_are_listed_with_counts(client: Any, session: Any)
 
 def test_people_who_do_not_review_see_no_link_and_an_empty_page(client: Any, session: Any) -> None:
     earner = UserFactory()
-    assert client.get("/review/", headers=BROWSER).status_code in (302, 401)  # visitors: sign in first
+    visitor = client.get("/review/", headers=BROWSER)  # visitors sign in first, then come back
+    assert visitor.status_code == 302 and "/login?next=/review/" in visitor.headers["Location"]
     sign_in(client, earner.email)
     html = text(client.get("/", headers=BROWSER))
     assert ">Review<" not in html and ">My submissions<" in html and ">My badges<" in html
