@@ -44,9 +44,7 @@ class BadgeSchema(Schema):
 
 def _links(badge: Any) -> dict[str, str]:
     url = f"{current_app.config['BASE_URL']}/badges/{badge.id}"
-    links = {"page": url, **{kind: f"{url}.{kind}" for kind in ("json", "jwt", "svg")}}
-    if presentation.image_type(badge) == "image/png":
-        links["png"] = f"{url}.png"
+    links = {"page": url, **{kind: f"{url}.{kind}" for kind in ("json", "jwt", "png", "svg")}}
     links["linkedin"] = presentation.linkedin_url(badge.credential, url)
     return links
 

@@ -87,23 +87,20 @@ def badge_view(badge: Badge, base: str) -> dict[str, Any]:
         "revocation_reason": badge.revocation_reason,
         "linkedin": linkedin_url(credential, url),
         "downloads": {kind: f"{url}.{kind}" for kind in ("json", "jwt", "png", "svg")},
-        "png_available": image_type(badge) == "image/png",
+        "png_available": True,  # an SVG-only badge gets the default design as its PNG
         "checked_at": clock.now(),
     }
 
 
 # Media type of each version's badge image: published versions are immutable, and the page only needs to know
 # whether a baked PNG exists (loading the image row would read the whole image on every page view).
-_image_types: dict[Any, str] = {}
-
-
-def image_type(badge: Badge) -> str:
-    key = badge.version_id or badge.id
-    if key not in _image_types:
-        if len(_image_types) > 10000:
-            _image_types.clear()
-        _image_types[key] = _image(badge)[1]
-    return _image_types[key]
+def _default_design(badge: Badge) -> tuple[str, str]:
+    """Title and colour seed of the generated default image (stable per micro-credential or stack)."""
+    if badge.version_id is not None:
+        version = db.session.get(CredentialVersion, badge.version_id)
+        assert version is not None
+        return version.title, str(version.micro_credential_id)
+    return badge.title, str(badge.stack_id or badge.id)
 
 
 def _image(badge: Badge) -> tuple[bytes, str]:
@@ -113,17 +110,18 @@ def _image(badge: Badge) -> tuple[bytes, str]:
         assert version is not None
         if version.image is not None:
             return version.image.data, version.image.media_type
-        return images.default_badge_svg(version.title, seed=str(version.micro_credential_id)), "image/svg+xml"
-    return images.default_badge_svg(badge.title, seed=str(badge.stack_id or badge.id)), "image/svg+xml"
+    title, seed = _default_design(badge)
+    return images.default_badge_svg(title, seed=seed), "image/svg+xml"
 
 
 def baked(badge: Badge, kind: str) -> bytes:
-    """The badge image with the VC-JWT baked in. PNG only when the image is a PNG (we do not rasterise
-    SVG); SVG always (a PNG image is wrapped in an SVG)."""
+    """The badge image with the VC-JWT baked in. For PNG: the uploaded PNG, else (an SVG image, which we do not
+    rasterise) the default design drawn as a PNG. For SVG: the SVG, or a PNG image wrapped in an SVG."""
     data, media_type = _image(badge)
     if kind == "png":
         if media_type != "image/png":
-            raise NotFound("This badge's image is an SVG; download the baked .svg instead.")
+            title, seed = _default_design(badge)
+            data = images.default_badge_png(title, seed=seed)
         return baking.bake_png(data, badge.jwt)
     if media_type == "image/png":
         encoded = base64.b64encode(data).decode()

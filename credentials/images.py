@@ -7,6 +7,7 @@ the drawing elements and attributes listed here and rebuild the document from th
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import struct
 import xml.etree.ElementTree as ET
@@ -120,11 +121,16 @@ def _copy(element: ET.Element, depth: int = 0) -> ET.Element | None:
 _PALETTE = ("#0b5cad", "#1e6b34", "#7a3e9d", "#a4461a", "#00667a", "#8a1c4a", "#4b5a12", "#2f4b7c")
 
 
-def default_badge_svg(title: str, *, seed: str) -> bytes:
-    """A plain hexagonal badge with the title's initials, coloured by ``seed`` (stable per credential)."""
+def _default_badge_design(title: str, seed: str) -> tuple[str, str]:
+    """The colour (stable per ``seed``) and the initials of the generated default badge."""
     colour = _PALETTE[int(hashlib.sha256(seed.encode()).hexdigest(), 16) % len(_PALETTE)]
     words = [w for w in re.split(r"\W+", title) if w]
-    initials = "".join(w[0] for w in words[:3]).upper() or "MC"
+    return colour, "".join(w[0] for w in words[:3]).upper() or "MC"
+
+
+def default_badge_svg(title: str, *, seed: str) -> bytes:
+    """A plain hexagonal badge with the title's initials, coloured by ``seed`` (stable per credential)."""
+    colour, initials = _default_badge_design(title, seed)
     label = escape(title[:60])
     return (
         f'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -136,3 +142,20 @@ def default_badge_svg(title: str, *, seed: str) -> bytes:
         f'<text x="200" y="228" font-family="sans-serif" font-size="96" font-weight="700" fill="#ffffff" '
         f'text-anchor="middle">{escape(initials)}</text></svg>'
     ).encode()
+
+
+def default_badge_png(title: str, *, seed: str) -> bytes:
+    """The same default badge drawn as a PNG, so every badge has a baked ``.png`` (we never rasterise SVG,
+    which would need a full renderer; an SVG-only badge gets this design in its PNG form)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    colour, initials = _default_badge_design(title, seed)
+    image = Image.new("RGBA", (400, 400), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.polygon([(200, 12), (363, 106), (363, 294), (200, 388), (37, 294), (37, 106)], fill=colour)
+    draw.polygon([(200, 40), (339, 120), (339, 280), (200, 360), (61, 280), (61, 120)], outline="#ffffff", width=6)
+    font = ImageFont.load_default(size=96)
+    draw.text((200, 200), initials, fill="#ffffff", font=font, anchor="mm")
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()

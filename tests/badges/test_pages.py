@@ -70,8 +70,11 @@ def test_downloads(client: Any, badge: Badge) -> None:
     svg = client.get(f"/badges/{badge.id}.svg")
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
     assert baking.extract_svg(svg.get_data(as_text=True)) == badge.jwt
-    # The factory version has no uploaded image: the default is an SVG, which we do not rasterise.
-    problem(client.get(f"/badges/{badge.id}.png", headers={"Accept": "application/json"}), 404)
+    # The factory version has no uploaded image: the default is an SVG, which we do not rasterise; the PNG is
+    # the same default design drawn as a PNG, with the credential baked in.
+    png = client.get(f"/badges/{badge.id}.png")
+    assert png.status_code == 200 and png.mimetype == "image/png" and png.data.startswith(b"\x89PNG")
+    assert baking.extract_png(png.data) == badge.jwt
 
 
 def test_baked_png_carries_the_jwt_and_openbadgeslib_verifies_it(client: Any, session: Any) -> None:

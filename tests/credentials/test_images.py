@@ -292,3 +292,20 @@ def test_a_refused_upload_changes_nothing(session, draft, author):
         services.set_image(actor=author, version_id=draft.id, data=b"MZ" + bytes(100))
     assert draft.image_id is None
     assert session.scalar(select(func.count()).select_from(CredentialImage)) == 0
+
+
+def test_the_default_badge_also_comes_as_a_png_with_the_same_colour_and_initials() -> None:
+    import io
+
+    from PIL import Image
+
+    png = images.default_badge_png("Close Reading of Complex Texts", seed="mc-1")
+    assert images.check_badge_image(png)[0] == "image/png"
+    drawn = Image.open(io.BytesIO(png)).convert("RGBA")
+    assert drawn.size == (400, 400)
+    svg = images.default_badge_svg("Close Reading of Complex Texts", seed="mc-1").decode()
+    colour = svg.split('fill="', 1)[1][:7]
+    assert drawn.getpixel((100, 200))[:3] == tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    assert drawn.getpixel((5, 5))[3] == 0, "transparent outside the hexagon"
+    assert images.default_badge_png("Close Reading of Complex Texts", seed="mc-1") == png, "stable"
+    assert images.default_badge_png("Close Reading of Complex Texts", seed="other") != png
