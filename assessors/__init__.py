@@ -10,3 +10,8 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     cli.init_app(app)
     views.init_app(app)
+    # A withdrawn submission leaves the queue in the same transaction.
+    from assessors import services
+    from credentials import submissions
+
+    submissions.on_withdrawn(services.cancel_queued)

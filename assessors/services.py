@@ -45,6 +45,7 @@ from core.db import db
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from core.models import Organisation, Role, User
 from credentials.models import (
+    TO_QUEUE,
     CredentialVersion,
     CriterionFeedback,
     EvidenceFile,
@@ -254,11 +255,12 @@ def enqueue_submitted(organisation_id: uuid.UUID) -> int:
     """Give each newly submitted submission of the organisation its review task(s); returns how many.
 
     The earner side knows nothing of review (domains import one way), so new submissions are picked up
-    here, when the queue is read. ``SKIP LOCKED`` lets two readers share the work without waiting.
+    here, when the queue is read. ``SKIP LOCKED`` lets two readers share the work without waiting. The
+    submission stays ``submitted`` (its earner may still withdraw it) until an assessor claims it.
     """
     stmt = (
         select(Submission)
-        .where(Submission.organisation_id == organisation_id, Submission.state == SubmissionState.SUBMITTED.value)
+        .where(Submission.organisation_id == organisation_id, TO_QUEUE)  # literal: the partial index serves it
         .order_by(Submission.submitted_at)
         .limit(500)
     )
@@ -271,9 +273,26 @@ def enqueue_submitted(organisation_id: uuid.UUID) -> int:
         _new_task(submission, TaskKind.REVIEW, 1)
         if double:
             _new_task(submission, TaskKind.REVIEW, 2)
-        submission.state = SubmissionState.IN_REVIEW.value
         db.session.flush()
+    if submissions:
+        # A plain UPDATE: queuing is not a change the earner made, so their ETag (lock_version) stays valid.
+        db.session.execute(
+            update(Submission)
+            .where(Submission.id.in_([s.id for s in submissions]))
+            .values(queued_at=clock.now())
+            .execution_options(synchronize_session="fetch")
+        )
     return len(submissions)
+
+
+def cancel_queued(submission: Submission) -> None:
+    """Take a withdrawn submission's unclaimed tasks off the queue (registered with the earner side)."""
+    db.session.execute(
+        update(ReviewTask)
+        .where(ReviewTask.submission_id == submission.id, OPEN_TASK)
+        .values(state=TaskState.CANCELLED.value)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 @dataclass
@@ -483,6 +502,11 @@ def claim_next(
     if claimed is None:
         return None
     submission = db.session.get(Submission, claimed.submission_id)
+    if submission is not None and submission.state == SubmissionState.SUBMITTED.value:
+        # Review starts with the first claim; from here on the earner can no longer withdraw. (A withdrawal
+        # racing this claim bumps lock_version first, and this flush then fails as a 409.)
+        submission.state = SubmissionState.IN_REVIEW.value
+        db.session.flush()
     if submission is None or submission.state != SubmissionState.IN_REVIEW.value:
         # Withdrawn (or otherwise taken out of review) since it was queued: drop the task, look again.
         claimed.state = TaskState.CANCELLED.value

@@ -309,6 +309,9 @@ class SubmissionState(enum.StrEnum):
 # An earner has at most one submission in these states per micro-credential (a partial unique index).
 OPEN_SUBMISSION_STATES = (SubmissionState.DRAFT.value, SubmissionState.SUBMITTED.value, SubmissionState.IN_REVIEW.value)
 _OPEN_STATES_SQL = sa.text("state IN ('draft', 'submitted', 'in_review')")
+# Submitted and not yet on the review queue. Queries must spell this out literally to use the partial index.
+_TO_QUEUE_SQL = sa.text("state = 'submitted' AND queued_at IS NULL")
+TO_QUEUE = _TO_QUEUE_SQL
 
 
 class Submission(IdMixin, TimestampMixin, db.Model):
@@ -329,6 +332,14 @@ class Submission(IdMixin, TimestampMixin, db.Model):
             postgresql_where=_OPEN_STATES_SQL,
         ),
         sa.Index("ix_submissions_queue", "organisation_id", "state", "submitted_at"),
+        # New work for the review queue: small, so picking it up on every queue read costs nothing.
+        sa.Index(
+            "ix_submissions_to_queue",
+            "organisation_id",
+            "submitted_at",
+            sqlite_where=_TO_QUEUE_SQL,
+            postgresql_where=_TO_QUEUE_SQL,
+        ),
         sa.Index("ix_submissions_earner", "earner_id", "created_at"),
     )
 
@@ -342,6 +353,9 @@ class Submission(IdMixin, TimestampMixin, db.Model):
     previous_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("submissions.id"))
     state: Mapped[str] = mapped_column(sa.String(16), default=SubmissionState.DRAFT.value)
     submitted_at: Mapped[datetime | None]
+    # Set when the review domain has put the submission on its queue. Review starts only when an assessor
+    # claims it (state in_review); until then the earner may still withdraw.
+    queued_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
     # The earner's choice: may the public badge page show (and link to) this evidence?

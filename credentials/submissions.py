@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import IO, Any
@@ -501,6 +501,19 @@ def submit(*, actor: User, submission_id: uuid.UUID, expected_version: int | Non
     return submission
 
 
+# Called in the withdrawing transaction. The review domain registers one that takes the submission off its
+# queue (credentials cannot import assessors: domains import one way).
+WithdrawalListener = Callable[[Submission], object]
+_withdrawal_listeners: list[WithdrawalListener] = []
+
+
+def on_withdrawn(listener: WithdrawalListener) -> WithdrawalListener:
+    """Register ``listener`` (idempotent, so an app factory may run twice in one process)."""
+    if listener not in _withdrawal_listeners:
+        _withdrawal_listeners.append(listener)
+    return listener
+
+
 def withdraw(*, actor: User, submission_id: uuid.UUID, expected_version: int | None = None) -> Submission:
     """Take back a draft or a submission no assessor has started on; it no longer counts as an attempt."""
     submission = _load(submission_id, actor, "submission.edit")
@@ -508,6 +521,8 @@ def withdraw(*, actor: User, submission_id: uuid.UUID, expected_version: int | N
         raise Conflict("Review has started or finished; this submission can no longer be withdrawn.")
     PreconditionFailed.unless_current(expected_version, submission.lock_version, "This submission has changed.")
     _change(actor, submission, "submission.withdrawn", state=SubmissionState.WITHDRAWN.value, withdrawn_at=clock.now())
+    for listener in _withdrawal_listeners:
+        listener(submission)
     return submission
 
 

@@ -490,4 +490,23 @@ def test_the_stale_claims_command_reports_and_clears(app, world, session):
 def test_the_enqueue_command_picks_up_new_submissions(app, world, session):
     submission = world.submission()
     assert "1 submission(s) queued" in app.test_cli_runner().invoke(args=["review", "enqueue"]).output
-    assert submission.state == SubmissionState.IN_REVIEW.value
+    session.refresh(submission)
+    # On the queue, but review has not started: the earner may still withdraw until an assessor claims it.
+    assert submission.state == SubmissionState.SUBMITTED.value and submission.queued_at is not None
+    assert "0 submission(s) queued" in app.test_cli_runner().invoke(args=["review", "enqueue"]).output
+
+
+def test_a_queued_submission_can_be_withdrawn_until_claimed_and_leaves_the_queue(world, session):
+    from credentials import submissions as portfolio
+
+    kept, withdrawn = world.submission(minutes_ago=30), world.submission(minutes_ago=90)
+    listed = services.list_queue(actor=world.assessor, organisation_id=world.org.id)
+    assert {i.reference for i in listed.items} == {kept.reference, withdrawn.reference}
+    version = withdrawn.lock_version
+    portfolio.withdraw(actor=withdrawn.earner, submission_id=withdrawn.id, expected_version=version)
+    listed = services.list_queue(actor=world.assessor, organisation_id=world.org.id)
+    assert [i.reference for i in listed.items] == [kept.reference] and listed.total == 1
+    task = world.claim(world.assessor)
+    assert task.submission_id == kept.id and kept.state == SubmissionState.IN_REVIEW.value
+    with pytest.raises(Conflict, match="can no longer be withdrawn"):
+        portfolio.withdraw(actor=kept.earner, submission_id=kept.id)
