@@ -21,7 +21,7 @@ from time import monotonic
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from assessors.issuance import Award
@@ -32,7 +32,7 @@ from core.authz import authorize, has_role, rule
 from core.db import Page, db, paginate
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.models import Organisation, Role, User
-from credentials.models import CredentialVersion, Stack, StackState, Submission, VersionState
+from credentials.models import CredentialVersion, Stack, StackMember, StackState, Submission, VersionState
 from credentials.services import aligned_items
 
 STATUS_LIST_SIZE = 131072
@@ -154,14 +154,19 @@ def _signer(key_id: uuid.UUID) -> _Signer:
     return cached
 
 
+# Issuing runs a handful of fixed statements per badge: built once, so each run skips SQLAlchemy's statement
+# construction and cache-key work (a third of the ORM overhead per badge in the profile).
+_ACTIVE_KIDS = (
+    select(SigningKey.id, SigningKey.algorithm)
+    .where(SigningKey.organisation_id == bindparam("organisation_id"), SigningKey.state == KeyState.ACTIVE.value)
+    .order_by(SigningKey.created_at)
+)
+
+
 def active_signers(organisation_id: uuid.UUID) -> dict[str, _Signer]:
     """The organisation's active signing keys, asked of the database on every call (two ids, no key rows), so a
     rotation by any process is seen by the next badge; the key material itself comes from the per-kid cache."""
-    rows = db.session.execute(
-        select(SigningKey.id, SigningKey.algorithm)
-        .where(SigningKey.organisation_id == organisation_id, SigningKey.state == KeyState.ACTIVE.value)
-        .order_by(SigningKey.created_at)
-    ).all()
+    rows = db.session.execute(_ACTIVE_KIDS, {"organisation_id": organisation_id}).all()
     found = {algorithm: key_id for key_id, algorithm in rows}  # the newest wins if a race made two
     if any(algorithm.value not in found for algorithm in KeyAlgorithm):
         found = {algorithm: row.id for algorithm, row in active_keys(organisation_id).items()}
@@ -276,6 +281,32 @@ def status_list_url(status_list_id: uuid.UUID) -> str:
 _PROBE = 8
 
 
+def _take_index_statement() -> Any:
+    lists = StatusList.__table__
+    current = (
+        select(lists.c.id)
+        .where(
+            lists.c.organisation_id == bindparam("b_organisation_id"),
+            lists.c.allocated < lists.c.size * STATUS_LIST_FILL,
+        )
+        .order_by(lists.c.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return (
+        lists.update()
+        .where(lists.c.id == current, lists.c.allocated < lists.c.size * STATUS_LIST_FILL)
+        .values(allocated=lists.c.allocated + 1)
+        .returning(lists.c.id, lists.c.size)
+    )
+
+
+_TAKE_INDEX = _take_index_statement()
+_TAKEN = select(Badge.status_index).where(
+    Badge.status_list_id == bindparam("status_list_id"), Badge.status_index.in_(bindparam("candidates", expanding=True))
+)
+
+
 def _allocate(organisation_id: uuid.UUID) -> tuple[uuid.UUID, int]:
     """A random free index in the issuer's current list, so an index says nothing about issue order.
 
@@ -284,23 +315,7 @@ def _allocate(organisation_id: uuid.UUID) -> tuple[uuid.UUID, int]:
     and counts the allocation; one query then probes several random candidates at once and takes the first
     free one — rejection sampling, so the index stays uniform over the free ones. No ORM object is loaded.
     """
-    lists = StatusList.__table__
-    current = (
-        select(StatusList.id)
-        .where(
-            StatusList.organisation_id == organisation_id,
-            StatusList.allocated < StatusList.size * STATUS_LIST_FILL,
-        )
-        .order_by(StatusList.created_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    row = db.session.execute(
-        lists.update()
-        .where(lists.c.id == current, lists.c.allocated < lists.c.size * STATUS_LIST_FILL)
-        .values(allocated=lists.c.allocated + 1)
-        .returning(lists.c.id, lists.c.size)
-    ).first()
+    row = db.session.execute(_TAKE_INDEX, {"b_organisation_id": organisation_id}).first()
     if row is None:
         status_list = StatusList(id=uuid.uuid4(), organisation_id=organisation_id, size=STATUS_LIST_SIZE, allocated=1)
         db.session.add(status_list)
@@ -310,11 +325,7 @@ def _allocate(organisation_id: uuid.UUID) -> tuple[uuid.UUID, int]:
         list_id, size = row
     while True:
         candidates = [secrets.randbelow(size) for _ in range(_PROBE)]
-        taken = set(
-            db.session.scalars(
-                select(Badge.status_index).where(Badge.status_list_id == list_id, Badge.status_index.in_(candidates))
-            )
-        )
+        taken = set(db.session.scalars(_TAKEN, {"status_list_id": list_id, "candidates": candidates}))
         free = next((index for index in candidates if index not in taken), None)
         if free is not None:
             return list_id, free
@@ -397,8 +408,13 @@ def _recipient_of(user: User) -> Recipient:
     return Recipient(email=user.email, name=user.name, user_id=user.id, did=did.did if did else None)
 
 
+_EXISTING = select(Badge.id).where(Badge.issue_key == bindparam("issue_key"))
+
+
 def _existing(issue_key: str) -> Badge | None:
-    return db.session.scalar(select(Badge).where(Badge.issue_key == issue_key))
+    # The id first: almost every call finds nothing, and a one-column probe skips loading a Badge entity.
+    badge_id = db.session.scalar(_EXISTING, {"issue_key": issue_key})
+    return db.session.get(Badge, badge_id) if badge_id is not None else None
 
 
 def _sign_and_store(
@@ -645,14 +661,21 @@ def issue_for_award(award: Award) -> Badge:
     )
 
 
+_STACKS_OF = (
+    select(StackMember.stack_id)
+    .join(Stack, Stack.id == StackMember.stack_id)
+    .where(
+        Stack.state == StackState.PUBLISHED.value, StackMember.micro_credential_id == bindparam("micro_credential_id")
+    )
+)
+
+
 def issue_completed_stacks(*, earner_id: uuid.UUID, micro_credential_id: uuid.UUID) -> list[Badge]:
     """Issue the badge of every published stack containing ``micro_credential_id`` that the earner now
     completes with unrevoked badges; a stack's badge is issued once per earner."""
-    stacks = db.session.scalars(
-        select(Stack)
-        .where(Stack.state == StackState.PUBLISHED.value)
-        .where(Stack.members.any(micro_credential_id=micro_credential_id))
-    )
+    # Ids first (one light query): most micro-credentials belong to no published stack.
+    stack_ids = list(db.session.scalars(_STACKS_OF, {"micro_credential_id": micro_credential_id}))
+    stacks = db.session.scalars(select(Stack).where(Stack.id.in_(stack_ids))) if stack_ids else []
     issued = []
     for stack in stacks:
         issue_key = f"stack:{stack.id}:{earner_id}"
