@@ -23,6 +23,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from assessors.issuance import Award
 from badges import documents, keys
@@ -466,31 +467,41 @@ def _sign_and_store(
     # DI proof first, then the JWT over the credential carrying it (NOTES §2: "If both …").
     rsa_url = f"{documents.issuer_id(base, organisation_id)}/keys/{rsa_key.kid}"
     token = proofs.sign_vc_jwt(signed, rsa_key.private, rsa_url)
-    badge = Badge(
-        id=badge_id,
-        organisation_id=organisation_id,
-        version_id=version_id,
-        stack_id=stack_id,
-        earner_id=recipient.user_id,
-        recipient_name=recipient.name,
-        source=source.value,
-        submission_id=submission_id,
-        issue_key=issue_key,
-        renewed_from_id=renewed_from_id,
-        title=title,
-        status_list_id=status_list_id,
-        status_index=index,
-        awarded_at=awarded_at.replace(microsecond=0),
-        valid_from=valid_from.replace(microsecond=0),
-        valid_until=valid_until.replace(microsecond=0) if valid_until else None,
-        credential=signed,
-        jwt=token,
-    )
+    now = clock.now()
+    row = {
+        "id": badge_id,
+        "organisation_id": organisation_id,
+        "version_id": version_id,
+        "stack_id": stack_id,
+        "earner_id": recipient.user_id,
+        "recipient_name": recipient.name,
+        "source": source.value,
+        "submission_id": submission_id,
+        "issue_key": issue_key,
+        "renewed_from_id": renewed_from_id,
+        "title": title,
+        "status_list_id": status_list_id,
+        "status_index": index,
+        "awarded_at": awarded_at.replace(microsecond=0),
+        "valid_from": valid_from.replace(microsecond=0),
+        "valid_until": valid_until.replace(microsecond=0) if valid_until else None,
+        "issued_at": now,
+        "credential": signed,
+        "jwt": token,
+        "revoked_at": None,
+        "revocation_reason": None,
+        "revoked_by_id": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    badge = Badge(**row)
     # A savepoint: losing a race on the unique keys must not spoil the caller's transaction. The audit row goes
-    # in the same savepoint, so one flush writes both (and a lost race leaves no audit row either).
+    # in the same savepoint (a lost race leaves no audit row either). The badge row is written by a prebuilt
+    # Core INSERT rather than the ORM's unit of work (its bookkeeping for one new row cost more than the DI
+    # proof); the object is then attached as the persistent row it now is, so callers get an ordinary Badge.
     try:
         with db.session.begin_nested():
-            db.session.add(badge)
+            db.session.execute(_INSERT_BADGE, row)
             audit.record(
                 actor=None,
                 action="badge.issued",
@@ -503,7 +514,12 @@ def _sign_and_store(
         if winner is None:
             raise
         return winner
+    make_transient_to_detached(badge)
+    db.session.add(badge)
     return badge
+
+
+_INSERT_BADGE = Badge.__table__.insert()
 
 
 def _validity(validity_days: int | None, start: datetime) -> datetime | None:
