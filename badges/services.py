@@ -22,6 +22,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -494,32 +495,46 @@ def _sign_and_store(
         "created_at": now,
         "updated_at": now,
     }
-    badge = Badge(**row)
-    # A savepoint: losing a race on the unique keys must not spoil the caller's transaction. The audit row goes
-    # in the same savepoint (a lost race leaves no audit row either). The badge row is written by a prebuilt
-    # Core INSERT rather than the ORM's unit of work (its bookkeeping for one new row cost more than the DI
-    # proof); the object is then attached as the persistent row it now is, so callers get an ordinary Badge.
-    try:
-        with db.session.begin_nested():
-            db.session.execute(_INSERT_BADGE, row)
-            audit.record(
-                actor=None,
-                action="badge.issued",
-                obj=badge,
-                organisation_id=organisation_id,
-                after={"source": source.value, "title": title, "earner_id": recipient.user_id, "issue_key": issue_key},
-            )
-    except IntegrityError:
+    # Losing a race on the unique keys (issue key, submission, status index) must not spoil the caller's
+    # transaction: ``INSERT … ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL) skips the row instead of failing,
+    # without the two extra statements of a savepoint; the audit row follows only when the badge row went in.
+    # Both are prebuilt Core INSERTs rather than the ORM's unit of work (its bookkeeping for two new rows cost
+    # more than both proofs); the Badge object is then attached as the persistent row it now is.
+    insert = _INSERT_BADGE.get(db.session.get_bind().dialect.name)
+    if insert is not None:
+        inserted = db.session.execute(insert, row).first() is not None
+    else:  # another database: a savepoint does the same job
+        try:
+            with db.session.begin_nested():
+                db.session.execute(Badge.__table__.insert(), row)
+            inserted = True
+        except IntegrityError:
+            inserted = False
+    if not inserted:
         winner = _existing(issue_key)
-        if winner is None:
-            raise
+        if winner is None:  # not our issue key: the submission was issued under another key
+            raise Conflict("A badge already holds this submission or status index.")
         return winner
+    audit.record_row(
+        actor_id=None,
+        action="badge.issued",
+        object_type="Badge",
+        object_id=badge_id,
+        organisation_id=organisation_id,
+        after={"source": source.value, "title": title, "earner_id": recipient.user_id, "issue_key": issue_key},
+    )
+    badge = Badge(**row)
     make_transient_to_detached(badge)
     db.session.add(badge)
     return badge
 
 
-_INSERT_BADGE = Badge.__table__.insert()
+_INSERT_BADGE = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(Badge.__table__)
+    .on_conflict_do_nothing()
+    .returning(Badge.__table__.c.id)
+    for dialect in (postgresql, sqlite)
+}
 
 
 def _validity(validity_days: int | None, start: datetime) -> datetime | None:

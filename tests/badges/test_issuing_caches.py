@@ -15,6 +15,7 @@ from badges import keys, proofs, services
 from badges.models import Badge, KeyState, SigningKey, StatusList
 from core import clock
 from core.db import db
+from core.errors import Conflict
 from core.models import AuditEvent
 from tests.badges.issued import admin_of, award, passed_submission
 
@@ -149,3 +150,31 @@ def test_every_issued_badge_has_exactly_one_audit_row_even_after_a_lost_race(ses
     ).all()
     assert [e.object_id for e in events] == [str(winner.id)]
     assert events[0].after["issue_key"] == winner.issue_key
+
+
+def test_a_second_badge_for_one_submission_under_another_key_is_refused_and_the_transaction_survives(
+    session: Any,
+) -> None:
+    submission = passed_submission()
+    winner = award(submission)
+    issuer, achievement = services.version_documents(submission.version)
+    with pytest.raises(Conflict):
+        services._sign_and_store(
+            organisation_id=winner.organisation_id,
+            issuer=issuer,
+            achievement=achievement,
+            recipient=services.Recipient(email="e@example.org", name="E"),
+            results=[],
+            evidence=[],
+            awarded_at=winner.awarded_at,
+            valid_from=winner.valid_from,
+            valid_until=None,
+            source=services.BadgeSource.ASSESSMENT,
+            issue_key="another-key",
+            title=winner.title,
+            submission_id=submission.id,
+        )
+    assert db.session.scalar(select(Badge.id).where(Badge.issue_key == "another-key")) is None
+    audited = db.session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "badge.issued")).all()
+    assert str(winner.id) in audited and len(set(audited)) == len(audited)
+    award(passed_submission(version=submission.version))  # the session is still usable
