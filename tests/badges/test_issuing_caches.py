@@ -9,11 +9,11 @@ import uuid
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Uuid, bindparam, select, text
 
 from badges import keys, proofs, services
 from badges.models import Badge, KeyState, SigningKey, StatusList
-from core import clock
+from core import audit, clock
 from core.db import db
 from core.errors import Conflict
 from core.models import AuditEvent
@@ -178,3 +178,29 @@ def test_a_second_badge_for_one_submission_under_another_key_is_refused_and_the_
     audited = db.session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "badge.issued")).all()
     assert str(winner.id) in audited and len(set(audited)) == len(audited)
     award(passed_submission(version=submission.version))  # the session is still usable
+
+
+def test_the_fast_audit_row_is_the_same_row_record_writes(session: Any) -> None:
+    badge = award(passed_submission())
+    after = {"source": "assessment", "earner_id": badge.earner_id, "when": badge.awarded_at}
+    slow = audit.record(actor=None, action="x.slow", obj=badge, organisation_id=badge.organisation_id, after=after)
+    fast_id = audit.record_row(
+        actor_id=None,
+        action="x.fast",
+        object_type="Badge",
+        object_id=badge.id,
+        organisation_id=badge.organisation_id,
+        after=after,
+    )
+    columns = "actor_id, organisation_id, object_type, object_id, before IS NULL, after"
+    rows = {
+        action: tuple(row)
+        for action, *row in db.session.execute(
+            text(f"SELECT action, {columns} FROM audit_events WHERE id IN (:a, :b)").bindparams(  # noqa: S608
+                bindparam("a", type_=Uuid()), bindparam("b", type_=Uuid())
+            ),
+            {"a": slow.id, "b": fast_id},
+        )
+    }
+    assert rows["x.slow"] == rows["x.fast"]
+    assert db.session.get(AuditEvent, fast_id).after == slow.after  # type: ignore[union-attr]
