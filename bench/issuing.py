@@ -177,16 +177,20 @@ def bench_issuing(n: int) -> tuple[dict[str, float], Any]:
         "di_sign": _timeit(lambda: proofs.sign_eddsa_rdfc_2022(unsigned, ed, vm, created), 100),
         "vc_jwt_sign": _timeit(lambda: proofs.sign_vc_jwt(sample.credential, rsa_key, "kid"), 200),
     }
-    start = time.perf_counter()
+    # Wall time, and this process's CPU time: a commit per badge waits for the disk (SQLite's fsync) or the
+    # server (PostgreSQL), which costs no CPU of this core; the CPU figure is the per-core ceiling.
+    start, cpu = time.perf_counter(), time.process_time()
     for i in range(1, n + 1):
         issue_one(i)
     per["issue_end_to_end"] = (time.perf_counter() - start) / n
+    per["issue_end_to_end_cpu"] = (time.process_time() - cpu) / n
     # The bulk-import path: the same work, one commit for the whole batch.
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for i in range(n + 1, 2 * n + 1):
         issue_one(i, commit=False)
     db.session.commit()
     per["issue_batched"] = (time.perf_counter() - start) / n
+    per["issue_batched_cpu"] = (time.process_time() - cpu) / n
     db.session.expunge_all()
     return per, sample_id
 
@@ -338,6 +342,7 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--issue", type=int, default=300, help="badges to issue end to end")
     parser.add_argument("--badges", type=int, default=1_000_000, help="total badges before serving")
+    parser.add_argument("--issue-only", action="store_true", help="stop after the issuing part")
     parser.add_argument("--seconds", type=float, default=10.0, help="per serving measurement")
     parser.add_argument("--threads", type=int, default=8, help="client threads")
     args = parser.parse_args()
@@ -360,7 +365,11 @@ def main() -> None:
         print(
             f"  canonicalisation: fast path {per['canonicalise_pyld'] / per['canonicalise_fast']:.1f}x faster than PyLD"
         )
+        print(f"  batched / (DI sign + VC-JWT sign)      = {per['issue_batched'] / bare:.2f}x the bare proofs")
+        print(f"  batched / (Ed25519 + RSA signature)    = {per['issue_batched'] / signatures:.1f}x")
         print(f"  target ≥ 1,000 badges/s per core: {1 / per['issue_end_to_end']:,.0f} /s (single process)")
+        if args.issue_only:
+            return
         start = time.perf_counter()
         from badges.models import Badge
         from core.db import db

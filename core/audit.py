@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core import clock
 from core.db import Page, db, paginate
 from core.models import AuditEvent, User
 
@@ -57,6 +58,39 @@ def record(
     db.session.add(event)
     db.session.flush()
     return event
+
+
+_INSERT = AuditEvent.__table__.insert()
+
+
+def record_row(
+    *,
+    actor_id: uuid.UUID | None,
+    action: str,
+    object_type: str,
+    object_id: Any,
+    organisation_id: uuid.UUID | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> uuid.UUID:
+    """``record`` for hot paths (issuing a badge): the same row through one prebuilt Core INSERT, without an
+    ORM object or a flush — the unit of work for one small row costs more than signing a badge. Returns its id."""
+    event_id = uuid.uuid4()
+    db.session.execute(
+        _INSERT,
+        {
+            "id": event_id,
+            "occurred_at": clock.now(),
+            "actor_id": actor_id,
+            "organisation_id": organisation_id,
+            "action": action,
+            "object_type": object_type,
+            "object_id": str(object_id),
+            "before": _jsonable(before) if before is not None else None,
+            "after": _jsonable(after) if after is not None else None,
+        },
+    )
+    return event_id
 
 
 def list_events(
