@@ -61,17 +61,6 @@ def make_app(database_url: str | None = None) -> Any:
     return app
 
 
-def _reset(url: str) -> None:
-    import sqlalchemy as sa
-
-    if url.startswith("postgresql"):
-        engine = sa.create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
-
-
 def _timeit(fn: Any, n: int) -> float:
     """Seconds per call (best of three runs of ``n``)."""
     best = float("inf")
@@ -338,6 +327,8 @@ def bench_serving(database_url: str, ids: list[uuid.UUID], seconds: float, threa
 
 
 def main() -> None:
+    from core.db import empty_postgresql_schema
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default="")
     parser.add_argument("--issue", type=int, default=300, help="badges to issue end to end")
@@ -348,7 +339,7 @@ def main() -> None:
     args = parser.parse_args()
     tmp = tempfile.mkdtemp(prefix="bench-issuing-")
     url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
-    _reset(url)
+    empty_postgresql_schema(url)
     app = make_app(url)
     from flask_migrate import upgrade
 

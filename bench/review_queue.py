@@ -490,10 +490,10 @@ def main() -> None:
     parser.add_argument("--skip-reports", action="store_true", help="leave out the (slow) report queries")
     args = parser.parse_args()
 
-    import sqlalchemy as sa
     from flask_migrate import upgrade
 
     from core import create_app
+    from core.db import empty_postgresql_schema
 
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='bench-review-')}/bench.sqlite3"
     config = {
@@ -508,13 +508,7 @@ def main() -> None:
         print(f"database: {url.split('@')[-1]} (reused)")
         measure(app, existing(app), args.runs, not args.skip_reports)
         return
-    if url.startswith("postgresql"):
-        engine = sa.create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-            connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
-        engine.dispose()
+    empty_postgresql_schema(url)
     app = create_app(config)
     with app.app_context():
         upgrade()

@@ -265,7 +265,7 @@ def _peak_mb() -> float:
 
 
 def worker_import(database_url: str, path: str) -> dict[str, Any]:
-    from core.cli import _operator
+    from core.cli import console_operator
     from core.db import unit_of_work
     from standards import services
 
@@ -274,7 +274,7 @@ def worker_import(database_url: str, path: str) -> dict[str, Any]:
         start_mb = _peak_mb()
         started = time.perf_counter()
         with unit_of_work():
-            report = services.import_package(actor=_operator(), data=Path(path).read_bytes(), source_note="bench")
+            report = services.import_package(actor=console_operator(), data=Path(path).read_bytes(), source_note="bench")
         seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
@@ -421,15 +421,11 @@ def run_worker(*args: str) -> dict[str, Any]:
 
 
 def prepare_database(url: str) -> None:
-    import sqlalchemy as sa
     from flask_migrate import upgrade
 
-    if url.startswith("postgresql"):
-        engine = sa.create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
+    from core.db import empty_postgresql_schema
+
+    empty_postgresql_schema(url)
     app = _app(url)
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))

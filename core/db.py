@@ -127,3 +127,18 @@ def paginate(stmt: sa.Select[Any], *, page: int, page_size: int) -> Page[Any]:
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
     items = list(db.session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)))
     return Page(items=items, total=total)
+
+
+def empty_postgresql_schema(url: str) -> None:
+    """Drop everything in a PostgreSQL database's ``public`` schema, so the migrations start from nothing.
+
+    For the test suite and the benchmarks, which each own their database; a SQLite URL is left alone (they
+    use a fresh file). Destructive by design: never point it at data you keep.
+    """
+    if not url.startswith("postgresql"):
+        return
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()

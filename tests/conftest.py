@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
@@ -21,7 +20,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 
 from core import create_app, mail
 from core.auth import issue_access_token
-from core.db import db
+from core.db import db, empty_postgresql_schema
 from core.extensions import limiter
 from core.models import User
 
@@ -52,15 +51,6 @@ def make_test_config(database_url: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _reset_database(url: str) -> None:
-    if url.startswith("postgresql"):
-        engine = sa.create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if TEST_DATABASE_URL:
@@ -70,7 +60,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture(scope="session")
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    _reset_database(database_url)
+    empty_postgresql_schema(database_url)
     files = tmp_path_factory.mktemp("files")
     app = create_app(make_test_config(database_url, STORAGE_URL=f"file://{files}"))
     with app.app_context():
