@@ -274,7 +274,9 @@ def worker_import(database_url: str, path: str) -> dict[str, Any]:
         start_mb = _peak_mb()
         started = time.perf_counter()
         with unit_of_work():
-            report = services.import_package(actor=console_operator(), data=Path(path).read_bytes(), source_note="bench")
+            report = services.import_package(
+                actor=console_operator(), data=Path(path).read_bytes(), source_note="bench"
+            )
         seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
