@@ -19,7 +19,7 @@ from badges.models import Badge, KeyState, SigningKey
 from core.db import db
 from core.errors import Conflict, Forbidden
 from core.models import Role
-from tests.badges.issued import admin_of, ago, award, downloader, passed_submission, schema_errors
+from tests.badges.issued import admin_of, ago, award, downloader, issue_again, passed_submission, schema_errors
 from tests.factories import CredentialVersionFactory, OrganisationFactory, StackFactory, member
 
 
@@ -267,22 +267,8 @@ def test_every_kind_of_badge_is_schema_valid_and_verified_by_openbadgeslib(clien
 def test_losing_an_issuing_race_returns_the_winners_badge_and_keeps_the_transaction(session: Any) -> None:
     submission = passed_submission()
     winner = award(submission)
-    issuer, achievement = services.version_documents(submission.version)
     # What a concurrent request that passed the duplicate check a moment too early would do.
-    loser = services._sign_and_store(
-        organisation_id=winner.organisation_id,
-        issuer=issuer,
-        achievement=achievement,
-        recipient=services.Recipient(email="e@example.org", name="E"),
-        results=[],
-        evidence=[],
-        awarded_at=winner.awarded_at,
-        valid_from=winner.valid_from,
-        valid_until=None,
-        source=services.BadgeSource.ASSESSMENT,
-        issue_key=winner.issue_key,
-        title=winner.title,
-    )
+    loser = issue_again(winner, submission)
     assert loser.id == winner.id
     assert db.session.query(Badge).filter_by(issue_key=winner.issue_key).count() == 1
     award(passed_submission(version=submission.version))  # the session is still usable

@@ -17,7 +17,7 @@ from core import audit, clock
 from core.db import db
 from core.errors import Conflict
 from core.models import AuditEvent
-from tests.badges.issued import admin_of, award, passed_submission
+from tests.badges.issued import admin_of, award, issue_again, passed_submission
 
 
 def _active(organisation_id: uuid.UUID) -> dict[str, SigningKey]:
@@ -127,21 +127,7 @@ def test_cached_version_documents_are_handed_out_as_copies(session: Any) -> None
 def test_every_issued_badge_has_exactly_one_audit_row_even_after_a_lost_race(session: Any) -> None:
     submission = passed_submission()
     winner = award(submission)
-    issuer, achievement = services.version_documents(submission.version)
-    loser = services._sign_and_store(
-        organisation_id=winner.organisation_id,
-        issuer=issuer,
-        achievement=achievement,
-        recipient=services.Recipient(email="e@example.org", name="E"),
-        results=[],
-        evidence=[],
-        awarded_at=winner.awarded_at,
-        valid_from=winner.valid_from,
-        valid_until=None,
-        source=services.BadgeSource.ASSESSMENT,
-        issue_key=winner.issue_key,
-        title=winner.title,
-    )
+    loser = issue_again(winner, submission)
     assert loser.id == winner.id
     events = db.session.scalars(
         select(AuditEvent).where(
@@ -157,23 +143,8 @@ def test_a_second_badge_for_one_submission_under_another_key_is_refused_and_the_
 ) -> None:
     submission = passed_submission()
     winner = award(submission)
-    issuer, achievement = services.version_documents(submission.version)
     with pytest.raises(Conflict):
-        services._sign_and_store(
-            organisation_id=winner.organisation_id,
-            issuer=issuer,
-            achievement=achievement,
-            recipient=services.Recipient(email="e@example.org", name="E"),
-            results=[],
-            evidence=[],
-            awarded_at=winner.awarded_at,
-            valid_from=winner.valid_from,
-            valid_until=None,
-            source=services.BadgeSource.ASSESSMENT,
-            issue_key="another-key",
-            title=winner.title,
-            submission_id=submission.id,
-        )
+        issue_again(winner, submission, issue_key="another-key", submission_id=submission.id)
     assert db.session.scalar(select(Badge.id).where(Badge.issue_key == "another-key")) is None
     audited = db.session.scalars(select(AuditEvent.object_id).where(AuditEvent.action == "badge.issued")).all()
     assert str(winner.id) in audited and len(set(audited)) == len(audited)
