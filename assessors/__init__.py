@@ -12,6 +12,6 @@ def init_app(app: Flask) -> None:
     views.init_app(app)
     # A withdrawn submission leaves the queue in the same transaction.
     from assessors import services
-    from credentials import submissions
+    from credentials.portfolios import services as portfolios
 
-    submissions.on_withdrawn(services.cancel_queued)
+    portfolios.on_withdrawn(services.cancel_queued)

@@ -15,7 +15,7 @@ from core.auth import require_user
 from core.db import db
 from core.errors import NotFound
 from core.http import api_blueprint, register
-from credentials.models import EvidenceFile
+from credentials.portfolios.models import EvidenceFile
 
 blp = api_blueprint("review-api", __name__, "", "Review queue, scoring, calibration, appeals and reports")
 

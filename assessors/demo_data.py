@@ -19,7 +19,8 @@ from core import clock
 from core.db import db
 from core.demo import DEMO_DOMAIN, DemoContext, demo_step
 from core.models import User
-from credentials.models import Answer, CredentialVersion, Submission, SubmissionState, VersionState
+from credentials.authoring.models import CredentialVersion, VersionState
+from credentials.portfolios.models import Answer, Submission, SubmissionState
 
 EARNERS = (
     ("earner3", "Dana Diaz", "Lincoln Elementary"),

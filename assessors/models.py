@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core import clock
 from core.db import IdMixin, TimestampMixin, db
 from core.models import User
-from credentials.models import Submission
+from credentials.portfolios.models import Submission
 
 
 class Qualification(IdMixin, db.Model):

@@ -34,7 +34,8 @@ from core import clock
 from core.authz import authorize
 from core.db import db
 from core.models import User
-from credentials.models import CredentialVersion, Submission, SubmissionState
+from credentials.authoring.models import CredentialVersion
+from credentials.portfolios.models import Submission, SubmissionState
 
 
 def weighted_kappa(pairs: Sequence[tuple[int, int]], weights: str = "quadratic") -> float | None:

@@ -44,15 +44,8 @@ from core.authz import authorize, has_role, rule
 from core.db import db
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from core.models import Organisation, Role, User
-from credentials.models import (
-    TO_QUEUE,
-    CredentialVersion,
-    CriterionFeedback,
-    EvidenceFile,
-    MicroCredential,
-    Submission,
-    SubmissionState,
-)
+from credentials.authoring.models import CredentialVersion, MicroCredential
+from credentials.portfolios.models import TO_QUEUE, CriterionFeedback, EvidenceFile, Submission, SubmissionState
 
 DECISION_PASSED = SubmissionState.PASSED.value
 DECISION_NOT_YET = SubmissionState.NOT_YET.value
@@ -643,7 +636,7 @@ def rubric_of(version: CredentialVersion) -> list[dict[str, Any]]:
 
 
 def _short_type(media_type: str) -> str:
-    from credentials.models import FILE_TYPES
+    from credentials.authoring.models import FILE_TYPES
 
     for name, types in FILE_TYPES.items():
         if media_type in types:

@@ -17,7 +17,7 @@ from core.db import db
 from core.errors import ServiceError
 from core.models import Membership, Role, User
 from core.views import require_sign_in, signed_in_user
-from credentials.models import CredentialVersion, VersionState
+from credentials.authoring.models import CredentialVersion, VersionState
 
 bp = Blueprint(
     "review",

@@ -13,7 +13,7 @@ from badges.models import Badge, BadgeSource
 from core import clock
 from core.db import db
 from core.demo import DemoContext, demo_step
-from credentials.models import CredentialVersion, VersionState
+from credentials.authoring.models import CredentialVersion, VersionState
 
 
 @demo_step(order=50)

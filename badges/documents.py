@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.models import Organisation
-from credentials.models import CredentialVersion, Stack
+from credentials.authoring.models import CredentialVersion, Stack
 
 CONTEXTS = [
     "https://www.w3.org/ns/credentials/v2",

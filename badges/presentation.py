@@ -14,9 +14,9 @@ from core import clock
 from core.db import db
 from core.errors import NotFound
 from core.models import Organisation
-from credentials import images
-from credentials.models import CredentialVersion, Stack, StackState, VersionState
-from credentials.services import aligned_items
+from credentials.authoring import images
+from credentials.authoring.catalogue import aligned_items
+from credentials.authoring.models import CredentialVersion, Stack, StackState, VersionState
 
 CONTEXTS_FOR_FRAGMENTS = documents.CONTEXTS[:2]
 STATUS_TEXT = {

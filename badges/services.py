@@ -34,8 +34,9 @@ from core.authz import authorize, has_role, rule
 from core.db import Page, db, paginate
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.models import Organisation, Role, User
-from credentials.models import CredentialVersion, Stack, StackMember, StackState, Submission, VersionState
-from credentials.services import aligned_items
+from credentials.authoring.catalogue import aligned_items
+from credentials.authoring.models import CredentialVersion, Stack, StackMember, StackState, VersionState
+from credentials.portfolios.models import Submission
 
 STATUS_LIST_SIZE = 131072
 # Open a new list when this share of the current one is taken: random probing stays cheap and the

@@ -111,7 +111,7 @@ def child(args: argparse.Namespace) -> None:
             storage.keep(upload, store)
     else:
         created: list[storage.StagedFile] = []
-        factory = storage.staging_stream_factory(store, limit, created)  # as credentials.submission_api does
+        factory = storage.staging_stream_factory(store, limit, created)  # as credentials.portfolios.api does
         parser = FormDataParser(stream_factory=factory, max_content_length=limit + MB, silent=False)
         with body.open("rb") as stream:
             _, _form, files = parser.parse(stream, "multipart/form-data", body.stat().st_size, {"boundary": BOUNDARY})

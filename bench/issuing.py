@@ -76,7 +76,13 @@ def _fixture() -> tuple[Any, Any, list[Any]]:
     """An organisation, a published version with a 3-criterion rubric and an alignment, and earners."""
     from core.db import db
     from core.models import Organisation, User
-    from credentials.models import CredentialVersion, MicroCredential, Requirement, RubricCriterion, RubricLevel
+    from credentials.authoring.models import (
+        CredentialVersion,
+        MicroCredential,
+        Requirement,
+        RubricCriterion,
+        RubricLevel,
+    )
 
     run = uuid.uuid4().hex[:8]  # a database kept from an earlier run may already hold a bench organisation
     organisation = Organisation(
@@ -124,7 +130,7 @@ def bench_issuing(n: int) -> tuple[dict[str, float], Any]:
     from badges.models import Badge, BadgeSource
     from core import clock
     from core.db import db
-    from credentials.models import CredentialVersion
+    from credentials.authoring.models import CredentialVersion
 
     _, version, earners = _fixture()
     version_id = version.id

@@ -103,7 +103,7 @@ def build(app: Any, submissions: int, seed: int = 6) -> dict[str, Any]:
     from assessors.models import ProgrammeSettings, Qualification
     from core.db import db
     from core.models import Membership, Organisation, Role, User
-    from credentials.models import CredentialVersion, MicroCredential, RubricCriterion, RubricLevel
+    from credentials.authoring.models import CredentialVersion, MicroCredential, RubricCriterion, RubricLevel
 
     rng = random.Random(seed)
     now = datetime.now(UTC)
@@ -355,7 +355,7 @@ def existing(app: Any) -> dict[str, Any]:
     from assessors.models import ReviewTask
     from core.db import db
     from core.models import Membership, Organisation
-    from credentials.models import CredentialVersion
+    from credentials.authoring.models import CredentialVersion
 
     with app.app_context():
         org = db.session.scalar(sa.select(Organisation.id).where(Organisation.slug == "bench"))
@@ -405,7 +405,7 @@ def measure(app: Any, info: dict[str, Any], runs: int, reports_too: bool = True)
     from assessors import reports, services
     from core.db import db
     from core.models import User
-    from credentials.models import Submission
+    from credentials.portfolios.models import Submission
 
     lines = _Printed()
     with app.app_context():

@@ -1,25 +1,21 @@
-"""Authoring (micro-credentials, versions, requirements, rubrics, stacks) and earners' submissions with evidence."""
+"""Credentials: what earners work towards, and their work towards it.
+
+Two sub-domains, each a package with its own models, schemas, services, API, pages and templates:
+
+* ``credentials.authoring``: micro-credentials, their immutable published versions, requirements, rubrics,
+  alignments to standards, team review and publication, badge images, stacks and the public catalogue;
+* ``credentials.portfolios``: earners' submissions (answers, evidence files and links, drafts, submit,
+  withdraw, next attempt) and the feedback they receive.
+
+Portfolios import authoring, never the other way round.
+"""
 
 from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Register this domain's API, commands and demo steps."""
-    from core import storage
-    from credentials import (  # noqa: F401 (models: registers the tables; submission_demo: its demo step)
-        api,
-        authoring_views,
-        cli,
-        models,
-        submission_api,
-        submission_demo,
-        submission_views,
-        submissions,
-    )
+    """Register both sub-domains' API, pages, commands and demo steps."""
+    from credentials import authoring, portfolios
 
-    api.init_app(app)
-    cli.init_app(app)
-    submission_api.init_app(app)
-    submission_views.init_app(app)
-    storage.register_referrer(submissions.referenced_digests)
-    authoring_views.init_app(app)
+    authoring.init_app(app)
+    portfolios.init_app(app)

@@ -24,15 +24,13 @@ from core.models import (
     Role,
     User,
 )
-from credentials.models import (
+from credentials.authoring.models import (
     Alignment,
-    Answer,
     CommentKind,
     CredentialImage,
     CredentialTag,
     CredentialVersion,
     DraftComment,
-    EvidenceFile,
     EvidenceKind,
     MicroCredential,
     Requirement,
@@ -41,10 +39,9 @@ from credentials.models import (
     Stack,
     StackMember,
     StackState,
-    Submission,
-    SubmissionState,
     VersionState,
 )
+from credentials.portfolios.models import Answer, EvidenceFile, Submission, SubmissionState
 from standards.models import Framework, StandardItem, search_text
 from tests.conftest import TEST_PASSWORD
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from assessors.models import Review
 from core.models import Role
-from credentials.models import SubmissionState
+from credentials.portfolios.models import SubmissionState
 from tests.assessors.test_services import World, full_scores
 from tests.conftest import bearer, problem
 from tests.factories import EvidenceFileFactory, OrganisationFactory, member

@@ -20,7 +20,8 @@ from assessors.models import ProgrammeSettings, Qualification, ReviewTask
 from core import clock
 from core.db import db
 from core.models import AuditEvent, Membership, Organisation, Role, User
-from credentials.models import CredentialVersion, MicroCredential, Submission
+from credentials.authoring.models import CredentialVersion, MicroCredential
+from credentials.portfolios.models import Submission
 from tests.assessors.test_services import World
 from tests.factories import CredentialVersionFactory, OrganisationFactory, member
 

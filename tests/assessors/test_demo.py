@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from assessors.models import CalibrationAnchor, Qualification
-from credentials.models import Submission, SubmissionState
+from credentials.portfolios.models import Submission, SubmissionState
 
 
 def test_demo_adds_review_data_once(app, session):

@@ -6,7 +6,7 @@ from typing import Any
 
 from assessors import services
 from core.models import Role
-from credentials.models import SubmissionState
+from credentials.portfolios.models import SubmissionState
 from tests.assessors.test_services import World
 from tests.conftest import csrf_token
 from tests.core.test_web import BROWSER, location, page, sign_in

@@ -14,7 +14,7 @@ from assessors.models import Review, ReviewTask, TaskKind, TaskState
 from core import clock, mail
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.models import AuditEvent, Role
-from credentials.models import CriterionFeedback, SubmissionState
+from credentials.portfolios.models import CriterionFeedback, SubmissionState
 from tests.factories import (
     AnswerFactory,
     CredentialVersionFactory,
@@ -497,7 +497,7 @@ def test_the_enqueue_command_picks_up_new_submissions(app, world, session):
 
 
 def test_a_queued_submission_can_be_withdrawn_until_claimed_and_leaves_the_queue(world, session):
-    from credentials import submissions as portfolio
+    from credentials.portfolios import services as portfolio
 
     kept, withdrawn = world.submission(minutes_ago=30), world.submission(minutes_ago=90)
     listed = services.list_queue(actor=world.assessor, organisation_id=world.org.id)

@@ -80,7 +80,7 @@ def test_hostile_filters_are_ignored_not_errors(page: Any, listed: dict[str, Any
 
 
 def test_a_draft_page_is_not_found_for_visitors(page: Any, live_server: Any, listed: dict[str, Any]) -> None:
-    from credentials.models import CredentialVersion
+    from credentials.authoring.models import CredentialVersion
 
     with live_server.seed() as session:
         draft_id = session.query(CredentialVersion).filter_by(title=f"Unpublished draft {listed['tag']}").one().id

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from credentials import submissions as services
-from credentials.models import Submission
+from credentials.portfolios import services
+from credentials.portfolios.models import Submission
 from tests.browser.conftest import check_page, login
 from tests.conftest import TEST_PASSWORD
 from tests.factories import UserFactory, portfolio_version

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.models import Role
-from credentials.models import MicroCredential, Stack
+from credentials.authoring.models import MicroCredential, Stack
 from tests.conftest import bearer, problem
 from tests.factories import (
     AlignmentFactory,

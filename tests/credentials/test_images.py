@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.models import AuditEvent, Role
-from credentials import images, services
-from credentials.models import CredentialImage
+from credentials.authoring import images, versions
+from credentials.authoring.models import CredentialImage
 from tests.factories import (
     CredentialImageFactory,
     CredentialVersionFactory,
@@ -245,51 +245,51 @@ def author(draft):
 
 
 def test_a_draft_gets_an_uploaded_image_and_can_go_back_to_the_default(session, draft, author):
-    data, media_type, public = services.image_of(actor=author, version_id=draft.id)
+    data, media_type, public = images.image_of(actor=author, version_id=draft.id)
     assert media_type == "image/svg+xml" and b"<polygon" in data and public is False
 
     png = png_bytes(400, 400)
-    services.set_image(actor=author, version_id=draft.id, data=png)
-    assert services.image_of(actor=author, version_id=draft.id) == (png, "image/png", False)
+    images.set_image(actor=author, version_id=draft.id, data=png)
+    assert images.image_of(actor=author, version_id=draft.id) == (png, "image/png", False)
     other = CredentialVersionFactory(organisation=draft.organisation)
-    services.set_image(actor=author, version_id=other.id, data=png)
+    images.set_image(actor=author, version_id=other.id, data=png)
     assert session.scalar(select(func.count()).select_from(CredentialImage)) == 1  # stored once, by content
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "credential.image_set"))
     assert event.actor_id == author.id and event.after["media_type"] == "image/png"
 
-    services.set_image(actor=author, version_id=draft.id, data=DRAWING)
-    data, media_type, _ = services.image_of(actor=author, version_id=draft.id)
+    images.set_image(actor=author, version_id=draft.id, data=DRAWING)
+    data, media_type, _ = images.image_of(actor=author, version_id=draft.id)
     assert media_type == "image/svg+xml" and b"circle" in data
 
-    services.remove_image(actor=author, version_id=draft.id)
-    assert b"<polygon" in services.image_of(actor=author, version_id=draft.id)[0]
+    images.remove_image(actor=author, version_id=draft.id)
+    assert b"<polygon" in images.image_of(actor=author, version_id=draft.id)[0]
 
 
 def test_a_published_version_keeps_its_image(session, author, draft):
     image = CredentialImageFactory()
     published = CredentialVersionFactory(organisation=draft.organisation, published=True, image_id=image.id)
     with pytest.raises(Conflict):
-        services.set_image(actor=author, version_id=published.id, data=png_bytes())
+        images.set_image(actor=author, version_id=published.id, data=png_bytes())
     with pytest.raises(Conflict):
-        services.remove_image(actor=author, version_id=published.id)
-    assert services.image_of(actor=None, version_id=published.id) == (image.data, "image/png", True)
+        images.remove_image(actor=author, version_id=published.id)
+    assert images.image_of(actor=None, version_id=published.id) == (image.data, "image/png", True)
 
-    following = services.new_version(actor=author, micro_credential_id=published.micro_credential_id)
+    following = versions.new_version(actor=author, micro_credential_id=published.micro_credential_id)
     assert following.image_id == image.id  # version N+1 starts with N's image
 
 
 def test_only_the_team_changes_images(session, draft):
     with pytest.raises(Forbidden):
-        services.set_image(actor=member(draft.organisation, Role.ORG_ADMIN), version_id=draft.id, data=png_bytes())
+        images.set_image(actor=member(draft.organisation, Role.ORG_ADMIN), version_id=draft.id, data=png_bytes())
     for outsider in (UserFactory(), member(OrganisationFactory(), Role.AUTHOR)):
         with pytest.raises(NotFound):
-            services.set_image(actor=outsider, version_id=draft.id, data=png_bytes())
+            images.set_image(actor=outsider, version_id=draft.id, data=png_bytes())
     assert draft.image_id is None
 
 
 def test_a_refused_upload_changes_nothing(session, draft, author):
     with pytest.raises(ValidationFailed):
-        services.set_image(actor=author, version_id=draft.id, data=b"MZ" + bytes(100))
+        images.set_image(actor=author, version_id=draft.id, data=b"MZ" + bytes(100))
     assert draft.image_id is None
     assert session.scalar(select(func.count()).select_from(CredentialImage)) == 0
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.models import Role
-from credentials.models import CredentialVersion
+from credentials.authoring.models import CredentialVersion
 from tests.conftest import csrf_token
 from tests.core.test_web import BROWSER, location, sign_in, text
 from tests.factories import CredentialVersionFactory, OrganisationFactory, member
@@ -273,7 +273,7 @@ def test_editor_saves_every_field_of_a_version(client, session):
 
 
 def test_the_picker_shows_only_the_top_of_a_big_framework(client, session, monkeypatch):
-    from credentials import authoring_views
+    from credentials.authoring import views as authoring_views
     from tests.factories import StandardItemFactory
 
     top = StandardItemFactory(full_statement="Top level item")

@@ -16,8 +16,8 @@ from core import clock, demo
 from core.db import db
 from core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unauthorized, ValidationFailed
 from core.models import AuditEvent, Organisation, Role, User
-from credentials import demo_data, services
-from credentials.models import (
+from credentials.authoring import catalogue, demo_data, images, publication, stacks, versions
+from credentials.authoring.models import (
     CommentKind,
     CredentialVersion,
     MicroCredential,
@@ -69,14 +69,14 @@ def item() -> Any:
 
 
 def create(actor: User, org: Organisation, **overrides: Any) -> CredentialVersion:
-    return services.create_micro_credential(actor=actor, organisation_id=org.id, content=valid_content(**overrides))
+    return versions.create_micro_credential(actor=actor, organisation_id=org.id, content=valid_content(**overrides))
 
 
 def publish(version: CredentialVersion, author: User, reviewer: User) -> CredentialVersion:
     """Take a complete draft through review to publication, as two authors do."""
-    services.request_review(actor=author, version_id=version.id)
-    services.approve(actor=reviewer, version_id=version.id)
-    return services.publish(actor=author, version_id=version.id)
+    publication.request_review(actor=author, version_id=version.id)
+    publication.approve(actor=reviewer, version_id=version.id)
+    return publication.publish(actor=author, version_id=version.id)
 
 
 def error_fields(exc: pytest.ExceptionInfo[ValidationFailed]) -> list[str]:
@@ -98,7 +98,7 @@ def count(model: Any) -> int:
 
 
 def catalogue_titles(**filters: Any) -> list[str]:
-    return [v.title for v in services.catalogue(page=1, page_size=50, **filters).items]
+    return [v.title for v in catalogue.catalogue(page=1, page_size=50, **filters).items]
 
 
 # --- creating ----------------------------------------------------------------------------------------
@@ -125,16 +125,16 @@ def test_an_author_creates_a_micro_credential_whose_version_1_is_a_draft(org, au
     ]
     assert (version.passing_level, version.passing_points) == ("Proficient", 4)
     assert version.tags == ["close reading", "literacy"]
-    aligned = services.aligned_items(version)
+    aligned = catalogue.aligned_items(version)
     assert [(a["id"], a["code"], a["statement"]) for a in aligned] == [(item.id, "InTASC.4", "Content knowledge")]
     assert aligned[0]["url"].endswith(f"/standards/items/{item.id}")  # urn:uuid URIs point at our page
-    assert services.content_of(version) == valid_content(alignments=[item.id], tags=["close reading", "literacy"])
+    assert versions.content_of(version) == valid_content(alignments=[item.id], tags=["close reading", "literacy"])
     (event,) = events("credential.created", version)
     assert event.actor_id == author.id and event.after["state"] == "draft"
 
 
 def test_a_draft_needs_only_a_title(org, author):
-    version = services.create_micro_credential(actor=author, organisation_id=org.id, content={"title": "Idea"})
+    version = versions.create_micro_credential(actor=author, organisation_id=org.id, content={"title": "Idea"})
     assert version.state == "draft"
     assert version.requirements == [] and version.criteria == [] and version.tags == []
     assert version.achievement_type == "MicroCredential"
@@ -160,7 +160,7 @@ def test_anonymous_cannot_create_and_an_unknown_organisation_is_not_found(org, a
     with pytest.raises(Unauthorized):
         create(None, org)  # type: ignore[arg-type]
     with pytest.raises(NotFound):
-        services.create_micro_credential(actor=author, organisation_id=uuid.uuid4(), content=valid_content())
+        versions.create_micro_credential(actor=author, organisation_id=uuid.uuid4(), content=valid_content())
     assert count(MicroCredential) == 0
 
 
@@ -266,16 +266,16 @@ def test_the_passing_level_is_matched_without_regard_to_case(org, author):
 
 def test_update_replaces_only_the_given_fields_and_lists_whole(org, author, reviewer, item):
     version = create(author, org, alignments=[item.id])
-    before = services.content_of(version)
+    before = versions.content_of(version)
     new_requirements = [*valid_content()["requirements"][:2], _requirement("recording")]
 
-    services.update_draft(
+    versions.update_draft(
         actor=reviewer,  # any author of the organisation edits the team's drafts
         version_id=version.id,
         changes={"title": "Close Reading, Revised", "requirements": new_requirements, "tags": ["Reading"]},
     )
 
-    after = services.content_of(version)
+    after = versions.content_of(version)
     assert after["title"] == "Close Reading, Revised"
     assert [r["key"] for r in after["requirements"]] == ["lesson-plan", "reflection", "recording"]
     assert after["requirements"][2]["evidence_kind"] == "text"
@@ -291,7 +291,7 @@ def test_an_update_is_validated_against_the_whole_draft(org, author):
     version = create(author, org)
     with pytest.raises(ValidationFailed) as exc:
         # "recording" is still judged by the analysis criterion
-        services.update_draft(
+        versions.update_draft(
             actor=author, version_id=version.id, changes={"requirements": valid_content()["requirements"][:2]}
         )
     assert error_fields(exc) == ["rubric.1.requirements.1"]
@@ -299,12 +299,12 @@ def test_an_update_is_validated_against_the_whole_draft(org, author):
 
 def test_clearing_the_passing_rule_and_the_lists(org, author):
     version = create(author, org)
-    services.update_draft(
+    versions.update_draft(
         actor=author,
         version_id=version.id,
         changes={"passing_rule": None, "rubric": [], "alignments": [], "method_components": []},
     )
-    content = services.content_of(version)
+    content = versions.content_of(version)
     assert content["passing_rule"] is None and content["rubric"] == [] and content["method_components"] == []
     assert len(content["requirements"]) == 3
 
@@ -312,13 +312,13 @@ def test_clearing_the_passing_rule_and_the_lists(org, author):
 def test_an_edit_based_on_an_old_save_is_refused(org, author, reviewer):
     version = create(author, org)
     seen = version.lock_version
-    services.update_draft(actor=reviewer, version_id=version.id, changes={"title": "Theirs"}, expected_version=seen)
+    versions.update_draft(actor=reviewer, version_id=version.id, changes={"title": "Theirs"}, expected_version=seen)
     assert version.lock_version > seen
 
     with pytest.raises(PreconditionFailed):
-        services.update_draft(actor=author, version_id=version.id, changes={"title": "Mine"}, expected_version=seen)
+        versions.update_draft(actor=author, version_id=version.id, changes={"title": "Mine"}, expected_version=seen)
     assert version.title == "Theirs"
-    services.update_draft(
+    versions.update_draft(
         actor=author, version_id=version.id, changes={"title": "Mine"}, expected_version=version.lock_version
     )
     assert version.title == "Mine"
@@ -327,12 +327,12 @@ def test_an_edit_based_on_an_old_save_is_refused(org, author, reviewer):
 def test_who_may_edit_a_draft(org, author, org_admin):
     version = create(author, org)
     with pytest.raises(Forbidden):  # org admins may read drafts but not write them
-        services.update_draft(actor=org_admin, version_id=version.id, changes={"title": "X"})
+        versions.update_draft(actor=org_admin, version_id=version.id, changes={"title": "X"})
     for outsider in (UserFactory(), member(org, Role.ASSESSOR), member(OrganisationFactory(), Role.AUTHOR)):
         with pytest.raises(NotFound):
-            services.update_draft(actor=outsider, version_id=version.id, changes={"title": "X"})
+            versions.update_draft(actor=outsider, version_id=version.id, changes={"title": "X"})
     with pytest.raises(NotFound):
-        services.update_draft(actor=author, version_id=uuid.uuid4(), changes={"title": "X"})
+        versions.update_draft(actor=author, version_id=uuid.uuid4(), changes={"title": "X"})
     assert version.title == "Close Reading of Complex Texts"
 
 
@@ -340,9 +340,9 @@ def test_who_may_edit_a_draft(org, author, org_admin):
 
 
 def test_review_needs_a_complete_draft_and_says_what_is_missing(org, author):
-    version = services.create_micro_credential(actor=author, organisation_id=org.id, content={"title": "Idea"})
+    version = versions.create_micro_credential(actor=author, organisation_id=org.id, content={"title": "Idea"})
     with pytest.raises(ValidationFailed) as exc:
-        services.request_review(actor=author, version_id=version.id)
+        publication.request_review(actor=author, version_id=version.id)
     assert error_fields(exc) == [
         "short_description",
         "competency_statement",
@@ -359,62 +359,62 @@ def test_review_needs_every_requirement_judged_and_one_required(org, author):
     rubric = [_criterion("planning", ["lesson-plan"], _levels("Not yet", "Proficient"))]
     version = create(author, org, requirements=optional, rubric=rubric, passing_rule={"level": "Proficient"})
     with pytest.raises(ValidationFailed) as exc:
-        services.request_review(actor=author, version_id=version.id)
+        publication.request_review(actor=author, version_id=version.id)
     assert error_fields(exc) == ["requirements", "requirements.1", "requirements.2"]
 
 
 def test_a_different_author_approves_and_then_it_can_be_published(org, author, reviewer):
     version = create(author, org)
-    services.request_review(actor=author, version_id=version.id, comment="Please check the rubric.")
+    publication.request_review(actor=author, version_id=version.id, comment="Please check the rubric.")
     assert version.state == "in_review"
     assert version.review_requested_by_id == author.id and version.review_requested_at is not None
 
     with pytest.raises(Conflict, match="different author"):
-        services.approve(actor=author, version_id=version.id)
+        publication.approve(actor=author, version_id=version.id)
     with pytest.raises(Conflict):
-        services.publish(actor=author, version_id=version.id)  # not approved yet
+        publication.publish(actor=author, version_id=version.id)  # not approved yet
 
-    services.approve(actor=reviewer, version_id=version.id, comment="Looks good.")
+    publication.approve(actor=reviewer, version_id=version.id, comment="Looks good.")
     assert version.state == "approved" and version.approved_by_id == reviewer.id
 
-    services.publish(actor=author, version_id=version.id)
+    publication.publish(actor=author, version_id=version.id)
     assert version.state == "published"
     assert version.published_at is not None and version.published_by_id == author.id
-    assert services.get_version(actor=None, version_id=version.id) is version
+    assert versions.get_version(actor=None, version_id=version.id) is version
     assert catalogue_titles() == ["Close Reading of Complex Texts"]
 
 
 def test_a_draft_cannot_be_published_or_approved(org, author, reviewer):
     version = create(author, org)
     with pytest.raises(Conflict):
-        services.publish(actor=author, version_id=version.id)
+        publication.publish(actor=author, version_id=version.id)
     with pytest.raises(Conflict):
-        services.approve(actor=reviewer, version_id=version.id)
+        publication.approve(actor=reviewer, version_id=version.id)
     assert version.state == "draft"
 
 
 def test_the_reviewer_must_be_an_author_of_the_organisation(org, author, org_admin):
     version = create(author, org)
-    services.request_review(actor=author, version_id=version.id)
+    publication.request_review(actor=author, version_id=version.id)
     with pytest.raises(Forbidden):
-        services.approve(actor=org_admin, version_id=version.id)
+        publication.approve(actor=org_admin, version_id=version.id)
     with pytest.raises(NotFound):
-        services.approve(actor=member(OrganisationFactory(), Role.AUTHOR), version_id=version.id)
+        publication.approve(actor=member(OrganisationFactory(), Role.AUTHOR), version_id=version.id)
     assert version.state == "in_review"
 
 
 def test_changes_requested_send_the_draft_back_with_the_comment(org, author, reviewer):
     version = create(author, org)
-    services.request_review(actor=author, version_id=version.id, comment="Ready?")
+    publication.request_review(actor=author, version_id=version.id, comment="Ready?")
     with pytest.raises(Conflict):
-        services.request_changes(actor=author, version_id=version.id, comment="Self-review")
+        publication.request_changes(actor=author, version_id=version.id, comment="Self-review")
 
-    services.request_changes(actor=reviewer, version_id=version.id, comment="Add a descriptor for Exemplary.")
+    publication.request_changes(actor=reviewer, version_id=version.id, comment="Add a descriptor for Exemplary.")
     assert version.state == "draft"
-    services.update_draft(actor=author, version_id=version.id, changes={"key_method": "Four reads."})
-    services.add_comment(actor=author, version_id=version.id, body="Done, see the key method.")
+    versions.update_draft(actor=author, version_id=version.id, changes={"key_method": "Four reads."})
+    publication.add_comment(actor=author, version_id=version.id, body="Done, see the key method.")
 
-    comments = services.list_comments(actor=reviewer, version_id=version.id)
+    comments = publication.list_comments(actor=reviewer, version_id=version.id)
     assert [(c.kind, c.author_id, c.body) for c in comments] == [
         (CommentKind.REVIEW_REQUESTED.value, author.id, "Ready?"),
         (CommentKind.CHANGES_REQUESTED.value, reviewer.id, "Add a descriptor for Exemplary."),
@@ -424,49 +424,49 @@ def test_changes_requested_send_the_draft_back_with_the_comment(org, author, rev
 
 def test_withdrawing_a_review_returns_the_version_to_draft(org, author, reviewer):
     version = create(author, org)
-    services.request_review(actor=author, version_id=version.id)
-    services.withdraw_review(actor=author, version_id=version.id)
+    publication.request_review(actor=author, version_id=version.id)
+    publication.withdraw_review(actor=author, version_id=version.id)
     assert version.state == "draft"
 
-    services.request_review(actor=author, version_id=version.id)
-    services.approve(actor=reviewer, version_id=version.id)
-    services.withdraw_review(actor=reviewer, version_id=version.id)
+    publication.request_review(actor=author, version_id=version.id)
+    publication.approve(actor=reviewer, version_id=version.id)
+    publication.withdraw_review(actor=reviewer, version_id=version.id)
     assert version.state == "draft" and version.approved_by_id is None and version.approved_at is None
     with pytest.raises(Conflict):
-        services.withdraw_review(actor=author, version_id=version.id)
+        publication.withdraw_review(actor=author, version_id=version.id)
 
 
 def test_only_drafts_can_be_edited(org, author, reviewer):
     version = create(author, org)
-    services.request_review(actor=author, version_id=version.id)
+    publication.request_review(actor=author, version_id=version.id)
     with pytest.raises(Conflict, match="only drafts"):
-        services.update_draft(actor=author, version_id=version.id, changes={"title": "X"})
-    services.approve(actor=reviewer, version_id=version.id)
-    services.publish(actor=author, version_id=version.id)
+        versions.update_draft(actor=author, version_id=version.id, changes={"title": "X"})
+    publication.approve(actor=reviewer, version_id=version.id)
+    publication.publish(actor=author, version_id=version.id)
     with pytest.raises(Conflict, match="Start a new version"):
-        services.update_draft(actor=author, version_id=version.id, changes={"title": "X"})
+        versions.update_draft(actor=author, version_id=version.id, changes={"title": "X"})
     with pytest.raises(Conflict):
-        services.request_review(actor=author, version_id=version.id)
+        publication.request_review(actor=author, version_id=version.id)
     assert version.title == "Close Reading of Complex Texts"
 
 
 def test_editing_a_published_credential_starts_the_next_version_as_a_copy(org, author, reviewer, item):
     v1 = publish(create(author, org, alignments=[item.id], tags=["literacy", "reading"]), author, reviewer)
 
-    v2 = services.new_version(actor=reviewer, micro_credential_id=v1.micro_credential_id)
+    v2 = versions.new_version(actor=reviewer, micro_credential_id=v1.micro_credential_id)
     assert (v2.number, v2.state, v2.micro_credential_id) == (2, "draft", v1.micro_credential_id)
-    assert services.content_of(v2) == services.content_of(v1)
+    assert versions.content_of(v2) == versions.content_of(v1)
     assert v1.state == "published"  # earners keep seeing v1 until v2 is published
     with pytest.raises(Conflict, match="finish it first"):
-        services.new_version(actor=author, micro_credential_id=v1.micro_credential_id)
+        versions.new_version(actor=author, micro_credential_id=v1.micro_credential_id)
 
-    services.update_draft(actor=reviewer, version_id=v2.id, changes={"title": "Close Reading 2"})
+    versions.update_draft(actor=reviewer, version_id=v2.id, changes={"title": "Close Reading 2"})
     assert v1.title == "Close Reading of Complex Texts"
     publish(v2, reviewer, author)
 
     assert v1.state == "retired" and v1.retired_reason == "Superseded by version 2."
     assert v1.retired_at is not None
-    assert services.get_version(actor=None, version_id=v1.id) is v1  # still readable for issued badges
+    assert versions.get_version(actor=None, version_id=v1.id) is v1  # still readable for issued badges
     assert catalogue_titles() == ["Close Reading 2"]
     assert catalogue_titles(tag="reading") == ["Close Reading 2"]
     (retired,) = events("credential.retired", v1)
@@ -475,8 +475,8 @@ def test_editing_a_published_credential_starts_the_next_version_as_a_copy(org, a
 
 def test_versions_follow_one_another_within_one_transaction(org, author, reviewer):
     v1 = publish(create(author, org), author, reviewer)
-    v2 = publish(services.new_version(actor=author, micro_credential_id=v1.micro_credential_id), author, reviewer)
-    v3 = services.new_version(actor=author, micro_credential_id=v1.micro_credential_id)
+    v2 = publish(versions.new_version(actor=author, micro_credential_id=v1.micro_credential_id), author, reviewer)
+    v3 = versions.new_version(actor=author, micro_credential_id=v1.micro_credential_id)
     assert [v.number for v in (v1, v2, v3)] == [1, 2, 3]
     assert [v.state for v in (v1, v2, v3)] == ["retired", "published", "draft"]
 
@@ -491,17 +491,17 @@ def test_two_authors_starting_the_same_version_at_once_get_a_conflict(session, o
         )
     )
     with pytest.raises(Conflict, match="Version 2"):
-        services.new_version(actor=author, micro_credential_id=v1.micro_credential_id)
+        versions.new_version(actor=author, micro_credential_id=v1.micro_credential_id)
 
 
 def test_nobody_outside_the_team_starts_a_new_version(org, author, reviewer):
     v1 = publish(create(author, org), author, reviewer)
     with pytest.raises(Forbidden):
-        services.new_version(actor=UserFactory(), micro_credential_id=v1.micro_credential_id)
+        versions.new_version(actor=UserFactory(), micro_credential_id=v1.micro_credential_id)
     with pytest.raises(NotFound):
-        services.new_version(actor=author, micro_credential_id=uuid.uuid4())
+        versions.new_version(actor=author, micro_credential_id=uuid.uuid4())
     assert [
-        v.number for v in services.get_micro_credential(actor=None, micro_credential_id=v1.micro_credential_id).versions
+        v.number for v in versions.get_micro_credential(actor=None, micro_credential_id=v1.micro_credential_id).versions
     ] == [1]
 
 
@@ -509,37 +509,40 @@ def test_nobody_outside_the_team_starts_a_new_version(org, author, reviewer):
 def test_retiring_keeps_the_version_readable_but_out_of_the_catalogue(org, author, reviewer, org_admin, retirer):
     version = publish(create(author, org), author, reviewer)
     actor = {"author": author, "org_admin": org_admin}[retirer]
-    services.retire(actor=actor, version_id=version.id, reason="Replaced by the state's new framework.")
+    publication.retire(actor=actor, version_id=version.id, reason="Replaced by the state's new framework.")
 
     assert version.state == "retired" and version.retired_reason == "Replaced by the state's new framework."
-    assert services.get_version(actor=None, version_id=version.id) is version
+    assert versions.get_version(actor=None, version_id=version.id) is version
     assert catalogue_titles() == []
     with pytest.raises(Conflict):
-        services.retire(actor=actor, version_id=version.id, reason="Again")
+        publication.retire(actor=actor, version_id=version.id, reason="Again")
 
 
 def test_who_may_retire(org, author, reviewer):
     version = publish(create(author, org), author, reviewer)
     for outsider in (UserFactory(), member(org, Role.ASSESSOR), member(OrganisationFactory(), Role.AUTHOR)):
         with pytest.raises(Forbidden):
-            services.retire(actor=outsider, version_id=version.id, reason="No")
+            publication.retire(actor=outsider, version_id=version.id, reason="No")
     with pytest.raises(Unauthorized):
-        services.retire(actor=None, version_id=version.id, reason="No")  # type: ignore[arg-type]
+        publication.retire(actor=None, version_id=version.id, reason="No")  # type: ignore[arg-type]
     draft = create(author, org)
     with pytest.raises(Conflict):
-        services.retire(actor=author, version_id=draft.id, reason="Not published")
+        publication.retire(actor=author, version_id=draft.id, reason="Not published")
     assert version.state == "published"
 
 
 def test_comments_are_for_the_team(org, author, reviewer):
     version = create(author, org)
     DraftCommentFactory(version=version, author=reviewer, body="Earlier note")
-    services.add_comment(actor=author, version_id=version.id, body="Reply")
-    assert [c.body for c in services.list_comments(actor=reviewer, version_id=version.id)] == ["Earlier note", "Reply"]
+    publication.add_comment(actor=author, version_id=version.id, body="Reply")
+    assert [c.body for c in publication.list_comments(actor=reviewer, version_id=version.id)] == [
+        "Earlier note",
+        "Reply",
+    ]
     with pytest.raises(NotFound):
-        services.add_comment(actor=UserFactory(), version_id=version.id, body="Hi")
+        publication.add_comment(actor=UserFactory(), version_id=version.id, body="Hi")
     with pytest.raises(NotFound):
-        services.list_comments(actor=member(OrganisationFactory(), Role.AUTHOR), version_id=version.id)
+        publication.list_comments(actor=member(OrganisationFactory(), Role.AUTHOR), version_id=version.id)
 
 
 # --- audit -------------------------------------------------------------------------------------------
@@ -547,12 +550,12 @@ def test_comments_are_for_the_team(org, author, reviewer):
 
 def test_each_review_step_is_audited_with_actor_and_states(org, author, reviewer):
     version = create(author, org)
-    services.request_review(actor=author, version_id=version.id)
-    services.request_changes(actor=reviewer, version_id=version.id, comment="Tighten the prompt.")
-    services.request_review(actor=author, version_id=version.id)
-    services.approve(actor=reviewer, version_id=version.id)
-    services.publish(actor=author, version_id=version.id)
-    services.retire(actor=reviewer, version_id=version.id, reason="Superseded by policy.")
+    publication.request_review(actor=author, version_id=version.id)
+    publication.request_changes(actor=reviewer, version_id=version.id, comment="Tighten the prompt.")
+    publication.request_review(actor=author, version_id=version.id)
+    publication.approve(actor=reviewer, version_id=version.id)
+    publication.publish(actor=author, version_id=version.id)
+    publication.retire(actor=reviewer, version_id=version.id, reason="Superseded by policy.")
 
     expected = [
         ("credential.changes_requested", reviewer, "in_review", "draft"),
@@ -596,45 +599,45 @@ def test_drafts_are_visible_only_to_the_team(org, author):
 
     for name, viewer in _viewers(org).items():
         if name in TEAM:
-            assert services.get_version(actor=viewer, version_id=draft.id) is draft
-            assert services.image_of(actor=viewer, version_id=draft.id).media_type == "image/svg+xml"
-            assert services.diff(actor=viewer, version_id=other.id, against_id=first.id)["changes"] is not None
+            assert versions.get_version(actor=viewer, version_id=draft.id) is draft
+            assert images.image_of(actor=viewer, version_id=draft.id).media_type == "image/svg+xml"
+            assert versions.diff(actor=viewer, version_id=other.id, against_id=first.id)["changes"] is not None
         else:
             with pytest.raises(NotFound):
-                services.get_version(actor=viewer, version_id=draft.id)
+                versions.get_version(actor=viewer, version_id=draft.id)
             with pytest.raises(NotFound):
-                services.image_of(actor=viewer, version_id=draft.id)
+                images.image_of(actor=viewer, version_id=draft.id)
             with pytest.raises(NotFound):
-                services.diff(actor=viewer, version_id=other.id, against_id=first.id)
+                versions.diff(actor=viewer, version_id=other.id, against_id=first.id)
             with pytest.raises(NotFound):
-                services.get_micro_credential(actor=viewer, micro_credential_id=draft.micro_credential_id)
+                versions.get_micro_credential(actor=viewer, micro_credential_id=draft.micro_credential_id)
             # the published version 1 is public, its draft successor is not
-            mc = services.get_micro_credential(actor=viewer, micro_credential_id=first.micro_credential_id)
-            assert services.visible_versions(viewer, mc) == [first]
+            mc = versions.get_micro_credential(actor=viewer, micro_credential_id=first.micro_credential_id)
+            assert versions.visible_versions(viewer, mc) == [first]
 
 
 def test_published_and_retired_versions_are_public(org):
     published = CredentialVersionFactory(organisation=org, published=True)
     retired = CredentialVersionFactory(organisation=org, retired=True)
     for viewer in _viewers(org).values():
-        assert services.get_version(actor=viewer, version_id=published.id) is published
-        assert services.get_version(actor=viewer, version_id=retired.id) is retired
+        assert versions.get_version(actor=viewer, version_id=published.id) is published
+        assert versions.get_version(actor=viewer, version_id=retired.id) is retired
 
 
 def test_the_organisations_list_shows_the_newest_version_of_each_to_the_team(org, author, reviewer):
     v1 = publish(create(author, org, title="Literacy"), author, reviewer)
-    v2 = services.new_version(actor=author, micro_credential_id=v1.micro_credential_id)
+    v2 = versions.new_version(actor=author, micro_credential_id=v1.micro_credential_id)
     draft = create(author, org, title="Leadership")
     CredentialVersionFactory(title="Elsewhere")
 
-    page = services.list_organisation_credentials(actor=reviewer, organisation_id=org.id, page=1, page_size=10)
+    page = versions.list_organisation_credentials(actor=reviewer, organisation_id=org.id, page=1, page_size=10)
     assert page.total == 2 and {v.id for v in page.items} == {v2.id, draft.id}
-    only = services.list_organisation_credentials(
+    only = versions.list_organisation_credentials(
         actor=reviewer, organisation_id=org.id, page=1, page_size=10, state="draft", q="leadersh"
     )
     assert [v.id for v in only.items] == [draft.id]
     with pytest.raises(Forbidden):
-        services.list_organisation_credentials(actor=UserFactory(), organisation_id=org.id, page=1, page_size=10)
+        versions.list_organisation_credentials(actor=UserFactory(), organisation_id=org.id, page=1, page_size=10)
 
 
 # --- the catalogue -----------------------------------------------------------------------------------
@@ -664,8 +667,8 @@ def test_the_catalogue_lists_published_versions_and_filters_them(org):
     assert catalogue_titles(organisation=other_org.id) == ["Equity"]
     assert catalogue_titles(q="READ") == ["Reading"]
     assert catalogue_titles(tag="nothing") == []
-    assert services.catalogue(page=1, page_size=2).total == 3
-    assert len(services.catalogue(page=2, page_size=2).items) == 1
+    assert catalogue.catalogue(page=1, page_size=2).total == 3
+    assert len(catalogue.catalogue(page=2, page_size=2).items) == 1
 
 
 def test_catalogue_search_treats_wildcards_literally(org):
@@ -684,14 +687,14 @@ def test_catalogue_search_treats_wildcards_literally(org):
 
 def test_the_difference_between_two_versions(org, author, reviewer, item):
     v1 = publish(create(author, org), author, reviewer)
-    v2 = services.new_version(actor=author, micro_credential_id=v1.micro_credential_id)
+    v2 = versions.new_version(actor=author, micro_credential_id=v1.micro_credential_id)
     content = valid_content()
     lesson_plan, reflection, _recording = content["requirements"]
     portfolio = {**_requirement("portfolio"), "evidence_kind": "link"}
     rubric = content["rubric"]
     rubric[0]["levels"][3] = {**rubric[0]["levels"][3], "name": "Distinguished"}
     rubric[1]["requirements"] = ["reflection", "portfolio"]
-    services.update_draft(
+    versions.update_draft(
         actor=author,
         version_id=v2.id,
         changes={
@@ -702,7 +705,7 @@ def test_the_difference_between_two_versions(org, author, reviewer, item):
         },
     )
 
-    result = services.diff(actor=author, version_id=v2.id, against_id=v1.id)
+    result = versions.diff(actor=author, version_id=v2.id, against_id=v1.id)
     assert (result["from_version"], result["to_version"]) == (v1.id, v2.id)
     changes = {(c["path"], c["change"]): c for c in result["changes"]}
     assert changes[("title", "changed")]["before"] == "Close Reading of Complex Texts"
@@ -717,18 +720,18 @@ def test_the_difference_between_two_versions(org, author, reviewer, item):
     assert changes[("alignments", "changed")]["after"] == [str(item.id)]
     assert not any(path.startswith("rubric.analysis.levels") for path, _ in changes)
 
-    reverse = services.diff(actor=author, version_id=v1.id, against_id=v2.id)
+    reverse = versions.diff(actor=author, version_id=v1.id, against_id=v2.id)
     assert {(c["path"], c["change"]) for c in reverse["changes"]} >= {
         ("requirements.recording", "added"),
         ("requirements.portfolio", "removed"),
     }
-    assert services.diff(actor=author, version_id=v1.id, against_id=v1.id)["changes"] == []
+    assert versions.diff(actor=author, version_id=v1.id, against_id=v1.id)["changes"] == []
 
 
 def test_versions_of_different_micro_credentials_are_not_compared(org, author):
     a, b = create(author, org), create(author, org)
     with pytest.raises(ValidationFailed) as exc:
-        services.diff(actor=author, version_id=a.id, against_id=b.id)
+        versions.diff(actor=author, version_id=a.id, against_id=b.id)
     assert error_fields(exc) == ["against"]
 
 
@@ -741,7 +744,7 @@ def published(org: Organisation) -> list[MicroCredential]:
 
 
 def test_a_stack_of_published_micro_credentials_is_created_published_and_retired(org, author, published):
-    stack = services.create_stack(
+    stack = stacks.create_stack(
         actor=author,
         organisation_id=org.id,
         title="Leadership pathway",
@@ -751,17 +754,17 @@ def test_a_stack_of_published_micro_credentials_is_created_published_and_retired
     assert stack.state == "draft"
     assert [m.micro_credential_id for m in stack.members] == [mc.id for mc in published]
 
-    services.set_stack_state(actor=author, stack_id=stack.id, state=StackState.PUBLISHED)
+    stacks.set_stack_state(actor=author, stack_id=stack.id, state=StackState.PUBLISHED)
     assert stack.state == "published" and stack.published_at is not None
     with pytest.raises(Conflict):
-        services.update_stack(actor=author, stack_id=stack.id, changes={"title": "Renamed"})
+        stacks.update_stack(actor=author, stack_id=stack.id, changes={"title": "Renamed"})
     with pytest.raises(Conflict):
-        services.set_stack_state(actor=author, stack_id=stack.id, state=StackState.PUBLISHED)
+        stacks.set_stack_state(actor=author, stack_id=stack.id, state=StackState.PUBLISHED)
     assert stack.title == "Leadership pathway"
 
-    services.set_stack_state(actor=author, stack_id=stack.id, state=StackState.RETIRED)
+    stacks.set_stack_state(actor=author, stack_id=stack.id, state=StackState.RETIRED)
     assert stack.state == "retired" and stack.retired_at is not None
-    assert services.get_stack(actor=None, stack_id=stack.id) is stack
+    assert stacks.get_stack(actor=None, stack_id=stack.id) is stack
     (event,) = events("stack.published", stack)
     assert event.actor_id == author.id and (event.before["state"], event.after["state"]) == ("draft", "published")
 
@@ -769,14 +772,14 @@ def test_a_stack_of_published_micro_credentials_is_created_published_and_retired
 def test_a_draft_stack_cannot_be_retired(org, author, published):
     stack = StackFactory(organisation=org, micro_credentials=published[:2])
     with pytest.raises(Conflict):
-        services.set_stack_state(actor=author, stack_id=stack.id, state=StackState.RETIRED)
+        stacks.set_stack_state(actor=author, stack_id=stack.id, state=StackState.RETIRED)
 
 
 def test_a_stack_holds_only_published_micro_credentials_of_its_organisation(org, author, published):
     draft = CredentialVersionFactory(organisation=org).micro_credential
     foreign = CredentialVersionFactory(published=True).micro_credential
     with pytest.raises(ValidationFailed) as exc:
-        services.create_stack(
+        stacks.create_stack(
             actor=author,
             organisation_id=org.id,
             title="Mixed",
@@ -787,7 +790,7 @@ def test_a_stack_holds_only_published_micro_credentials_of_its_organisation(org,
 
 def test_a_stack_cannot_require_more_than_it_holds(org, author, published):
     with pytest.raises(ValidationFailed) as exc:
-        services.create_stack(
+        stacks.create_stack(
             actor=author,
             organisation_id=org.id,
             title="Too demanding",
@@ -797,14 +800,14 @@ def test_a_stack_cannot_require_more_than_it_holds(org, author, published):
     assert error_fields(exc) == ["required_count"]
     stack = StackFactory(organisation=org, micro_credentials=published[:2])
     with pytest.raises(ValidationFailed) as exc:
-        services.update_stack(actor=author, stack_id=stack.id, changes={"required_count": 3})
+        stacks.update_stack(actor=author, stack_id=stack.id, changes={"required_count": 3})
     assert error_fields(exc) == ["required_count"]
 
 
 def test_a_draft_stack_is_edited_with_optimistic_locking(org, author, published):
     stack = StackFactory(organisation=org, micro_credentials=published[:2])
     seen = stack.lock_version
-    services.update_stack(
+    stacks.update_stack(
         actor=author,
         stack_id=stack.id,
         changes={"micro_credentials": [mc.id for mc in reversed(published)], "required_count": 2},
@@ -813,23 +816,21 @@ def test_a_draft_stack_is_edited_with_optimistic_locking(org, author, published)
     assert [m.micro_credential_id for m in stack.members] == [mc.id for mc in reversed(published)]
     assert stack.required_count == 2
     with pytest.raises(PreconditionFailed):
-        services.update_stack(actor=author, stack_id=stack.id, changes={"title": "Late"}, expected_version=seen)
+        stacks.update_stack(actor=author, stack_id=stack.id, changes={"title": "Late"}, expected_version=seen)
 
 
 def test_draft_stacks_are_hidden_from_everyone_but_the_team(org, author, published):
     draft = StackFactory(organisation=org, title="Draft stack", micro_credentials=published[:2])
     live = StackFactory(organisation=org, title="Live stack", state="published", micro_credentials=published[1:])
     for name, viewer in _viewers(org).items():
-        listed = [
-            s.title for s in services.list_stacks(actor=viewer, organisation_id=org.id, page=1, page_size=10).items
-        ]
-        assert services.get_stack(actor=viewer, stack_id=live.id) is live
+        listed = [s.title for s in stacks.list_stacks(actor=viewer, organisation_id=org.id, page=1, page_size=10).items]
+        assert stacks.get_stack(actor=viewer, stack_id=live.id) is live
         if name in TEAM:
-            assert services.get_stack(actor=viewer, stack_id=draft.id) is draft
+            assert stacks.get_stack(actor=viewer, stack_id=draft.id) is draft
             assert listed == ["Draft stack", "Live stack"]
         else:
             with pytest.raises(NotFound):
-                services.get_stack(actor=viewer, stack_id=draft.id)
+                stacks.get_stack(actor=viewer, stack_id=draft.id)
             assert listed == ["Live stack"]
 
 
@@ -837,11 +838,11 @@ def test_only_the_team_manages_stacks(org, published):
     stack = StackFactory(organisation=org, micro_credentials=published[:2])
     for outsider in (UserFactory(), member(org, Role.ASSESSOR), member(OrganisationFactory(), Role.AUTHOR)):
         with pytest.raises(Forbidden):
-            services.create_stack(
+            stacks.create_stack(
                 actor=outsider, organisation_id=org.id, title="X", micro_credentials=[m.id for m in published]
             )
         with pytest.raises(Forbidden):
-            services.set_stack_state(actor=outsider, stack_id=stack.id, state=StackState.PUBLISHED)
+            stacks.set_stack_state(actor=outsider, stack_id=stack.id, state=StackState.PUBLISHED)
     assert count(Stack) == 1 and stack.state == "draft"
 
 
@@ -886,7 +887,7 @@ def test_the_demo_adds_published_credentials_a_stack_and_a_draft_under_review(ap
 
 
 def test_a_new_alignment_to_an_obsolete_item_is_refused_but_an_existing_one_survives(org, author, item):
-    version = services.create_micro_credential(
+    version = versions.create_micro_credential(
         actor=author, organisation_id=org.id, content=valid_content(alignments=[item.id])
     )
     item.obsolete_at = clock.now()  # the framework was re-imported without this item
@@ -894,19 +895,19 @@ def test_a_new_alignment_to_an_obsolete_item_is_refused_but_an_existing_one_surv
     db.session.flush()
 
     # Saving the draft with its existing alignment still works ...
-    services.update_draft(actor=author, version_id=version.id, changes={"title": "Renamed"})
+    versions.update_draft(actor=author, version_id=version.id, changes={"title": "Renamed"})
     # ... but a newly added obsolete item is refused at its place.
     with pytest.raises(ValidationFailed) as refused:
-        services.update_draft(actor=author, version_id=version.id, changes={"alignments": [item.id, retired_item.id]})
+        versions.update_draft(actor=author, version_id=version.id, changes={"alignments": [item.id, retired_item.id]})
     assert [e["field"] for e in refused.value.errors] == ["alignments.1"]
     with pytest.raises(ValidationFailed):
-        services.create_micro_credential(
+        versions.create_micro_credential(
             actor=author, organisation_id=org.id, content=valid_content(alignments=[retired_item.id])
         )
 
 
 def test_missing_for_review_lists_what_request_review_would_refuse(session):
     version = CredentialVersionFactory(requirements=False, competency_statement="")
-    missing = {e["field"] for e in services.missing_for_review(version)}
+    missing = {e["field"] for e in versions.missing_for_review(version)}
     assert {"competency_statement", "requirements", "rubric"} <= missing
-    assert services.missing_for_review(CredentialVersionFactory()) == []
+    assert versions.missing_for_review(CredentialVersionFactory()) == []

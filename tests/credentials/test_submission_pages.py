@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from credentials.models import CriterionFeedback, Submission, SubmissionState
+from credentials.portfolios.models import CriterionFeedback, Submission, SubmissionState
 from tests.conftest import csrf_token
 from tests.core.test_web import BROWSER, location, page, sign_in, text
 from tests.factories import UserFactory, portfolio_version

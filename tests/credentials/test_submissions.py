@@ -12,10 +12,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from core import storage
+from core import audit, storage
 from core.models import Role, User
-from credentials import submissions as services
-from credentials.models import CriterionFeedback, EvidenceFile, Submission, SubmissionState
+from credentials.portfolios import services
+from credentials.portfolios.models import CriterionFeedback, EvidenceFile, Submission, SubmissionState
 from tests.conftest import bearer, problem
 from tests.factories import UserFactory, member, portfolio_version
 
@@ -363,7 +363,7 @@ def test_database_failure_after_upload_leaves_an_orphan_that_gc_removes(
     def failing_record(**kwargs: Any) -> None:
         raise sa.exc.IntegrityError("INSERT", {}, Exception("database went away"))
 
-    monkeypatch.setattr(services.audit, "record", failing_record)
+    monkeypatch.setattr(audit, "record", failing_record)
     problem(_upload(client, earner, sub, (PNG + b"orphan", "plan.png")), 409)
     monkeypatch.undo()
     orphaned = set(_files_in_store(app)) - set(before)

@@ -17,8 +17,8 @@ from core.auth import current_user
 from core.db import db
 from core.models import Organisation
 from core.views import register_nav, text_arg
-from credentials import services
-from credentials.models import CredentialVersion, VersionState
+from credentials.authoring import catalogue, images, versions
+from credentials.authoring.models import CredentialVersion, VersionState
 from standards import services as standards
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue", template_folder="templates")
@@ -54,7 +54,7 @@ def index() -> str:
         "standard": _uuid_arg("standard"),
     }
     page_number = min(max(request.args.get("page", 1, type=int) or 1, 1), 10_000)
-    page = services.catalogue(page=page_number, page_size=PAGE_SIZE, **filters)
+    page = catalogue.catalogue(page=page_number, page_size=PAGE_SIZE, **filters)
     standard_item = None
     if filters["standard"]:
         standard_item = standards.get_items(ids=[filters["standard"]]).get(filters["standard"])
@@ -75,7 +75,7 @@ def index() -> str:
 
 @bp.get("/<uuid:version_id>")
 def credential(version_id: uuid.UUID) -> str:
-    version = services.get_version(actor=current_user(), version_id=version_id)
+    version = versions.get_version(actor=current_user(), version_id=version_id)
     newer = [
         v
         for v in version.micro_credential.versions
@@ -84,14 +84,14 @@ def credential(version_id: uuid.UUID) -> str:
     return render_template(
         "credentials/catalogue/credential.html",
         version=version,
-        aligned=services.aligned_items(version),
+        aligned=catalogue.aligned_items(version),
         newer=newer[0] if newer else None,
     )
 
 
 @bp.get("/<uuid:version_id>/image")
 def image(version_id: uuid.UUID) -> Response:
-    picture = services.image_of(actor=current_user(), version_id=version_id)
+    picture = images.image_of(actor=current_user(), version_id=version_id)
     response = Response(picture.data, mimetype=picture.media_type)
     response.headers["Cache-Control"] = "public, max-age=3600" if picture.public else "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"

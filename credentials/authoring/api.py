@@ -12,9 +12,9 @@ from flask_smorest.pagination import PaginationParameters
 from core.auth import current_user, require_user
 from core.errors import ValidationFailed
 from core.http import PUBLIC, accepts, api_blueprint, expected_version, register, set_page, version_etag
-from credentials import schemas as s
-from credentials import services
-from credentials.models import StackState
+from credentials.authoring import catalogue, images, publication, stacks, versions
+from credentials.authoring import schemas as s
+from credentials.authoring.models import StackState
 
 blp = api_blueprint("micro-credentials", __name__, "", "Authoring micro-credentials, review, stacks, catalogue")
 
@@ -33,7 +33,7 @@ class Catalogue(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
         """Published micro-credentials, newest first; filter by `q`, `tag`, `standard`, `framework`, `organisation`."""
-        page = services.catalogue(page=pagination_parameters.page, page_size=pagination_parameters.page_size, **args)
+        page = catalogue.catalogue(page=pagination_parameters.page, page_size=pagination_parameters.page_size, **args)
         return set_page(pagination_parameters, page)
 
 
@@ -44,7 +44,7 @@ class OrganisationCredentials(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters) -> Any:
         """The newest version of each of the organisation's micro-credentials, drafts included (authors, admins)."""
-        page = services.list_organisation_credentials(
+        page = versions.list_organisation_credentials(
             actor=require_user(),
             organisation_id=organisation_id,
             page=pagination_parameters.page,
@@ -57,7 +57,7 @@ class OrganisationCredentials(MethodView):
     @blp.response(201, s.VersionSchema)
     def post(self, data: dict[str, Any], organisation_id: uuid.UUID) -> Any:
         """Create a micro-credential; its version 1 starts as a draft (authors)."""
-        version = services.create_micro_credential(actor=require_user(), organisation_id=organisation_id, content=data)
+        version = versions.create_micro_credential(actor=require_user(), organisation_id=organisation_id, content=data)
         return version, 201, _etag(version)
 
 
@@ -67,12 +67,12 @@ class MicroCredentialItem(MethodView):
     @blp.response(200, s.MicroCredentialSchema)
     def get(self, micro_credential_id: uuid.UUID) -> Any:
         """A micro-credential and the versions you may see."""
-        micro_credential = services.get_micro_credential(actor=current_user(), micro_credential_id=micro_credential_id)
+        micro_credential = versions.get_micro_credential(actor=current_user(), micro_credential_id=micro_credential_id)
         return {
             "id": micro_credential.id,
             "organisation_id": micro_credential.organisation_id,
             "created_at": micro_credential.created_at,
-            "versions": services.visible_versions(current_user(), micro_credential),
+            "versions": versions.visible_versions(current_user(), micro_credential),
         }
 
 
@@ -81,7 +81,7 @@ class NewVersion(MethodView):
     @blp.response(201, s.VersionSchema)
     def post(self, micro_credential_id: uuid.UUID) -> Any:
         """Start the next version as a draft, copied from the newest published one."""
-        version = services.new_version(actor=require_user(), micro_credential_id=micro_credential_id)
+        version = versions.new_version(actor=require_user(), micro_credential_id=micro_credential_id)
         return version, 201, _etag(version)
 
 
@@ -91,7 +91,7 @@ class VersionItem(MethodView):
     @blp.response(200, s.VersionSchema)
     def get(self, version_id: uuid.UUID) -> Any:
         """A version: public once published; drafts for the organisation's authors and admins."""
-        version = services.get_version(actor=current_user(), version_id=version_id)
+        version = versions.get_version(actor=current_user(), version_id=version_id)
         return version, 200, _etag(version)
 
     @blp.arguments(s.UpdateVersionSchema)
@@ -99,7 +99,7 @@ class VersionItem(MethodView):
     @blp.alt_response(412, description="If-Match names an older save")
     def patch(self, data: dict[str, Any], version_id: uuid.UUID) -> Any:
         """Replace the given fields of a draft (lists are replaced whole). Send `If-Match` to detect conflicts."""
-        version = services.update_draft(
+        version = versions.update_draft(
             actor=require_user(),
             version_id=version_id,
             changes=data,
@@ -128,32 +128,32 @@ def _transition_view(name: str, schema: type | None, call: Any, doc: str) -> Non
 _transition_view(
     "request-review",
     s.OptionalCommentSchema,
-    services.request_review,
+    publication.request_review,
     "Ask another author to review this draft (it must be complete).",
 )
-_transition_view("withdraw-review", None, services.withdraw_review, "Take the version back to draft.")
+_transition_view("withdraw-review", None, publication.withdraw_review, "Take the version back to draft.")
 _transition_view(
     "approve",
     s.OptionalCommentSchema,
-    services.approve,
+    publication.approve,
     "Approve for publication (an author other than the one who asked).",
 )
 _transition_view(
     "request-changes",
     s.RequiredCommentSchema,
-    services.request_changes,
+    publication.request_changes,
     "Send the version back to draft with what to change.",
 )
 _transition_view(
     "publish",
     None,
-    services.publish,
+    publication.publish,
     "Publish an approved version: immutable from now on; the previous version is retired.",
 )
 _transition_view(
     "retire",
     s.RetireSchema,
-    services.retire,
+    publication.retire,
     "Retire a published version: no new submissions, issued badges stay valid.",
 )
 
@@ -163,12 +163,12 @@ class Comments(MethodView):
     @blp.response(200, s.CommentSchema(many=True))
     def get(self, version_id: uuid.UUID) -> Any:
         """Comments and review steps on the version, oldest first (the organisation's authors)."""
-        return services.list_comments(actor=require_user(), version_id=version_id)
+        return publication.list_comments(actor=require_user(), version_id=version_id)
 
     @blp.arguments(s.CommentInSchema)
     @blp.response(201, s.CommentSchema)
     def post(self, data: dict[str, Any], version_id: uuid.UUID) -> Any:
-        return services.add_comment(actor=require_user(), version_id=version_id, **data)
+        return publication.add_comment(actor=require_user(), version_id=version_id, **data)
 
 
 @blp.route("/credential-versions/<uuid:version_id>/diff")
@@ -178,7 +178,7 @@ class Diff(MethodView):
     @blp.response(200, s.DiffSchema)
     def get(self, args: dict[str, Any], version_id: uuid.UUID) -> Any:
         """What changed from version `against` to this one."""
-        return services.diff(actor=current_user(), version_id=version_id, against_id=args["against"])
+        return versions.diff(actor=current_user(), version_id=version_id, against_id=args["against"])
 
 
 @blp.route("/credential-versions/<uuid:version_id>/image")
@@ -186,7 +186,7 @@ class Image(MethodView):
     @blp.doc(security=[{"bearerAuth": []}, {}], responses={"200": {"description": "PNG or SVG"}})
     def get(self, version_id: uuid.UUID) -> Response:
         """The badge image: the uploaded one, or a generated default."""
-        image = services.image_of(actor=current_user(), version_id=version_id)
+        image = images.image_of(actor=current_user(), version_id=version_id)
         response = Response(image.data, mimetype=image.media_type)
         response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
         # A draft's image must not sit in a shared cache that could hand it to someone outside the team.
@@ -205,13 +205,13 @@ class Image(MethodView):
             data = upload.read()
         else:
             data = request.get_data()
-        version = services.set_image(actor=require_user(), version_id=version_id, data=data)
+        version = images.set_image(actor=require_user(), version_id=version_id, data=data)
         return version, 200, _etag(version)
 
     @blp.response(200, s.VersionSchema)
     def delete(self, version_id: uuid.UUID) -> Any:
         """Go back to the generated default image."""
-        version = services.remove_image(actor=require_user(), version_id=version_id)
+        version = images.remove_image(actor=require_user(), version_id=version_id)
         return version, 200, _etag(version)
 
 
@@ -226,7 +226,7 @@ class Stacks(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters) -> Any:
         """Published stacks (drafts too for the organisation's authors and admins)."""
-        page = services.list_stacks(
+        page = stacks.list_stacks(
             actor=current_user(),
             organisation_id=organisation_id,
             page=pagination_parameters.page,
@@ -238,7 +238,7 @@ class Stacks(MethodView):
     @blp.response(201, s.StackSchema)
     def post(self, data: dict[str, Any], organisation_id: uuid.UUID) -> Any:
         """Create a draft stack of published micro-credentials."""
-        return services.create_stack(actor=require_user(), organisation_id=organisation_id, **data)
+        return stacks.create_stack(actor=require_user(), organisation_id=organisation_id, **data)
 
 
 @blp.route("/stacks/<uuid:stack_id>")
@@ -246,14 +246,14 @@ class StackItem(MethodView):
     @blp.doc(security=[{"bearerAuth": []}, {}])
     @blp.response(200, s.StackSchema)
     def get(self, stack_id: uuid.UUID) -> Any:
-        stack = services.get_stack(actor=current_user(), stack_id=stack_id)
+        stack = stacks.get_stack(actor=current_user(), stack_id=stack_id)
         return stack, 200, {"ETag": version_etag("stack", stack.id, stack.lock_version)}
 
     @blp.arguments(s.UpdateStackSchema)
     @blp.response(200, s.StackSchema)
     def patch(self, data: dict[str, Any], stack_id: uuid.UUID) -> Any:
         """Change a draft stack."""
-        stack = services.update_stack(
+        stack = stacks.update_stack(
             actor=require_user(),
             stack_id=stack_id,
             changes=data,
@@ -266,14 +266,14 @@ class StackItem(MethodView):
 class PublishStack(MethodView):
     @blp.response(200, s.StackSchema)
     def post(self, stack_id: uuid.UUID) -> Any:
-        return services.set_stack_state(actor=require_user(), stack_id=stack_id, state=StackState.PUBLISHED)
+        return stacks.set_stack_state(actor=require_user(), stack_id=stack_id, state=StackState.PUBLISHED)
 
 
 @blp.route("/stacks/<uuid:stack_id>/retire")
 class RetireStack(MethodView):
     @blp.response(200, s.StackSchema)
     def post(self, stack_id: uuid.UUID) -> Any:
-        return services.set_stack_state(actor=require_user(), stack_id=stack_id, state=StackState.RETIRED)
+        return stacks.set_stack_state(actor=require_user(), stack_id=stack_id, state=StackState.RETIRED)
 
 
 def init_app(app: Flask) -> None:

@@ -12,16 +12,10 @@ from sqlalchemy import select
 from core import clock
 from core.db import db
 from core.demo import DemoContext, demo_step
-from credentials import demo_data
-from credentials import submissions as services
-from credentials.models import (
-    CredentialVersion,
-    CriterionFeedback,
-    EvidenceKind,
-    Submission,
-    SubmissionState,
-    VersionState,
-)
+from credentials.authoring import demo_data
+from credentials.authoring.models import CredentialVersion, EvidenceKind, VersionState
+from credentials.portfolios import evidence, services
+from credentials.portfolios.models import CriterionFeedback, Submission, SubmissionState
 
 SENTENCES = (
     "I chose a short complex text and planned three reads with a different purpose each.",
@@ -72,12 +66,12 @@ def _fill(ctx: DemoContext, submission: Submission, *, complete: bool) -> None:
             answers[requirement.key] = f"https://riverside.demo.example/portfolio/{requirement.key}"
         elif complete or requirement is submission.version.requirements[0]:
             count = requirement.min_files or 1
-            services.add_files(
+            evidence.add_files(
                 actor=earner,
                 submission_id=submission.id,
                 requirement_key=requirement.key,
                 files=[
-                    services.IncomingFile(
+                    evidence.IncomingFile(
                         stream=io.BytesIO(_pdf(f"{submission.reference} {requirement.title}", n)),
                         filename=f"{requirement.key}-{n}.pdf",
                     )

@@ -1,55 +1,47 @@
-"""Earners' submissions: start, answer, save drafts, upload evidence, submit, withdraw, next attempt.
+"""Earners' submissions: start, answer, save drafts, submit, withdraw, next attempt.
 
 A submission moves draft → submitted → (review domain: in_review → passed | not_yet); an earner may
 withdraw it until review starts. An earner holds at most one open submission per micro-credential and
 at most ``max_attempts`` attempts at it; after "not yet" the next attempt starts prefilled from the last.
 Drafts are saved with optimistic concurrency (``lock_version``), so two open tabs cannot overwrite each
-other silently. Evidence bytes go to ``core.storage`` before any row points at them.
+other silently. Files and links are checked in ``portfolios.evidence``.
 
-Services here are reused by the review domain: ``evidence`` returns a submission's answers and files to
-any actor ``submission.view_evidence`` allows, and ``evidence_file`` one file for download.
+Services here are reused by the review domain: ``get`` returns a submission to any actor
+``submission.view_evidence`` allows, and ``evidence.evidence_file`` one file for download.
 """
 
 from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Callable, Iterable
-from contextlib import ExitStack
-from dataclasses import dataclass
-from typing import IO, Any
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from core import audit, clock, storage
+from core import audit, clock
 from core.authz import authorize, can, has_role, rule
 from core.db import Page, db, paginate
 from core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
 from core.models import Role, User
-from credentials.models import (
-    FILE_TYPES,
-    OPEN_SUBMISSION_STATES,
-    Answer,
-    CredentialVersion,
-    EvidenceFile,
-    EvidenceKind,
-    Requirement,
-    Submission,
-    SubmissionState,
-    VersionState,
-)
+from credentials.authoring.models import CredentialVersion, EvidenceKind, Requirement, VersionState
+from credentials.portfolios.models import OPEN_SUBMISSION_STATES, Answer, EvidenceFile, Submission, SubmissionState
 
 MAX_TEXT_CHARS = 200_000  # ~30,000 words; the request size limit (MAX_CONTENT_LENGTH) stops bigger bodies first
+
+
 MAX_URL_CHARS = 2048
+
+
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed by people
+
+
 AUDIT_FIELDS = ("state", "attempt", "submitted_at", "withdrawn_at", "evidence_public")
+
+
 NOT_FOUND = "No such submission."
-
-
-# --- authorisation -----------------------------------------------------------------------------------
 
 
 @rule("submission.view_evidence", description="see this submission's evidence")
@@ -66,10 +58,9 @@ def _may_edit(actor: User | None, submission: Submission) -> bool:
     return actor is not None and actor.id == submission.earner_id
 
 
-# --- reading -----------------------------------------------------------------------------------------
-
-
-def _load(submission_id: uuid.UUID, actor: User | None, action: str = "submission.view_evidence") -> Submission:
+def load_submission(
+    submission_id: uuid.UUID, actor: User | None, action: str = "submission.view_evidence"
+) -> Submission:
     """The submission, or 404 for anyone who may not see it (so its existence does not leak)."""
     submission = db.session.get(Submission, submission_id)
     if submission is None or not can(actor, "submission.view_evidence", submission):
@@ -80,16 +71,7 @@ def _load(submission_id: uuid.UUID, actor: User | None, action: str = "submissio
 
 def get(*, actor: User | None, submission_id: uuid.UUID) -> Submission:
     """A submission its earner, the organisation's admins or its current assessor may see."""
-    return _load(submission_id, actor)
-
-
-def evidence_file(*, actor: User | None, submission_id: uuid.UUID, file_id: uuid.UUID) -> EvidenceFile:
-    """One evidence file (for download) of a submission the actor may see."""
-    submission = _load(submission_id, actor)
-    file = db.session.get(EvidenceFile, file_id)
-    if file is None or file.submission_id != submission.id:
-        raise NotFound("No such file.")
-    return file
+    return load_submission(submission_id, actor)
 
 
 def list_mine(*, actor: User, page: int, page_size: int, state: str | None = None) -> Page[Submission]:
@@ -102,7 +84,7 @@ def list_mine(*, actor: User, page: int, page_size: int, state: str | None = Non
 
 def history(*, actor: User | None, submission_id: uuid.UUID) -> list[Submission]:
     """Every attempt by the same earner at the same micro-credential, first to last, with their feedback."""
-    submission = _load(submission_id, actor)
+    submission = load_submission(submission_id, actor)
     return list(
         db.session.scalars(
             select(Submission)
@@ -128,9 +110,6 @@ def attempts_left(submission_or_version: Submission | CredentialVersion, earner_
         )
     )
     return max(0, version.max_attempts - (used or 0))
-
-
-# --- starting ----------------------------------------------------------------------------------------
 
 
 def _new_reference() -> str:
@@ -192,7 +171,7 @@ def start(*, actor: User, version_id: uuid.UUID) -> Submission:
 
 def next_attempt(*, actor: User, submission_id: uuid.UUID) -> Submission:
     """After "not yet": a new draft for the micro-credential's current published version, prefilled."""
-    submission = _load(submission_id, actor, "submission.edit")
+    submission = load_submission(submission_id, actor, "submission.edit")
     if submission.state != SubmissionState.NOT_YET.value:
         raise Conflict("A next attempt follows a “not yet” decision.")
     version = db.session.scalar(
@@ -225,11 +204,8 @@ def _prefill(submission: Submission, previous: Submission, version: CredentialVe
             )
 
 
-# --- drafting ----------------------------------------------------------------------------------------
-
-
-def _editable(actor: User, submission_id: uuid.UUID, expected_version: int | None) -> Submission:
-    submission = _load(submission_id, actor, "submission.edit")
+def editable_submission(actor: User, submission_id: uuid.UUID, expected_version: int | None) -> Submission:
+    submission = load_submission(submission_id, actor, "submission.edit")
     if submission.state != SubmissionState.DRAFT.value:
         raise Conflict(f"This submission is {submission.state.replace('_', ' ')}; only drafts change.")
     PreconditionFailed.unless_current(
@@ -240,7 +216,7 @@ def _editable(actor: User, submission_id: uuid.UUID, expected_version: int | Non
     return submission
 
 
-def _requirement(submission: Submission, key: str, field: str) -> Requirement:
+def requirement_of(submission: Submission, key: str, field: str) -> Requirement:
     for requirement in submission.version.requirements:
         if requirement.key == key:
             return requirement
@@ -271,13 +247,13 @@ def save_draft(
     expected_version: int | None = None,
 ) -> Submission:
     """Set the text or link answering each named requirement (an empty value clears it)."""
-    submission = _editable(actor, submission_id, expected_version)
+    submission = editable_submission(actor, submission_id, expected_version)
     current = {a.requirement_key: a for a in submission.answers}
     errors: list[dict[str, str]] = []
     for key, value in (answers or {}).items():
         field = f"answers.{key}"
         try:
-            requirement = _requirement(submission, key, field)
+            requirement = requirement_of(submission, key, field)
             if requirement.evidence_kind == EvidenceKind.FILE.value:
                 raise ValidationFailed.field(field, "This requirement is answered with files; upload them.")
             value = (value or "").strip() or None
@@ -296,7 +272,7 @@ def save_draft(
         answer.url = value if requirement.evidence_kind == EvidenceKind.LINK.value else None
     if errors:
         raise ValidationFailed("Some answers could not be saved.", errors=errors)
-    _touch(submission)
+    touch(submission)
     return submission
 
 
@@ -304,7 +280,7 @@ def set_evidence_public(
     *, actor: User, submission_id: uuid.UUID, evidence_public: bool, expected_version: int | None = None
 ) -> Submission:
     """The earner's choice whether the public badge page may show this evidence (any state)."""
-    submission = _load(submission_id, actor, "submission.edit")
+    submission = load_submission(submission_id, actor, "submission.edit")
     PreconditionFailed.unless_current(expected_version, submission.lock_version, "This submission has changed.")
     if submission.evidence_public != evidence_public:
         _change(actor, submission, "submission.evidence_public_set", evidence_public=evidence_public)
@@ -327,124 +303,10 @@ def _change(actor: User, submission: Submission, action: str, **values: Any) -> 
     )
 
 
-def _touch(submission: Submission) -> None:
+def touch(submission: Submission) -> None:
     """Bump ``lock_version`` even when only child rows changed: the other tab must see a new version."""
     submission.updated_at = clock.now()
     db.session.flush()
-
-
-@dataclass
-class IncomingFile:
-    """An uploaded file as the edge received it: a readable stream and the name the client gave."""
-
-    stream: IO[bytes]
-    filename: str | None
-
-
-def add_files(
-    *,
-    actor: User,
-    submission_id: uuid.UUID,
-    requirement_key: str,
-    files: Iterable[IncomingFile],
-    expected_version: int | None = None,
-) -> list[EvidenceFile]:
-    """Store files answering a file requirement: all or none. Limits: the requirement's ``max_files`` and
-    allowed types; the per-file, per-submission size and per-submission count settings."""
-    submission = _editable(actor, submission_id, expected_version)
-    requirement = _requirement(submission, requirement_key, "requirement_key")
-    if requirement.evidence_kind != EvidenceKind.FILE.value:
-        raise ValidationFailed.field("requirement_key", "This requirement is not answered with files.")
-    incoming = list(files)
-    if not incoming:
-        raise ValidationFailed.field("file", "Choose a file to upload.")
-    config = current_app.config
-    have = [f for f in submission.files if f.requirement_key == requirement_key]
-    if requirement.max_files is not None and len(have) + len(incoming) > requirement.max_files:
-        raise ValidationFailed.field("file", f"This requirement takes at most {requirement.max_files} file(s).")
-    if len(submission.files) + len(incoming) > config["EVIDENCE_MAX_FILES"]:
-        raise ValidationFailed.field(
-            "file", f"A submission may hold at most {config['EVIDENCE_MAX_FILES']} files in all."
-        )
-    budget = config["EVIDENCE_MAX_SUBMISSION_SIZE"] - sum(f.size for f in submission.files)
-    names = [storage.clean_filename(f.filename) for f in incoming]
-    allowed = _allowed_media_types(requirement)
-    store = storage.backend()
-    with ExitStack() as stack:
-        # Stage and check every file before keeping any, so a bad second file leaves no first file behind.
-        staged: list[tuple[storage.Upload, str, str]] = []
-        for item, name in zip(incoming, names, strict=True):
-            limit = min(config["EVIDENCE_MAX_FILE_SIZE"], budget)
-            if limit <= 0:
-                raise storage.FileTooLarge("This submission has reached its total size limit.")
-            try:
-                upload = stack.enter_context(storage.receive(item.stream, max_size=limit, store=store))
-            except storage.FileTooLarge:
-                if limit == config["EVIDENCE_MAX_FILE_SIZE"]:
-                    raise
-                total = config["EVIDENCE_MAX_SUBMISSION_SIZE"]
-                raise storage.FileTooLarge(
-                    f"This would take the submission's files over their total limit of {total:,} bytes.", limit=total
-                ) from None
-            budget -= upload.size
-            staged.append((upload, name, _check_type(upload.media_type, name, allowed, requirement)))
-        created = []
-        for upload, name, media_type in staged:
-            storage.keep(upload, store)
-            file = EvidenceFile(
-                requirement_key=requirement_key,
-                sha256=upload.sha256,
-                size=upload.size,
-                media_type=media_type,
-                filename=name,
-            )
-            submission.files.append(file)
-            created.append(file)
-    _touch(submission)
-    audit.record(
-        actor=actor,
-        action="submission.files_added",
-        obj=submission,
-        organisation_id=submission.organisation_id,
-        after={"requirement_key": requirement_key, "files": [{"sha256": f.sha256, "size": f.size} for f in created]},
-    )
-    return created
-
-
-def _allowed_media_types(requirement: Requirement) -> dict[str, str]:
-    """Media type → short name for the requirement's allowed types (all FILE_TYPES when it names none)."""
-    names = requirement.allowed_file_types or list(FILE_TYPES)
-    return {media: name for name in names for media in FILE_TYPES.get(name, ())}
-
-
-def _check_type(sniffed: str, filename: str, allowed: dict[str, str], requirement: Requirement) -> str:
-    """The media type to record, or 422 when the content is not one the requirement allows."""
-    if sniffed in storage.DANGEROUS:
-        raise ValidationFailed.field("file", f"This file is {storage.DANGEROUS[sniffed]}; it cannot be accepted.")
-    if sniffed == "text/plain" and filename.lower().endswith(".csv") and "text/csv" in allowed:
-        return "text/csv"  # CSV is plain text; its name says which the earner meant
-    if sniffed in allowed:
-        return sniffed
-    if sniffed == "text/plain" and "text/csv" in allowed:
-        return "text/csv"
-    kinds = ", ".join(sorted(set(allowed.values())))
-    raise ValidationFailed.field("file", f"This file's content is not an allowed type ({kinds}).")
-
-
-def remove_file(
-    *, actor: User, submission_id: uuid.UUID, file_id: uuid.UUID, expected_version: int | None = None
-) -> Submission:
-    """Drop a file from a draft (its bytes stay while any other row uses them; gc removes them after)."""
-    submission = _editable(actor, submission_id, expected_version)
-    file = next((f for f in submission.files if f.id == file_id), None)
-    if file is None:
-        raise NotFound("No such file.")
-    submission.files.remove(file)
-    _touch(submission)
-    return submission
-
-
-# --- submitting --------------------------------------------------------------------------------------
 
 
 def problems(submission: Submission) -> list[dict[str, str]]:
@@ -493,7 +355,7 @@ def problems(submission: Submission) -> list[dict[str, str]]:
 
 def submit(*, actor: User, submission_id: uuid.UUID, expected_version: int | None = None) -> Submission:
     """Hand the draft in for review; 422 listing every missing or out-of-bounds item when it is not ready."""
-    submission = _editable(actor, submission_id, expected_version)
+    submission = editable_submission(actor, submission_id, expected_version)
     found = problems(submission)
     if found:
         raise ValidationFailed(f"{len(found)} item(s) need attention before you can submit.", errors=found)
@@ -504,6 +366,8 @@ def submit(*, actor: User, submission_id: uuid.UUID, expected_version: int | Non
 # Called in the withdrawing transaction. The review domain registers one that takes the submission off its
 # queue (credentials cannot import assessors: domains import one way).
 WithdrawalListener = Callable[[Submission], object]
+
+
 _withdrawal_listeners: list[WithdrawalListener] = []
 
 
@@ -516,7 +380,7 @@ def on_withdrawn(listener: WithdrawalListener) -> WithdrawalListener:
 
 def withdraw(*, actor: User, submission_id: uuid.UUID, expected_version: int | None = None) -> Submission:
     """Take back a draft or a submission no assessor has started on; it no longer counts as an attempt."""
-    submission = _load(submission_id, actor, "submission.edit")
+    submission = load_submission(submission_id, actor, "submission.edit")
     if submission.state not in {SubmissionState.DRAFT.value, SubmissionState.SUBMITTED.value}:
         raise Conflict("Review has started or finished; this submission can no longer be withdrawn.")
     PreconditionFailed.unless_current(expected_version, submission.lock_version, "This submission has changed.")
@@ -524,8 +388,3 @@ def withdraw(*, actor: User, submission_id: uuid.UUID, expected_version: int | N
     for listener in _withdrawal_listeners:
         listener(submission)
     return submission
-
-
-def referenced_digests(digests: list[str]) -> set[str]:
-    """Which of ``digests`` an evidence file row still uses (``flask storage gc`` asks before deleting)."""
-    return set(db.session.scalars(select(EvidenceFile.sha256).where(EvidenceFile.sha256.in_(digests)).distinct()))

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from core.db import db
 from core.demo import DemoContext, demo_step
-from credentials import demo_data, services
-from credentials.models import CredentialVersion, Stack
+from credentials.authoring import demo_data, publication, stacks, versions
+from credentials.authoring.models import CredentialVersion, Stack, StackState
 from standards.models import StandardItem
 
 
@@ -43,24 +43,24 @@ def _micro_credentials(ctx: DemoContext) -> None:
     for content, codes in demo_data.PUBLISHED:
         version = _existing(ctx, content["title"])
         if version is None:
-            version = services.create_micro_credential(
+            version = versions.create_micro_credential(
                 actor=author,
                 organisation_id=ctx.organisation.id,
                 content={**content, "alignments": _item_ids(codes)},
             )
-            services.request_review(actor=author, version_id=version.id, comment="Ready for a second pair of eyes.")
-            services.approve(actor=reviewer, version_id=version.id, comment="Clear rubric; approved.")
-            services.publish(actor=author, version_id=version.id)
+            publication.request_review(actor=author, version_id=version.id, comment="Ready for a second pair of eyes.")
+            publication.approve(actor=reviewer, version_id=version.id, comment="Clear rubric; approved.")
+            publication.publish(actor=author, version_id=version.id)
             ctx.echo(f"Published micro-credential: {version.title}")
         published.append(version)
     content, codes = demo_data.UNDER_REVIEW
     if _existing(ctx, content["title"]) is None:
-        draft = services.create_micro_credential(
+        draft = versions.create_micro_credential(
             actor=author,
             organisation_id=ctx.organisation.id,
             content={**content, "alignments": _item_ids(codes)},
         )
-        services.request_review(actor=author, version_id=draft.id, comment="Could you check the tracker wording?")
+        publication.request_review(actor=author, version_id=draft.id, comment="Could you check the tracker wording?")
         ctx.echo(f"Draft waiting for review: {draft.title}")
     if (
         db.session.scalar(
@@ -68,7 +68,7 @@ def _micro_credentials(ctx: DemoContext) -> None:
         )
         is None
     ):
-        stack = services.create_stack(
+        stack = stacks.create_stack(
             actor=author,
             organisation_id=ctx.organisation.id,
             title=demo_data.STACK_TITLE,
@@ -76,7 +76,7 @@ def _micro_credentials(ctx: DemoContext) -> None:
             micro_credentials=[v.micro_credential_id for v in published],
             required_count=2,
         )
-        services.set_stack_state(actor=author, stack_id=stack.id, state=services.StackState.PUBLISHED)
+        stacks.set_stack_state(actor=author, stack_id=stack.id, state=StackState.PUBLISHED)
         ctx.echo(f"Published stack: {stack.title}")
 
 

@@ -2,7 +2,7 @@
 
 Every form works without JavaScript (post, redirect, see the page again). ``static/portfolio.js`` adds a
 live word count, autosave (answered in JSON, with a warning when another tab saved first: 412) and upload
-progress. The rules live in ``credentials.submissions``; these views only translate forms and errors.
+progress. The rules live in ``credentials.portfolios.services`` and ``.evidence``; these views only translate forms and errors.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from core import storage
 from core.errors import PreconditionFailed, ServiceError
 from core.extensions import csrf
 from core.views import require_sign_in, signed_in_user
-from credentials import services as credential_services
-from credentials import submissions as services
-from credentials.models import EvidenceKind, SubmissionState
-from credentials.submission_api import parse_upload
+from credentials.authoring import catalogue
+from credentials.authoring.models import EvidenceKind
+from credentials.portfolios import evidence, services
+from credentials.portfolios.api import parse_upload
+from credentials.portfolios.models import SubmissionState
 
 bp = Blueprint(
     "portfolio",
@@ -62,9 +63,7 @@ def index() -> Page:
     user = _user()
     mine = services.list_mine(actor=user, page=1, page_size=100).items
     open_ids = {s.micro_credential_id for s in mine if s.is_open}
-    offered = [
-        v for v in credential_services.catalogue(page=1, page_size=100).items if v.micro_credential_id not in open_ids
-    ]
+    offered = [v for v in catalogue.catalogue(page=1, page_size=100).items if v.micro_credential_id not in open_ids]
     return render_template("credentials/my_submissions.html", submissions=mine, offered=offered)
 
 
@@ -142,11 +141,11 @@ def upload(submission_id: uuid.UUID) -> Page:
     parse_upload()
     csrf.protect()
     try:
-        services.add_files(
+        evidence.add_files(
             actor=_user(),
             submission_id=submission_id,
             requirement_key=request.form.get("requirement_key", ""),
-            files=[services.IncomingFile(stream=f.stream, filename=f.filename) for f in request.files.getlist("file")],
+            files=[evidence.IncomingFile(stream=f.stream, filename=f.filename) for f in request.files.getlist("file")],
             expected_version=_lock_version(),
         )
     except ServiceError as exc:
@@ -163,7 +162,7 @@ def upload(submission_id: uuid.UUID) -> Page:
 @bp.post("/<uuid:submission_id>/files/<uuid:file_id>/delete")
 def delete_file(submission_id: uuid.UUID, file_id: uuid.UUID) -> Page:
     try:
-        services.remove_file(
+        evidence.remove_file(
             actor=_user(), submission_id=submission_id, file_id=file_id, expected_version=_lock_version()
         )
         flash("File removed.")
@@ -174,7 +173,7 @@ def delete_file(submission_id: uuid.UUID, file_id: uuid.UUID) -> Page:
 
 @bp.get("/<uuid:submission_id>/files/<uuid:file_id>")
 def download(submission_id: uuid.UUID, file_id: uuid.UUID) -> WerkzeugResponse:
-    file = services.evidence_file(actor=_user(), submission_id=submission_id, file_id=file_id)
+    file = evidence.evidence_file(actor=_user(), submission_id=submission_id, file_id=file_id)
     return storage.download(file.sha256, filename=file.filename, media_type=file.media_type)
 
 

@@ -10,10 +10,19 @@ import hashlib
 import io
 import re
 import struct
+import uuid
 import xml.etree.ElementTree as ET
 from html import escape
+from typing import NamedTuple
 
+from core import audit
+from core.authz import authorize
+from core.db import db
 from core.errors import ValidationFailed
+from core.models import User
+from credentials.authoring.models import CredentialImage, CredentialVersion, VersionState
+from credentials.authoring.publication import require_state
+from credentials.authoring.versions import PUBLIC_STATES, get_version
 
 MAX_IMAGE_BYTES = 512 * 1024
 MAX_PIXELS = 2048
@@ -159,3 +168,53 @@ def default_badge_png(title: str, *, seed: str) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+# --- the badge image of a version ----------------------------------------------------------------------
+
+
+def set_image(*, actor: User, version_id: uuid.UUID, data: bytes) -> CredentialVersion:
+    """Use an uploaded PNG or SVG (sanitised) as the badge image of a draft."""
+    version = get_version(actor=actor, version_id=version_id)
+    authorize(actor, "credential.edit", version)
+    require_state(version, VersionState.DRAFT)
+    media_type, clean = check_badge_image(data)
+    image_id = digest(clean)
+    # Through the relationship, so that ``version.image`` is right even if it was read before.
+    version.image = db.session.get(CredentialImage, image_id) or CredentialImage(
+        id=image_id, media_type=media_type, data=clean
+    )
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="credential.image_set",
+        obj=version,
+        organisation_id=version.organisation_id,
+        after={"image": image_id, "media_type": media_type},
+    )
+    return version
+
+
+def remove_image(*, actor: User, version_id: uuid.UUID) -> CredentialVersion:
+    version = get_version(actor=actor, version_id=version_id)
+    authorize(actor, "credential.edit", version)
+    require_state(version, VersionState.DRAFT)
+    version.image = None
+    db.session.flush()
+    audit.record(actor=actor, action="credential.image_removed", obj=version, organisation_id=version.organisation_id)
+    return version
+
+
+class BadgeImage(NamedTuple):
+    data: bytes
+    media_type: str
+    public: bool  # the version is published or retired: anyone may see it (a draft's is for the team)
+
+
+def image_of(*, actor: User | None, version_id: uuid.UUID) -> BadgeImage:
+    """The badge image: the uploaded one, or a generated default."""
+    version = get_version(actor=actor, version_id=version_id)
+    public = version.state in PUBLIC_STATES
+    if version.image is not None:
+        return BadgeImage(version.image.data, version.image.media_type, public)
+    return BadgeImage(default_badge_svg(version.title, seed=str(version.micro_credential_id)), "image/svg+xml", public)

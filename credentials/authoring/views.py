@@ -4,8 +4,7 @@ review and publication, version history with differences, and stacks.
 Every page works without JavaScript: the editor is one ordinary form whose repeating rows (requirements,
 rubric criteria and their levels) always offer a blank row to fill, and ``authoring/editor.js`` only adds
 "add another" buttons and search-as-you-type. Views translate form fields to the API's content document,
-load it with the API's schema and call the services; the services hold every rule.
-"""
+load it with the API's schema and call the services; the services hold every rule."""
 
 from __future__ import annotations
 
@@ -15,7 +14,6 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError as SchemaValidationError
-from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from core.authz import has_role
@@ -23,9 +21,19 @@ from core.db import db
 from core.errors import ServiceError, flatten_messages
 from core.models import Organisation, Role, User
 from core.views import register_nav, require_sign_in, signed_in_user, text_arg
-from credentials import schemas as s
-from credentials import services
-from credentials.models import ACHIEVEMENT_TYPES, FILE_TYPES, CredentialVersion, EvidenceKind, StackState, VersionState
+from credentials.authoring import catalogue, publication
+from credentials.authoring import schemas as s
+from credentials.authoring import stacks as stack_rules
+from credentials.authoring import versions as version_rules
+from credentials.authoring.forms import LISTS, Parsed, field_errors, parse, rows_from_form, rows_of
+from credentials.authoring.models import (
+    ACHIEVEMENT_TYPES,
+    FILE_TYPES,
+    CredentialVersion,
+    EvidenceKind,
+    StackState,
+    VersionState,
+)
 from standards import services as standards
 
 bp = Blueprint(
@@ -36,17 +44,12 @@ bp = Blueprint(
     static_folder="static/authoring",
     static_url_path="/static",
 )
+
+
 Page = str | WerkzeugResponse | tuple[str, int]
+
+
 PAGE_SIZE = 50
-BLANK_LEVELS = 4  # level rows a criterion offers at least (most rubrics have three or four)
-SCALARS = ("title", "short_description", "competency_statement", "key_method")
-NUMBERS = {"estimated_hours": float, "credits": float, "validity_days": int, "max_attempts": int}
-# Simple repeating rows: content field -> its columns (a row with every column blank is ignored).
-LISTS = {
-    "method_components": ("name", "description"),
-    "resources": ("title", "url", "description"),
-    "supporting_research": ("citation", "url"),
-}
 
 
 _user = signed_in_user
@@ -72,232 +75,6 @@ def is_author(user: User | None) -> bool:
 require_sign_in(bp)
 
 
-# --- form <-> content document ------------------------------------------------------------------------
-
-
-def _blank_requirement() -> dict[str, Any]:
-    return {"key": "", "title": "", "prompt": "", "evidence_kind": "text", "required": True, "min_words": "",
-            "max_words": "", "allowed_file_types": [], "min_files": "", "max_files": ""}  # fmt: skip
-
-
-def _blank_level() -> dict[str, Any]:
-    return {"name": "", "points": "", "descriptor": ""}
-
-
-def _blank_criterion() -> dict[str, Any]:
-    return {"key": "", "name": "", "description": "", "requirements": "", "levels": []}
-
-
-def _pad_levels(criterion: dict[str, Any]) -> dict[str, Any]:
-    levels = list(criterion["levels"])
-    while len(levels) < max(BLANK_LEVELS, len(criterion["levels"]) + 1):
-        levels.append(_blank_level())
-    return {**criterion, "levels": levels}
-
-
-def _rows_of(version: CredentialVersion) -> dict[str, Any]:
-    """The editor's rows for a stored version: its content plus one blank row of each kind."""
-    content = services.content_of(version)
-    rule = content["passing_rule"] or {}
-    return {
-        "fields": {
-            **{name: content[name] or "" for name in SCALARS},
-            "tags": ", ".join(content["tags"] or []),
-            "achievement_type": content["achievement_type"] or "MicroCredential",
-            **{name: "" if content[name] is None else _number_text(content[name]) for name in NUMBERS},
-        },
-        "requirements": [
-            {**r, **{k: "" if r[k] is None else r[k] for k in ("min_words", "max_words", "min_files", "max_files")}}
-            for r in content["requirements"]
-        ]
-        + [_blank_requirement()],
-        "rubric": [
-            _pad_levels({**c, "requirements": ", ".join(c["requirements"])})
-            for c in [*content["rubric"], _blank_criterion()]
-        ],
-        "passing_rule": {
-            "level": rule.get("level") or "",
-            "points": "" if rule.get("points") is None else rule["points"],
-        },
-        **{
-            name: [{c: row.get(c) or "" for c in columns} for row in content[name] or []] + [dict.fromkeys(columns, "")]
-            for name, columns in LISTS.items()
-        },
-    }
-
-
-def _number_text(value: float | int) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def _rows_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
-    """The editor's rows as posted (kept verbatim, so a refused save shows what the author typed)."""
-
-    def count(name: str, limit: int) -> int:
-        return min(max(form.get(name, 0, type=int) or 0, 0), limit)
-
-    requirements = []
-    for i in range(count("requirement_count", 60)):
-        p = f"requirements-{i}-"
-        requirements.append(
-            {
-                **{k: form.get(p + k, "") for k in ("key", "title", "prompt", "evidence_kind")},
-                **{k: form.get(p + k, "") for k in ("min_words", "max_words", "min_files", "max_files")},
-                "required": p + "required" in form,
-                "allowed_file_types": form.getlist(p + "allowed_file_types"),
-                "remove": p + "remove" in form,
-            }
-        )
-    rubric = []
-    for i in range(count("criterion_count", 60)):
-        p = f"rubric-{i}-"
-        levels = [
-            {k: form.get(f"{p}levels-{j}-{k}", "") for k in ("name", "points", "descriptor")}
-            for j in range(count(p + "level_count", 20))
-        ]
-        rubric.append(
-            {
-                **{k: form.get(p + k, "") for k in ("key", "name", "description", "requirements")},
-                "levels": levels,
-                "remove": p + "remove" in form,
-            }
-        )
-    lists = {
-        name: [{c: form.get(f"{name}-{i}-{c}", "") for c in columns} for i in range(count(f"{name}_count", 60))]
-        for name, columns in LISTS.items()
-    }
-    return {
-        **lists,
-        "fields": {name: form.get(name, "") for name in (*SCALARS, "tags", "achievement_type", *NUMBERS)},
-        "requirements": requirements,
-        "rubric": rubric,
-        "passing_rule": {"level": form.get("passing_rule-level", ""), "points": form.get("passing_rule-points", "")},
-    }
-
-
-def _blank(row: dict[str, Any], *names: str) -> bool:
-    return not any(str(row.get(n) or "").strip() for n in names)
-
-
-class _Parsed:
-    """A content document built from rows, with where each of its list entries came from in the form."""
-
-    def __init__(self) -> None:
-        self.content: dict[str, Any] = {}
-        self.errors: list[dict[str, str]] = []
-        self.requirement_rows: list[int] = []
-        self.criterion_rows: list[int] = []
-        self.level_rows: dict[int, list[int]] = {}
-
-    def number(self, raw: Any, name: str, kind: Callable[[str], Any] = int) -> Any:
-        text = str(raw or "").strip()
-        if not text:
-            return None
-        try:
-            return kind(text)
-        except ValueError:
-            self.errors.append({"field": name, "detail": "Enter a number."})
-            return None
-
-
-def _parse(rows: dict[str, Any]) -> _Parsed:
-    parsed = _Parsed()
-    fields = rows["fields"]
-    content: dict[str, Any] = {name: fields[name] for name in SCALARS}
-    content["tags"] = [t.strip() for t in fields["tags"].split(",") if t.strip()]
-    content["achievement_type"] = fields["achievement_type"].strip() or "MicroCredential"
-    for name, columns in LISTS.items():
-        kept = [row for row in rows[name] if not _blank(row, *columns)]
-        content[name] = [{c: (row[c] or None) if c == "url" else row[c] for c in columns} for row in kept]
-        setattr(parsed, f"{name}_rows", [i for i, row in enumerate(rows[name]) if not _blank(row, *columns)])
-    for name, kind in NUMBERS.items():
-        value = parsed.number(fields[name], name, kind)
-        if value is not None or name != "max_attempts":
-            content[name] = value
-    content["requirements"] = []
-    for i, r in enumerate(rows["requirements"]):
-        if r.get("remove") or _blank(r, "key", "title", "prompt"):
-            continue
-        p = f"requirements.{i}."
-        requirement: dict[str, Any] = {
-            "key": r["key"].strip(),
-            "title": r["title"],
-            "prompt": r["prompt"],
-            "evidence_kind": r["evidence_kind"],
-            "required": bool(r["required"]),
-        }
-        for k in ("min_words", "max_words", "min_files", "max_files"):
-            value = parsed.number(r[k], p + k)
-            if value is not None:
-                requirement[k] = value
-        if r["allowed_file_types"]:
-            requirement["allowed_file_types"] = r["allowed_file_types"]
-        content["requirements"].append(requirement)
-        parsed.requirement_rows.append(i)
-    content["rubric"] = []
-    for i, c in enumerate(rows["rubric"]):
-        levels = [lv for lv in c["levels"] if not _blank(lv, "name", "descriptor", "points")]
-        if c.get("remove") or (_blank(c, "key", "name", "description", "requirements") and not levels):
-            continue
-        ci = len(content["rubric"])
-        parsed.level_rows[ci] = []
-        criterion: dict[str, Any] = {
-            "key": c["key"].strip(),
-            "name": c["name"],
-            "description": c["description"],
-            "requirements": [k.strip() for k in c["requirements"].split(",") if k.strip()],
-            "levels": [],
-        }
-        for j, lv in enumerate(c["levels"]):
-            if _blank(lv, "name", "descriptor", "points"):
-                continue
-            points = parsed.number(lv["points"], f"rubric.{i}.levels.{j}.points")
-            criterion["levels"].append({"name": lv["name"], "descriptor": lv["descriptor"], "points": points or 0})
-            parsed.level_rows[ci].append(j)
-        content["rubric"].append(criterion)
-        parsed.criterion_rows.append(i)
-    rule = rows["passing_rule"]
-    level = rule["level"].strip() or None
-    points = parsed.number(rule["points"], "passing_rule.points")
-    content["passing_rule"] = None if level is None and points is None else {"level": level, "points": points}
-    parsed.content = content
-    return parsed
-
-
-def _input_name(path: str, parsed: _Parsed) -> str:
-    """The form field an error's content path points at (content indexes mapped back to form rows)."""
-    parts = path.split(".")
-    try:
-        if parts[0] in LISTS and len(parts) > 1:
-            parts[1] = str(getattr(parsed, f"{parts[0]}_rows")[int(parts[1])])
-        elif parts[0] == "requirements" and len(parts) > 1:
-            parts[1] = str(parsed.requirement_rows[int(parts[1])])
-        elif parts[0] == "rubric" and len(parts) > 1:
-            ci = int(parts[1])
-            parts[1] = str(parsed.criterion_rows[ci])
-            if len(parts) > 3 and parts[2] == "levels":
-                parts[3] = str(parsed.level_rows[ci][int(parts[3])])
-            elif len(parts) > 3 and parts[2] == "requirements":
-                parts = parts[:3]
-    except (IndexError, ValueError, KeyError, AttributeError):
-        return path.replace(".", "-")
-    if parts[0] == "tags":
-        parts = parts[:1]
-    return "-".join(parts)
-
-
-def _field_errors(errors: list[dict[str, str]], parsed: _Parsed | None) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for error in errors:
-        field = error.get("field", "")
-        name = _input_name(field, parsed) if parsed and field else field.replace(".", "-")
-        out.setdefault(name or "_form", []).append(error["detail"])
-    return out
-
-
-# --- pages: my credentials ------------------------------------------------------------------------------
-
-
 def _chosen_organisation(user: User) -> Organisation:
     """The organisation named by ``?org=`` among those ``user`` authors for (the first by default); 403 if none."""
     organisations = _author_organisations(user)
@@ -316,7 +93,7 @@ def index() -> Page:
     state = request.args.get("state") or None
     if state not in {None, *(v.value for v in VersionState)}:
         state = None
-    page = services.list_organisation_credentials(
+    page = version_rules.list_organisation_credentials(
         actor=user, organisation_id=organisation.id, page=1, page_size=200, q=q or None, state=state
     )
     return render_template(
@@ -343,13 +120,15 @@ def create() -> Page:
         try:
             content = s.VersionContentSchema().load({"title": values["title"]})
             organisation_id = uuid.UUID(values["organisation"])
-            version = services.create_micro_credential(actor=user, organisation_id=organisation_id, content=content)
+            version = version_rules.create_micro_credential(
+                actor=user, organisation_id=organisation_id, content=content
+            )
         except SchemaValidationError as exc:
-            errors = _field_errors(flatten_messages(exc.messages), None)
+            errors = field_errors(flatten_messages(exc.messages), None)
         except ValueError:
             errors = {"organisation": ["Choose an organisation."]}
         except ServiceError as exc:
-            errors = _field_errors(exc.errors, None) or {"_form": [exc.detail]}
+            errors = field_errors(exc.errors, None) or {"_form": [exc.detail]}
         else:
             flash("Draft created. Fill in the rest and save.")
             return redirect(url_for("authoring.edit", version_id=version.id))
@@ -358,12 +137,9 @@ def create() -> Page:
     ), (422 if errors else 200)
 
 
-# --- pages: one version --------------------------------------------------------------------------------
-
-
 def _version(version_id: uuid.UUID) -> CredentialVersion:
     user = _user()
-    version = services.get_version(actor=user, version_id=version_id)
+    version = version_rules.get_version(actor=user, version_id=version_id)
     if not has_role(user, version, Role.AUTHOR, Role.ORG_ADMIN):
         abort(403, "Only the organisation's authors work on its micro-credentials.")
     return version
@@ -383,8 +159,8 @@ def _render_version(template: str, version: CredentialVersion, tab: str, **conte
 def overview(version_id: uuid.UUID) -> Page:
     """State, the next steps the author can take, and the team's comments."""
     version = _version(version_id)
-    comments = services.list_comments(actor=_user(), version_id=version.id)
-    complete_errors = services.missing_for_review(version) if version.is_editable else []
+    comments = publication.list_comments(actor=_user(), version_id=version.id)
+    complete_errors = version_rules.missing_for_review(version) if version.is_editable else []
     return _render_version(
         "credentials/authoring/overview.html",
         version,
@@ -403,29 +179,29 @@ def edit(version_id: uuid.UUID) -> Page:
         return redirect(url_for("authoring.overview", version_id=version.id))
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        rows = _rows_from_form(request.form)
-        parsed = _parse(rows)
+        rows = rows_from_form(request.form)
+        parsed = parse(rows)
         try:
             if parsed.errors:
                 raise ServiceError("Some numbers are not numbers.", errors=parsed.errors)
             changes = s.UpdateVersionSchema().load(parsed.content)
-            services.update_draft(
+            version_rules.update_draft(
                 actor=_user(),
                 version_id=version.id,
                 changes=changes,
                 expected_version=request.form.get("lock_version", type=int),
             )
         except SchemaValidationError as exc:
-            errors = _field_errors(flatten_messages(exc.messages), parsed)
+            errors = field_errors(flatten_messages(exc.messages), parsed)
         except ServiceError as exc:
-            errors = _field_errors(exc.errors, parsed) or {"_form": [exc.detail]}
+            errors = field_errors(exc.errors, parsed) or {"_form": [exc.detail]}
         else:
             flash("Saved.")
             return redirect(url_for("authoring.edit", version_id=version.id))
         db.session.rollback()
         version = _version(version_id)
     else:
-        rows = _rows_of(version)
+        rows = rows_of(version)
     return _render_version(
         "credentials/authoring/edit.html",
         version,
@@ -458,7 +234,7 @@ def alignments(version_id: uuid.UUID) -> Page:
             else current
         )
         try:
-            services.update_draft(actor=user, version_id=version.id, changes={"alignments": wanted})
+            version_rules.update_draft(actor=user, version_id=version.id, changes={"alignments": wanted})
         except ServiceError as exc:
             flash(f"Not changed: {exc.errors[0]['detail'] if exc.errors else exc.detail}")
         else:
@@ -473,7 +249,7 @@ def alignments(version_id: uuid.UUID) -> Page:
         "credentials/authoring/standards.html",
         version,
         "standards",
-        aligned=services.aligned_items(version),
+        aligned=catalogue.aligned_items(version),
         aligned_ids={a.standard_item_id for a in version.alignments},
         q=q,
         framework_id=framework_id,
@@ -514,7 +290,7 @@ def _uuid_arg(name: str) -> uuid.UUID | None:
 def preview(version_id: uuid.UUID) -> Page:
     version = _version(version_id)
     return _render_version(
-        "credentials/authoring/preview.html", version, "preview", aligned=services.aligned_items(version)
+        "credentials/authoring/preview.html", version, "preview", aligned=catalogue.aligned_items(version)
     )
 
 
@@ -523,29 +299,27 @@ def history(version_id: uuid.UUID) -> Page:
     """Every version, and what changed from the one compared against (the previous by default)."""
     version = _version(version_id)
     user = _user()
-    versions = services.visible_versions(user, version.micro_credential)
+    versions = version_rules.visible_versions(user, version.micro_credential)
     against_id = _uuid_arg("against")
     if against_id is None:
         older = [v for v in versions if v.number < version.number]
         against_id = older[-1].id if older else None
     changes = None
     if against_id is not None:
-        changes = services.diff(actor=user, version_id=version.id, against_id=against_id)["changes"]
+        changes = version_rules.diff(actor=user, version_id=version.id, against_id=against_id)["changes"]
     return _render_version(
         "credentials/authoring/history.html", version, "history", changes=changes, against_id=against_id
     )
 
 
-# --- workflow: one POST per step ----------------------------------------------------------------------
-
 _STEPS: dict[str, tuple[Callable[..., Any], str, str | None]] = {
     # step: (service, flash message, form field passed as ``comment`` or ``reason``)
-    "request_review": (services.request_review, "Review requested. A teammate can now approve it.", "comment"),
-    "withdraw_review": (services.withdraw_review, "Review withdrawn; the version is a draft again.", None),
-    "approve": (services.approve, "Approved. It can now be published.", "comment"),
-    "request_changes": (services.request_changes, "Sent back to the author with your comment.", "comment"),
-    "publish": (services.publish, "Published. Earners can find it in the catalogue.", None),
-    "retire": (services.retire, "Retired: no new submissions; badges already issued stay valid.", "reason"),
+    "request_review": (publication.request_review, "Review requested. A teammate can now approve it.", "comment"),
+    "withdraw_review": (publication.withdraw_review, "Review withdrawn; the version is a draft again.", None),
+    "approve": (publication.approve, "Approved. It can now be published.", "comment"),
+    "request_changes": (publication.request_changes, "Sent back to the author with your comment.", "comment"),
+    "publish": (publication.publish, "Published. Earners can find it in the catalogue.", None),
+    "retire": (publication.retire, "Retired: no new submissions; badges already issued stay valid.", "reason"),
 }
 
 
@@ -580,7 +354,7 @@ def comment(version_id: uuid.UUID) -> Page:
         flash("Not added: write a comment first.")
     else:
         try:
-            services.add_comment(
+            publication.add_comment(
                 actor=_user(), version_id=version.id, body=s.CommentInSchema().load({"body": body})["body"]
             )
         except SchemaValidationError as exc:
@@ -593,7 +367,7 @@ def comment(version_id: uuid.UUID) -> Page:
 @bp.post("/credentials/<uuid:micro_credential_id>/new-version")
 def start_new_version(micro_credential_id: uuid.UUID) -> Page:
     try:
-        version = services.new_version(actor=_user(), micro_credential_id=micro_credential_id)
+        version = version_rules.new_version(actor=_user(), micro_credential_id=micro_credential_id)
     except ServiceError as exc:
         db.session.rollback()
         flash(f"Not done: {exc.detail}")
@@ -602,14 +376,11 @@ def start_new_version(micro_credential_id: uuid.UUID) -> Page:
     return redirect(url_for("authoring.edit", version_id=version.id))
 
 
-# --- stacks ------------------------------------------------------------------------------------------
-
-
 @bp.get("/stacks")
 def stacks() -> Page:
     user = _user()
     organisation = _chosen_organisation(user)
-    page = services.list_stacks(actor=user, organisation_id=organisation.id, page=1, page_size=200)
+    page = stack_rules.list_stacks(actor=user, organisation_id=organisation.id, page=1, page_size=200)
     return render_template(
         "credentials/authoring/stacks.html",
         organisation=organisation,
@@ -620,20 +391,20 @@ def stacks() -> Page:
 
 def _published_choices(organisation_id: uuid.UUID) -> list[CredentialVersion]:
     """What a stack can hold: the organisation's published micro-credentials (their current versions)."""
-    return services.catalogue(organisation=organisation_id, page=1, page_size=200).items
+    return catalogue.catalogue(organisation=organisation_id, page=1, page_size=200).items
 
 
 @bp.route("/stacks/new", methods=["GET", "POST"])
 @bp.route("/stacks/<uuid:stack_id>", methods=["GET", "POST"])
 def stack(stack_id: uuid.UUID | None = None) -> Page:
     user = _user()
-    existing = services.get_stack(actor=user, stack_id=stack_id) if stack_id else None
+    existing = stack_rules.get_stack(actor=user, stack_id=stack_id) if stack_id else None
     organisation = db.session.get(Organisation, existing.organisation_id) if existing else _chosen_organisation(user)
     errors: dict[str, list[str]] = {}
     form = request.form
     if request.method == "POST" and form.get("state") in {"published", "retired", "draft"}:
         try:
-            services.set_stack_state(actor=user, stack_id=existing.id, state=StackState(form["state"]))  # type: ignore[union-attr]
+            stack_rules.set_stack_state(actor=user, stack_id=existing.id, state=StackState(form["state"]))  # type: ignore[union-attr]
         except ServiceError as exc:
             db.session.rollback()
             flash(f"Not done: {exc.detail}")
@@ -641,7 +412,7 @@ def stack(stack_id: uuid.UUID | None = None) -> Page:
             flash(f"The stack is {form['state']}.")
         return redirect(url_for("authoring.stack", stack_id=existing.id))  # type: ignore[union-attr]
     if request.method == "POST":
-        parsed = _Parsed()
+        parsed = Parsed()
         data = {
             "title": form.get("title", ""),
             "description": form.get("description", ""),
@@ -654,13 +425,13 @@ def stack(stack_id: uuid.UUID | None = None) -> Page:
                 raise ServiceError("Some numbers are not numbers.", errors=parsed.errors)
             if existing is None:
                 loaded = s.StackInSchema().load(data)
-                stack_id = services.create_stack(actor=user, organisation_id=organisation.id, **loaded).id
+                stack_id = stack_rules.create_stack(actor=user, organisation_id=organisation.id, **loaded).id
             else:
-                services.update_stack(actor=user, stack_id=existing.id, changes=s.UpdateStackSchema().load(data))
+                stack_rules.update_stack(actor=user, stack_id=existing.id, changes=s.UpdateStackSchema().load(data))
         except SchemaValidationError as exc:
-            errors = _field_errors(_top_level(flatten_messages(exc.messages)), None)
+            errors = field_errors(_top_level(flatten_messages(exc.messages)), None)
         except ServiceError as exc:
-            errors = _field_errors(_top_level(exc.errors), None) or {"_form": [exc.detail]}
+            errors = field_errors(_top_level(exc.errors), None) or {"_form": [exc.detail]}
         else:
             flash("Stack saved.")
             return redirect(url_for("authoring.stack", stack_id=stack_id))
@@ -691,7 +462,7 @@ def _top_level(errors: list[dict[str, str]]) -> list[dict[str, str]]:
 
 def init_app(app: Flask) -> None:
     """Register the author pages and the public catalogue (one call from ``credentials.init_app``)."""
-    from credentials import catalogue_views
+    from credentials.authoring import catalogue_views
 
     app.register_blueprint(bp)
     catalogue_views.init_app(app)

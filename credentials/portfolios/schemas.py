@@ -8,7 +8,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from core.schemas import ListArgsSchema, StrictSchema
-from credentials.models import SubmissionState
+from credentials.portfolios.models import SubmissionState
 
 
 class StartSubmissionSchema(StrictSchema):
@@ -95,6 +95,6 @@ class SubmissionSchema(SubmissionSummarySchema):
         return FeedbackSchema(many=True).dump(submission.feedback)  # type: ignore[no-any-return]
 
     def _problems(self, submission: Any) -> list[dict[str, str]]:
-        from credentials.submissions import problems
+        from credentials.portfolios.services import problems
 
         return problems(submission) if submission.state == SubmissionState.DRAFT.value else []

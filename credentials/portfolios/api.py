@@ -16,8 +16,8 @@ from werkzeug.formparser import FormDataParser
 from core import storage
 from core.auth import require_user
 from core.http import accepts, api_blueprint, expected_version, register, set_page, version_etag
-from credentials import submission_schemas as s
-from credentials import submissions as services
+from credentials.portfolios import evidence, services
+from credentials.portfolios import schemas as s
 
 blp = api_blueprint("submissions", __name__, "/submissions", "Earners' submissions and evidence files")
 
@@ -169,11 +169,11 @@ class Files(MethodView):
     @blp.alt_response(503, description="The file store failed; nothing was recorded")
     def post(self, form: dict[str, Any], files: dict[str, Any], submission_id: uuid.UUID) -> Any:
         """Upload evidence files (multipart `file`, repeatable) for a file requirement: all are kept or none."""
-        created = services.add_files(
+        created = evidence.add_files(
             actor=require_user(),
             submission_id=submission_id,
             requirement_key=form["requirement_key"],
-            files=[services.IncomingFile(stream=f.stream, filename=f.filename) for f in files["file"]],
+            files=[evidence.IncomingFile(stream=f.stream, filename=f.filename) for f in files["file"]],
             expected_version=_expected(submission_id),
         )
         return created, 201, _etag(created[0].submission)
@@ -184,13 +184,13 @@ class FileItem(MethodView):
     @blp.doc(responses={"200": {"description": "The bytes, as an attachment"}, "302": {"description": "To S3"}})
     def get(self, submission_id: uuid.UUID, file_id: uuid.UUID) -> Response:
         """Download a file: always as an attachment (local store) or a redirect to a presigned URL (S3)."""
-        file = services.evidence_file(actor=require_user(), submission_id=submission_id, file_id=file_id)
+        file = evidence.evidence_file(actor=require_user(), submission_id=submission_id, file_id=file_id)
         return storage.download(file.sha256, filename=file.filename, media_type=file.media_type)
 
     @blp.response(200, s.SubmissionSchema)
     def delete(self, submission_id: uuid.UUID, file_id: uuid.UUID) -> Any:
         """Remove a file from a draft."""
-        submission = services.remove_file(
+        submission = evidence.remove_file(
             actor=require_user(),
             submission_id=submission_id,
             file_id=file_id,

@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from core.schemas import ListArgsSchema, SearchArgsSchema, StrictSchema, Text
-from credentials.models import ACHIEVEMENT_TYPES, FILE_TYPES, EvidenceKind
+from credentials.authoring.models import ACHIEVEMENT_TYPES, FILE_TYPES, EvidenceKind
 
 KEY_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _key = validate.Regexp(KEY_RE, error="Use 1-64 lower-case letters, digits and hyphens.")
@@ -242,7 +242,7 @@ class VersionSchema(VersionSummarySchema):
         return {"level": version.passing_level, "points": version.passing_points}
 
     def _alignments(self, version: Any) -> list[dict[str, Any]]:
-        from credentials.services import aligned_items
+        from credentials.authoring.catalogue import aligned_items
 
         return AlignedItemSchema(many=True).dump(aligned_items(version))
 

@@ -1,0 +1,24 @@
+"""Authoring micro-credentials. Where things live:
+
+* ``models``: micro-credentials, versions, requirements, rubric criteria and levels, alignments, tags, draft
+  comments, badge images, stacks;
+* ``versions``: who may read and edit a version, the content document and its validation, creating and
+  editing drafts, starting version N+1, differences between versions;
+* ``publication``: team review (request, approve, request changes), publishing, retiring, comments;
+* ``catalogue``: the public catalogue's search and a version's aligned standards;
+* ``images``: badge image uploads (PNG, sanitised SVG), the default design, a version's image;
+* ``stacks``: groups of micro-credentials that earn a badge of their own;
+* ``schemas`` / ``api``: the REST API; ``views`` + ``forms`` (the editor form ↔ content document) and
+  ``catalogue_views``: the web pages; ``cli`` and ``demo_data``: the demo step.
+"""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the authoring API, pages and demo step."""
+    from credentials.authoring import api, cli, models, views  # noqa: F401 (models: registers the tables)
+
+    api.init_app(app)
+    cli.init_app(app)
+    views.init_app(app)

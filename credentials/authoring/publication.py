@@ -1,0 +1,151 @@
+"""Team review and publication: asking for review, approving or asking for changes (a reviewer must be
+a different author from the one who asked), publishing an immutable version (which retires the previous one,
+whose badges stay valid), retiring, and the draft's comment thread.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from core import audit, clock
+from core.authz import authorize, has_role, rule
+from core.db import db
+from core.errors import Conflict
+from core.models import Role, User
+from credentials.authoring.models import (
+    CommentKind,
+    CredentialVersion,
+    DraftComment,
+    VersionState,
+)
+from credentials.authoring.versions import AUDIT_FIELDS, check_complete, get_version
+
+
+@rule("credential.retire")
+def _may_retire(actor: User | None, version: CredentialVersion) -> bool:
+    return has_role(actor, version, Role.AUTHOR, Role.ORG_ADMIN)
+
+
+def _transition(
+    actor: User,
+    version: CredentialVersion,
+    to: VersionState,
+    action: str,
+    comment: tuple[CommentKind, str | None] | None = None,
+) -> CredentialVersion:
+    before = audit.snapshot(version, AUDIT_FIELDS)
+    version.state = to.value
+    if comment is not None:
+        kind, body = comment
+        db.session.add(DraftComment(version_id=version.id, author_id=actor.id, kind=kind.value, body=body or ""))
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action=action,
+        obj=version,
+        organisation_id=version.organisation_id,
+        before=before,
+        after=audit.snapshot(version, AUDIT_FIELDS),
+    )
+    return version
+
+
+def require_state(version: CredentialVersion, *states: VersionState) -> None:
+    if version.state not in {s.value for s in states}:
+        wanted = " or ".join(s.value.replace("_", " ") for s in states)
+        raise Conflict(f"Version {version.number} is {version.state.replace('_', ' ')}, not {wanted}.")
+
+
+def request_review(*, actor: User, version_id: uuid.UUID, comment: str | None = None) -> CredentialVersion:
+    version = get_version(actor=actor, version_id=version_id)
+    authorize(actor, "credential.edit", version)
+    require_state(version, VersionState.DRAFT)
+    check_complete(version)
+    version.review_requested_by_id = actor.id
+    version.review_requested_at = clock.now()
+    return _transition(
+        actor,
+        version,
+        VersionState.IN_REVIEW,
+        "credential.review_requested",
+        (CommentKind.REVIEW_REQUESTED, comment),
+    )
+
+
+def withdraw_review(*, actor: User, version_id: uuid.UUID) -> CredentialVersion:
+    version = get_version(actor=actor, version_id=version_id)
+    authorize(actor, "credential.edit", version)
+    require_state(version, VersionState.IN_REVIEW, VersionState.APPROVED)
+    version.approved_by_id = version.approved_at = None
+    return _transition(actor, version, VersionState.DRAFT, "credential.review_withdrawn")
+
+
+def _check_reviewer(actor: User, version: CredentialVersion) -> None:
+    authorize(actor, "credential.edit", version)
+    require_state(version, VersionState.IN_REVIEW)
+    if version.review_requested_by_id == actor.id:
+        raise Conflict("A different author must review this version: you asked for the review.")
+
+
+def approve(*, actor: User, version_id: uuid.UUID, comment: str | None = None) -> CredentialVersion:
+    """A second author approves the version for publication."""
+    version = get_version(actor=actor, version_id=version_id)
+    _check_reviewer(actor, version)
+    version.approved_by_id = actor.id
+    version.approved_at = clock.now()
+    return _transition(actor, version, VersionState.APPROVED, "credential.approved", (CommentKind.APPROVED, comment))
+
+
+def request_changes(*, actor: User, version_id: uuid.UUID, comment: str) -> CredentialVersion:
+    """A second author sends the version back to draft with what to change."""
+    version = get_version(actor=actor, version_id=version_id)
+    _check_reviewer(actor, version)
+    return _transition(
+        actor,
+        version,
+        VersionState.DRAFT,
+        "credential.changes_requested",
+        (CommentKind.CHANGES_REQUESTED, comment),
+    )
+
+
+def publish(*, actor: User, version_id: uuid.UUID) -> CredentialVersion:
+    """Make an approved version public and immutable; the previous published version is retired."""
+    version = get_version(actor=actor, version_id=version_id)
+    authorize(actor, "credential.edit", version)
+    require_state(version, VersionState.APPROVED)
+    check_complete(version)
+    for previous in version.micro_credential.versions:
+        if previous.id != version.id and previous.state == VersionState.PUBLISHED.value:
+            previous.retired_at = clock.now()
+            previous.retired_reason = f"Superseded by version {version.number}."
+            _transition(actor, previous, VersionState.RETIRED, "credential.retired")
+    version.published_at = clock.now()
+    version.published_by_id = actor.id
+    return _transition(actor, version, VersionState.PUBLISHED, "credential.published")
+
+
+def retire(*, actor: User, version_id: uuid.UUID, reason: str) -> CredentialVersion:
+    """No new submissions; badges already issued stay valid."""
+    version = get_version(actor=actor, version_id=version_id)
+    authorize(actor, "credential.retire", version)
+    require_state(version, VersionState.PUBLISHED)
+    version.retired_at = clock.now()
+    version.retired_reason = reason
+    return _transition(actor, version, VersionState.RETIRED, "credential.retired")
+
+
+def add_comment(*, actor: User, version_id: uuid.UUID, body: str) -> DraftComment:
+    version = get_version(actor=actor, version_id=version_id)
+    authorize(actor, "credential.edit", version)
+    comment = DraftComment(version_id=version.id, author_id=actor.id, kind=CommentKind.COMMENT.value, body=body)
+    db.session.add(comment)
+    db.session.flush()
+    audit.record(actor=actor, action="credential.commented", obj=comment, organisation_id=version.organisation_id)
+    return comment
+
+
+def list_comments(*, actor: User, version_id: uuid.UUID) -> list[DraftComment]:
+    version = get_version(actor=actor, version_id=version_id)
+    authorize(actor, "credential.list_drafts", version)
+    return list(version.comments)

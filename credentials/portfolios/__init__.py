@@ -1,0 +1,25 @@
+"""Earners' portfolios: submissions with their evidence. Where things live:
+
+* ``models``: submissions, answers, evidence files, the per-criterion feedback an earner receives;
+* ``services``: start, save drafts (optimistic concurrency), submit, withdraw, next attempt, what still
+  needs attention, links checked;
+* ``evidence``: evidence files checked (size, type sniffed from content, executables refused), stored
+  content-addressed, downloaded and removed;
+* ``schemas`` / ``api``: the REST API; ``views``: the earner's pages under ``/portfolio/``; ``demo_data``:
+  the demo step.
+
+Portfolios build on ``credentials.authoring`` (a submission answers one published version's requirements);
+the review domain (``assessors``) builds on portfolios.
+"""
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the portfolio API, pages and demo step, and tell storage which files are still referenced."""
+    from core import storage
+    from credentials.portfolios import api, demo_data, evidence, models, views  # noqa: F401 (tables, demo step)
+
+    api.init_app(app)
+    views.init_app(app)
+    storage.register_referrer(evidence.referenced_digests)

@@ -1,0 +1,148 @@
+"""Evidence files and links: where they are checked (size, type sniffed from content against the requirement's
+allowed types, executables refused, links limited to http/https) and stored (content-addressed in
+``core.storage`` before any row points at them), downloaded and removed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import IO
+
+from flask import current_app
+from sqlalchemy import select
+
+from core import audit, storage
+from core.db import db
+from core.errors import NotFound, ValidationFailed
+from core.models import User
+from credentials.authoring.models import FILE_TYPES, EvidenceKind, Requirement
+from credentials.portfolios.models import EvidenceFile, Submission
+from credentials.portfolios.services import editable_submission, load_submission, requirement_of, touch
+
+
+def evidence_file(*, actor: User | None, submission_id: uuid.UUID, file_id: uuid.UUID) -> EvidenceFile:
+    """One evidence file (for download) of a submission the actor may see."""
+    submission = load_submission(submission_id, actor)
+    file = db.session.get(EvidenceFile, file_id)
+    if file is None or file.submission_id != submission.id:
+        raise NotFound("No such file.")
+    return file
+
+
+@dataclass
+class IncomingFile:
+    """An uploaded file as the edge received it: a readable stream and the name the client gave."""
+
+    stream: IO[bytes]
+    filename: str | None
+
+
+def add_files(
+    *,
+    actor: User,
+    submission_id: uuid.UUID,
+    requirement_key: str,
+    files: Iterable[IncomingFile],
+    expected_version: int | None = None,
+) -> list[EvidenceFile]:
+    """Store files answering a file requirement: all or none. Limits: the requirement's ``max_files`` and
+    allowed types; the per-file, per-submission size and per-submission count settings."""
+    submission = editable_submission(actor, submission_id, expected_version)
+    requirement = requirement_of(submission, requirement_key, "requirement_key")
+    if requirement.evidence_kind != EvidenceKind.FILE.value:
+        raise ValidationFailed.field("requirement_key", "This requirement is not answered with files.")
+    incoming = list(files)
+    if not incoming:
+        raise ValidationFailed.field("file", "Choose a file to upload.")
+    config = current_app.config
+    have = [f for f in submission.files if f.requirement_key == requirement_key]
+    if requirement.max_files is not None and len(have) + len(incoming) > requirement.max_files:
+        raise ValidationFailed.field("file", f"This requirement takes at most {requirement.max_files} file(s).")
+    if len(submission.files) + len(incoming) > config["EVIDENCE_MAX_FILES"]:
+        raise ValidationFailed.field(
+            "file", f"A submission may hold at most {config['EVIDENCE_MAX_FILES']} files in all."
+        )
+    budget = config["EVIDENCE_MAX_SUBMISSION_SIZE"] - sum(f.size for f in submission.files)
+    names = [storage.clean_filename(f.filename) for f in incoming]
+    allowed = _allowed_media_types(requirement)
+    store = storage.backend()
+    with ExitStack() as stack:
+        # Stage and check every file before keeping any, so a bad second file leaves no first file behind.
+        staged: list[tuple[storage.Upload, str, str]] = []
+        for item, name in zip(incoming, names, strict=True):
+            limit = min(config["EVIDENCE_MAX_FILE_SIZE"], budget)
+            if limit <= 0:
+                raise storage.FileTooLarge("This submission has reached its total size limit.")
+            try:
+                upload = stack.enter_context(storage.receive(item.stream, max_size=limit, store=store))
+            except storage.FileTooLarge:
+                if limit == config["EVIDENCE_MAX_FILE_SIZE"]:
+                    raise
+                total = config["EVIDENCE_MAX_SUBMISSION_SIZE"]
+                raise storage.FileTooLarge(
+                    f"This would take the submission's files over their total limit of {total:,} bytes.", limit=total
+                ) from None
+            budget -= upload.size
+            staged.append((upload, name, _check_type(upload.media_type, name, allowed, requirement)))
+        created = []
+        for upload, name, media_type in staged:
+            storage.keep(upload, store)
+            file = EvidenceFile(
+                requirement_key=requirement_key,
+                sha256=upload.sha256,
+                size=upload.size,
+                media_type=media_type,
+                filename=name,
+            )
+            submission.files.append(file)
+            created.append(file)
+    touch(submission)
+    audit.record(
+        actor=actor,
+        action="submission.files_added",
+        obj=submission,
+        organisation_id=submission.organisation_id,
+        after={"requirement_key": requirement_key, "files": [{"sha256": f.sha256, "size": f.size} for f in created]},
+    )
+    return created
+
+
+def _allowed_media_types(requirement: Requirement) -> dict[str, str]:
+    """Media type → short name for the requirement's allowed types (all FILE_TYPES when it names none)."""
+    names = requirement.allowed_file_types or list(FILE_TYPES)
+    return {media: name for name in names for media in FILE_TYPES.get(name, ())}
+
+
+def _check_type(sniffed: str, filename: str, allowed: dict[str, str], requirement: Requirement) -> str:
+    """The media type to record, or 422 when the content is not one the requirement allows."""
+    if sniffed in storage.DANGEROUS:
+        raise ValidationFailed.field("file", f"This file is {storage.DANGEROUS[sniffed]}; it cannot be accepted.")
+    if sniffed == "text/plain" and filename.lower().endswith(".csv") and "text/csv" in allowed:
+        return "text/csv"  # CSV is plain text; its name says which the earner meant
+    if sniffed in allowed:
+        return sniffed
+    if sniffed == "text/plain" and "text/csv" in allowed:
+        return "text/csv"
+    kinds = ", ".join(sorted(set(allowed.values())))
+    raise ValidationFailed.field("file", f"This file's content is not an allowed type ({kinds}).")
+
+
+def remove_file(
+    *, actor: User, submission_id: uuid.UUID, file_id: uuid.UUID, expected_version: int | None = None
+) -> Submission:
+    """Drop a file from a draft (its bytes stay while any other row uses them; gc removes them after)."""
+    submission = editable_submission(actor, submission_id, expected_version)
+    file = next((f for f in submission.files if f.id == file_id), None)
+    if file is None:
+        raise NotFound("No such file.")
+    submission.files.remove(file)
+    touch(submission)
+    return submission
+
+
+def referenced_digests(digests: list[str]) -> set[str]:
+    """Which of ``digests`` an evidence file row still uses (``flask storage gc`` asks before deleting)."""
+    return set(db.session.scalars(select(EvidenceFile.sha256).where(EvidenceFile.sha256.in_(digests)).distinct()))
