@@ -1,4 +1,22 @@
-"""Issuing (see DESIGN.md): keys, Open Badges 3.0 documents and proofs, status lists, public pages, verifier."""
+"""Issuing (see DESIGN.md): Open Badges 3.0 credentials, from a passed assessment to the page anyone can check.
+
+Each module is one room, named for what happens in it:
+
+- ``issuing``: a version's badge (for a passed assessment or an imported award), its results and evidence; reading
+  badges back; the earner's DID
+- ``signing``: signing and storing one badge, the step every way of issuing ends in; ``Recipient``
+- ``stacks``: the badge of a stack an earner has completed
+- ``revocation``: revoking a badge; ``renewal``: re-issuing one with new dates
+- ``imports``: bulk import of past awards from CSV
+- ``status``: revocation status lists: each badge's index, the bitstring, the signed list
+- ``issuers``: an issuer's signing keys (made, rotated, published), its did:web document and Profile
+- ``keys``: key material: generating key pairs, encrypting them at rest, JWKs
+- ``access``: who may revoke, renew, manage keys and import; the base URL and organisation lookup they share
+- ``documents``: the OB 3.0 JSON; ``proofs``: Data Integrity and VC-JWT; ``jsonld``: the one document loader
+- ``baking``: credentials in PNG and SVG images; ``presentation``: what the public pages show
+- ``verifier`` (with ``fetching``): verifying anyone's badge; ``verify``: its page and API
+- ``views``, ``admin_views``, ``api``, ``cli``, ``demo_data``: the edges, thin, calling the rooms above
+"""
 
 from flask import Flask
 
@@ -6,9 +24,9 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register this domain's pages, API, commands, demo step and the issuance handler."""
     from assessors import issuance
-    from badges import admin_views, api, cli, demo_data, models, services, verify, views  # noqa: F401 (models: the tables)
+    from badges import admin_views, api, cli, demo_data, issuing, models, verify, views  # noqa: F401 (models: the tables)
 
-    issuance.register(services.issue_for_award)
+    issuance.register(issuing.issue_for_award)
     views.init_app(app)
     admin_views.init_app(app)
     api.init_app(app)

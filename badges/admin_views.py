@@ -1,8 +1,9 @@
 """Org admins' issuing pages: the issuer profile and signing keys (rotate), the badges the organisation
 issued (revoke, with a reason), and the import of past awards from a CSV file.
 
-The rules (who may rotate, revoke, import; a reason is required) live in ``badges.services``; these views
-translate forms and show refusals next to the field they concern.
+The rules (who may rotate, revoke, import: ``badges.access``; a reason is required) live in ``badges.issuers``,
+``badges.revocation`` and ``badges.imports``; these views translate forms and show refusals next to the field
+they concern.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import uuid
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from badges import services
-from badges.services import IMPORT_COLUMNS
+from badges import imports, issuers, issuing, revocation
+from badges.imports import IMPORT_COLUMNS
 from core.authz import authorize
 from core.db import db
 from core.errors import ServiceError
@@ -32,24 +33,22 @@ _user = signed_in_user
 def issuer(organisation_id: uuid.UUID) -> Page:
     """The public profile as verifiers see it, and every published key, active ones first."""
     actor = _user()
-    organisation, profile = services.issuer_profile(organisation_id=organisation_id)
+    organisation, profile = issuers.issuer_profile(organisation_id=organisation_id)
     authorize(actor, "issuer.manage_keys", organisation)
-    keys = sorted(
-        services.list_keys(organisation_id=organisation_id), key=lambda k: (k.state != "active", k.created_at)
-    )
+    keys = sorted(issuers.list_keys(organisation_id=organisation_id), key=lambda k: (k.state != "active", k.created_at))
     return render_template(
         "badges/admin_issuer.html",
         organisation=organisation,
         profile=profile,
         keys=keys,
-        did=services.did_web(organisation_id),
+        did=issuers.did_web(organisation_id),
     )
 
 
 @bp.post("/<uuid:organisation_id>/issuer/rotate")
 def rotate(organisation_id: uuid.UUID) -> Page:
     try:
-        fresh = services.rotate_keys(actor=_user(), organisation_id=organisation_id)
+        fresh = issuers.rotate_keys(actor=_user(), organisation_id=organisation_id)
     except ServiceError as exc:
         db.session.rollback()
         flash(f"Keys not rotated: {exc.detail}")
@@ -64,10 +63,10 @@ def badges(
 ) -> Page:
     actor = _user()
     page_number = max(1, request.args.get("page", 1, type=int) or 1)
-    listing = services.list_organisation_badges(
+    listing = issuing.list_organisation_badges(
         actor=actor, organisation_id=organisation_id, page=page_number, page_size=PAGE_SIZE
     )
-    organisation, _profile = services.issuer_profile(organisation_id=organisation_id)
+    organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
     html = render_template(
         "badges/admin_badges.html",
         organisation=organisation,
@@ -85,10 +84,10 @@ def badges(
 def revoke(organisation_id: uuid.UUID, badge_id: uuid.UUID) -> Page:
     reason = request.form.get("reason", "")
     try:
-        badge = services.get_badge(badge_id=badge_id)
+        badge = issuing.get_badge(badge_id=badge_id)
         if badge.organisation_id != organisation_id:
             abort(404)
-        services.revoke(actor=_user(), badge_id=badge_id, reason=reason)
+        revocation.revoke(actor=_user(), badge_id=badge_id, reason=reason)
     except ServiceError as exc:
         db.session.rollback()
         detail = exc.errors[0]["detail"] if exc.errors else exc.detail
@@ -100,7 +99,7 @@ def revoke(organisation_id: uuid.UUID, badge_id: uuid.UUID) -> Page:
 @bp.route("/<uuid:organisation_id>/badges/import", methods=["GET", "POST"])
 def import_awards(organisation_id: uuid.UUID) -> Page:
     actor = _user()
-    organisation, _profile = services.issuer_profile(organisation_id=organisation_id)
+    organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
     authorize(actor, "badge.import", organisation)
     report = None
     errors: list[dict[str, str]] = []
@@ -111,7 +110,7 @@ def import_awards(organisation_id: uuid.UUID) -> Page:
             if not data:
                 errors = [{"field": "file", "detail": "Choose a CSV file."}]
             else:
-                report = services.import_awards(actor=actor, organisation_id=organisation_id, data=data)
+                report = imports.import_awards(actor=actor, organisation_id=organisation_id, data=data)
         except ServiceError as exc:
             db.session.rollback()
             errors = exc.errors or [{"field": "file", "detail": exc.detail}]

@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from marshmallow import Schema, fields
 
-from badges import presentation, services
+from badges import imports, issuers, issuing, presentation, renewal, revocation
 from core.auth import require_user
 from core.authz import authorize
 from core.errors import ValidationFailed
@@ -64,7 +64,7 @@ class KeySchema(Schema):
     created_at = fields.DateTime()
     retired_at = fields.DateTime(allow_none=True)
     public_jwk = fields.Dict()
-    url = fields.Function(lambda k: services.key_url(k))
+    url = fields.Function(lambda k: issuers.key_url(k))
 
 
 class ImportRowSchema(Schema):
@@ -86,7 +86,7 @@ class MyBadges(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
         """Your badges, newest first, with share links (page, downloads, LinkedIn)."""
-        page = services.list_my_badges(
+        page = issuing.list_my_badges(
             actor=require_user(), page=pagination_parameters.page, page_size=pagination_parameters.page_size
         )
         return set_page(pagination_parameters, page)
@@ -98,7 +98,7 @@ class MyDid(MethodView):
     @blp.response(200, DidSchema)
     def put(self, data: dict[str, Any]) -> Any:
         """The DID your future badges name you by (`null`: a salted hash of your email instead)."""
-        return {"did": services.set_did(actor=require_user(), did=data["did"])}
+        return {"did": issuing.set_did(actor=require_user(), did=data["did"])}
 
 
 @blp.route("/organisations/<uuid:organisation_id>/badges")
@@ -108,7 +108,7 @@ class OrganisationBadges(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters) -> Any:
         """Badges the organisation issued, newest first (org admins)."""
-        page = services.list_organisation_badges(
+        page = issuing.list_organisation_badges(
             actor=require_user(),
             organisation_id=organisation_id,
             page=pagination_parameters.page,
@@ -124,7 +124,7 @@ class Revoke(MethodView):
     @blp.alt_response(409, description="Already revoked")
     def post(self, data: dict[str, Any], badge_id: uuid.UUID) -> Any:
         """Revoke a badge with a reason (org admins); its page and status list show it at once."""
-        return services.revoke(actor=require_user(), badge_id=badge_id, reason=data["reason"])
+        return revocation.revoke(actor=require_user(), badge_id=badge_id, reason=data["reason"])
 
 
 @blp.route("/badges/<uuid:badge_id>/renew")
@@ -133,7 +133,7 @@ class Renew(MethodView):
     @blp.alt_response(409, description="Already renewed, or revoked")
     def post(self, badge_id: uuid.UUID) -> Any:
         """Re-issue a badge with new dates, e.g. before it expires (org admins). Once per badge."""
-        return services.renew(actor=require_user(), badge_id=badge_id), 201
+        return renewal.renew(actor=require_user(), badge_id=badge_id), 201
 
 
 @blp.route("/organisations/<uuid:organisation_id>/signing-keys")
@@ -143,7 +143,7 @@ class SigningKeys(MethodView):
         """The organisation's public keys, active and retired."""
         actor = require_user()
         authorize(actor, "issuer.manage_keys", organisation_id)
-        return services.list_keys(organisation_id=organisation_id)
+        return issuers.list_keys(organisation_id=organisation_id)
 
 
 @blp.route("/organisations/<uuid:organisation_id>/signing-keys/rotate")
@@ -151,7 +151,7 @@ class RotateKeys(MethodView):
     @blp.response(201, KeySchema(many=True))
     def post(self, organisation_id: uuid.UUID) -> Any:
         """Retire the active keys and make new ones (org admins); old badges keep verifying."""
-        return services.rotate_keys(actor=require_user(), organisation_id=organisation_id), 201
+        return issuers.rotate_keys(actor=require_user(), organisation_id=organisation_id), 201
 
 
 @blp.route("/organisations/<uuid:organisation_id>/badge-imports")
@@ -169,7 +169,7 @@ class Imports(MethodView):
             data = upload.read()
         else:
             data = request.get_data()
-        return services.import_awards(actor=require_user(), organisation_id=organisation_id, data=data)
+        return imports.import_awards(actor=require_user(), organisation_id=organisation_id, data=data)
 
 
 def init_app(app: Flask) -> None:

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from badges import services
+from badges import imports, issuers, revocation
 from core.cli import console_operator
 from core.db import db, unit_of_work
 from core.errors import ServiceError
@@ -50,8 +50,8 @@ def rotate(org_ref: str) -> None:
     try:
         with unit_of_work():
             organisation = _organisation(org_ref)
-            fresh = services.rotate_keys(actor=console_operator(), organisation_id=organisation.id)
-            urls = [f"{row.algorithm}: {services.key_url(row)}" for row in fresh]
+            fresh = issuers.rotate_keys(actor=console_operator(), organisation_id=organisation.id)
+            urls = [f"{row.algorithm}: {issuers.key_url(row)}" for row in fresh]
     except ServiceError as exc:
         _fail(exc)
     click.echo("New active keys:")
@@ -64,8 +64,8 @@ def rotate(org_ref: str) -> None:
 def list_keys(org_ref: str) -> None:
     """Every published key of the organisation."""
     organisation = _organisation(org_ref)
-    for row in services.list_keys(organisation_id=organisation.id):
-        click.echo(f"{row.kid}  {row.algorithm:8} {row.state:8} {services.key_url(row)}")
+    for row in issuers.list_keys(organisation_id=organisation.id):
+        click.echo(f"{row.kid}  {row.algorithm:8} {row.state:8} {issuers.key_url(row)}")
 
 
 @badges_cli.command("import-awards")
@@ -78,9 +78,9 @@ def import_awards(file: Path, org_ref: str) -> None:
     try:
         with unit_of_work():
             organisation = _organisation(org_ref)
-            rows = services.parse_import(organisation_id=organisation.id, data=data)
+            rows = imports.parse_import(organisation_id=organisation.id, data=data)
             with click.progressbar(length=len(rows), label="Issuing", file=sys.stderr) as bar:
-                report = services.import_awards(
+                report = imports.import_awards(
                     actor=console_operator(), organisation_id=organisation.id, data=data, progress=bar.update
                 )
     except ServiceError as exc:
@@ -95,7 +95,7 @@ def revoke(badge_id: uuid.UUID, reason: str) -> None:
     """Revoke a badge."""
     try:
         with unit_of_work():
-            services.revoke(actor=console_operator(), badge_id=badge_id, reason=reason)
+            revocation.revoke(actor=console_operator(), badge_id=badge_id, reason=reason)
     except ServiceError as exc:
         _fail(exc)
     click.echo(f"Revoked {badge_id}.")

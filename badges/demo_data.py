@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from badges import services
+from badges import issuing, revocation, signing
 from badges.models import Badge, BadgeSource
 from core import clock
 from core.db import db
@@ -41,9 +41,9 @@ def _badges(ctx: DemoContext) -> None:
         ("expired", expiring, (expiring.validity_days or 0) + 30, False),
     ]
     for label, version, days_ago, revoke in plans:
-        badge = services.issue(
+        badge = issuing.issue(
             version=version,
-            recipient=services.Recipient(email=earner.email, name=earner.name, user_id=earner.id),
+            recipient=signing.Recipient(email=earner.email, name=earner.name, user_id=earner.id),
             results=[],
             evidence=[],
             awarded_at=now - timedelta(days=days_ago),
@@ -51,7 +51,7 @@ def _badges(ctx: DemoContext) -> None:
             issue_key=f"demo:{label}:{version.id}:{earner.id}",
         )
         if revoke and badge.revoked_at is None:
-            services.revoke(actor=admin, badge_id=badge.id, reason="Demo: awarded in error.")
+            revocation.revoke(actor=admin, badge_id=badge.id, reason="Demo: awarded in error.")
     base = current_app.config["BASE_URL"]
     badges = db.session.scalars(
         select(Badge).where(Badge.organisation_id == ctx.organisation.id).order_by(Badge.issued_at, Badge.id)

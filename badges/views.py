@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from werkzeug.exceptions import NotAcceptable
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from badges import presentation, services
+from badges import issuers, issuing, presentation, status
 from core.views import sign_in_redirect, signed_in_user
 
 bp = Blueprint(
@@ -52,7 +52,7 @@ def _text(body: str, mimetype: str) -> Response:
 
 @bp.get("/badges/<uuid:badge_id>")
 def badge_page(badge_id: uuid.UUID) -> Response | str:
-    badge = services.get_badge(badge_id=badge_id)
+    badge = issuing.get_badge(badge_id=badge_id)
     wanted = _negotiate("text/html", *JSON_TYPES, *JWT_TYPES)
     if wanted in JSON_TYPES:
         return _json(badge.credential, wanted)
@@ -67,18 +67,18 @@ def badge_page(badge_id: uuid.UUID) -> Response | str:
 
 @bp.get("/badges/<uuid:badge_id>.json")
 def badge_json(badge_id: uuid.UUID) -> Response:
-    return _json(services.get_badge(badge_id=badge_id).credential, "application/vc+ld+json")
+    return _json(issuing.get_badge(badge_id=badge_id).credential, "application/vc+ld+json")
 
 
 @bp.get("/badges/<uuid:badge_id>.jwt")
 def badge_jwt(badge_id: uuid.UUID) -> Response:
     # NOTES §3: VC-JWT files served on the web as text/plain.
-    return _text(services.get_badge(badge_id=badge_id).jwt, "text/plain")
+    return _text(issuing.get_badge(badge_id=badge_id).jwt, "text/plain")
 
 
 @bp.get("/badges/<uuid:badge_id>.png")
 def badge_png(badge_id: uuid.UUID) -> Response:
-    data = presentation.baked(services.get_badge(badge_id=badge_id), "png")
+    data = presentation.baked(issuing.get_badge(badge_id=badge_id), "png")
     response = Response(data, mimetype="image/png")
     response.headers["Content-Disposition"] = f'attachment; filename="badge-{badge_id}.png"'
     response.headers["Cache-Control"] = SHORT_CACHE
@@ -87,7 +87,7 @@ def badge_png(badge_id: uuid.UUID) -> Response:
 
 @bp.get("/badges/<uuid:badge_id>.svg")
 def badge_svg(badge_id: uuid.UUID) -> Response:
-    data = presentation.baked(services.get_badge(badge_id=badge_id), "svg")
+    data = presentation.baked(issuing.get_badge(badge_id=badge_id), "svg")
     response = Response(data, mimetype="image/svg+xml")
     # Download, never render inline from our origin (an SVG is a document that could carry script).
     response.headers["Content-Disposition"] = f'attachment; filename="badge-{badge_id}.svg"'
@@ -107,7 +107,7 @@ def achievement(achievement_id: uuid.UUID) -> Response | str:
 
 @bp.get("/issuers/<uuid:organisation_id>")
 def issuer(organisation_id: uuid.UUID) -> Response | str:
-    organisation, profile = services.issuer_profile(organisation_id=organisation_id)
+    organisation, profile = issuers.issuer_profile(organisation_id=organisation_id)
     wanted = _negotiate("text/html", *JSON_TYPES)
     if wanted in JSON_TYPES:
         return _json(profile, wanted)
@@ -116,18 +116,18 @@ def issuer(organisation_id: uuid.UUID) -> Response | str:
 
 @bp.get("/issuers/<uuid:organisation_id>/keys/<kid>")
 def issuer_key(organisation_id: uuid.UUID, kid: str) -> Response:
-    row = services.get_key(organisation_id=organisation_id, kid=kid)
+    row = issuers.get_key(organisation_id=organisation_id, kid=kid)
     return _json(row.public_jwk, "application/jwk+json", cache="public, max-age=3600")
 
 
 @bp.get("/issuers/<uuid:organisation_id>/did.json")
 def did_document(organisation_id: uuid.UUID) -> Response:
-    return _json(services.did_document(organisation_id=organisation_id), "application/did+json")
+    return _json(issuers.did_document(organisation_id=organisation_id), "application/did+json")
 
 
 @bp.get("/.well-known/jwks.json")
 def jwks() -> Response:
-    return _json({"keys": [row.public_jwk for row in services.list_keys()]}, "application/jwk-set+json")
+    return _json({"keys": [row.public_jwk for row in issuers.list_keys()]}, "application/jwk-set+json")
 
 
 @bp.get("/status-lists/<uuid:status_list_id>")
@@ -136,9 +136,9 @@ def status_list(status_list_id: uuid.UUID) -> Response:
     credential with a Data Integrity proof for clients asking for JSON-LD."""
     wanted = _negotiate(*JWT_TYPES, "text/plain", *JSON_TYPES)
     if wanted in JSON_TYPES:
-        body = services.status_list_credential(status_list_id=status_list_id, form="json")
+        body = status.status_list_credential(status_list_id=status_list_id, form="json")
         return _json(body, wanted, cache="public, max-age=60")
-    token = services.status_list_credential(status_list_id=status_list_id, form="jwt")
+    token = status.status_list_credential(status_list_id=status_list_id, form="jwt")
     response = _text(token, wanted if wanted != "text/plain" else "application/vc+jwt")
     response.headers["Cache-Control"] = "public, max-age=60"
     return response
@@ -149,7 +149,7 @@ def my_badges() -> WerkzeugResponse | str:
     if (redirect_to_sign_in := sign_in_redirect()) is not None:
         return redirect_to_sign_in
     user = signed_in_user()
-    page = services.list_my_badges(actor=user, page=1, page_size=100)
+    page = issuing.list_my_badges(actor=user, page=1, page_size=100)
     base = current_app.config["BASE_URL"]
     views = [presentation.badge_view(b, base) for b in page.items]
     return render_template("badges/my_badges.html", badges=views, total=page.total)

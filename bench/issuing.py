@@ -5,7 +5,7 @@
 
 The database is WIPED (PostgreSQL: its public schema is dropped) and rebuilt by the migrations: use a scratch one.
 
-Part 1 — issuing: ``services.issue`` end to end (status index, keys, document, eddsa-rdfc-2022 proof, RS256 VC-JWT,
+Part 1 — issuing: ``issuing.issue`` end to end (status index, keys, document, eddsa-rdfc-2022 proof, RS256 VC-JWT,
 insert, audit, commit per badge) against baselines measured in the same run: bare Ed25519 and RSA-2048 signatures,
 RDFC-1.0 canonicalisation of the credential (the fast path ``jsonld.canonical_nquads`` and plain PyLD), the whole DI
 signature, and the VC-JWT encoding. Target (PERFORMANCE.md): ≥ 1,000 badges/s per core.
@@ -126,7 +126,7 @@ def bench_issuing(n: int) -> tuple[dict[str, float], Any]:
     from cryptography.hazmat.primitives.hashes import SHA256
 
     from assessors.issuance import CriterionResult
-    from badges import documents, jsonld, proofs, services
+    from badges import documents, issuing, jsonld, proofs, signing
     from badges.models import Badge, BadgeSource
     from core import clock
     from core.db import db
@@ -142,10 +142,10 @@ def bench_issuing(n: int) -> tuple[dict[str, float], Any]:
         """One badge as one request would issue it: load the version, issue, commit, forget the session."""
         email, name, user_id = people[i % len(people)]
         current = db.session.get(CredentialVersion, version_id)
-        badge = services.issue(
+        badge = issuing.issue(
             version=current,
-            recipient=services.Recipient(email=email, name=name, user_id=user_id),
-            results=services.results_for(current, results_in),
+            recipient=signing.Recipient(email=email, name=name, user_id=user_id),
+            results=issuing.results_for(current, results_in),
             evidence=[{"type": ["Evidence"], "name": "Evidence portfolio", "narrative": "Lesson plan and reflection."}],
             awarded_at=clock.now(),
             source=BadgeSource.ASSESSMENT,

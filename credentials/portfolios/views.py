@@ -2,7 +2,8 @@
 
 Every form works without JavaScript (post, redirect, see the page again). ``static/portfolio.js`` adds a
 live word count, autosave (answered in JSON, with a warning when another tab saved first: 412) and upload
-progress. The rules live in ``credentials.portfolios.services`` and ``.evidence``; these views only translate forms and errors.
+progress. The rules live in ``credentials.portfolios.services`` and ``.evidence``; these views only translate
+forms and errors.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from jsonschema import Draft201909Validator
 
 from assessors.issuance import Award, CriterionResult, hand_off
-from badges import services
-from badges.models import Badge
+from badges import issuing, signing
+from badges.models import Badge, BadgeSource
 from core import clock
 from core.db import db
 from core.models import Role
@@ -87,20 +87,20 @@ def ago(days: int) -> datetime:
 def issue_again(winner: Badge, submission: Any, **overrides: Any) -> Badge:
     """Sign and store a second badge for ``submission`` as a concurrent request would that passed the duplicate
     check a moment too early (same issue key as ``winner`` unless ``overrides`` say otherwise)."""
-    issuer, achievement = services.version_documents(submission.version)
+    issuer, achievement = issuing.version_documents(submission.version)
     fields: dict[str, Any] = {
         "organisation_id": winner.organisation_id,
         "issuer": issuer,
         "achievement": achievement,
-        "recipient": services.Recipient(email="e@example.org", name="E"),
+        "recipient": signing.Recipient(email="e@example.org", name="E"),
         "results": [],
         "evidence": [],
         "awarded_at": winner.awarded_at,
         "valid_from": winner.valid_from,
         "valid_until": None,
-        "source": services.BadgeSource.ASSESSMENT,
+        "source": BadgeSource.ASSESSMENT,
         "issue_key": winner.issue_key,
         "title": winner.title,
         **overrides,
     }
-    return services._sign_and_store(**fields)
+    return signing._sign_and_store(**fields)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from badges import services
+from badges import imports
 from badges.models import Badge
 from core.db import db
 from core.errors import Forbidden, ValidationFailed
@@ -32,16 +32,16 @@ def _csv(version: Any, *rows: str) -> bytes:
 def test_import_issues_a_badge_per_row_and_a_second_upload_issues_nothing(setup: Any) -> None:
     organisation, version, admin = setup
     data = _csv(version, "a@example.org,Ann,{v},2023-05-01,", "b@example.org,Bo,{v},2023-06-01,HR-7")
-    report = services.import_awards(actor=admin, organisation_id=organisation.id, data=data)
+    report = imports.import_awards(actor=admin, organisation_id=organisation.id, data=data)
     assert report["issued"] == 2 and report["skipped"] == 0
     badges = db.session.query(Badge).filter_by(organisation_id=organisation.id).all()
     assert len(badges) == 2 and all(schema_errors(b.credential) == [] for b in badges)
     assert {b.credential["awardedDate"][:10] for b in badges} == {"2023-05-01", "2023-06-01"}
-    again = services.import_awards(actor=admin, organisation_id=organisation.id, data=data)
+    again = imports.import_awards(actor=admin, organisation_id=organisation.id, data=data)
     assert again["issued"] == 0 and again["skipped"] == 2
     # Reordered, and one row with a changed name but the same award id: still the same awards.
     changed = _csv(version, "b@example.org,Bob,{v},2023-06-01,HR-7", "a@example.org,Ann,{v},2023-05-01,")
-    assert services.import_awards(actor=admin, organisation_id=organisation.id, data=changed)["issued"] == 0
+    assert imports.import_awards(actor=admin, organisation_id=organisation.id, data=changed)["issued"] == 0
     assert db.session.query(Badge).filter_by(organisation_id=organisation.id).count() == 2
 
 
@@ -61,7 +61,7 @@ def test_a_file_with_any_bad_row_issues_nothing_and_names_each_line(setup: Any) 
         "ok@example.org,Ok again,{v},2023-05-01,",
     )
     with pytest.raises(ValidationFailed) as caught:
-        services.import_awards(actor=admin, organisation_id=organisation.id, data=data)
+        imports.import_awards(actor=admin, organisation_id=organisation.id, data=data)
     fields = [e["field"] for e in caught.value.errors]
     assert fields == [
         "line 3.email",
@@ -89,14 +89,14 @@ def test_a_file_with_any_bad_row_issues_nothing_and_names_each_line(setup: Any) 
 def test_hostile_files_are_refused_clearly(setup: Any, data: bytes, field: str) -> None:
     organisation, _, admin = setup
     with pytest.raises(ValidationFailed) as caught:
-        services.import_awards(actor=admin, organisation_id=organisation.id, data=data)
+        imports.import_awards(actor=admin, organisation_id=organisation.id, data=data)
     assert caught.value.errors[0]["field"] == field
 
 
 def test_only_org_admins_import(setup: Any) -> None:
     organisation, version, _ = setup
     with pytest.raises(Forbidden):
-        services.import_awards(
+        imports.import_awards(
             actor=member(organisation, Role.AUTHOR), organisation_id=organisation.id, data=_csv(version)
         )
 

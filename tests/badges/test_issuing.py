@@ -14,7 +14,7 @@ import pytest
 from openbadgeslib.ob3.ldp import OB3LdpVerifier
 from openbadgeslib.ob3.verifier import OB3VerificationError, OB3Verifier
 
-from badges import keys, proofs, services
+from badges import imports, issuers, issuing, keys, proofs, renewal, revocation, stacks
 from badges.models import Badge, KeyState, SigningKey
 from core.db import db
 from core.errors import Conflict, Forbidden
@@ -26,7 +26,7 @@ from tests.factories import CredentialVersionFactory, OrganisationFactory, Stack
 def _keys_of(badge: Badge) -> tuple[Any, Any]:
     rows = db.session.query(SigningKey).filter_by(organisation_id=badge.organisation_id, state="active").all()
     by_alg = {row.algorithm: row for row in rows}
-    return keys.ed25519_public_key(by_alg["Ed25519"].public_jwk), services.private_key(by_alg["RS256"]).public_key()
+    return keys.ed25519_public_key(by_alg["Ed25519"].public_jwk), issuers.private_key(by_alg["RS256"]).public_key()
 
 
 def test_a_passed_submission_becomes_a_schema_valid_badge_with_both_proofs(client: Any) -> None:
@@ -64,7 +64,7 @@ def test_the_earner_is_named_by_a_salted_hash_of_their_email_unless_they_gave_a_
     assert "id" not in badge.credential["credentialSubject"]
 
     other = passed_submission(version=submission.version)
-    services.set_did(actor=other.earner, did="did:key:z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH")
+    issuing.set_did(actor=other.earner, did="did:key:z6MkpTHR8VNsBxYAAWHut2Geadd9jSwuBV8xRoAnwWsdvktH")
     badge = award(other)
     assert badge.credential["credentialSubject"]["id"].startswith("did:key:")
     assert (
@@ -101,7 +101,7 @@ def test_revocation_is_in_the_status_list_on_the_next_fetch(client: Any) -> None
     badge = award(passed_submission())
     _, rsa_pub = _keys_of(badge)
     OB3Verifier(rsa_pub).verify(badge.jwt, check_status=True, download=downloader(client))
-    services.revoke(actor=admin_of(badge), badge_id=badge.id, reason="Plagiarised evidence")
+    revocation.revoke(actor=admin_of(badge), badge_id=badge.id, reason="Plagiarised evidence")
     with pytest.raises(OB3VerificationError, match=f"is set at index {badge.status_index} "):
         OB3Verifier(rsa_pub).verify(badge.jwt, check_status=True, download=downloader(client))
 
@@ -109,13 +109,13 @@ def test_revocation_is_in_the_status_list_on_the_next_fetch(client: Any) -> None
 def test_revoking_twice_is_a_conflict_and_only_org_admins_revoke(session: Any) -> None:
     badge = award(passed_submission())
     with pytest.raises(Forbidden):
-        services.revoke(actor=member(badge.organisation), badge_id=badge.id, reason="x")
+        revocation.revoke(actor=member(badge.organisation), badge_id=badge.id, reason="x")
     with pytest.raises(Forbidden):
-        services.revoke(actor=member(OrganisationFactory(), Role.ORG_ADMIN), badge_id=badge.id, reason="x")
+        revocation.revoke(actor=member(OrganisationFactory(), Role.ORG_ADMIN), badge_id=badge.id, reason="x")
     admin = admin_of(badge)
-    services.revoke(actor=admin, badge_id=badge.id, reason="Issued in error")
+    revocation.revoke(actor=admin, badge_id=badge.id, reason="Issued in error")
     with pytest.raises(Conflict):
-        services.revoke(actor=admin, badge_id=badge.id, reason="again")
+        revocation.revoke(actor=admin, badge_id=badge.id, reason="again")
 
 
 def _tamper_cases() -> list[tuple[str, Any]]:
@@ -163,7 +163,7 @@ def test_rotated_keys_sign_new_badges_and_old_badges_still_verify(client: Any) -
     submission = passed_submission()
     old = award(submission)
     old_kid = proofs.jwt_header(old.jwt)["kid"]
-    fresh = services.rotate_keys(actor=admin_of(old), organisation_id=old.organisation_id)
+    fresh = issuers.rotate_keys(actor=admin_of(old), organisation_id=old.organisation_id)
     assert {k.algorithm for k in fresh} == {"Ed25519", "RS256"}
     retired = db.session.query(SigningKey).filter_by(organisation_id=old.organisation_id, state=KeyState.RETIRED).all()
     assert len(retired) == 2
@@ -179,7 +179,7 @@ def test_rotated_keys_sign_new_badges_and_old_badges_still_verify(client: Any) -
 def test_private_keys_are_encrypted_at_rest_with_the_kek(app: Any) -> None:
     badge = award(passed_submission())
     row = db.session.query(SigningKey).filter_by(organisation_id=badge.organisation_id, algorithm="RS256").one()
-    private = services.private_key(row)
+    private = issuers.private_key(row)
     from cryptography.hazmat.primitives import serialization
 
     der = private.private_bytes(
@@ -213,9 +213,7 @@ def test_completing_a_stack_issues_its_badge_once(session: Any) -> None:
     assert stack_badges[0].earner_id == first.earner_id
     assert schema_errors(stack_badges[0].credential) == []
     assert (
-        services.issue_completed_stacks(
-            earner_id=first.earner_id, micro_credential_id=second_version.micro_credential_id
-        )
+        stacks.issue_completed_stacks(earner_id=first.earner_id, micro_credential_id=second_version.micro_credential_id)
         == []
     )
 
@@ -223,7 +221,7 @@ def test_completing_a_stack_issues_its_badge_once(session: Any) -> None:
 def test_renewal_reissues_with_new_dates_once(session: Any) -> None:
     badge = award(passed_submission(), decided_at=None)
     admin = admin_of(badge)
-    renewed = services.renew(actor=admin, badge_id=badge.id)
+    renewed = renewal.renew(actor=admin, badge_id=badge.id)
     assert renewed.id != badge.id and renewed.renewed_from_id == badge.id
     assert (
         renewed.credential["credentialSubject"]["achievement"] == badge.credential["credentialSubject"]["achievement"]
@@ -231,7 +229,7 @@ def test_renewal_reissues_with_new_dates_once(session: Any) -> None:
     assert renewed.credential["awardedDate"] == badge.credential["awardedDate"]
     assert schema_errors(renewed.credential) == []
     with pytest.raises(Conflict):
-        services.renew(actor=admin, badge_id=badge.id)
+        renewal.renew(actor=admin, badge_id=badge.id)
 
 
 def test_every_kind_of_badge_is_schema_valid_and_verified_by_openbadgeslib(client: Any) -> None:
@@ -249,13 +247,13 @@ def test_every_kind_of_badge_is_schema_valid_and_verified_by_openbadgeslib(clien
     db.session.flush()
     award(second)
     stack_badge = db.session.query(Badge).filter(Badge.stack_id.is_not(None), Badge.earner_id == first.earner_id).one()
-    imported_report = services.import_awards(
+    imported_report = imports.import_awards(
         actor=admin_of(assessed),
         organisation_id=organisation.id,
         data=f"email,version_id,awarded_on,did\nx@example.org,{first.version_id},{ago(10).date()},did:web:x.example\n".encode(),
     )
     imported = db.session.get(Badge, imported_report["rows"][0]["badge_id"])
-    renewed = services.renew(actor=admin_of(assessed), badge_id=assessed.id)
+    renewed = renewal.renew(actor=admin_of(assessed), badge_id=assessed.id)
     ed_pub, rsa_pub = _keys_of(assessed)
     for badge in (assessed, stack_badge, imported, renewed):
         assert schema_errors(badge.credential) == [], badge.source

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Uuid, bindparam, select, text
 
-from badges import keys, proofs, services
+from badges import issuers, issuing, keys, proofs, revocation, status
 from badges.models import Badge, KeyState, SigningKey, StatusList
 from core import audit, clock
 from core.db import db
@@ -38,34 +38,34 @@ def test_a_rotation_made_by_another_process_is_used_by_the_next_badge(session: A
     old = _active(first.organisation_id)
     assert _signed_by(first) == (
         proofs.multikey(keys.ed25519_public_key(old["Ed25519"].public_jwk)),
-        services.key_url(old["RS256"]),
+        issuers.key_url(old["RS256"]),
     )
     # Another process rotates: only the rows change, nothing in this process is told.
     for row in old.values():
         row.state, row.retired_at = KeyState.RETIRED.value, clock.now()
-    fresh = {alg: services._new_key(first.organisation_id, alg) for alg in ("Ed25519", "RS256")}
+    fresh = {alg: issuers._new_key(first.organisation_id, alg) for alg in ("Ed25519", "RS256")}
     db.session.flush()
 
     second = award(passed_submission(version=submission.version))
     assert _signed_by(second) == (
         proofs.multikey(keys.ed25519_public_key(fresh["Ed25519"].public_jwk)),
-        services.key_url(fresh["RS256"]),
+        issuers.key_url(fresh["RS256"]),
     )
     proofs.verify_eddsa_rdfc_2022(second.credential, keys.ed25519_public_key(fresh["Ed25519"].public_jwk))
     with pytest.raises(proofs.ProofError):
         proofs.verify_eddsa_rdfc_2022(second.credential, keys.ed25519_public_key(old["Ed25519"].public_jwk))
-    rsa_public = services.private_key(fresh["RS256"]).public_key()
+    rsa_public = issuers.private_key(fresh["RS256"]).public_key()
     assert proofs.decode_vc_jwt(second.jwt, lambda header: rsa_public)["id"] == second.credential["id"]
 
 
 def test_rotating_through_the_service_switches_both_proofs_at_once(session: Any) -> None:
     submission = passed_submission()
     first = award(submission)
-    fresh = {k.algorithm: k for k in services.rotate_keys(actor=admin_of(first), organisation_id=first.organisation_id)}
+    fresh = {k.algorithm: k for k in issuers.rotate_keys(actor=admin_of(first), organisation_id=first.organisation_id)}
     second = award(passed_submission(version=submission.version))
     multikey, kid = _signed_by(second)
     assert multikey == proofs.multikey(keys.ed25519_public_key(fresh["Ed25519"].public_jwk))
-    assert kid == services.key_url(fresh["RS256"]) != _signed_by(first)[1]
+    assert kid == issuers.key_url(fresh["RS256"]) != _signed_by(first)[1]
 
 
 def test_the_key_cache_never_bypasses_a_changed_key_encryption_key(app: Any, monkeypatch: Any) -> None:
@@ -85,7 +85,7 @@ def test_indexes_stay_unique_and_a_revoked_index_is_never_handed_out_again(sessi
     db.session.add(small)
     db.session.flush()
     badges = [award(submission)]
-    revoked = services.revoke(actor=admin_of(badges[0]), badge_id=badges[0].id, reason="Plagiarised evidence")
+    revoked = revocation.revoke(actor=admin_of(badges[0]), badge_id=badges[0].id, reason="Plagiarised evidence")
     for _ in range(11):
         badges.append(award(passed_submission(version=submission.version)))
     in_small = [b for b in badges if b.status_list_id == small.id]
@@ -96,7 +96,7 @@ def test_indexes_stay_unique_and_a_revoked_index_is_never_handed_out_again(sessi
     overflow = award(passed_submission(version=submission.version))
     assert overflow.status_list_id != small.id
     new_list = db.session.get(StatusList, overflow.status_list_id)
-    assert new_list is not None and new_list.size == services.STATUS_LIST_SIZE and new_list.allocated == 1
+    assert new_list is not None and new_list.size == status.STATUS_LIST_SIZE and new_list.allocated == 1
 
 
 def test_the_index_probe_takes_the_first_free_random_candidate(session: Any, monkeypatch: Any) -> None:
@@ -104,24 +104,24 @@ def test_the_index_probe_takes_the_first_free_random_candidate(session: Any, mon
     first = award(submission)
     # The next draws: the taken index twice, then a free one; the free one must be chosen, never the taken.
     draws = iter([first.status_index, first.status_index, 7, 9, 11, 13, 15, 17])
-    monkeypatch.setattr(services.secrets, "randbelow", lambda n: next(draws))
+    monkeypatch.setattr(status.secrets, "randbelow", lambda n: next(draws))
     second = award(passed_submission(version=submission.version))
     assert (second.status_list_id, second.status_index) == (first.status_list_id, 7)
 
 
 def test_cached_version_documents_are_handed_out_as_copies(session: Any) -> None:
     submission = passed_submission()
-    issuer, achievement = services.version_documents(submission.version)
+    issuer, achievement = issuing.version_documents(submission.version)
     issuer["name"] = "Tampered"
     achievement["alignment"][0]["targetName"] = "Tampered"
     achievement["resultDescription"].clear()
-    again_issuer, again = services.version_documents(submission.version)
+    again_issuer, again = issuing.version_documents(submission.version)
     assert again_issuer["name"] != "Tampered"
     assert again["alignment"][0]["targetName"] != "Tampered" and again["resultDescription"]
     badge = award(submission)
     assert "Tampered" not in str(badge.credential)
     badge.credential["credentialSubject"]["achievement"]["name"] = "Changed after issuing"
-    assert services.version_documents(submission.version)[1]["name"] != "Changed after issuing"
+    assert issuing.version_documents(submission.version)[1]["name"] != "Changed after issuing"
 
 
 def test_every_issued_badge_has_exactly_one_audit_row_even_after_a_lost_race(session: Any) -> None:

@@ -9,7 +9,7 @@ import jwt
 import pytest
 from openbadgeslib.ob3.verifier import OB3Verifier
 
-from badges import baking, proofs, services
+from badges import baking, proofs, revocation
 from badges.models import Badge
 from core.db import db
 from core.models import Role, User
@@ -36,7 +36,7 @@ def test_badge_page_shows_a_valid_banner_and_what_it_certifies(client: Any, badg
 
 
 def test_revoked_and_expired_badges_say_so_on_the_next_request(client: Any, badge: Badge) -> None:
-    services.revoke(actor=admin_of(badge), badge_id=badge.id, reason="Evidence was not the earner's own")
+    revocation.revoke(actor=admin_of(badge), badge_id=badge.id, reason="Evidence was not the earner's own")
     html = client.get(f"/badges/{badge.id}").get_data(as_text=True)
     assert 'class="badge-status revoked"' in html and "REVOKED" in html and "not the earner" in html
     expired = award(passed_submission(validity_days=30), decided_at=ago(60))

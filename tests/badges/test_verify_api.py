@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from badges import baking, presentation, services
+from badges import baking, presentation, revocation
 from core import clock
 from core.db import db
 from tests.badges.issued import admin_of, award, passed_submission
@@ -63,7 +63,7 @@ def test_our_issued_badge_verifies_in_every_form_without_network(client: FlaskCl
 def test_a_revoked_badge_is_revoked_at_the_next_request(client: FlaskClient) -> None:
     badge = award(passed_submission())
     assert _report(client.post(URL, json={"credential": badge.jwt}))["status"] == "valid"
-    services.revoke(actor=admin_of(badge), badge_id=badge.id, reason="Issued in error")
+    revocation.revoke(actor=admin_of(badge), badge_id=badge.id, reason="Issued in error")
     db.session.flush()
     body = _report(client.post(URL, json={"credential": badge.jwt}))
     assert body["status"] == "revoked" and body["verified"] is False
@@ -201,7 +201,7 @@ def test_the_page_verifies_pasted_text_and_uploaded_images(client: FlaskClient) 
 
 def test_the_page_shows_revoked_and_refuses_non_badges(client: FlaskClient) -> None:
     badge = award(passed_submission())
-    services.revoke(actor=admin_of(badge), badge_id=badge.id, reason="Issued in error")
+    revocation.revoke(actor=admin_of(badge), badge_id=badge.id, reason="Issued in error")
     db.session.flush()
     token = csrf_token(client.get("/verify").get_data(as_text=True))
     revoked = client.post("/verify", data={"csrf_token": token, "text": badge.jwt})
