@@ -1,4 +1,20 @@
-"""Review: the queue, claims, blind scoring, decisions, double scoring, calibration, appeals, reports."""
+"""Review: the queue, claims, blind scoring, decisions, double scoring, calibration, appeals, reports.
+
+Where things live:
+
+* ``models``: qualifications, review tasks and claims, reviews and scores, calibration anchors and attempts,
+  appeals, programme settings;
+* ``access``: who may manage, assess, report and mark anchors (rules registered with ``core.authz``);
+* ``qualifications``: who may assess (and lead) which micro-credential;
+* ``settings``: programme settings (double scoring, turnaround, lease, calibration);
+* ``queue``: submitted work onto the queue, listing it, claim-next, release, stale claims;
+* ``scoring``: what a blind assessor sees, evidence downloads, saving and submitting scores;
+* ``decisions``: the passing rule, agreement of two reviews, adjudication, the final decision;
+* ``appeals`` and ``calibration``: an earner's appeal; anchors, calibration sets and attempts;
+* ``reports``: throughput, pass rate, turnaround, inter-rater agreement;
+* ``issuance``: the seam through which a pass reaches the badges domain;
+* ``schemas`` / ``api``, ``views`` + ``templates/``, ``cli``, ``demo_data``.
+"""
 
 from flask import Flask
 
@@ -11,7 +27,7 @@ def init_app(app: Flask) -> None:
     cli.init_app(app)
     views.init_app(app)
     # A withdrawn submission leaves the queue in the same transaction.
-    from assessors import services
+    from assessors import queue
     from credentials.portfolios import services as portfolios
 
-    portfolios.on_withdrawn(services.cancel_queued)
+    portfolios.on_withdrawn(queue.cancel_queued)

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Response
 from flask.views import MethodView
 
-from assessors import reports, services
+from assessors import appeals, calibration, qualifications, queue, reports, scoring, settings
 from assessors import schemas as s
 from core.auth import require_user
 from core.db import db
@@ -26,7 +26,7 @@ class QueueView(MethodView):
     @blp.response(200, s.QueueSchema)
     def get(self, args: dict[str, Any], organisation_id: uuid.UUID) -> Any:
         """Open review work, oldest first, with ages against the turnaround target and counts."""
-        return services.list_queue(actor=require_user(), organisation_id=organisation_id, **args)
+        return queue.list_queue(actor=require_user(), organisation_id=organisation_id, **args)
 
 
 @blp.route("/organisations/<uuid:organisation_id>/review-queue/claim")
@@ -37,10 +37,10 @@ class ClaimView(MethodView):
     def post(self, data: dict[str, Any], organisation_id: uuid.UUID) -> Any:
         """Claim the oldest submission you may review (blind) and hold it for `REVIEW_LEASE_HOURS`."""
         actor = require_user()
-        task = services.claim_next(actor=actor, organisation_id=organisation_id, **data)
+        task = queue.claim_next(actor=actor, organisation_id=organisation_id, **data)
         if task is None:
             return Response(status=204)
-        return services.task_view(actor=actor, task_id=task.id)
+        return scoring.task_view(actor=actor, task_id=task.id)
 
 
 @blp.route("/review-tasks/mine")
@@ -48,7 +48,7 @@ class MyTasks(MethodView):
     @blp.response(200, s.TaskSchema(many=True))
     def get(self) -> Any:
         """Your live claims."""
-        return services.my_claims(actor=require_user())
+        return queue.my_claims(actor=require_user())
 
 
 @blp.route("/review-tasks/<uuid:task_id>")
@@ -56,7 +56,7 @@ class TaskItem(MethodView):
     @blp.response(200, s.TaskViewSchema)
     def get(self, task_id: uuid.UUID) -> Any:
         """A task you hold: the blind submission, the rubric, your draft (and both reviews when adjudicating)."""
-        return services.task_view(actor=require_user(), task_id=task_id)
+        return scoring.task_view(actor=require_user(), task_id=task_id)
 
 
 @blp.route("/review-tasks/<uuid:task_id>/scores")
@@ -65,7 +65,7 @@ class Scores(MethodView):
     @blp.response(200, s.ReviewSchema)
     def put(self, data: dict[str, Any], task_id: uuid.UUID) -> Any:
         """Save scores as a draft (partial is fine; a null level clears one)."""
-        return services.save_scores(actor=require_user(), task_id=task_id, **data)
+        return scoring.save_scores(actor=require_user(), task_id=task_id, **data)
 
 
 @blp.route("/review-tasks/<uuid:task_id>/submit")
@@ -76,7 +76,7 @@ class Submit(MethodView):
     @blp.alt_response(422, description="Incomplete: every missing level or feedback is listed")
     def post(self, data: dict[str, Any], task_id: uuid.UUID) -> Any:
         """Submit the review (with any last scores); the decision follows from the rubric's passing rule."""
-        return services.submit_review(actor=require_user(), task_id=task_id, **data)
+        return scoring.submit_review(actor=require_user(), task_id=task_id, **data)
 
 
 @blp.route("/review-tasks/<uuid:task_id>/release")
@@ -84,7 +84,7 @@ class Release(MethodView):
     @blp.response(200, s.TaskSchema)
     def post(self, task_id: uuid.UUID) -> Any:
         """Give the submission back to the queue."""
-        return services.release(actor=require_user(), task_id=task_id)
+        return queue.release(actor=require_user(), task_id=task_id)
 
 
 @blp.route("/review-evidence/<uuid:file_id>")
@@ -95,7 +95,7 @@ class EvidenceDownload(MethodView):
         evidence = db.session.get(EvidenceFile, file_id)
         if evidence is None:
             raise NotFound("No such evidence file.")
-        return services.evidence_download(require_user(), evidence)
+        return scoring.evidence_download(require_user(), evidence)
 
 
 @blp.route("/organisations/<uuid:organisation_id>/assessor-qualifications")
@@ -103,13 +103,13 @@ class Qualifications(MethodView):
     @blp.response(200, s.QualificationSchema(many=True))
     def get(self, organisation_id: uuid.UUID) -> Any:
         """Who may assess which micro-credential (org admins)."""
-        return services.list_qualifications(actor=require_user(), organisation_id=organisation_id)
+        return qualifications.list_qualifications(actor=require_user(), organisation_id=organisation_id)
 
     @blp.arguments(s.QualifySchema)
     @blp.response(201, s.QualificationSchema)
     def post(self, data: dict[str, Any], organisation_id: uuid.UUID) -> Any:
         """Qualify an assessor of the organisation for a micro-credential; `is_lead` lets them adjudicate."""
-        qualification = services.qualify(actor=require_user(), **data)
+        qualification = qualifications.qualify(actor=require_user(), **data)
         if qualification.organisation_id != organisation_id:
             raise NotFound("No such micro-credential in this organisation.")
         return qualification, 201
@@ -120,7 +120,7 @@ class QualificationItem(MethodView):
     @blp.response(204)
     def delete(self, qualification_id: uuid.UUID) -> Any:
         """Withdraw a qualification."""
-        services.unqualify(actor=require_user(), qualification_id=qualification_id)
+        qualifications.unqualify(actor=require_user(), qualification_id=qualification_id)
         return "", 204
 
 
@@ -129,14 +129,14 @@ class OrgSettings(MethodView):
     @blp.response(200, s.SettingsSchema)
     def get(self, organisation_id: uuid.UUID) -> Any:
         """The organisation's programme settings (defaults where unset)."""
-        services.list_qualifications(actor=require_user(), organisation_id=organisation_id)  # authorises
-        return services.settings_for(organisation_id)
+        qualifications.list_qualifications(actor=require_user(), organisation_id=organisation_id)  # authorises
+        return settings.settings_for(organisation_id)
 
     @blp.arguments(s.SettingsInSchema)
     @blp.response(200, s.SettingsSchema)
     def patch(self, data: dict[str, Any], organisation_id: uuid.UUID) -> Any:
         """Change the organisation's programme settings (org admins)."""
-        return services.update_settings(actor=require_user(), organisation_id=organisation_id, changes=data)
+        return settings.update_settings(actor=require_user(), organisation_id=organisation_id, changes=data)
 
 
 @blp.route("/organisations/<uuid:organisation_id>/micro-credentials/<uuid:micro_credential_id>/review-settings")
@@ -144,14 +144,14 @@ class CredentialSettings(MethodView):
     @blp.response(200, s.SettingsSchema)
     def get(self, organisation_id: uuid.UUID, micro_credential_id: uuid.UUID) -> Any:
         """A micro-credential's effective settings (its own over the organisation's)."""
-        services.list_qualifications(actor=require_user(), organisation_id=organisation_id)  # authorises
-        return services.settings_for(organisation_id, micro_credential_id)
+        qualifications.list_qualifications(actor=require_user(), organisation_id=organisation_id)  # authorises
+        return settings.settings_for(organisation_id, micro_credential_id)
 
     @blp.arguments(s.SettingsInSchema)
     @blp.response(200, s.SettingsSchema)
     def patch(self, data: dict[str, Any], organisation_id: uuid.UUID, micro_credential_id: uuid.UUID) -> Any:
         """Override settings for one micro-credential (org admins)."""
-        return services.update_settings(
+        return settings.update_settings(
             actor=require_user(), organisation_id=organisation_id, micro_credential_id=micro_credential_id, changes=data
         )
 
@@ -161,13 +161,13 @@ class Anchors(MethodView):
     @blp.response(200, s.AnchorSchema(many=True))
     def get(self, micro_credential_id: uuid.UUID) -> Any:
         """The calibration set with agreed levels (authors, org admins)."""
-        return services.list_anchors(actor=require_user(), micro_credential_id=micro_credential_id)
+        return calibration.list_anchors(actor=require_user(), micro_credential_id=micro_credential_id)
 
     @blp.arguments(s.AnchorInSchema)
     @blp.response(201, s.AnchorSchema)
     def post(self, data: dict[str, Any], micro_credential_id: uuid.UUID) -> Any:
         """Mark a submission as a calibration anchor with the levels the authors agreed."""
-        anchor = services.mark_anchor(actor=require_user(), **data)
+        anchor = calibration.mark_anchor(actor=require_user(), **data)
         if anchor.micro_credential_id != micro_credential_id:
             raise NotFound("That submission is not for this micro-credential.")
         return anchor, 201
@@ -178,13 +178,13 @@ class Calibration(MethodView):
     @blp.response(200, s.CalibrationSetSchema)
     def get(self, micro_credential_id: uuid.UUID) -> Any:
         """The calibration set to score (blind, agreed levels withheld) and your status."""
-        return services.calibration_set(actor=require_user(), micro_credential_id=micro_credential_id)
+        return calibration.calibration_set(actor=require_user(), micro_credential_id=micro_credential_id)
 
     @blp.arguments(s.CalibrateSchema)
     @blp.response(201, s.CalibrationAttemptSchema)
     def post(self, data: dict[str, Any], micro_credential_id: uuid.UUID) -> Any:
         """Score the whole set; the answer says whether you passed and where you diverged."""
-        return services.calibrate(actor=require_user(), micro_credential_id=micro_credential_id, **data), 201
+        return calibration.calibrate(actor=require_user(), micro_credential_id=micro_credential_id, **data), 201
 
 
 @blp.route("/submissions/<uuid:submission_id>/appeal")
@@ -193,7 +193,7 @@ class AppealView(MethodView):
     @blp.response(201, s.AppealOutSchema)
     def post(self, data: dict[str, Any], submission_id: uuid.UUID) -> Any:
         """Appeal a "not yet" decision (once), with a reason; an assessor who has not seen it reviews it again."""
-        return services.appeal(actor=require_user(), submission_id=submission_id, **data), 201
+        return appeals.appeal(actor=require_user(), submission_id=submission_id, **data), 201
 
 
 def _report(rows: list[dict[str, Any]], schema: Any, fmt: str, name: str) -> Any:

@@ -7,7 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from assessors import services
+from assessors import queue
 from core.db import db, unit_of_work
 from core.models import Organisation
 
@@ -19,7 +19,7 @@ review_cli = AppGroup("review", help="The review queue.")
 def stale_claims(clear: bool) -> None:
     """List claims whose lease ran out and mail each assessor once (run it from cron, e.g. hourly)."""
     with unit_of_work():
-        tasks = services.sweep_stale_claims(clear=clear)
+        tasks = queue.sweep_stale_claims(clear=clear)
         for task in tasks:
             click.echo(f"{task.id}  claimed {task.claimed_at or '-'}  lease ended {task.lease_expires_at or '-'}")
     click.echo(f"{len(tasks)} stale claim(s){' cleared' if clear else ''}.")
@@ -29,7 +29,7 @@ def stale_claims(clear: bool) -> None:
 def enqueue() -> None:
     """Give newly submitted submissions of every organisation their review tasks (reading a queue does it too)."""
     with unit_of_work():
-        total = sum(services.enqueue_submitted(org_id) for org_id in db.session.scalars(select(Organisation.id)))
+        total = sum(queue.enqueue_submitted(org_id) for org_id in db.session.scalars(select(Organisation.id)))
     click.echo(f"{total} submission(s) queued for review.")
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import exists, select
 
-from assessors import services
+from assessors import calibration, qualifications, queue, scoring, settings
 from assessors.models import Qualification
 from core import clock
 from core.db import db
@@ -111,12 +111,14 @@ def _review(ctx: DemoContext) -> None:
     )
     if not versions:
         return
-    services.update_settings(
+    settings.update_settings(
         actor=admin, organisation_id=org.id, changes={"double_first_n": 1, "double_share": 0.2, "turnaround_hours": 72}
     )
     for version in versions:
-        services.qualify(actor=admin, micro_credential_id=version.micro_credential_id, user_id=lead.id, is_lead=True)
-        services.qualify(actor=admin, micro_credential_id=version.micro_credential_id, user_id=second.id)
+        qualifications.qualify(
+            actor=admin, micro_credential_id=version.micro_credential_id, user_id=lead.id, is_lead=True
+        )
+        qualifications.qualify(actor=admin, micro_credential_id=version.micro_credential_id, user_id=second.id)
     version = versions[0]
     earners = _earners()
 
@@ -126,14 +128,14 @@ def _review(ctx: DemoContext) -> None:
         anchor_submission = _submission(version, earner, state.value, hours_ago=24 * 30)
         anchor_submission.decided_at = anchor_submission.submitted_at + timedelta(days=3)
         anchors.append(
-            services.mark_anchor(
+            calibration.mark_anchor(
                 actor=author,
                 submission_id=anchor_submission.id,
                 agreed_levels=_levels(version, position),
                 rationale="Agreed at the October norming session.",
             )
         )
-    services.calibrate(
+    calibration.calibrate(
         actor=lead,
         micro_credential_id=version.micro_credential_id,
         levels={str(a.id): dict(a.agreed_levels) for a in anchors},
@@ -141,12 +143,12 @@ def _review(ctx: DemoContext) -> None:
 
     # Decided through the real flow: the first is double scored (Sam and Tia would both review it; Tia must
     # calibrate first, so Sam's single review stands for the demo's "passed" and "not yet").
-    services.update_settings(actor=admin, organisation_id=org.id, changes={"double_first_n": 0, "double_share": 0.0})
+    settings.update_settings(actor=admin, organisation_id=org.id, changes={"double_first_n": 0, "double_share": 0.0})
     for earner, position, hours in ((earners[0], 2, 120), (earners[1], 1, 100)):
         _submission(version, earner, SubmissionState.SUBMITTED.value, hours_ago=hours)
-        task = services.claim_next(actor=lead, organisation_id=org.id)
+        task = queue.claim_next(actor=lead, organisation_id=org.id)
         assert task is not None
-        services.submit_review(
+        scoring.submit_review(
             actor=lead,
             task_id=task.id,
             scores=_scores(version, position),
@@ -154,10 +156,10 @@ def _review(ctx: DemoContext) -> None:
             if position >= 2
             else "Promising; show how student work changed your next lesson, then resubmit.",
         )
-    services.update_settings(actor=admin, organisation_id=org.id, changes={"double_first_n": 1, "double_share": 0.2})
+    settings.update_settings(actor=admin, organisation_id=org.id, changes={"double_first_n": 1, "double_share": 0.2})
     # In review (claimed by Sam); two submitted (queued when the queue is next read); a draft; a withdrawn one.
     _submission(version, earners[2], SubmissionState.SUBMITTED.value, hours_ago=80)
-    services.claim_next(actor=lead, organisation_id=org.id)
+    queue.claim_next(actor=lead, organisation_id=org.id)
     _submission(version, earners[3], SubmissionState.SUBMITTED.value, hours_ago=50)
     _submission(versions[-1], earners[4], SubmissionState.SUBMITTED.value, hours_ago=5)
     _submission(version, earners[5], SubmissionState.DRAFT.value, hours_ago=0)

@@ -11,7 +11,10 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from assessors import reports, services
+from assessors import access, appeals, reports, scoring, settings
+from assessors import calibration as calibration_rules
+from assessors import qualifications as qualification_rules
+from assessors import queue as review_queue
 from assessors.models import Qualification
 from core.db import db
 from core.errors import ServiceError
@@ -74,7 +77,7 @@ def index() -> Page:
     rows = []
     for organisation in organisations:
         try:
-            counts = services.list_queue(actor=actor, organisation_id=organisation.id)
+            counts = review_queue.list_queue(actor=actor, organisation_id=organisation.id)
         except ServiceError:
             db.session.rollback()
             counts = None
@@ -86,20 +89,22 @@ def index() -> Page:
 def queue(organisation_id: uuid.UUID) -> Page:
     actor = _user()
     micro_credential_id = request.args.get("credential", type=uuid.UUID)
-    listing = services.list_queue(actor=actor, organisation_id=organisation_id, micro_credential_id=micro_credential_id)
+    listing = review_queue.list_queue(
+        actor=actor, organisation_id=organisation_id, micro_credential_id=micro_credential_id
+    )
     titles = {v.micro_credential_id: v.title for v in _credentials(organisation_id)}
     mine = db.session.scalars(
         select(Qualification).where(Qualification.user_id == actor.id, Qualification.organisation_id == organisation_id)
     )
-    calibration = [(q, services.calibration_status(actor, q)) for q in mine]
+    calibration = [(q, calibration_rules.calibration_status(actor, q)) for q in mine]
     return render_template(
         "assessors/queue.html",
         calibration=[(q, status) for q, status in calibration if status["required"]],
-        organisation=services.organisation_of(organisation_id),
+        organisation=access.organisation_of(organisation_id),
         queue=listing,
         titles=titles,
         selected=micro_credential_id,
-        claims=services.my_claims(actor=actor),
+        claims=review_queue.my_claims(actor=actor),
         form=CsrfForm(),
     )
 
@@ -111,7 +116,9 @@ def claim(organisation_id: uuid.UUID) -> Page:
     if not form.validate_on_submit():
         return Response("The form expired; reload the page.", status=400)
     micro_credential_id = request.form.get("credential", type=uuid.UUID)
-    task = services.claim_next(actor=actor, organisation_id=organisation_id, micro_credential_id=micro_credential_id)
+    task = review_queue.claim_next(
+        actor=actor, organisation_id=organisation_id, micro_credential_id=micro_credential_id
+    )
     if task is None:
         flash("Nothing you may review is waiting (or your calibration is due).")
         return redirect(url_for("review.queue", organisation_id=organisation_id))
@@ -135,7 +142,7 @@ def _form_scores(view: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
 @bp.route("/tasks/<uuid:task_id>", methods=["GET", "POST"])
 def task(task_id: uuid.UUID) -> Page:
     actor = _user()
-    view = services.task_view(actor=actor, task_id=task_id)
+    view = scoring.task_view(actor=actor, task_id=task_id)
     form = CsrfForm()
     errors: list[dict[str, str]] = []
     status = 200
@@ -146,21 +153,21 @@ def task(task_id: uuid.UUID) -> Page:
         scores, summary = _form_scores(view)
         try:
             if action == "release":
-                services.release(actor=actor, task_id=task_id)
+                review_queue.release(actor=actor, task_id=task_id)
                 flash("Released: the submission is back in the queue.")
                 return redirect(url_for("review.queue", organisation_id=view["task"].organisation_id))
             if action == "submit":
-                review = services.submit_review(actor=actor, task_id=task_id, scores=scores, summary=summary)
+                review = scoring.submit_review(actor=actor, task_id=task_id, scores=scores, summary=summary)
                 flash(f"Review submitted: {review.decision.replace('_', ' ')}.")
                 return redirect(url_for("review.queue", organisation_id=view["task"].organisation_id))
-            services.save_scores(actor=actor, task_id=task_id, scores=scores, summary=summary)
+            scoring.save_scores(actor=actor, task_id=task_id, scores=scores, summary=summary)
             flash("Draft saved.")
             return redirect(url_for("review.task", task_id=task_id))
         except ServiceError as exc:
             db.session.rollback()
             errors = exc.errors or [{"field": "", "detail": exc.detail}]
             status = exc.status
-            view = services.task_view(actor=actor, task_id=task_id)
+            view = scoring.task_view(actor=actor, task_id=task_id)
     return (
         render_template("assessors/task.html", view=view, form=form, errors=errors),
         status,
@@ -170,7 +177,7 @@ def task(task_id: uuid.UUID) -> Page:
 @bp.route("/calibration/<uuid:micro_credential_id>", methods=["GET", "POST"])
 def calibration(micro_credential_id: uuid.UUID) -> Page:
     actor = _user()
-    calibration_set = services.calibration_set(actor=actor, micro_credential_id=micro_credential_id)
+    calibration_set = calibration_rules.calibration_set(actor=actor, micro_credential_id=micro_credential_id)
     form = CsrfForm()
     attempt = None
     errors: list[dict[str, str]] = []
@@ -186,7 +193,7 @@ def calibration(micro_credential_id: uuid.UUID) -> Page:
                 if value is not None:
                     levels[anchor_id][criterion["key"]] = value
         try:
-            attempt = services.calibrate(actor=actor, micro_credential_id=micro_credential_id, levels=levels)
+            attempt = calibration_rules.calibrate(actor=actor, micro_credential_id=micro_credential_id, levels=levels)
         except ServiceError as exc:
             db.session.rollback()
             errors = exc.errors
@@ -205,7 +212,7 @@ def admin(organisation_id: uuid.UUID) -> Page:
         try:
             action = request.form.get("action")
             if action == "qualify":
-                services.qualify(
+                qualification_rules.qualify(
                     actor=actor,
                     micro_credential_id=uuid.UUID(request.form.get("micro_credential_id", "")),
                     user_id=uuid.UUID(request.form.get("user_id", "")),
@@ -213,7 +220,9 @@ def admin(organisation_id: uuid.UUID) -> Page:
                 )
                 flash("Assessor qualified.")
             elif action == "unqualify":
-                services.unqualify(actor=actor, qualification_id=uuid.UUID(request.form.get("qualification_id", "")))
+                qualification_rules.unqualify(
+                    actor=actor, qualification_id=uuid.UUID(request.form.get("qualification_id", ""))
+                )
                 flash("Qualification withdrawn.")
             elif action == "settings":
                 changes = {
@@ -224,7 +233,7 @@ def admin(organisation_id: uuid.UUID) -> Page:
                     "recalibration_days": int(request.form["recalibration_days"] or 0) or None,
                     "conflict_by_unit": request.form.get("conflict_by_unit") == "on",
                 }
-                services.update_settings(actor=actor, organisation_id=organisation_id, changes=changes)
+                settings.update_settings(actor=actor, organisation_id=organisation_id, changes=changes)
                 flash("Settings saved.")
         except (ValueError, KeyError):
             db.session.rollback()
@@ -233,7 +242,7 @@ def admin(organisation_id: uuid.UUID) -> Page:
             db.session.rollback()
             flash(exc.detail)
         return redirect(url_for("review.admin", organisation_id=organisation_id))
-    qualifications = services.list_qualifications(actor=actor, organisation_id=organisation_id)
+    qualifications = qualification_rules.list_qualifications(actor=actor, organisation_id=organisation_id)
     assessors = list(
         db.session.scalars(
             select(User)
@@ -244,12 +253,12 @@ def admin(organisation_id: uuid.UUID) -> Page:
     )
     return render_template(
         "assessors/admin.html",
-        organisation=services.organisation_of(organisation_id),
+        organisation=access.organisation_of(organisation_id),
         qualifications=qualifications,
         assessors=assessors,
         names={u.id: u.name for u in assessors},
         credentials=_credentials(organisation_id),
-        settings=services.settings_for(organisation_id),
+        settings=settings.settings_for(organisation_id),
         form=form,
     )
 
@@ -259,7 +268,7 @@ def report_page(organisation_id: uuid.UUID) -> Page:
     actor = _user()
     return render_template(
         "assessors/reports.html",
-        organisation=services.organisation_of(organisation_id),
+        organisation=access.organisation_of(organisation_id),
         by_credential=reports.credential_report(actor=actor, organisation_id=organisation_id),
         by_assessor=reports.assessor_report(actor=actor, organisation_id=organisation_id),
     )
@@ -282,7 +291,7 @@ def appeal(submission_id: uuid.UUID) -> Page:
     actor = _user()
     back = url_for("portfolio.submission", submission_id=submission_id)
     try:
-        services.appeal(actor=actor, submission_id=submission_id, reason=request.form.get("reason", ""))
+        appeals.appeal(actor=actor, submission_id=submission_id, reason=request.form.get("reason", ""))
     except ServiceError as exc:
         db.session.rollback()
         flash("Not appealed: " + (exc.errors[0]["detail"] if exc.errors else exc.detail))

@@ -402,7 +402,7 @@ class _Printed(list[str]):
 
 
 def measure(app: Any, info: dict[str, Any], runs: int, reports_too: bool = True) -> list[str]:
-    from assessors import reports, services
+    from assessors import queue, reports
     from core.db import db
     from core.models import User
     from credentials.portfolios.models import Submission
@@ -434,7 +434,7 @@ def measure(app: Any, info: dict[str, Any], runs: int, reports_too: bool = True)
 
         def claim() -> None:
             actor = assessors[next(turn) % len(assessors)]
-            task = services.claim_next(actor=actor, organisation_id=info["org"])
+            task = queue.claim_next(actor=actor, organisation_id=info["org"])
             assert task is not None
             db.session.commit()
 
@@ -444,20 +444,20 @@ def measure(app: Any, info: dict[str, Any], runs: int, reports_too: bool = True)
 
         def claim_one_credential() -> None:
             actor = assessors[next(turn) % len(assessors)]
-            task = services.claim_next(actor=actor, organisation_id=info["org"], micro_credential_id=mc_id)
+            task = queue.claim_next(actor=actor, organisation_id=info["org"], micro_credential_id=mc_id)
             assert task is not None
             db.session.commit()
 
         lines.append(_summary("claim next, one credential", _timed(claim_one_credential, runs), base_p50))
 
         def listing() -> None:
-            services.list_queue(actor=assessors[0], organisation_id=info["org"])
+            queue.list_queue(actor=assessors[0], organisation_id=info["org"])
             db.session.commit()
 
         lines.append(_summary("queue listing, organisation (50, counts)", _timed(listing, runs), base_p50))
 
         def listing_credential() -> None:
-            services.list_queue(actor=assessors[0], organisation_id=info["org"], micro_credential_id=mc_id)
+            queue.list_queue(actor=assessors[0], organisation_id=info["org"], micro_credential_id=mc_id)
             db.session.commit()
 
         lines.append(_summary("queue listing, one credential", _timed(listing_credential, runs), base_p50))

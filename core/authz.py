@@ -1,7 +1,8 @@
 """Authorisation: the one place that answers "may this user do this to that object".
 
 Each action is a named rule. Core registers the account and organisation rules below; each domain
-package registers its own in its ``services.py`` with ``@rule("credential.edit")``. Services call
+package registers its own beside the services that check them (e.g. ``assessors/access.py``) with
+``@rule("credential.edit")``. Services call
 ``authorize(actor, action, target)`` before they act; views and templates may call ``can`` to decide
 what to show, never instead of ``authorize``.
 """

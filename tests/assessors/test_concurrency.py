@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from assessors import services
+from assessors import queue
 from assessors.models import ProgrammeSettings, Qualification, ReviewTask
 from core import clock
 from core.db import db
@@ -100,7 +100,7 @@ def test_fifty_concurrent_claimers_claim_each_submission_exactly_once(request: p
                 barrier.wait()
                 while True:
                     actor = db.session.get(User, user_id)
-                    task = services.claim_next(actor=actor, organisation_id=made["org"])
+                    task = queue.claim_next(actor=actor, organisation_id=made["org"])
                     if task is None:
                         db.session.rollback()
                         break
@@ -131,7 +131,7 @@ def test_the_sqlite_fallback_takes_a_claim_only_while_it_is_free(session):
     task = world.claim(world.assessor)
     now = clock.now()
     lease = timedelta(hours=1)
-    assert services._take(task.id, world.assessor2, now, lease, conditional=True) is None
+    assert queue._take(task.id, world.assessor2, now, lease, conditional=True) is None
     assert task.claimed_by_id == world.assessor.id
     later = now + timedelta(hours=49)
-    assert services._take(task.id, world.assessor2, later, lease, conditional=True).claimed_by_id == world.assessor2.id
+    assert queue._take(task.id, world.assessor2, later, lease, conditional=True).claimed_by_id == world.assessor2.id

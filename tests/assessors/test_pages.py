@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assessors import services
+from assessors import calibration, settings
 from core.models import Role
 from credentials.portfolios.models import SubmissionState
 from tests.assessors.test_services import World
@@ -67,7 +67,7 @@ def test_admin_reports_and_calibration_pages(client, session):
     world = World(session)
     author = member(world.org, Role.AUTHOR)
     anchor_submission = world.submission()
-    services.mark_anchor(actor=author, submission_id=anchor_submission.id, agreed_levels={"quality": 2, "impact": 2})
+    calibration.mark_anchor(actor=author, submission_id=anchor_submission.id, agreed_levels={"quality": 2, "impact": 2})
     sign_in(client, world.admin.email)
     r, token = page(client, f"/review/{world.org.id}/admin")
     assert "Programme settings" in _text(r)
@@ -85,7 +85,7 @@ def test_admin_reports_and_calibration_pages(client, session):
         headers=BROWSER,
     )
     assert r.status_code == 302
-    assert services.settings_for(world.org.id)["double_share"] == 0.25
+    assert settings.settings_for(world.org.id)["double_share"] == 0.25
     r, _ = page(client, f"/review/{world.org.id}/reports")
     assert "<svg" in _text(r)
     csv_response = client.get(f"/review/{world.org.id}/reports/credentials.csv", headers=BROWSER)
@@ -94,7 +94,7 @@ def test_admin_reports_and_calibration_pages(client, session):
     client.post("/logout", data={"csrf_token": token}, headers=BROWSER)
     sign_in(client, world.assessor.email)
     r, token = page(client, f"/review/calibration/{world.mc_id}")
-    anchor_id = services.anchors(world.mc_id)[0].id
+    anchor_id = calibration.anchors(world.mc_id)[0].id
     r = client.post(
         f"/review/calibration/{world.mc_id}",
         data={"csrf_token": csrf_token(_text(r)), f"level-{anchor_id}-quality": "2", f"level-{anchor_id}-impact": "0"},

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from assessors import reports, services
+from assessors import reports, scoring
 from core import clock
 from core.errors import Forbidden
 from tests.assessors.test_services import World, full_scores
@@ -43,10 +43,10 @@ def test_reports_per_credential_and_per_assessor(session):
     world.submission(minutes_ago=300)
     world.submission(minutes_ago=10)
     t1, t2 = world.claim(world.assessor), world.claim(world.assessor2)
-    services.submit_review(actor=world.assessor, task_id=t1.id, scores=full_scores(2, 3), summary="Good.")
-    services.submit_review(actor=world.assessor2, task_id=t2.id, scores=full_scores(2, 2), summary="Good.")
+    scoring.submit_review(actor=world.assessor, task_id=t1.id, scores=full_scores(2, 3), summary="Good.")
+    scoring.submit_review(actor=world.assessor2, task_id=t2.id, scores=full_scores(2, 2), summary="Good.")
     t3 = world.claim(world.assessor)
-    services.submit_review(actor=world.assessor, task_id=t3.id, scores=full_scores(0, 2, "x"), summary="No.")
+    scoring.submit_review(actor=world.assessor, task_id=t3.id, scores=full_scores(0, 2, "x"), summary="No.")
 
     [row] = reports.credential_report(actor=world.admin, organisation_id=world.org.id)
     assert (row["received"], row["decided"], row["passed"], row["pass_rate"]) == (3, 2, 1, 0.5)

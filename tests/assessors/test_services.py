@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from assessors import issuance, services
+from assessors import appeals, calibration, issuance, qualifications, scoring
+from assessors import queue as review_queue
+from assessors import settings as review_settings
 from assessors.models import Review, ReviewTask, TaskKind, TaskState
 from core import clock, mail
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -42,7 +44,7 @@ class World:
         self.assessor = self.qualified()
         self.assessor2 = self.qualified()
         self.lead = self.qualified(is_lead=True)
-        services.update_settings(
+        review_settings.update_settings(
             actor=self.admin, organisation_id=self.org.id, changes=settings if settings is not None else NO_DOUBLE
         )
 
@@ -58,7 +60,7 @@ class World:
         return submission
 
     def claim(self, who: Any) -> ReviewTask | None:
-        return services.claim_next(actor=who, organisation_id=self.org.id)
+        return review_queue.claim_next(actor=who, organisation_id=self.org.id)
 
 
 def full_scores(quality: int = 2, impact: int = 2, feedback: str = "") -> list[dict[str, Any]]:
@@ -97,11 +99,11 @@ def test_claim_next_gives_the_oldest_submission_once_with_a_lease(world):
 
 
 def test_queue_lists_oldest_first_with_ages_and_counts(world, session):
-    services.update_settings(actor=world.admin, organisation_id=world.org.id, changes={"turnaround_hours": 1})
+    review_settings.update_settings(actor=world.admin, organisation_id=world.org.id, changes={"turnaround_hours": 1})
     old = world.submission(minutes_ago=120)
     world.submission(minutes_ago=30)
     world.claim(world.assessor)
-    queue = services.list_queue(actor=world.assessor2, organisation_id=world.org.id)
+    queue = review_queue.list_queue(actor=world.assessor2, organisation_id=world.org.id)
     assert queue.items[0].reference == old.reference
     assert (queue.total, queue.claimed, queue.open, queue.overdue) == (2, 1, 1, 1)
     assert queue.items[0].claimed and queue.items[0].overdue and queue.items[0].age_hours == 2.0
@@ -118,9 +120,11 @@ def test_same_unit_is_a_conflict_only_when_the_organisation_says_so(world, sessi
     world.assessor.unit = "Lincoln Elementary"
     earner = member(world.org, unit="Lincoln Elementary")
     world.submission(earner=earner)
-    services.update_settings(actor=world.admin, organisation_id=world.org.id, changes={"conflict_by_unit": True})
+    review_settings.update_settings(actor=world.admin, organisation_id=world.org.id, changes={"conflict_by_unit": True})
     assert world.claim(world.assessor) is None
-    services.update_settings(actor=world.admin, organisation_id=world.org.id, changes={"conflict_by_unit": False})
+    review_settings.update_settings(
+        actor=world.admin, organisation_id=world.org.id, changes={"conflict_by_unit": False}
+    )
     assert world.claim(world.assessor) is not None
 
 
@@ -136,7 +140,7 @@ def test_unqualified_assessors_and_other_organisations_get_nothing(world):
 def test_release_and_expired_lease_return_the_submission_to_the_queue(world):
     world.submission()
     task = world.claim(world.assessor)
-    services.release(actor=world.assessor, task_id=task.id)
+    review_queue.release(actor=world.assessor, task_id=task.id)
     task = world.claim(world.assessor2)
     assert task is not None
     with clock.shifted(timedelta(hours=49)):
@@ -148,7 +152,7 @@ def test_release_and_expired_lease_return_the_submission_to_the_queue(world):
 def test_withdrawn_submissions_are_dropped_when_claimed(world, session):
     gone = world.submission(minutes_ago=100)
     kept = world.submission(minutes_ago=50)
-    services.list_queue(actor=world.assessor, organisation_id=world.org.id)
+    review_queue.list_queue(actor=world.assessor, organisation_id=world.org.id)
     gone.state = SubmissionState.WITHDRAWN.value
     session.flush()
     assert world.claim(world.assessor).submission_id == kept.id
@@ -164,7 +168,7 @@ def test_the_assessor_view_never_names_the_earner(world):
         submission=submission, filename="zelda-quartermaine-lesson.pdf", media_type="application/pdf", size=2_200_000
     )
     task = world.claim(world.assessor)
-    view = services.task_view(actor=world.assessor, task_id=task.id)
+    view = scoring.task_view(actor=world.assessor, task_id=task.id)
     text = repr(view["submission"])
     for secret in ("Zelda", "zelda", "Quartermaine", str(earner.id)):
         assert secret not in text
@@ -176,10 +180,10 @@ def test_evidence_download_needs_the_live_claim(world):
     submission = world.submission()
     evidence = EvidenceFileFactory(submission=submission)
     with pytest.raises(Forbidden):
-        services.evidence_download(world.assessor, evidence)
+        scoring.evidence_download(world.assessor, evidence)
     world.claim(world.assessor)
-    assert services.is_current_assessor(world.assessor, submission.id)
-    assert not services.is_current_assessor(world.assessor2, submission.id)
+    assert scoring.is_current_assessor(world.assessor, submission.id)
+    assert not scoring.is_current_assessor(world.assessor2, submission.id)
 
 
 # --- scoring and decisions -----------------------------------------------------------------------------
@@ -188,9 +192,9 @@ def test_evidence_download_needs_the_live_claim(world):
 def test_partial_save_then_incomplete_submit_lists_everything_missing(world, session):
     world.submission()
     task = world.claim(world.assessor)
-    services.save_scores(actor=world.assessor, task_id=task.id, scores=[{"criterion_key": "impact", "level": 0}])
+    scoring.save_scores(actor=world.assessor, task_id=task.id, scores=[{"criterion_key": "impact", "level": 0}])
     with pytest.raises(ValidationFailed) as caught:
-        services.submit_review(actor=world.assessor, task_id=task.id)
+        scoring.submit_review(actor=world.assessor, task_id=task.id)
     assert {e["field"] for e in caught.value.errors} == {"/scores/0/level", "/scores/1/feedback", "/summary"}
     assert task.state == TaskState.OPEN.value
 
@@ -198,7 +202,7 @@ def test_partial_save_then_incomplete_submit_lists_everything_missing(world, ses
 def test_a_complete_review_decides_from_the_passing_rule_and_releases_feedback(world, session, awards):
     submission = world.submission()
     task = world.claim(world.assessor)
-    review = services.submit_review(
+    review = scoring.submit_review(
         actor=world.assessor, task_id=task.id, scores=full_scores(3, 2, "Clear."), summary="Strong work."
     )
     assert review.decision == "passed" and review.total_points == 5
@@ -213,7 +217,7 @@ def test_a_complete_review_decides_from_the_passing_rule_and_releases_feedback(w
 def test_below_passing_is_not_yet_and_needs_feedback(world, awards):
     submission = world.submission()
     task = world.claim(world.assessor)
-    services.submit_review(
+    scoring.submit_review(
         actor=world.assessor, task_id=task.id, scores=full_scores(1, 3, "Show student work."), summary="Close."
     )
     assert submission.state == SubmissionState.NOT_YET.value
@@ -226,7 +230,7 @@ def test_passing_points_rule(world, session):
     session.flush()
     submission = world.submission()
     task = world.claim(world.assessor)
-    services.submit_review(actor=world.assessor, task_id=task.id, scores=full_scores(2, 2), summary="Ok.")
+    scoring.submit_review(actor=world.assessor, task_id=task.id, scores=full_scores(2, 2), summary="Ok.")
     assert submission.state == SubmissionState.NOT_YET.value
 
 
@@ -241,7 +245,7 @@ def test_scoring_an_unclaimed_submission_is_forbidden(world, session):
     world.submission()
     task = world.claim(world.assessor)
     with pytest.raises(Forbidden, match="not claimed"):
-        services.save_scores(actor=world.assessor2, task_id=task.id, scores=full_scores())
+        scoring.save_scores(actor=world.assessor2, task_id=task.id, scores=full_scores())
     _nothing_written(session)
 
 
@@ -249,7 +253,7 @@ def test_scoring_after_the_lease_expired_is_a_conflict(world, session):
     world.submission()
     task = world.claim(world.assessor)
     with clock.shifted(timedelta(hours=48, seconds=1)), pytest.raises(Conflict, match="expired"):
-        services.submit_review(actor=world.assessor, task_id=task.id, scores=full_scores(), summary="x")
+        scoring.submit_review(actor=world.assessor, task_id=task.id, scores=full_scores(), summary="x")
     _nothing_written(session)
 
 
@@ -257,7 +261,7 @@ def test_a_level_not_in_the_rubric_is_refused_with_pointers(world, session):
     world.submission()
     task = world.claim(world.assessor)
     with pytest.raises(ValidationFailed) as caught:
-        services.save_scores(
+        scoring.save_scores(
             actor=world.assessor,
             task_id=task.id,
             scores=[{"criterion_key": "quality", "level": 7}, {"criterion_key": "nope", "level": 1}],
@@ -269,9 +273,9 @@ def test_a_level_not_in_the_rubric_is_refused_with_pointers(world, session):
 def test_submitting_the_same_review_twice_is_a_conflict(world, session, awards):
     world.submission()
     task = world.claim(world.assessor)
-    services.submit_review(actor=world.assessor, task_id=task.id, scores=full_scores(), summary="Good.")
+    scoring.submit_review(actor=world.assessor, task_id=task.id, scores=full_scores(), summary="Good.")
     with pytest.raises(Conflict, match="already submitted"):
-        services.submit_review(actor=world.assessor, task_id=task.id, scores=full_scores(0, 0, "x"), summary="Bad.")
+        scoring.submit_review(actor=world.assessor, task_id=task.id, scores=full_scores(0, 0, "x"), summary="Bad.")
     assert len(awards) == 1
 
 
@@ -280,7 +284,7 @@ def test_an_assessor_of_another_organisation_cannot_score(world, session):
     task = world.claim(world.assessor)
     stranger = member(OrganisationFactory(), Role.ASSESSOR)
     with pytest.raises(Forbidden, match="do not assess"):
-        services.save_scores(actor=stranger, task_id=task.id, scores=full_scores())
+        scoring.save_scores(actor=stranger, task_id=task.id, scores=full_scores())
     _nothing_written(session)
 
 
@@ -289,7 +293,7 @@ def test_an_earner_cannot_score_their_own_work(world, session):
     task = world.claim(world.assessor2)
     assert task.submission_id == submission.id
     with pytest.raises(Forbidden, match="own submission"):
-        services.save_scores(actor=world.assessor, task_id=task.id, scores=full_scores())
+        scoring.save_scores(actor=world.assessor, task_id=task.id, scores=full_scores())
     _nothing_written(session)
 
 
@@ -297,7 +301,7 @@ def test_an_unknown_task_is_not_found(world):
     import uuid
 
     with pytest.raises(NotFound):
-        services.task_view(actor=world.assessor, task_id=uuid.uuid4())
+        scoring.task_view(actor=world.assessor, task_id=uuid.uuid4())
 
 
 # --- double scoring and adjudication -------------------------------------------------------------------
@@ -310,11 +314,11 @@ def test_the_first_n_of_a_version_are_double_scored_and_agreement_is_final(sessi
     t1 = world.claim(world.assessor)
     t2 = world.claim(world.assessor2)
     assert {t1.submission_id, t2.submission_id} == {first.id}  # the second independent review of the same one
-    view = services.task_view(actor=world.assessor2, task_id=t2.id)
+    view = scoring.task_view(actor=world.assessor2, task_id=t2.id)
     assert view["others"] == [] and view["review"] is None
-    services.submit_review(actor=world.assessor, task_id=t1.id, scores=full_scores(), summary="Good.")
+    scoring.submit_review(actor=world.assessor, task_id=t1.id, scores=full_scores(), summary="Good.")
     assert first.state == SubmissionState.IN_REVIEW.value  # waits for the second review
-    services.submit_review(actor=world.assessor2, task_id=t2.id, scores=full_scores(3, 2), summary="Fine.")
+    scoring.submit_review(actor=world.assessor2, task_id=t2.id, scores=full_scores(3, 2), summary="Fine.")
     assert first.state == SubmissionState.PASSED.value
     assert len(awards) == 1
     single = session.scalars(select(ReviewTask).where(ReviewTask.submission_id == second.id)).all()
@@ -325,16 +329,16 @@ def test_disagreement_goes_to_a_lead_who_sees_both_and_decides(session, awards):
     world = World(session, settings={"double_first_n": 5})
     submission = world.submission()
     t1, t2 = world.claim(world.assessor), world.claim(world.assessor2)
-    services.submit_review(actor=world.assessor, task_id=t1.id, scores=full_scores(), summary="Pass.")
-    services.submit_review(actor=world.assessor2, task_id=t2.id, scores=full_scores(1, 1, "Thin."), summary="No.")
+    scoring.submit_review(actor=world.assessor, task_id=t1.id, scores=full_scores(), summary="Pass.")
+    scoring.submit_review(actor=world.assessor2, task_id=t2.id, scores=full_scores(1, 1, "Thin."), summary="No.")
     assert submission.state == SubmissionState.IN_REVIEW.value
     plain = world.qualified()
     assert world.claim(plain) is None  # adjudication is for leads only
     task = world.claim(world.lead)
     assert task.kind == TaskKind.ADJUDICATION.value
-    view = services.task_view(actor=world.lead, task_id=task.id)
+    view = scoring.task_view(actor=world.lead, task_id=task.id)
     assert sorted(r.decision for r in view["others"]) == ["not_yet", "passed"]
-    services.submit_review(actor=world.lead, task_id=task.id, scores=full_scores(2, 2), summary="Passes.")
+    scoring.submit_review(actor=world.lead, task_id=task.id, scores=full_scores(2, 2), summary="Passes.")
     assert submission.state == SubmissionState.PASSED.value
     assert len(awards) == 1
     assert session.scalar(select(func.count()).where(Review.submission_id == submission.id)) == 3
@@ -344,8 +348,8 @@ def test_a_reviewer_does_not_adjudicate_their_own_disagreement(session):
     world = World(session, settings={"double_first_n": 5})
     world.submission()
     t1, t2 = world.claim(world.lead), world.claim(world.assessor)
-    services.submit_review(actor=world.lead, task_id=t1.id, scores=full_scores(), summary="Pass.")
-    services.submit_review(actor=world.assessor, task_id=t2.id, scores=full_scores(0, 0, "x"), summary="No.")
+    scoring.submit_review(actor=world.lead, task_id=t1.id, scores=full_scores(), summary="Pass.")
+    scoring.submit_review(actor=world.assessor, task_id=t2.id, scores=full_scores(0, 0, "x"), summary="No.")
     assert world.claim(world.lead) is None
 
 
@@ -358,7 +362,7 @@ def _anchor_set(world: World) -> list[Any]:
     for levels in ({"quality": 2, "impact": 2}, {"quality": 1, "impact": 0}):
         anchor_submission = world.submission()
         anchor_submission.state = SubmissionState.PASSED.value
-        anchors.append(services.mark_anchor(actor=author, submission_id=anchor_submission.id, agreed_levels=levels))
+        anchors.append(calibration.mark_anchor(actor=author, submission_id=anchor_submission.id, agreed_levels=levels))
     return anchors
 
 
@@ -366,25 +370,25 @@ def test_calibration_gates_live_work_and_shows_divergences(world, session):
     anchors = _anchor_set(world)
     world.submission()
     assert world.claim(world.assessor) is None  # not calibrated yet
-    shown = services.calibration_set(actor=world.assessor, micro_credential_id=world.mc_id)
+    shown = calibration.calibration_set(actor=world.assessor, micro_credential_id=world.mc_id)
     assert "agreed_levels" not in repr(shown["anchors"])
     wrong = {str(anchors[0].id): {"quality": 2, "impact": 2}, str(anchors[1].id): {"quality": 3, "impact": 3}}
-    attempt = services.calibrate(actor=world.assessor, micro_credential_id=world.mc_id, levels=wrong)
+    attempt = calibration.calibrate(actor=world.assessor, micro_credential_id=world.mc_id, levels=wrong)
     assert not attempt.passed and attempt.agreement == 0.5
     assert {(d["criterion"], d["given"], d["agreed"]) for d in attempt.divergences} == {
         ("quality", 3, 1),
         ("impact", 3, 0),
     }
     right = {str(a.id): dict(a.agreed_levels) for a in anchors}
-    assert services.calibrate(actor=world.assessor, micro_credential_id=world.mc_id, levels=right).passed
+    assert calibration.calibrate(actor=world.assessor, micro_credential_id=world.mc_id, levels=right).passed
     assert world.claim(world.assessor) is not None
 
 
 def test_recalibration_is_required_after_the_period(world, session):
     anchors = _anchor_set(world)
-    services.update_settings(actor=world.admin, organisation_id=world.org.id, changes={"recalibration_days": 30})
+    review_settings.update_settings(actor=world.admin, organisation_id=world.org.id, changes={"recalibration_days": 30})
     right = {str(a.id): dict(a.agreed_levels) for a in anchors}
-    services.calibrate(actor=world.assessor, micro_credential_id=world.mc_id, levels=right)
+    calibration.calibrate(actor=world.assessor, micro_credential_id=world.mc_id, levels=right)
     world.submission()
     with clock.shifted(timedelta(days=31)):
         assert world.claim(world.assessor) is None
@@ -394,13 +398,13 @@ def test_recalibration_is_required_after_the_period(world, session):
 def test_incomplete_calibration_and_bad_anchors_are_refused(world):
     anchors = _anchor_set(world)
     with pytest.raises(ValidationFailed) as caught:
-        services.calibrate(actor=world.assessor, micro_credential_id=world.mc_id, levels={str(anchors[0].id): {}})
+        calibration.calibrate(actor=world.assessor, micro_credential_id=world.mc_id, levels={str(anchors[0].id): {}})
     assert len(caught.value.errors) == 3
     author = member(world.org, Role.AUTHOR)
     with pytest.raises(ValidationFailed):
-        services.mark_anchor(actor=author, submission_id=anchors[0].submission_id, agreed_levels={"quality": 9})
+        calibration.mark_anchor(actor=author, submission_id=anchors[0].submission_id, agreed_levels={"quality": 9})
     with pytest.raises(Forbidden):
-        services.mark_anchor(actor=world.assessor, submission_id=anchors[0].submission_id, agreed_levels={})
+        calibration.mark_anchor(actor=world.assessor, submission_id=anchors[0].submission_id, agreed_levels={})
 
 
 # --- appeals -------------------------------------------------------------------------------------------
@@ -409,34 +413,34 @@ def test_incomplete_calibration_and_bad_anchors_are_refused(world):
 def test_an_appeal_goes_to_a_different_assessor_and_is_allowed_once(world, awards):
     submission = world.submission()
     task = world.claim(world.assessor)
-    services.submit_review(actor=world.assessor, task_id=task.id, scores=full_scores(1, 1, "Thin."), summary="No.")
+    scoring.submit_review(actor=world.assessor, task_id=task.id, scores=full_scores(1, 1, "Thin."), summary="No.")
     with pytest.raises(NotFound):
-        services.appeal(actor=world.assessor2, submission_id=submission.id, reason="Not mine.")
-    appeal = services.appeal(actor=submission.earner, submission_id=submission.id, reason="Criterion 2 is shown.")
+        appeals.appeal(actor=world.assessor2, submission_id=submission.id, reason="Not mine.")
+    appeal = appeals.appeal(actor=submission.earner, submission_id=submission.id, reason="Criterion 2 is shown.")
     assert submission.state == SubmissionState.IN_REVIEW.value
     assert world.claim(world.assessor) is None
     again = world.claim(world.assessor2)
     assert again.kind == TaskKind.APPEAL.value
-    assert services.task_view(actor=world.assessor2, task_id=again.id)["appeal_reason"] == "Criterion 2 is shown."
-    services.submit_review(actor=world.assessor2, task_id=again.id, scores=full_scores(2, 2), summary="Passes.")
+    assert scoring.task_view(actor=world.assessor2, task_id=again.id)["appeal_reason"] == "Criterion 2 is shown."
+    scoring.submit_review(actor=world.assessor2, task_id=again.id, scores=full_scores(2, 2), summary="Passes.")
     assert submission.state == SubmissionState.PASSED.value and appeal.outcome == "passed"
     assert len(awards) == 1
     with pytest.raises(Conflict):
-        services.appeal(actor=submission.earner, submission_id=submission.id, reason="Again.")
+        appeals.appeal(actor=submission.earner, submission_id=submission.id, reason="Again.")
 
 
 def test_only_not_yet_can_be_appealed_and_only_once(world):
     submission = world.submission()
     with pytest.raises(Conflict):
-        services.appeal(actor=submission.earner, submission_id=submission.id, reason="Early.")
+        appeals.appeal(actor=submission.earner, submission_id=submission.id, reason="Early.")
     task = world.claim(world.assessor)
-    services.submit_review(actor=world.assessor, task_id=task.id, scores=full_scores(0, 0, "x"), summary="No.")
-    services.appeal(actor=submission.earner, submission_id=submission.id, reason="Please.")
+    scoring.submit_review(actor=world.assessor, task_id=task.id, scores=full_scores(0, 0, "x"), summary="No.")
+    appeals.appeal(actor=submission.earner, submission_id=submission.id, reason="Please.")
     task = world.claim(world.assessor2)
-    services.submit_review(actor=world.assessor2, task_id=task.id, scores=full_scores(0, 0, "y"), summary="No.")
+    scoring.submit_review(actor=world.assessor2, task_id=task.id, scores=full_scores(0, 0, "y"), summary="No.")
     assert submission.state == SubmissionState.NOT_YET.value
     with pytest.raises(Conflict, match="once"):
-        services.appeal(actor=submission.earner, submission_id=submission.id, reason="Again.")
+        appeals.appeal(actor=submission.earner, submission_id=submission.id, reason="Again.")
 
 
 # --- stale claims, settings ------------------------------------------------------------------------------
@@ -446,34 +450,38 @@ def test_stale_claims_are_reported_once_and_cleared(world, session):
     world.submission()
     task = world.claim(world.assessor)
     mail.sent.clear()
-    assert services.sweep_stale_claims() == []
+    assert review_queue.sweep_stale_claims() == []
     with clock.shifted(timedelta(hours=49)):
-        assert [t.id for t in services.sweep_stale_claims()] == [task.id]
+        assert [t.id for t in review_queue.sweep_stale_claims()] == [task.id]
         assert [m.to for m in mail.sent] == [world.assessor.email]
-        services.sweep_stale_claims(clear=True)
+        review_queue.sweep_stale_claims(clear=True)
     assert len(mail.sent) == 1
     assert task.claimed_by_id is None
 
 
 def test_only_org_admins_manage_qualifications_and_settings(world, session):
     with pytest.raises(Forbidden):
-        services.update_settings(actor=world.assessor, organisation_id=world.org.id, changes={"turnaround_hours": 1})
+        review_settings.update_settings(
+            actor=world.assessor, organisation_id=world.org.id, changes={"turnaround_hours": 1}
+        )
     with pytest.raises(Forbidden):
-        services.qualify(actor=world.assessor, micro_credential_id=world.mc_id, user_id=world.assessor.id)
+        qualifications.qualify(actor=world.assessor, micro_credential_id=world.mc_id, user_id=world.assessor.id)
     earner = member(world.org)
     with pytest.raises(ValidationFailed):
-        services.qualify(actor=world.admin, micro_credential_id=world.mc_id, user_id=earner.id)
-    q = services.qualify(actor=world.admin, micro_credential_id=world.mc_id, user_id=world.assessor.id, is_lead=True)
+        qualifications.qualify(actor=world.admin, micro_credential_id=world.mc_id, user_id=earner.id)
+    q = qualifications.qualify(
+        actor=world.admin, micro_credential_id=world.mc_id, user_id=world.assessor.id, is_lead=True
+    )
     assert q.is_lead
     assert session.scalar(select(func.count()).where(AuditEvent.action == "assessor.qualified")) == 1
-    services.update_settings(
+    review_settings.update_settings(
         actor=world.admin,
         organisation_id=world.org.id,
         micro_credential_id=world.mc_id,
         changes={"turnaround_hours": 5},
     )
-    assert services.settings_for(world.org.id, world.mc_id)["turnaround_hours"] == 5
-    assert services.settings_for(world.org.id)["turnaround_hours"] == 14 * 24
+    assert review_settings.settings_for(world.org.id, world.mc_id)["turnaround_hours"] == 5
+    assert review_settings.settings_for(world.org.id)["turnaround_hours"] == 14 * 24
 
 
 def test_the_stale_claims_command_reports_and_clears(app, world, session):
@@ -500,11 +508,11 @@ def test_a_queued_submission_can_be_withdrawn_until_claimed_and_leaves_the_queue
     from credentials.portfolios import services as portfolio
 
     kept, withdrawn = world.submission(minutes_ago=30), world.submission(minutes_ago=90)
-    listed = services.list_queue(actor=world.assessor, organisation_id=world.org.id)
+    listed = review_queue.list_queue(actor=world.assessor, organisation_id=world.org.id)
     assert {i.reference for i in listed.items} == {kept.reference, withdrawn.reference}
     version = withdrawn.lock_version
     portfolio.withdraw(actor=withdrawn.earner, submission_id=withdrawn.id, expected_version=version)
-    listed = services.list_queue(actor=world.assessor, organisation_id=world.org.id)
+    listed = review_queue.list_queue(actor=world.assessor, organisation_id=world.org.id)
     assert [i.reference for i in listed.items] == [kept.reference] and listed.total == 1
     task = world.claim(world.assessor)
     assert task.submission_id == kept.id and kept.state == SubmissionState.IN_REVIEW.value

@@ -37,7 +37,7 @@ REFLECTION = "I planned a lesson on fractions, taught it twice and changed the s
 def story(live_server: Any) -> dict[str, Any]:
     tag = unique("jr")
     with live_server.seed():
-        from assessors import services as review
+        from assessors import settings
 
         org = OrganisationFactory(name=f"Riverside Teachers {tag}")
         admin = member(org, Role.ORG_ADMIN, email=f"admin-{tag}@example.org", name=f"Ada Admin {tag}")
@@ -47,7 +47,9 @@ def story(live_server: Any) -> dict[str, Any]:
         version.image = CredentialImageFactory(data=png_bytes(16, 16))  # a PNG image: the baked PNG exists
         QualificationFactory(user=assessor, micro_credential=version.micro_credential)
         # One review per submission, so the first assessor's decision is final.
-        review.update_settings(actor=admin, organisation_id=org.id, changes={"double_first_n": 0, "double_share": 0.0})
+        settings.update_settings(
+            actor=admin, organisation_id=org.id, changes={"double_first_n": 0, "double_share": 0.0}
+        )
         return {
             "tag": tag,
             "org_id": str(org.id),

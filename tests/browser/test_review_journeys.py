@@ -33,7 +33,7 @@ ANSWER = "I modelled the method, then the class tried it in pairs and explained 
 def story(live_server: Any) -> dict[str, Any]:
     tag = unique("rv")
     with live_server.seed():
-        from assessors import services as review
+        from assessors import calibration, settings
 
         org = OrganisationFactory(name=f"Hillside Teachers {tag}")
         admin = member(org, Role.ORG_ADMIN, Role.AUTHOR, email=f"admin-{tag}@example.org")
@@ -45,7 +45,7 @@ def story(live_server: Any) -> dict[str, Any]:
         for user, is_lead in ((first, False), (second, False), (lead, True)):
             QualificationFactory(user=user, micro_credential=version.micro_credential, is_lead=is_lead)
         # Every submission of this programme is scored twice.
-        review.update_settings(actor=admin, organisation_id=org.id, changes={"double_first_n": 100})
+        settings.update_settings(actor=admin, organisation_id=org.id, changes={"double_first_n": 100})
         submission = SubmissionFactory(version=version, earner=earner, submitted=True)
         AnswerFactory(submission=submission, text=ANSWER)
 
@@ -54,7 +54,7 @@ def story(live_server: Any) -> dict[str, Any]:
         QualificationFactory(user=first, micro_credential=anchored.micro_credential)
         anchor = SubmissionFactory(version=anchored, submitted=True, state="passed")
         AnswerFactory(submission=anchor, text="An anchor answer the authors agreed is proficient.")
-        review.mark_anchor(actor=admin, submission_id=anchor.id, agreed_levels={"quality": 2}, rationale="Clear.")
+        calibration.mark_anchor(actor=admin, submission_id=anchor.id, agreed_levels={"quality": 2}, rationale="Clear.")
         return {
             "tag": tag,
             "org_id": str(org.id),

@@ -1,0 +1,50 @@
+"""Who may do what in review (the rules checked through ``core.authz``), and the lookups every review module shares."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from core.authz import has_role, rule
+from core.db import db
+from core.errors import NotFound
+from core.models import Organisation, Role, User
+from credentials.authoring.models import MicroCredential
+
+
+@rule("review.manage", description="manage assessors and review settings of this organisation")
+def _may_manage(actor: User | None, organisation: Any) -> bool:
+    return has_role(actor, organisation, Role.ORG_ADMIN)
+
+
+@rule("review.report", description="read review reports of this organisation")
+def _may_report(actor: User | None, organisation: Any) -> bool:
+    return has_role(actor, organisation, Role.ORG_ADMIN)
+
+
+@rule("review.assess", description="assess for this organisation")
+def _may_assess(actor: User | None, organisation: Any) -> bool:
+    return bool(actor) and bool(actor.roles_in(_org_id(organisation)) & {Role.ASSESSOR})  # type: ignore[union-attr]
+
+
+@rule("review.anchor", description="mark calibration anchors for this micro-credential")
+def _may_anchor(actor: User | None, organisation: Any) -> bool:
+    return has_role(actor, organisation, Role.AUTHOR, Role.ORG_ADMIN)
+
+
+def _org_id(target: Any) -> uuid.UUID:
+    return target if isinstance(target, uuid.UUID) else getattr(target, "organisation_id", None) or target.id
+
+
+def _micro_credential(micro_credential_id: uuid.UUID) -> MicroCredential:
+    micro_credential = db.session.get(MicroCredential, micro_credential_id)
+    if micro_credential is None:
+        raise NotFound("No such micro-credential.")
+    return micro_credential
+
+
+def organisation_of(organisation_id: uuid.UUID) -> Organisation:
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound("No such organisation.")
+    return organisation
