@@ -267,16 +267,14 @@ def _peak_mb() -> float:
 def worker_import(database_url: str, path: str) -> dict[str, Any]:
     from core.cli import console_operator
     from core.db import unit_of_work
-    from standards import services
+    from standards import imports
 
     app = _app(database_url)
     with app.app_context():
         start_mb = _peak_mb()
         started = time.perf_counter()
         with unit_of_work():
-            report = services.import_package(
-                actor=console_operator(), data=Path(path).read_bytes(), source_note="bench"
-            )
+            report = imports.import_package(actor=console_operator(), data=Path(path).read_bytes(), source_note="bench")
         seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
@@ -359,7 +357,7 @@ def worker_search(database_url: str, framework_id: str, queries: int) -> dict[st
     import sqlalchemy as sa
 
     from core.db import db
-    from standards import services
+    from standards import frameworks
     from standards.models import StandardItem
 
     rng = random.Random(3)
@@ -381,13 +379,13 @@ def worker_search(database_url: str, framework_id: str, queries: int) -> dict[st
         out: dict[str, Any] = {}
         for name, make in kinds.items():
             for _ in range(5):  # warm up
-                services.search_items(q=make(), page=1, page_size=20)
+                frameworks.search_items(q=make(), page=1, page_size=20)
             timings = []
             hits = []
             for _ in range(queries):
                 q = make()
                 started = time.perf_counter()
-                page = services.search_items(q=q, page=1, page_size=20)
+                page = frameworks.search_items(q=q, page=1, page_size=20)
                 timings.append((time.perf_counter() - started) * 1000)
                 hits.append(page.total)
                 db.session.rollback()

@@ -18,8 +18,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from core import config as config_module
-from core import errors, http
-from core.db import db
+from core import (
+    errors,
+    http,
+    mail,  # noqa: F401 (registers the outbox's delivery with the transaction boundaries)
+)
+from core.db import db, run_after_commit
 from core.extensions import api as openapi
 from core.extensions import csrf, limiter, migrate
 
@@ -113,7 +117,5 @@ def _commit_or_rollback(response: Response) -> Response:
         db.session.commit()
     except (IntegrityError, StaleDataError) as exc:
         return errors.handle_write_conflict(exc)
-    from core import mail
-
-    mail.deliver_pending()  # only after the commit: a message never goes out for a change that did not happen
+    run_after_commit()  # only after the commit: a message never goes out for a change that did not happen
     return response

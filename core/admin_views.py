@@ -2,7 +2,7 @@
 
 ``/organisations/`` lists the organisations the signed-in user administers; each has a members page where
 roles are changed (one form per member) and people are invited by email. Every rule (who may manage, the
-last org admin stays, no duplicate invitation) is in ``core.services``; these views only translate forms.
+last org admin stays, no duplicate invitation) is in ``core.organisations``; these views only translate forms.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import uuid
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from core import services
+from core import organisations
 from core.authz import can
 from core.db import db
 from core.errors import ServiceError
@@ -55,12 +55,12 @@ def members(
     organisation_id: uuid.UUID, *, invite_errors: dict[str, list[str]] | None = None, status: int = 200
 ) -> Page:
     user = _user()
-    organisation = services.get_organisation(actor=user, organisation_id=organisation_id)
+    organisation = organisations.get_organisation(actor=user, organisation_id=organisation_id)
     if not can(user, "organisation.manage_members", organisation):
         abort(403, "Only the organisation's admins manage its members.")
     q = text_arg("q")
-    page = services.list_members(actor=user, organisation_id=organisation.id, page=1, page_size=500, q=q or None)
-    invitations = services.list_invitations(actor=user, organisation_id=organisation.id, page=1, page_size=100)
+    page = organisations.list_members(actor=user, organisation_id=organisation.id, page=1, page_size=500, q=q or None)
+    invitations = organisations.list_invitations(actor=user, organisation_id=organisation.id, page=1, page_size=100)
     return render_template(
         "orgadmin/members.html",
         organisation=organisation,
@@ -77,7 +77,7 @@ def members(
 @bp.post("/<uuid:organisation_id>/members/<uuid:user_id>")
 def set_roles(organisation_id: uuid.UUID, user_id: uuid.UUID) -> Page:
     try:
-        services.set_member_roles(
+        organisations.set_member_roles(
             actor=_user(), organisation_id=organisation_id, user_id=user_id, roles=request.form.getlist("roles")
         )
     except ServiceError as exc:
@@ -99,7 +99,7 @@ def invite(organisation_id: uuid.UUID) -> Page:
         errors["roles"] = ["Choose at least one role."]
     if not errors:
         try:
-            services.invite(actor=_user(), organisation_id=organisation_id, email=email, roles=roles)
+            organisations.invite(actor=_user(), organisation_id=organisation_id, email=email, roles=roles)
         except ServiceError as exc:
             db.session.rollback()
             for e in exc.errors:
@@ -115,7 +115,7 @@ def invite(organisation_id: uuid.UUID) -> Page:
 @bp.post("/<uuid:organisation_id>/invitations/<uuid:invitation_id>/revoke")
 def revoke(organisation_id: uuid.UUID, invitation_id: uuid.UUID) -> Page:
     try:
-        services.revoke_invitation(actor=_user(), organisation_id=organisation_id, invitation_id=invitation_id)
+        organisations.revoke_invitation(actor=_user(), organisation_id=organisation_id, invitation_id=invitation_id)
     except ServiceError as exc:
         db.session.rollback()
         flash(f"Not revoked: {exc.detail}")

@@ -13,8 +13,8 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from swagger_ui_bundle import swagger_ui_path
 
+from core import accounts, organisations
 from core import schemas as s
-from core import services
 from core.auth import current_user, require_user, token_response
 from core.extensions import limiter
 from core.http import PUBLIC, api_blueprint, expected_version, register, set_page, version_etag
@@ -43,7 +43,7 @@ class Token(MethodView):
     @limiter.limit(_login_limit)
     def post(self, data: dict[str, Any]) -> dict[str, Any]:
         """Exchange email and password for a short-lived bearer token."""
-        return token_response(*services.issue_token(**data))
+        return token_response(*accounts.issue_token(**data))
 
 
 @auth_blp.route("/register")
@@ -54,7 +54,7 @@ class Register(MethodView):
     @limiter.limit(_login_limit)
     def post(self, data: dict[str, Any]) -> Any:
         """Create an (earner) account."""
-        return services.register(**data)
+        return accounts.register(**data)
 
 
 @auth_blp.route("/password-reset")
@@ -65,7 +65,7 @@ class PasswordResetRequest(MethodView):
     @limiter.limit(_login_limit)
     def post(self, data: dict[str, Any]) -> dict[str, str]:
         """Email a reset link if the account exists. Always 202: the answer never reveals accounts."""
-        services.request_password_reset(**data)
+        accounts.request_password_reset(**data)
         return {"detail": "If an account uses this address, a link to choose a new password is on its way."}
 
 
@@ -77,7 +77,7 @@ class PasswordResetConfirm(MethodView):
     @limiter.limit(_login_limit)
     def post(self, data: dict[str, Any]) -> None:
         """Set a new password with the token from the reset link; signs out every other session."""
-        services.reset_password(**data)
+        accounts.reset_password(**data)
 
 
 @auth_blp.route("/invitations/accept")
@@ -88,7 +88,7 @@ class AcceptInvitation(MethodView):
     @limiter.limit(_login_limit)
     def post(self, data: dict[str, Any]) -> Any:
         """Accept an invitation: signed in as the invitee, or with a name and password for a new account."""
-        return services.accept_invitation(actor=current_user(), **data)
+        return organisations.accept_invitation(actor=current_user(), **data)
 
 
 # --- me ----------------------------------------------------------------------------------------------
@@ -105,7 +105,7 @@ class Me(MethodView):
     @me_blp.response(200, s.MeSchema)
     def patch(self, data: dict[str, Any]) -> Any:
         """Change your name or password (the latter needs `current_password` and signs out other sessions)."""
-        return services.update_profile(actor=require_user(), **data)
+        return accounts.update_profile(actor=require_user(), **data)
 
 
 @me_blp.route("/tokens")
@@ -113,13 +113,13 @@ class ApiTokens(MethodView):
     @me_blp.response(200, s.ApiTokenSchema(many=True))
     def get(self) -> Any:
         """Your personal API tokens (never their secrets)."""
-        return services.list_api_tokens(actor=require_user())
+        return accounts.list_api_tokens(actor=require_user())
 
     @me_blp.arguments(s.CreateApiTokenSchema)
     @me_blp.response(201, s.CreatedApiTokenSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Create a personal API token for scripts; the secret is in this response only."""
-        api_token, secret = services.create_api_token(actor=require_user(), **data)
+        api_token, secret = accounts.create_api_token(actor=require_user(), **data)
         return s.with_extra(api_token, s.ApiTokenSchema, token=secret)
 
 
@@ -128,7 +128,7 @@ class ApiTokenItem(MethodView):
     @me_blp.response(204)
     def delete(self, token_id: uuid.UUID) -> None:
         """Revoke a personal API token at once."""
-        services.revoke_api_token(actor=require_user(), token_id=token_id)
+        accounts.revoke_api_token(actor=require_user(), token_id=token_id)
 
 
 # --- users (platform admins) -------------------------------------------------------------------------
@@ -141,7 +141,7 @@ class Users(MethodView):
     @users_blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
         """All accounts, oldest first; `q` matches email or name."""
-        page = services.list_users(
+        page = accounts.list_users(
             actor=require_user(),
             page=pagination_parameters.page,
             page_size=pagination_parameters.page_size,
@@ -153,20 +153,20 @@ class Users(MethodView):
     @users_blp.response(201, s.UserSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Create an account; without a password the user is emailed a link to choose one."""
-        return services.create_user(actor=require_user(), **data)
+        return accounts.create_user(actor=require_user(), **data)
 
 
 @users_blp.route("/<uuid:user_id>")
 class UserItem(MethodView):
     @users_blp.response(200, s.MeSchema)
     def get(self, user_id: uuid.UUID) -> Any:
-        return services.get_user(actor=require_user(), user_id=user_id)
+        return accounts.get_user(actor=require_user(), user_id=user_id)
 
     @users_blp.arguments(s.UpdateUserSchema)
     @users_blp.response(200, s.UserSchema)
     def patch(self, data: dict[str, Any], user_id: uuid.UUID) -> Any:
         """Rename, deactivate (signs the user out everywhere) or grant/withdraw platform admin."""
-        return services.update_user(actor=require_user(), user_id=user_id, changes=data)
+        return accounts.update_user(actor=require_user(), user_id=user_id, changes=data)
 
 
 # --- organisations -----------------------------------------------------------------------------------
@@ -179,7 +179,7 @@ class Organisations(MethodView):
     @orgs_blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
         """Organisations you belong to (all of them for platform admins)."""
-        page = services.list_organisations(
+        page = organisations.list_organisations(
             actor=require_user(),
             page=pagination_parameters.page,
             page_size=pagination_parameters.page_size,
@@ -191,7 +191,7 @@ class Organisations(MethodView):
     @orgs_blp.response(201, s.OrganisationSchema)
     def post(self, data: dict[str, Any]) -> Any:
         """Create an organisation (platform admins)."""
-        organisation = services.create_organisation(actor=require_user(), **data)
+        organisation = organisations.create_organisation(actor=require_user(), **data)
         return (
             organisation,
             201,
@@ -204,7 +204,7 @@ class OrganisationItem(MethodView):
     @orgs_blp.response(200, s.OrganisationSchema)
     def get(self, organisation_id: uuid.UUID) -> Any:
         """One organisation, with an `ETag` to send back as `If-Match` when you update it."""
-        organisation = services.get_organisation(actor=require_user(), organisation_id=organisation_id)
+        organisation = organisations.get_organisation(actor=require_user(), organisation_id=organisation_id)
         return (
             organisation,
             200,
@@ -216,7 +216,7 @@ class OrganisationItem(MethodView):
     @orgs_blp.alt_response(412, description="If-Match names an older version")
     def patch(self, data: dict[str, Any], organisation_id: uuid.UUID) -> Any:
         """Update the profile (org admins). Send `If-Match` to refuse overwriting someone else's change."""
-        organisation = services.update_organisation(
+        organisation = organisations.update_organisation(
             actor=require_user(),
             organisation_id=organisation_id,
             changes=data,
@@ -236,7 +236,7 @@ class Members(MethodView):
     @orgs_blp.paginate()
     def get(self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters) -> Any:
         """Members and their roles (org admins); filter by `role` or `q`."""
-        page = services.list_members(
+        page = organisations.list_members(
             actor=require_user(),
             organisation_id=organisation_id,
             page=pagination_parameters.page,
@@ -252,12 +252,14 @@ class MemberItem(MethodView):
     @orgs_blp.response(200, s.MemberSchema)
     def put(self, data: dict[str, Any], organisation_id: uuid.UUID, user_id: uuid.UUID) -> Any:
         """Replace a member's roles; an empty list removes the member."""
-        return services.set_member_roles(actor=require_user(), organisation_id=organisation_id, user_id=user_id, **data)
+        return organisations.set_member_roles(
+            actor=require_user(), organisation_id=organisation_id, user_id=user_id, **data
+        )
 
     @orgs_blp.response(204)
     def delete(self, organisation_id: uuid.UUID, user_id: uuid.UUID) -> None:
         """Remove a member from the organisation."""
-        services.set_member_roles(actor=require_user(), organisation_id=organisation_id, user_id=user_id, roles=[])
+        organisations.set_member_roles(actor=require_user(), organisation_id=organisation_id, user_id=user_id, roles=[])
 
 
 @orgs_blp.route("/<uuid:organisation_id>/invitations")
@@ -267,7 +269,7 @@ class Invitations(MethodView):
     @orgs_blp.paginate()
     def get(self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters) -> Any:
         """Invitations, newest first."""
-        page = services.list_invitations(
+        page = organisations.list_invitations(
             actor=require_user(),
             organisation_id=organisation_id,
             page=pagination_parameters.page,
@@ -279,7 +281,7 @@ class Invitations(MethodView):
     @orgs_blp.response(201, s.CreatedInvitationSchema)
     def post(self, data: dict[str, Any], organisation_id: uuid.UUID) -> Any:
         """Invite someone by email with roles; the link is emailed and returned here once."""
-        invitation, link = services.invite(actor=require_user(), organisation_id=organisation_id, **data)
+        invitation, link = organisations.invite(actor=require_user(), organisation_id=organisation_id, **data)
         return s.with_extra(invitation, s.InvitationSchema, accept_url=link)
 
 
@@ -288,7 +290,7 @@ class InvitationItem(MethodView):
     @orgs_blp.response(200, s.InvitationSchema)
     def delete(self, organisation_id: uuid.UUID, invitation_id: uuid.UUID) -> Any:
         """Revoke a pending invitation."""
-        return services.revoke_invitation(
+        return organisations.revoke_invitation(
             actor=require_user(), organisation_id=organisation_id, invitation_id=invitation_id
         )
 
@@ -300,7 +302,7 @@ class OrganisationAudit(MethodView):
     @orgs_blp.paginate()
     def get(self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters) -> Any:
         """The organisation's audit log, newest first (org admins)."""
-        page = services.list_audit_events(
+        page = organisations.list_audit_events(
             actor=require_user(),
             organisation_id=organisation_id,
             page=pagination_parameters.page,
@@ -317,7 +319,7 @@ class AuditEvents(MethodView):
     @audit_blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
         """Every audit event, newest first (platform admins)."""
-        page = services.list_audit_events(
+        page = organisations.list_audit_events(
             actor=require_user(),
             organisation_id=None,
             page=pagination_parameters.page,

@@ -10,7 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from core import services
+from core import accounts, organisations
 from core.db import unit_of_work
 from core.errors import ServiceError
 from core.models import OrganisationKind, User
@@ -42,7 +42,7 @@ def create_user(email: str, name: str, password: str, platform_admin: bool) -> N
     """Create an account (e.g. the first platform admin)."""
     try:
         with unit_of_work():
-            user = services.create_user(
+            user = accounts.create_user(
                 actor=console_operator(), email=email, name=name, password=password, is_platform_admin=platform_admin
             )
     except ServiceError as exc:
@@ -62,7 +62,7 @@ def set_password(email: str, password: str) -> None:
             user = find_user_by_email(email)
             if user is None:
                 raise ServiceError(f"no account with email {email}")
-            services.check_password_strength(password, email=user.email)
+            accounts.check_password_strength(password, email=user.email)
             user.password_hash = hash_password(password)
             user.token_version += 1
             from core import audit
@@ -92,7 +92,7 @@ def create_org(slug: str, name: str, kind: str, admin_email: str) -> None:
             admin = find_user_by_email(admin_email)
             if admin is None:
                 raise ServiceError(f"no account with email {admin_email}")
-            org = services.create_organisation(
+            org = organisations.create_organisation(
                 actor=console_operator(), slug=slug, name=name, kind=kind, admin_user_id=admin.id
             )
     except ServiceError as exc:

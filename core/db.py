@@ -7,7 +7,7 @@ so a multi-step operation is all-or-nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -101,9 +101,26 @@ def unit_of_work() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
-    from core import mail  # core.mail imports this module
+    run_after_commit()
 
-    mail.deliver_pending()
+
+_after_commit_hooks: list[Callable[[], object]] = []
+
+
+def after_commit(hook: Callable[[], object]) -> Callable[[], object]:
+    """Run ``hook`` at every transaction boundary (request or ``unit_of_work``) once its commit succeeded.
+
+    How work that must follow a commit (the outbox's inline delivery) reaches the boundary without this module
+    importing it: ``core.mail`` registers itself here, so imports run one way (mail → models → db).
+    """
+    _after_commit_hooks.append(hook)
+    return hook
+
+
+def run_after_commit() -> None:
+    """Called by the boundaries after a successful commit."""
+    for hook in _after_commit_hooks:
+        hook()
 
 
 def like_pattern(text: str) -> str:

@@ -22,7 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from core import clock
-from core.db import db
+from core.db import after_commit, db
 from core.models import OutboxMessage
 
 log = logging.getLogger("microcred.mail")
@@ -58,6 +58,7 @@ def _forget_pending(session: Session, previous_transaction: object) -> None:
     session.info.pop(_PENDING, None)
 
 
+@after_commit
 def deliver_pending() -> int:
     """Deliver the messages the just-committed transaction wrote (no-op unless ``OUTBOX_INLINE``)."""
     ids = db.session.info.pop(_PENDING, [])

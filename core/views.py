@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import EmailField, Field, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from core import services
+from core import accounts, organisations
 from core.auth import current_user, end_session, start_session
 from core.errors import ServiceError, Unauthorized
 from core.extensions import limiter
@@ -196,7 +196,7 @@ def login() -> Page:
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = services.authenticate(email=form.email.data or "", password=form.password.data or "")
+            user = accounts.authenticate(email=form.email.data or "", password=form.password.data or "")
         except ServiceError as exc:
             _attach_errors(form, exc)
         else:
@@ -218,7 +218,7 @@ def signup() -> Page:
     form = SignupForm()
     if form.validate_on_submit():
         try:
-            user = services.register(
+            user = accounts.register(
                 email=form.email.data or "", name=form.name.data or "", password=form.password.data or ""
             )
         except ServiceError as exc:
@@ -239,7 +239,7 @@ def account() -> Page:
 def password_reset_request() -> Page:
     form = ResetRequestForm()
     if form.validate_on_submit():
-        services.request_password_reset(email=form.email.data or "")
+        accounts.request_password_reset(email=form.email.data or "")
         return render_template("password_reset_sent.html")
     return render_template("password_reset_request.html", form=form), _form_status(form)  # type: ignore[return-value]
 
@@ -250,7 +250,7 @@ def password_reset(token: str) -> Page:
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            services.reset_password(token=token, password=form.password.data or "")
+            accounts.reset_password(token=token, password=form.password.data or "")
         except ServiceError as exc:
             _attach_errors(form, exc)
         else:
@@ -266,7 +266,7 @@ def accept_invitation(token: str) -> Page:
     user = current_user()
     if form.validate_on_submit():
         try:
-            user = services.accept_invitation(
+            user = organisations.accept_invitation(
                 token=token, actor=user, name=form.name.data or None, password=form.password.data or None
             )
         except ServiceError as exc:

@@ -1,4 +1,6 @@
-"""The standards domain: CASE frameworks, standard items, search and alignment URLs (see DESIGN.md)."""
+"""Standards: frameworks imported from 1EdTech CASE packages and their items. Where things live: ``models``;
+``case`` (parsing a CASE package); ``imports`` (importing and re-importing, the bundled frameworks); ``frameworks``
+(reading, the tree, search, public URLs); ``schemas`` / ``api``, ``views`` + ``templates/``, ``cli``."""
 
 from flask import Flask
 

@@ -14,8 +14,8 @@ from werkzeug.utils import secure_filename
 
 from core.auth import require_user
 from core.http import PUBLIC, accepts, api_blueprint, register, set_page
+from standards import frameworks, imports
 from standards import schemas as s
-from standards import services
 
 blp = api_blueprint("standards", __name__, "/standards", "Standards frameworks (CASE), items and search")
 
@@ -39,7 +39,7 @@ class Frameworks(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
         """Every framework, by title; `q` matches title, creator, publisher or CASE identifier."""
-        page = services.list_frameworks(
+        page = frameworks.list_frameworks(
             q=args.get("q"), page=pagination_parameters.page, page_size=pagination_parameters.page_size
         )
         return set_page(pagination_parameters, page)
@@ -60,7 +60,7 @@ class Frameworks(MethodView):
         their organisation (`organisation_id`) and may re-import only frameworks it owns.
         """
         upload = files["file"]
-        report = services.import_package(
+        report = imports.import_package(
             actor=require_user(),
             data=upload.read(),
             organisation_id=form.get("organisation_id"),
@@ -76,7 +76,7 @@ class FrameworkItem(MethodView):
     @blp.response(200, s.FrameworkSchema)
     def get(self, framework_id: uuid.UUID) -> Any:
         """One framework with its source and rights notice."""
-        return services.get_framework(framework_id=framework_id)
+        return frameworks.get_framework(framework_id=framework_id)
 
 
 @blp.route("/frameworks/<uuid:framework_id>/tree")
@@ -86,7 +86,7 @@ class FrameworkTree(MethodView):
     @blp.response(200, s.StandardTreeNodeSchema(many=True))
     def get(self, args: dict[str, Any], framework_id: uuid.UUID) -> Any:
         """The framework's items as a tree, in order; obsolete items only with `include_obsolete`."""
-        return services.tree(framework_id=framework_id, include_obsolete=args["include_obsolete"])
+        return frameworks.tree(framework_id=framework_id, include_obsolete=args["include_obsolete"])
 
 
 @blp.route("/items")
@@ -97,7 +97,7 @@ class Items(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
         """Search items by code (`6.RP.A.1`) or words; best matches first. Without `q`: tree order."""
-        page = services.search_items(
+        page = frameworks.search_items(
             q=args.get("q"),
             framework_id=args.get("framework_id"),
             include_obsolete=args["include_obsolete"],
@@ -113,7 +113,7 @@ class ItemDetail(MethodView):
     @blp.response(200, s.StandardItemDetailSchema)
     def get(self, item_id: uuid.UUID) -> Any:
         """One item (obsolete ones too) with its parent chain, children and associations."""
-        return services.item_detail(item_id=item_id)
+        return frameworks.item_detail(item_id=item_id)
 
 
 def init_app(app: Flask) -> None:

@@ -19,7 +19,7 @@ from core.db import db, unit_of_work
 from core.demo import DemoContext, demo_step
 from core.errors import ServiceError
 from core.models import Organisation
-from standards import services
+from standards import imports
 
 standards_cli = AppGroup("standards", help="Import and load standards frameworks (CASE).")
 
@@ -43,7 +43,7 @@ def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
             state["bar"].__exit__(None, None, None)
 
 
-def _describe(report: services.ImportReport) -> str:
+def _describe(report: imports.ImportReport) -> str:
     if report.unchanged:
         return f"{report.title}: unchanged ({report.items} items)."
     verb = "imported" if report.created else "updated"
@@ -65,7 +65,7 @@ def _import_one(path: Path, *, organisation_id: Any, note: str | None) -> bool:
         return False
     try:
         with unit_of_work(), _progress_bar(path.name) as progress:
-            report = services.import_package(
+            report = imports.import_package(
                 actor=console_operator(),
                 data=data,
                 organisation_id=organisation_id,
@@ -105,15 +105,15 @@ def import_command(files: tuple[Path, ...], org_slug: str | None, note: str | No
 @standards_cli.command("load-bundled")
 @click.option(
     "--only",
-    type=click.Choice(services.BUNDLED_GROUPS),
+    type=click.Choice(imports.BUNDLED_GROUPS),
     multiple=True,
     help="Load one group of the bundled data only (repeatable).",
 )
 def load_bundled_command(only: tuple[str, ...]) -> None:
     """Load the frameworks shipped in standards/data/ (safe to run again: unchanged files change nothing)."""
-    paths = services.bundled_files(*only)
+    paths = imports.bundled_files(*only)
     failed = [
-        path for path in paths if not _import_one(path, organisation_id=None, note=services.bundled_source_note(path))
+        path for path in paths if not _import_one(path, organisation_id=None, note=imports.bundled_source_note(path))
     ]
     if failed:
         sys.exit(2)
@@ -122,7 +122,7 @@ def load_bundled_command(only: tuple[str, ...]) -> None:
 @demo_step(order=10)
 def _educator_frameworks(ctx: DemoContext) -> None:
     """The demo's standards: the bundled educator frameworks (InTASC, PSEL, NBPTS, ISTE)."""
-    for report in services.load_bundled(actor=console_operator(), groups=("educator",)):
+    for report in imports.load_bundled(actor=console_operator(), groups=("educator",)):
         ctx.echo(_describe(report))
 
 

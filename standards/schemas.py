@@ -6,7 +6,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from core.schemas import ListArgsSchema, SearchArgsSchema, StrictSchema, Text
-from standards import services
+from standards import frameworks
 
 
 class FrameworkArgsSchema(SearchArgsSchema):
@@ -59,7 +59,7 @@ class FrameworkSchema(Schema):
     id = fields.UUID()
     case_identifier = fields.String()
     uri = fields.String()
-    url = fields.Function(services.public_framework_url, metadata={"description": "Our public page"})
+    url = fields.Function(frameworks.public_framework_url, metadata={"description": "Our public page"})
     title = fields.String()
     creator = fields.String()
     publisher = fields.String()
@@ -92,7 +92,7 @@ class StandardItemRefSchema(Schema):
     abbreviated_statement = fields.String()
     item_type = fields.String()
     obsolete = fields.Boolean(attribute="is_obsolete")
-    url = fields.Function(services.public_item_url)
+    url = fields.Function(frameworks.public_item_url)
 
 
 class StandardItemSchema(StandardItemRefSchema):
@@ -100,7 +100,7 @@ class StandardItemSchema(StandardItemRefSchema):
     case_identifier = fields.String()
     uri = fields.String()
     alignment_url = fields.Function(
-        services.alignment_url,
+        frameworks.alignment_url,
         metadata={"description": "What an Open Badges alignment should link: the item's URI or our page"},
     )
     list_enumeration = fields.String()
@@ -117,7 +117,7 @@ class StandardItemSchema(StandardItemRefSchema):
 class FrameworkRefSchema(Schema):
     id = fields.UUID()
     title = fields.String()
-    url = fields.Function(services.public_framework_url)
+    url = fields.Function(frameworks.public_framework_url)
 
 
 class StandardAssociationSchema(Schema):

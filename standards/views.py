@@ -13,8 +13,8 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, render_template, request
 
 from core.errors import ServiceError, problem
+from standards import frameworks as reading
 from standards import schemas as s
-from standards import services
 
 bp = Blueprint(
     "standards_web",
@@ -64,8 +64,8 @@ def index() -> Response:
     """Every framework; with ``q``, the items and frameworks that match."""
     q = _query()
     page = _page_number()
-    frameworks = services.list_frameworks(q=q or None, page=1 if q else page, page_size=PAGE_SIZE)
-    items = services.search_items(q=q, page=page, page_size=PAGE_SIZE) if q else None
+    frameworks = reading.list_frameworks(q=q or None, page=1 if q else page, page_size=PAGE_SIZE)
+    items = reading.search_items(q=q, page=page, page_size=PAGE_SIZE) if q else None
     return _html("standards/index.html", q=q, page=page, page_size=PAGE_SIZE, frameworks=frameworks, items=items)
 
 
@@ -73,16 +73,16 @@ def index() -> Response:
 def framework(framework_id: uuid.UUID) -> Response:
     if _wants_json():
         return framework_json(framework_id)
-    framework = services.get_framework(framework_id=framework_id)
+    framework = reading.get_framework(framework_id=framework_id)
     q = _query()
     page = _page_number()
     if q:
-        results = services.search_items(q=q, framework_id=framework.id, page=page, page_size=PAGE_SIZE)
+        results = reading.search_items(q=q, framework_id=framework.id, page=page, page_size=PAGE_SIZE)
         nodes = None
     else:
         results = None
         limited = framework.item_count > FULL_TREE_LIMIT
-        nodes = services.tree(framework_id=framework.id, max_depth=1 if limited else None)
+        nodes = reading.tree(framework_id=framework.id, max_depth=1 if limited else None)
     return _html(
         "standards/framework.html",
         framework=framework,
@@ -98,8 +98,8 @@ def framework(framework_id: uuid.UUID) -> Response:
 @bp.get("/standards/frameworks/<uuid:framework_id>.json")
 def framework_json(framework_id: uuid.UUID) -> Response:
     def build() -> dict[str, Any]:
-        framework = services.get_framework(framework_id=framework_id)
-        nodes = services.tree(framework_id=framework_id)
+        framework = reading.get_framework(framework_id=framework_id)
+        nodes = reading.tree(framework_id=framework_id)
         return {**s.FrameworkSchema().dump(framework), "tree": s.StandardTreeNodeSchema(many=True).dump(nodes)}
 
     return _json(build)
@@ -109,13 +109,13 @@ def framework_json(framework_id: uuid.UUID) -> Response:
 def item(item_id: uuid.UUID) -> Response:
     if _wants_json():
         return item_json(item_id)
-    detail = services.item_detail(item_id=item_id)
+    detail = reading.item_detail(item_id=item_id)
     return _html("standards/item.html", detail=detail, item=detail.item, framework=detail.framework)
 
 
 @bp.get("/standards/items/<uuid:item_id>.json")
 def item_json(item_id: uuid.UUID) -> Response:
-    return _json(lambda: s.StandardItemDetailSchema().dump(services.item_detail(item_id=item_id)))
+    return _json(lambda: s.StandardItemDetailSchema().dump(reading.item_detail(item_id=item_id)))
 
 
 def init_app(app: Flask) -> None:
@@ -129,4 +129,4 @@ def init_app(app: Flask) -> None:
         """``url`` if it is safe to link (http or https), else None: package data decides no ``href``."""
         return url if url and url.lower().startswith(("http://", "https://")) else None
 
-    app.add_template_global(services.alignment_url, "standards_alignment_url")
+    app.add_template_global(reading.alignment_url, "standards_alignment_url")

@@ -17,8 +17,8 @@ from credentials.authoring.models import (
     VersionState,
 )
 from credentials.authoring.versions import normalise_tag, text_match
+from standards.frameworks import alignment_url
 from standards.models import Framework, StandardItem
-from standards.services import alignment_url
 
 
 def catalogue(

@@ -19,7 +19,7 @@ from core.models import Organisation
 from core.views import register_nav, text_arg
 from credentials.authoring import catalogue, images, versions
 from credentials.authoring.models import CredentialVersion, VersionState
-from standards import services as standards
+from standards import frameworks as standards
 
 bp = Blueprint("catalogue", __name__, url_prefix="/catalogue", template_folder="templates")
 PAGE_SIZE = 24

@@ -34,7 +34,7 @@ from credentials.authoring.models import (
     StackState,
     VersionState,
 )
-from standards import services as standards
+from standards import frameworks as standards
 
 bp = Blueprint(
     "authoring",

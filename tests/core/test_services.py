@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from core import clock, mail, services
+from core import accounts, clock, mail, organisations
 from core.auth import issue_access_token, user_from_access_token, user_from_api_token
+from core.db import db
 from core.errors import (
     Conflict,
     Forbidden,
@@ -53,7 +54,7 @@ def events(action: str | None = None, **where: object) -> list[AuditEvent]:
         stmt = stmt.where(AuditEvent.action == action)
     for column, value in where.items():
         stmt = stmt.where(getattr(AuditEvent, column) == value)
-    return list(services.db.session.scalars(stmt))
+    return list(db.session.scalars(stmt))
 
 
 def only_event(action: str, **where: object) -> AuditEvent:
@@ -74,7 +75,7 @@ def link_token(kind: str, to: str | None = None) -> str:
 
 
 def count(model: type, *where: object) -> int:
-    return services.db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+    return db.session.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
 def platform_admin(**fields: object) -> User:
@@ -82,11 +83,11 @@ def platform_admin(**fields: object) -> User:
 
 
 def make_org(admin: User, slug: str = "district-9", name: str = "District Nine") -> Organisation:
-    return services.create_organisation(actor=admin, slug=slug, name=name, kind="district")
+    return organisations.create_organisation(actor=admin, slug=slug, name=name, kind="district")
 
 
 def all_members(actor: User, organisation: Organisation) -> dict[str, list[str]]:
-    page = services.list_members(actor=actor, organisation_id=organisation.id, page=1, page_size=100)
+    page = organisations.list_members(actor=actor, organisation_id=organisation.id, page=1, page_size=100)
     return {m["user"].email: m["roles"] for m in page.items}
 
 
@@ -94,13 +95,13 @@ def all_members(actor: User, organisation: Organisation) -> dict[str, list[str]]
 
 
 def test_register_creates_an_active_earner_and_records_it(session):
-    user = services.register(email="  Ada@Example.org ", name=" Ada Lovelace ", password=NEW_PASSWORD)
+    user = accounts.register(email="  Ada@Example.org ", name=" Ada Lovelace ", password=NEW_PASSWORD)
 
     assert user.email == "Ada@Example.org"
     assert user.name == "Ada Lovelace"
     assert user.is_active and not user.is_platform_admin
     assert user.memberships == []
-    assert services.authenticate(email="ada@example.org", password=NEW_PASSWORD) is user
+    assert accounts.authenticate(email="ada@example.org", password=NEW_PASSWORD) is user
     event = only_event("user.registered")
     assert event.actor_id == user.id
     assert (event.object_type, event.object_id) == ("User", str(user.id))
@@ -114,10 +115,10 @@ def test_register_creates_an_active_earner_and_records_it(session):
 
 
 def test_register_refuses_an_email_taken_in_another_case(session):
-    services.register(email="A@x.org", name="First", password=NEW_PASSWORD)
+    accounts.register(email="A@x.org", name="First", password=NEW_PASSWORD)
 
     with pytest.raises(Conflict) as caught:
-        services.register(email="a@X.org", name="Second", password=NEW_PASSWORD)
+        accounts.register(email="a@X.org", name="Second", password=NEW_PASSWORD)
 
     assert caught.value.errors[0]["field"] == "email"
     assert count(User, func.lower(User.email) == "a@x.org") == 1
@@ -134,7 +135,7 @@ def test_register_refuses_an_email_taken_in_another_case(session):
 )
 def test_register_refuses_weak_passwords(session, password, message):
     with pytest.raises(ValidationFailed) as caught:
-        services.register(email="someone@example.org", name="Some One", password=password)
+        accounts.register(email="someone@example.org", name="Some One", password=password)
 
     assert caught.value.errors[0]["field"] == "password"
     assert message in caught.value.errors[0]["detail"].lower()
@@ -145,7 +146,7 @@ def test_register_is_refused_when_signup_is_closed(app, monkeypatch):
     monkeypatch.setitem(app.config, "ALLOW_SIGNUP", False)
 
     with pytest.raises(Forbidden, match="Sign-up is closed"):
-        services.register(email="late@example.org", name="Late", password=NEW_PASSWORD)
+        accounts.register(email="late@example.org", name="Late", password=NEW_PASSWORD)
 
     assert count(User, User.email == "late@example.org") == 0
     assert events("user.registered") == []
@@ -157,9 +158,9 @@ def test_register_is_refused_when_signup_is_closed(app, monkeypatch):
 def test_platform_admin_creates_a_user_with_a_password(session):
     admin = platform_admin()
 
-    user = services.create_user(actor=admin, email="new@example.org", name="New", password=NEW_PASSWORD)
+    user = accounts.create_user(actor=admin, email="new@example.org", name="New", password=NEW_PASSWORD)
 
-    assert services.authenticate(email="new@example.org", password=NEW_PASSWORD) is user
+    assert accounts.authenticate(email="new@example.org", password=NEW_PASSWORD) is user
     assert mail.sent == []
     event = only_event("user.created")
     assert event.actor_id == admin.id
@@ -170,19 +171,19 @@ def test_platform_admin_creates_a_user_with_a_password(session):
 def test_a_user_created_without_password_gets_a_link_to_choose_one(session):
     admin = platform_admin()
 
-    user = services.create_user(actor=admin, email="nopw@example.org", name="No Password")
+    user = accounts.create_user(actor=admin, email="nopw@example.org", name="No Password")
 
     assert user.password_hash is None
     assert [m.to for m in mail.sent] == ["nopw@example.org"]
     assert "choose a password" in mail.sent[0].subject.lower()
     with pytest.raises(Unauthorized):
-        services.authenticate(email="nopw@example.org", password="")
-    services.reset_password(token=link_token("password-reset"), password=NEW_PASSWORD)
-    assert services.authenticate(email="nopw@example.org", password=NEW_PASSWORD) is user
+        accounts.authenticate(email="nopw@example.org", password="")
+    accounts.reset_password(token=link_token("password-reset"), password=NEW_PASSWORD)
+    assert accounts.authenticate(email="nopw@example.org", password=NEW_PASSWORD) is user
 
 
 def test_create_user_can_make_a_platform_admin(session):
-    user = services.create_user(actor=platform_admin(), email="root@example.org", name="Root", is_platform_admin=True)
+    user = accounts.create_user(actor=platform_admin(), email="root@example.org", name="Root", is_platform_admin=True)
 
     assert user.is_platform_admin
 
@@ -193,7 +194,7 @@ def test_only_platform_admins_create_users(session, role):
     actor = member(organisation, role) if role else UserFactory()
 
     with pytest.raises(Forbidden):
-        services.create_user(actor=actor, email="x@example.org", name="X", password=NEW_PASSWORD)
+        accounts.create_user(actor=actor, email="x@example.org", name="X", password=NEW_PASSWORD)
 
     assert count(User, User.email == "x@example.org") == 0
     assert mail.sent == []
@@ -203,7 +204,7 @@ def test_create_user_refuses_a_taken_email(session):
     UserFactory(email="taken@example.org")
 
     with pytest.raises(Conflict):
-        services.create_user(actor=platform_admin(), email="TAKEN@example.org", name="Dup")
+        accounts.create_user(actor=platform_admin(), email="TAKEN@example.org", name="Dup")
 
 
 def test_deactivating_a_user_signs_them_out_everywhere(session):
@@ -212,14 +213,14 @@ def test_deactivating_a_user_signs_them_out_everywhere(session):
     token, _ = issue_access_token(user)
     version = user.token_version
 
-    services.update_user(actor=admin, user_id=user.id, changes={"is_active": False})
+    accounts.update_user(actor=admin, user_id=user.id, changes={"is_active": False})
 
     assert not user.is_active
     assert user.token_version == version + 1
     with pytest.raises(Unauthorized):
         user_from_access_token(token)
     with pytest.raises(Unauthorized):
-        services.authenticate(email=user.email, password=TEST_PASSWORD)
+        accounts.authenticate(email=user.email, password=TEST_PASSWORD)
     event = only_event("user.updated")
     assert event.actor_id == admin.id
     assert event.before["is_active"] is True
@@ -230,7 +231,7 @@ def test_update_user_renames_without_signing_out(session):
     user = UserFactory(name="Old Name")
     token, _ = issue_access_token(user)
 
-    services.update_user(actor=platform_admin(), user_id=user.id, changes={"name": "  New Name "})
+    accounts.update_user(actor=platform_admin(), user_id=user.id, changes={"name": "  New Name "})
 
     assert user.name == "New Name"
     assert user_from_access_token(token) is user
@@ -243,7 +244,7 @@ def test_admins_cannot_deactivate_or_demote_themselves(session, changes):
     admin = platform_admin()
 
     with pytest.raises(Conflict):
-        services.update_user(actor=admin, user_id=admin.id, changes=changes)
+        accounts.update_user(actor=admin, user_id=admin.id, changes=changes)
 
     assert admin.is_active and admin.is_platform_admin
     assert events("user.updated") == []
@@ -253,21 +254,21 @@ def test_update_user_needs_a_platform_admin_and_an_existing_user(session):
     user = UserFactory()
 
     with pytest.raises(Forbidden):
-        services.update_user(actor=UserFactory(), user_id=user.id, changes={"is_active": False})
+        accounts.update_user(actor=UserFactory(), user_id=user.id, changes={"is_active": False})
     with pytest.raises(NotFound):
-        services.update_user(actor=platform_admin(), user_id=uuid.uuid4(), changes={"name": "X"})
+        accounts.update_user(actor=platform_admin(), user_id=uuid.uuid4(), changes={"name": "X"})
     assert user.is_active
 
 
 def test_get_user_shows_yourself_but_not_others(session):
     me, other = UserFactory(), UserFactory()
 
-    assert services.get_user(actor=me, user_id=me.id) is me
+    assert accounts.get_user(actor=me, user_id=me.id) is me
     with pytest.raises(Forbidden):
-        services.get_user(actor=me, user_id=other.id)
-    assert services.get_user(actor=platform_admin(), user_id=other.id) is other
+        accounts.get_user(actor=me, user_id=other.id)
+    assert accounts.get_user(actor=platform_admin(), user_id=other.id) is other
     with pytest.raises(NotFound):
-        services.get_user(actor=me, user_id=uuid.uuid4())
+        accounts.get_user(actor=me, user_id=uuid.uuid4())
 
 
 def test_list_users_searches_email_and_name_for_platform_admins_only(session):
@@ -275,12 +276,12 @@ def test_list_users_searches_email_and_name_for_platform_admins_only(session):
     UserFactory(email="grace@example.org", name="Grace Hopper")
     UserFactory(email="alan@example.org", name="Alan Turing")
 
-    found = services.list_users(actor=admin, page=1, page_size=10, q="HOPPER")
+    found = accounts.list_users(actor=admin, page=1, page_size=10, q="HOPPER")
 
     assert [u.email for u in found.items] == ["grace@example.org"]
     assert found.total == 1
     with pytest.raises(Forbidden):
-        services.list_users(actor=UserFactory(), page=1, page_size=10)
+        accounts.list_users(actor=UserFactory(), page=1, page_size=10)
 
 
 # --- users: own profile ------------------------------------------------------------------------------
@@ -289,7 +290,7 @@ def test_list_users_searches_email_and_name_for_platform_admins_only(session):
 def test_update_profile_changes_the_name(session):
     user = UserFactory(name="Before")
 
-    services.update_profile(actor=user, name=" After ")
+    accounts.update_profile(actor=user, name=" After ")
 
     assert user.name == "After"
     event = only_event("user.profile_updated")
@@ -304,14 +305,14 @@ def test_changing_the_password_needs_the_current_one_and_signs_out_elsewhere(ses
     token, _ = issue_access_token(user)
     version = user.token_version
 
-    services.update_profile(actor=user, password=NEW_PASSWORD, current_password=TEST_PASSWORD)
+    accounts.update_profile(actor=user, password=NEW_PASSWORD, current_password=TEST_PASSWORD)
 
     assert user.token_version == version + 1
     with pytest.raises(Unauthorized):
         user_from_access_token(token)
     with pytest.raises(Unauthorized):
-        services.authenticate(email=user.email, password=TEST_PASSWORD)
-    assert services.authenticate(email=user.email, password=NEW_PASSWORD) is user
+        accounts.authenticate(email=user.email, password=TEST_PASSWORD)
+    assert accounts.authenticate(email=user.email, password=NEW_PASSWORD) is user
     assert only_event("user.profile_updated").after["password_changed"] is True
 
 
@@ -321,14 +322,14 @@ def test_a_password_change_without_the_right_current_password_changes_nothing(se
     version = user.token_version
 
     with pytest.raises(ValidationFailed) as caught:
-        services.update_profile(actor=user, name="Changed", password=NEW_PASSWORD, current_password=current)
+        accounts.update_profile(actor=user, name="Changed", password=NEW_PASSWORD, current_password=current)
 
     assert caught.value.errors[0]["field"] == "current_password"
     session.flush()
     session.expire(user)
     assert user.name == "Unchanged"
     assert user.token_version == version
-    assert services.authenticate(email=user.email, password=TEST_PASSWORD) is user
+    assert accounts.authenticate(email=user.email, password=TEST_PASSWORD) is user
     assert events("user.profile_updated") == []
 
 
@@ -336,10 +337,10 @@ def test_a_weak_new_password_is_refused(session):
     user = UserFactory()
 
     with pytest.raises(ValidationFailed) as caught:
-        services.update_profile(actor=user, password="short", current_password=TEST_PASSWORD)
+        accounts.update_profile(actor=user, password="short", current_password=TEST_PASSWORD)
 
     assert caught.value.errors[0]["field"] == "password"
-    assert services.authenticate(email=user.email, password=TEST_PASSWORD) is user
+    assert accounts.authenticate(email=user.email, password=TEST_PASSWORD) is user
 
 
 # --- users: authenticate -----------------------------------------------------------------------------
@@ -350,7 +351,7 @@ def test_authenticate_accepts_any_case_of_the_email_and_records_the_login(sessio
     assert user.last_login_at is None
 
     with clock.frozen_at(T0):
-        assert services.authenticate(email=" case@EXAMPLE.org", password=TEST_PASSWORD) is user
+        assert accounts.authenticate(email=" case@EXAMPLE.org", password=TEST_PASSWORD) is user
 
     session.flush()
     session.expire(user)
@@ -371,7 +372,7 @@ def test_authenticate_refuses_everything_else_with_one_message(session):
     messages = set()
     for email, password in attempts:
         with pytest.raises(Unauthorized) as caught:
-            services.authenticate(email=email, password=password)
+            accounts.authenticate(email=email, password=password)
         messages.add(caught.value.detail)
 
     assert messages == {"The email address or password is not correct."}
@@ -381,7 +382,7 @@ def test_authenticate_refuses_everything_else_with_one_message(session):
 def test_issue_token_gives_a_bearer_token_for_the_user(session):
     user = UserFactory()
 
-    token, ttl = services.issue_token(email=user.email, password=TEST_PASSWORD)
+    token, ttl = accounts.issue_token(email=user.email, password=TEST_PASSWORD)
 
     assert ttl > 0
     assert user_from_access_token(token) is user
@@ -393,8 +394,8 @@ def test_issue_token_gives_a_bearer_token_for_the_user(session):
 def test_a_reset_for_an_unknown_or_inactive_email_sends_nothing(session):
     UserFactory(email="inactive@example.org", is_active=False)
 
-    assert services.request_password_reset(email="nobody@example.org") is None
-    assert services.request_password_reset(email="inactive@example.org") is None
+    assert accounts.request_password_reset(email="nobody@example.org") is None
+    assert accounts.request_password_reset(email="inactive@example.org") is None
 
     assert mail.sent == []
     assert count(PasswordResetToken) == 0
@@ -404,18 +405,18 @@ def test_a_reset_for_an_unknown_or_inactive_email_sends_nothing(session):
 def test_a_reset_link_works_once(session):
     user = UserFactory(email="forgetful@example.org")
 
-    services.request_password_reset(email="FORGETFUL@example.org")
+    accounts.request_password_reset(email="FORGETFUL@example.org")
 
     assert [m.to for m in mail.sent] == ["forgetful@example.org"]
     token = link_token("password-reset")
-    assert services.reset_password(token=token, password=NEW_PASSWORD) is user
-    assert services.authenticate(email=user.email, password=NEW_PASSWORD) is user
+    assert accounts.reset_password(token=token, password=NEW_PASSWORD) is user
+    assert accounts.authenticate(email=user.email, password=NEW_PASSWORD) is user
     with pytest.raises(Unauthorized):
-        services.authenticate(email=user.email, password=TEST_PASSWORD)
+        accounts.authenticate(email=user.email, password=TEST_PASSWORD)
     with pytest.raises(ValidationFailed) as caught:
-        services.reset_password(token=token, password="yet another passphrase")
+        accounts.reset_password(token=token, password="yet another passphrase")
     assert caught.value.errors[0]["field"] == "token"
-    assert services.authenticate(email=user.email, password=NEW_PASSWORD) is user
+    assert accounts.authenticate(email=user.email, password=NEW_PASSWORD) is user
 
     requested = only_event("user.password_reset_requested")
     assert requested.actor_id is None
@@ -426,42 +427,42 @@ def test_a_reset_link_works_once(session):
 
 def test_an_expired_reset_link_is_refused(app, session):
     user = UserFactory()
-    services.request_password_reset(email=user.email)
+    accounts.request_password_reset(email=user.email)
     token = link_token("password-reset")
     ttl = timedelta(seconds=app.config["PASSWORD_RESET_TTL"])
 
     with clock.shifted(ttl + timedelta(seconds=1)), pytest.raises(ValidationFailed):
-        services.reset_password(token=token, password=NEW_PASSWORD)
+        accounts.reset_password(token=token, password=NEW_PASSWORD)
 
-    assert services.authenticate(email=user.email, password=TEST_PASSWORD) is user
+    assert accounts.authenticate(email=user.email, password=TEST_PASSWORD) is user
     with clock.shifted(ttl - timedelta(minutes=1)):
-        assert services.reset_password(token=token, password=NEW_PASSWORD) is user
+        assert accounts.reset_password(token=token, password=NEW_PASSWORD) is user
 
 
 def test_an_unknown_reset_token_is_refused(session):
     with pytest.raises(ValidationFailed):
-        services.reset_password(token="not-a-token", password=NEW_PASSWORD)
+        accounts.reset_password(token="not-a-token", password=NEW_PASSWORD)
 
 
 def test_a_weak_password_does_not_use_up_the_reset_link(session):
     user = UserFactory()
-    services.request_password_reset(email=user.email)
+    accounts.request_password_reset(email=user.email)
     token = link_token("password-reset")
 
     with pytest.raises(ValidationFailed) as caught:
-        services.reset_password(token=token, password="weak")
+        accounts.reset_password(token=token, password="weak")
 
     assert caught.value.errors[0]["field"] == "password"
-    assert services.reset_password(token=token, password=NEW_PASSWORD) is user
+    assert accounts.reset_password(token=token, password=NEW_PASSWORD) is user
 
 
 def test_a_reset_ends_every_existing_access_token(session):
     user = UserFactory()
     old_token, _ = issue_access_token(user)
     assert user_from_access_token(old_token) is user
-    services.request_password_reset(email=user.email)
+    accounts.request_password_reset(email=user.email)
 
-    services.reset_password(token=link_token("password-reset"), password=NEW_PASSWORD)
+    accounts.reset_password(token=link_token("password-reset"), password=NEW_PASSWORD)
 
     with pytest.raises(Unauthorized):
         user_from_access_token(old_token)
@@ -475,7 +476,7 @@ def test_a_reset_ends_every_existing_access_token(session):
 def test_create_organisation_makes_the_creator_its_org_admin(session):
     admin = platform_admin(email="boss@example.org")
 
-    organisation = services.create_organisation(
+    organisation = organisations.create_organisation(
         actor=admin,
         slug="springfield",
         name="  Springfield District ",
@@ -508,7 +509,7 @@ def test_create_organisation_can_name_another_first_admin(session):
     creator = platform_admin()
     chosen = UserFactory(email="chosen@example.org")
 
-    organisation = services.create_organisation(actor=creator, slug="north", name="North", admin_user_id=chosen.id)
+    organisation = organisations.create_organisation(actor=creator, slug="north", name="North", admin_user_id=chosen.id)
 
     assert chosen.roles_in(organisation.id) == {Role.ORG_ADMIN}
     assert creator.roles_in(organisation.id) == set()
@@ -534,7 +535,7 @@ def test_only_platform_admins_create_organisations(session, role):
     actor = member(OrganisationFactory(), role) if role else UserFactory()
 
     with pytest.raises(Forbidden):
-        services.create_organisation(actor=actor, slug="mine", name="Mine")
+        organisations.create_organisation(actor=actor, slug="mine", name="Mine")
 
     assert count(Organisation, Organisation.slug == "mine") == 0
 
@@ -554,7 +555,7 @@ def test_a_slug_taken_concurrently_is_a_conflict_not_a_crash(session, monkeypatc
     # Another request may take the slug between our check and our insert; the unique index decides.
     admin = platform_admin()
     OrganisationFactory(slug="raced")
-    monkeypatch.setattr(services, "_ensure_slug_free", lambda slug, **_: None)
+    monkeypatch.setattr(organisations, "_ensure_slug_free", lambda slug, **_: None)
 
     with pytest.raises(Conflict):
         make_org(admin, slug="raced")
@@ -564,7 +565,7 @@ def test_a_failed_create_organisation_leaves_nothing_behind(session):
     admin = platform_admin()
 
     with pytest.raises(ValidationFailed) as caught:
-        services.create_organisation(actor=admin, slug="orphan", name="Orphan", admin_user_id=uuid.uuid4())
+        organisations.create_organisation(actor=admin, slug="orphan", name="Orphan", admin_user_id=uuid.uuid4())
 
     assert caught.value.errors[0]["field"] == "admin_user_id"
     # Whatever the caller does next (here: flush and query), the failed call must not have left the
@@ -578,7 +579,7 @@ def test_update_organisation_records_before_and_after(session):
     admin = platform_admin()
     organisation = make_org(admin, slug="old-slug", name="Old Name")
 
-    updated = services.update_organisation(
+    updated = organisations.update_organisation(
         actor=admin,
         organisation_id=organisation.id,
         changes={"name": " New Name ", "slug": "new-slug", "url": "https://new.example.org"},
@@ -612,11 +613,11 @@ def test_update_organisation_records_before_and_after(session):
 def test_update_organisation_refuses_a_stale_version(session):
     admin = platform_admin()
     organisation = make_org(admin, name="Original")
-    services.update_organisation(actor=admin, organisation_id=organisation.id, changes={"name": "Second"})
+    organisations.update_organisation(actor=admin, organisation_id=organisation.id, changes={"name": "Second"})
     assert organisation.version == 2
 
     with pytest.raises(PreconditionFailed):
-        services.update_organisation(
+        organisations.update_organisation(
             actor=admin, organisation_id=organisation.id, changes={"name": "Lost"}, expected_version=1
         )
 
@@ -630,8 +631,8 @@ def test_update_organisation_refuses_a_slug_taken_by_another(session):
     second = make_org(admin, slug="second")
 
     with pytest.raises(Conflict):
-        services.update_organisation(actor=admin, organisation_id=second.id, changes={"slug": "first"})
-    services.update_organisation(actor=admin, organisation_id=second.id, changes={"slug": "second"})
+        organisations.update_organisation(actor=admin, organisation_id=second.id, changes={"slug": "first"})
+    organisations.update_organisation(actor=admin, organisation_id=second.id, changes={"slug": "second"})
     assert second.slug == "second"
 
 
@@ -642,9 +643,11 @@ def test_only_org_admins_update_their_organisation(session, role):
 
     for actor in (member(organisation, role), member(other, Role.ORG_ADMIN)):
         with pytest.raises(Forbidden):
-            services.update_organisation(actor=actor, organisation_id=organisation.id, changes={"name": "Taken over"})
+            organisations.update_organisation(
+                actor=actor, organisation_id=organisation.id, changes={"name": "Taken over"}
+            )
     assert organisation.name == "Keep"
-    services.update_organisation(
+    organisations.update_organisation(
         actor=member(organisation, Role.ORG_ADMIN), organisation_id=organisation.id, changes={"name": "Ok"}
     )
     assert organisation.name == "Ok"
@@ -653,11 +656,11 @@ def test_only_org_admins_update_their_organisation(session, role):
 def test_get_organisation_is_for_members_only(session):
     organisation = OrganisationFactory()
 
-    assert services.get_organisation(actor=member(organisation, Role.AUTHOR), organisation_id=organisation.id)
+    assert organisations.get_organisation(actor=member(organisation, Role.AUTHOR), organisation_id=organisation.id)
     with pytest.raises(Forbidden):
-        services.get_organisation(actor=UserFactory(), organisation_id=organisation.id)
+        organisations.get_organisation(actor=UserFactory(), organisation_id=organisation.id)
     with pytest.raises(NotFound):
-        services.get_organisation(actor=platform_admin(), organisation_id=uuid.uuid4())
+        organisations.get_organisation(actor=platform_admin(), organisation_id=uuid.uuid4())
 
 
 def test_list_organisations_shows_members_their_own_and_platform_admins_all(session):
@@ -667,9 +670,9 @@ def test_list_organisations_shows_members_their_own_and_platform_admins_all(sess
     user = member(mine, Role.AUTHOR)
     MembershipFactory(organisation=also_mine, user=user, role=Role.ASSESSOR.value)
 
-    own = services.list_organisations(actor=user, page=1, page_size=10)
-    everything = services.list_organisations(actor=platform_admin(), page=1, page_size=10)
-    nothing = services.list_organisations(actor=UserFactory(), page=1, page_size=10)
+    own = organisations.list_organisations(actor=user, page=1, page_size=10)
+    everything = organisations.list_organisations(actor=platform_admin(), page=1, page_size=10)
+    nothing = organisations.list_organisations(actor=UserFactory(), page=1, page_size=10)
 
     assert [o.name for o in own.items] == ["Alpha", "Beta"]
     assert own.total == 2
@@ -683,8 +686,8 @@ def test_list_organisations_pages_and_filters_by_kind(session):
     for n in range(5):
         OrganisationFactory(name=f"Org {n}", kind="university" if n % 2 else "district")
 
-    first = services.list_organisations(actor=admin, page=1, page_size=2, kind="district")
-    last = services.list_organisations(actor=admin, page=2, page_size=2, kind="district")
+    first = organisations.list_organisations(actor=admin, page=1, page_size=2, kind="district")
+    last = organisations.list_organisations(actor=admin, page=2, page_size=2, kind="district")
 
     assert [o.name for o in first.items] == ["Org 0", "Org 2"]
     assert [o.name for o in last.items] == ["Org 4"]
@@ -711,7 +714,7 @@ def test_list_organisations_search_takes_like_metacharacters_literally(session, 
     OrganisationFactory(name="Underxscore Academy")
     OrganisationFactory(name="Back\\slash Institute")
 
-    found = services.list_organisations(actor=admin, page=1, page_size=50, q=q)
+    found = organisations.list_organisations(actor=admin, page=1, page_size=50, q=q)
 
     assert [o.name for o in found.items] == expected
 
@@ -726,11 +729,11 @@ def test_list_members_shows_roles_and_filters(session):
     member(organisation, Role.ASSESSOR, name="Cleo Check", email="cleo@example.org")
     member(OrganisationFactory(), Role.AUTHOR, name="Outsider", email="out@example.org")
 
-    everyone = services.list_members(actor=admin, organisation_id=organisation.id, page=1, page_size=10)
-    assessors = services.list_members(
+    everyone = organisations.list_members(actor=admin, organisation_id=organisation.id, page=1, page_size=10)
+    assessors = organisations.list_members(
         actor=admin, organisation_id=organisation.id, page=1, page_size=10, role="assessor"
     )
-    searched = services.list_members(actor=admin, organisation_id=organisation.id, page=1, page_size=10, q="CLEO")
+    searched = organisations.list_members(actor=admin, organisation_id=organisation.id, page=1, page_size=10, q="CLEO")
 
     assert [(m["user"].name, m["roles"]) for m in everyone.items] == [
         ("Anna Admin", ["org_admin"]),
@@ -747,7 +750,9 @@ def test_list_members_is_for_org_admins(session, role):
     organisation = OrganisationFactory()
 
     with pytest.raises(Forbidden):
-        services.list_members(actor=member(organisation, role), organisation_id=organisation.id, page=1, page_size=10)
+        organisations.list_members(
+            actor=member(organisation, role), organisation_id=organisation.id, page=1, page_size=10
+        )
 
 
 def test_set_member_roles_replaces_the_roles(session):
@@ -755,7 +760,7 @@ def test_set_member_roles_replaces_the_roles(session):
     admin = member(organisation, Role.ORG_ADMIN)
     user = member(organisation, Role.AUTHOR, email="x@example.org")
 
-    result = services.set_member_roles(
+    result = organisations.set_member_roles(
         actor=admin, organisation_id=organisation.id, user_id=user.id, roles=["assessor", "org_admin"]
     )
 
@@ -776,13 +781,13 @@ def test_set_member_roles_with_no_roles_removes_the_member(session):
     admin = member(organisation, Role.ORG_ADMIN)
     user = member(organisation, Role.AUTHOR, Role.ASSESSOR, email="leaving@example.org")
 
-    services.set_member_roles(actor=admin, organisation_id=organisation.id, user_id=user.id, roles=[])
+    organisations.set_member_roles(actor=admin, organisation_id=organisation.id, user_id=user.id, roles=[])
 
     assert user.roles_in(organisation.id) == set()
     assert count(Membership, Membership.user_id == user.id) == 0
     assert "leaving@example.org" not in all_members(admin, organisation)
     with pytest.raises(NotFound):
-        services.set_member_roles(actor=admin, organisation_id=organisation.id, user_id=user.id, roles=[])
+        organisations.set_member_roles(actor=admin, organisation_id=organisation.id, user_id=user.id, roles=[])
 
 
 def test_the_last_org_admin_cannot_be_removed(session):
@@ -791,14 +796,16 @@ def test_the_last_org_admin_cannot_be_removed(session):
 
     for roles in ([], ["author"]):
         with pytest.raises(Conflict):
-            services.set_member_roles(actor=admin, organisation_id=organisation.id, user_id=admin.id, roles=roles)
+            organisations.set_member_roles(actor=admin, organisation_id=organisation.id, user_id=admin.id, roles=roles)
     assert admin.roles_in(organisation.id) == {Role.ORG_ADMIN}
 
     second = member(organisation, Role.ORG_ADMIN)
-    services.set_member_roles(actor=second, organisation_id=organisation.id, user_id=admin.id, roles=[])
+    organisations.set_member_roles(actor=second, organisation_id=organisation.id, user_id=admin.id, roles=[])
     assert admin.roles_in(organisation.id) == set()
     with pytest.raises(Conflict):
-        services.set_member_roles(actor=platform_admin(), organisation_id=organisation.id, user_id=second.id, roles=[])
+        organisations.set_member_roles(
+            actor=platform_admin(), organisation_id=organisation.id, user_id=second.id, roles=[]
+        )
 
 
 def test_set_member_roles_refuses_non_members(session):
@@ -808,7 +815,9 @@ def test_set_member_roles_refuses_non_members(session):
 
     for user_id in (outsider.id, uuid.uuid4()):
         with pytest.raises(NotFound):
-            services.set_member_roles(actor=admin, organisation_id=organisation.id, user_id=user_id, roles=["author"])
+            organisations.set_member_roles(
+                actor=admin, organisation_id=organisation.id, user_id=user_id, roles=["author"]
+            )
     assert outsider.roles_in(organisation.id) == set()
 
 
@@ -819,13 +828,15 @@ def test_another_organisations_admin_cannot_touch_members(session):
     intruder = member(OrganisationFactory(), Role.ORG_ADMIN)
 
     with pytest.raises(Forbidden):
-        services.list_members(actor=intruder, organisation_id=organisation.id, page=1, page_size=10)
+        organisations.list_members(actor=intruder, organisation_id=organisation.id, page=1, page_size=10)
     with pytest.raises(Forbidden):
-        services.set_member_roles(actor=intruder, organisation_id=organisation.id, user_id=user.id, roles=["org_admin"])
+        organisations.set_member_roles(
+            actor=intruder, organisation_id=organisation.id, user_id=user.id, roles=["org_admin"]
+        )
     with pytest.raises(Forbidden):
-        services.invite(actor=intruder, organisation_id=organisation.id, email="spy@example.org", roles=["author"])
+        organisations.invite(actor=intruder, organisation_id=organisation.id, email="spy@example.org", roles=["author"])
     with pytest.raises(Forbidden):
-        services.list_invitations(actor=intruder, organisation_id=organisation.id, page=1, page_size=10)
+        organisations.list_invitations(actor=intruder, organisation_id=organisation.id, page=1, page_size=10)
     assert user.roles_in(organisation.id) == {Role.AUTHOR}
     assert count(Invitation) == 0
     assert mail.sent == []
@@ -838,7 +849,7 @@ def test_inviting_mails_a_link_and_records_it(session):
     organisation = OrganisationFactory(name="Riverside")
     admin = member(organisation, Role.ORG_ADMIN, name="Rita")
 
-    invitation, link = services.invite(
+    invitation, link = organisations.invite(
         actor=admin, organisation_id=organisation.id, email=" new@example.org ", roles=["author", "author"]
     )
 
@@ -855,22 +866,22 @@ def test_inviting_mails_a_link_and_records_it(session):
     assert event.organisation_id == organisation.id
     assert (event.object_type, event.object_id) == ("Invitation", str(invitation.id))
     assert event.after == {"email": "new@example.org", "roles": ["author"]}
-    listed = services.list_invitations(actor=admin, organisation_id=organisation.id, page=1, page_size=10)
+    listed = organisations.list_invitations(actor=admin, organisation_id=organisation.id, page=1, page_size=10)
     assert listed.items == [invitation]
 
 
 def test_accepting_as_a_new_person_creates_the_account_with_the_roles(session):
     organisation = OrganisationFactory()
     admin = member(organisation, Role.ORG_ADMIN)
-    invitation, _ = services.invite(
+    invitation, _ = organisations.invite(
         actor=admin, organisation_id=organisation.id, email="fresh@example.org", roles=["assessor", "author"]
     )
 
-    user = services.accept_invitation(token=link_token("invitations"), name="Fresh Face", password=NEW_PASSWORD)
+    user = organisations.accept_invitation(token=link_token("invitations"), name="Fresh Face", password=NEW_PASSWORD)
 
     assert (user.email, user.name) == ("fresh@example.org", "Fresh Face")
     assert user.roles_in(organisation.id) == {Role.ASSESSOR, Role.AUTHOR}
-    assert services.authenticate(email="fresh@example.org", password=NEW_PASSWORD) is user
+    assert accounts.authenticate(email="fresh@example.org", password=NEW_PASSWORD) is user
     assert invitation.state == "accepted"
     assert invitation.accepted_by_id == user.id
     event = only_event("invitation.accepted")
@@ -882,16 +893,16 @@ def test_accepting_as_a_new_person_creates_the_account_with_the_roles(session):
 def test_a_new_account_from_an_invitation_needs_a_name_and_a_good_password(session):
     organisation = OrganisationFactory()
     admin = member(organisation, Role.ORG_ADMIN)
-    invitation, _ = services.invite(
+    invitation, _ = organisations.invite(
         actor=admin, organisation_id=organisation.id, email="fresh@example.org", roles=["author"]
     )
     token = link_token("invitations")
 
     with pytest.raises(ValidationFailed) as caught:
-        services.accept_invitation(token=token)
+        organisations.accept_invitation(token=token)
     assert {e["field"] for e in caught.value.errors} == {"name", "password"}
     with pytest.raises(ValidationFailed):
-        services.accept_invitation(token=token, name="Fresh", password="weak")
+        organisations.accept_invitation(token=token, name="Fresh", password="weak")
 
     assert count(User, User.email == "fresh@example.org") == 0
     assert invitation.state == "pending"
@@ -900,11 +911,11 @@ def test_a_new_account_from_an_invitation_needs_a_name_and_a_good_password(sessi
 def test_an_invitation_for_a_new_email_cannot_be_taken_by_someone_signed_in(session):
     organisation = OrganisationFactory()
     admin = member(organisation, Role.ORG_ADMIN)
-    services.invite(actor=admin, organisation_id=organisation.id, email="fresh@example.org", roles=["author"])
+    organisations.invite(actor=admin, organisation_id=organisation.id, email="fresh@example.org", roles=["author"])
     someone = UserFactory()
 
     with pytest.raises(Conflict):
-        services.accept_invitation(token=link_token("invitations"), actor=someone)
+        organisations.accept_invitation(token=link_token("invitations"), actor=someone)
 
     assert someone.roles_in(organisation.id) == set()
 
@@ -913,20 +924,20 @@ def test_accepting_as_an_existing_user_needs_that_user_signed_in(session):
     organisation = OrganisationFactory()
     admin = member(organisation, Role.ORG_ADMIN)
     existing = member(organisation, Role.AUTHOR, email="Existing@Example.org")
-    invitation, _ = services.invite(
+    invitation, _ = organisations.invite(
         actor=admin, organisation_id=organisation.id, email="existing@example.org", roles=["assessor"]
     )
     token = link_token("invitations")
 
     for actor in (None, UserFactory()):
         with pytest.raises(Unauthorized):
-            services.accept_invitation(token=token, actor=actor, name="X", password=NEW_PASSWORD)
+            organisations.accept_invitation(token=token, actor=actor, name="X", password=NEW_PASSWORD)
     assert invitation.state == "pending"
 
-    assert services.accept_invitation(token=token, actor=existing) is existing
+    assert organisations.accept_invitation(token=token, actor=existing) is existing
     assert existing.roles_in(organisation.id) == {Role.AUTHOR, Role.ASSESSOR}
     assert count(Membership, Membership.user_id == existing.id) == 2
-    assert services.authenticate(email=existing.email, password=TEST_PASSWORD) is existing
+    assert accounts.authenticate(email=existing.email, password=TEST_PASSWORD) is existing
 
 
 def test_used_revoked_expired_and_unknown_invitations_are_refused(app, session):
@@ -934,13 +945,15 @@ def test_used_revoked_expired_and_unknown_invitations_are_refused(app, session):
     admin = member(organisation, Role.ORG_ADMIN)
 
     def new_invitation(email: str) -> tuple[Invitation, str]:
-        invitation, _ = services.invite(actor=admin, organisation_id=organisation.id, email=email, roles=["author"])
+        invitation, _ = organisations.invite(
+            actor=admin, organisation_id=organisation.id, email=email, roles=["author"]
+        )
         return invitation, link_token("invitations", to=email)
 
     _, used = new_invitation("used@example.org")
-    services.accept_invitation(token=used, name="Used", password=NEW_PASSWORD)
+    organisations.accept_invitation(token=used, name="Used", password=NEW_PASSWORD)
     revoked_invitation, revoked = new_invitation("revoked@example.org")
-    services.revoke_invitation(actor=admin, organisation_id=organisation.id, invitation_id=revoked_invitation.id)
+    organisations.revoke_invitation(actor=admin, organisation_id=organisation.id, invitation_id=revoked_invitation.id)
     _, expired = new_invitation("expired@example.org")
 
     ttl = timedelta(seconds=app.config["INVITATION_TTL"])
@@ -951,7 +964,7 @@ def test_used_revoked_expired_and_unknown_invitations_are_refused(app, session):
         ("no-such-token", timedelta(0)),
     ]:
         with clock.shifted(moment), pytest.raises(ValidationFailed) as caught:
-            services.accept_invitation(token=token, name="Late", password=NEW_PASSWORD)
+            organisations.accept_invitation(token=token, name="Late", password=NEW_PASSWORD)
         assert caught.value.errors[0]["field"] == "token"
 
     assert count(User, User.email.in_(["revoked@example.org", "expired@example.org"])) == 0
@@ -964,11 +977,11 @@ def test_inviting_someone_who_already_holds_the_roles_is_a_conflict(session):
     member(organisation, Role.AUTHOR, Role.ASSESSOR, email="holder@example.org")
 
     with pytest.raises(Conflict):
-        services.invite(actor=admin, organisation_id=organisation.id, email="HOLDER@example.org", roles=["author"])
+        organisations.invite(actor=admin, organisation_id=organisation.id, email="HOLDER@example.org", roles=["author"])
     assert count(Invitation) == 0
     assert mail.sent == []
 
-    invitation, _ = services.invite(
+    invitation, _ = organisations.invite(
         actor=admin, organisation_id=organisation.id, email="holder@example.org", roles=["org_admin"]
     )
     assert invitation.roles == ["org_admin"]
@@ -977,15 +990,15 @@ def test_inviting_someone_who_already_holds_the_roles_is_a_conflict(session):
 def test_an_invitation_is_revoked_once(session):
     organisation = OrganisationFactory()
     admin = member(organisation, Role.ORG_ADMIN)
-    invitation, _ = services.invite(
+    invitation, _ = organisations.invite(
         actor=admin, organisation_id=organisation.id, email="maybe@example.org", roles=["author"]
     )
 
-    services.revoke_invitation(actor=admin, organisation_id=organisation.id, invitation_id=invitation.id)
+    organisations.revoke_invitation(actor=admin, organisation_id=organisation.id, invitation_id=invitation.id)
 
     assert invitation.state == "revoked"
     with pytest.raises(Conflict, match="already revoked"):
-        services.revoke_invitation(actor=admin, organisation_id=organisation.id, invitation_id=invitation.id)
+        organisations.revoke_invitation(actor=admin, organisation_id=organisation.id, invitation_id=invitation.id)
     event = only_event("invitation.revoked")
     assert event.actor_id == admin.id
     assert event.organisation_id == organisation.id
@@ -996,16 +1009,16 @@ def test_an_invitation_cannot_be_revoked_through_another_organisation(session):
     org_a, org_b = OrganisationFactory(), OrganisationFactory()
     admin_a = member(org_a, Role.ORG_ADMIN)
     admin_b = member(org_b, Role.ORG_ADMIN)
-    invitation, _ = services.invite(
+    invitation, _ = organisations.invite(
         actor=admin_a, organisation_id=org_a.id, email="target@example.org", roles=["author"]
     )
 
     with pytest.raises(NotFound):
-        services.revoke_invitation(actor=admin_b, organisation_id=org_b.id, invitation_id=invitation.id)
+        organisations.revoke_invitation(actor=admin_b, organisation_id=org_b.id, invitation_id=invitation.id)
     with pytest.raises(Forbidden):
-        services.revoke_invitation(actor=admin_b, organisation_id=org_a.id, invitation_id=invitation.id)
+        organisations.revoke_invitation(actor=admin_b, organisation_id=org_a.id, invitation_id=invitation.id)
     with pytest.raises(NotFound):
-        services.revoke_invitation(actor=admin_a, organisation_id=org_a.id, invitation_id=uuid.uuid4())
+        organisations.revoke_invitation(actor=admin_a, organisation_id=org_a.id, invitation_id=uuid.uuid4())
 
     assert invitation.state == "pending"
 
@@ -1017,7 +1030,7 @@ def test_an_api_token_is_shown_once_and_identifies_its_owner(session):
     user = UserFactory()
 
     with clock.frozen_at(T0):
-        api_token, secret = services.create_api_token(actor=user, name=" deploy script ")
+        api_token, secret = accounts.create_api_token(actor=user, name=" deploy script ")
         assert user_from_api_token(secret) is user
 
     assert secret.startswith("mct_")
@@ -1026,8 +1039,8 @@ def test_an_api_token_is_shown_once_and_identifies_its_owner(session):
     assert api_token.prefix == secret[:10]
     assert secret not in (api_token.token_hash, api_token.prefix)
     assert api_token.last_used_at == T0
-    assert services.list_api_tokens(actor=user) == [api_token]
-    assert services.list_api_tokens(actor=UserFactory()) == []
+    assert accounts.list_api_tokens(actor=user) == [api_token]
+    assert accounts.list_api_tokens(actor=UserFactory()) == []
     event = only_event("api_token.created")
     assert event.actor_id == user.id
     assert (event.object_type, event.object_id) == ("ApiToken", str(api_token.id))
@@ -1036,10 +1049,10 @@ def test_an_api_token_is_shown_once_and_identifies_its_owner(session):
 
 def test_a_revoked_api_token_stops_working(session):
     user = UserFactory()
-    api_token, secret = services.create_api_token(actor=user, name="ci")
+    api_token, secret = accounts.create_api_token(actor=user, name="ci")
 
-    services.revoke_api_token(actor=user, token_id=api_token.id)
-    services.revoke_api_token(actor=user, token_id=api_token.id)  # revoking again is harmless
+    accounts.revoke_api_token(actor=user, token_id=api_token.id)
+    accounts.revoke_api_token(actor=user, token_id=api_token.id)  # revoking again is harmless
 
     with pytest.raises(Unauthorized):
         user_from_api_token(secret)
@@ -1050,7 +1063,7 @@ def test_a_revoked_api_token_stops_working(session):
 
 def test_an_expired_api_token_stops_working(session):
     user = UserFactory()
-    _, secret = services.create_api_token(actor=user, name="short", expires_at=clock.now() + timedelta(hours=1))
+    _, secret = accounts.create_api_token(actor=user, name="short", expires_at=clock.now() + timedelta(hours=1))
 
     with clock.shifted(timedelta(minutes=59)):
         assert user_from_api_token(secret) is user
@@ -1060,7 +1073,7 @@ def test_an_expired_api_token_stops_working(session):
 
 def test_an_api_token_cannot_expire_in_the_past(session):
     with pytest.raises(ValidationFailed) as caught:
-        services.create_api_token(actor=UserFactory(), name="x", expires_at=clock.now())
+        accounts.create_api_token(actor=UserFactory(), name="x", expires_at=clock.now())
 
     assert caught.value.errors[0]["field"] == "expires_at"
     assert count(ApiToken) == 0
@@ -1068,9 +1081,9 @@ def test_an_api_token_cannot_expire_in_the_past(session):
 
 def test_an_inactive_users_api_token_stops_working(session):
     user = UserFactory()
-    _, secret = services.create_api_token(actor=user, name="ci")
+    _, secret = accounts.create_api_token(actor=user, name="ci")
 
-    services.update_user(actor=platform_admin(), user_id=user.id, changes={"is_active": False})
+    accounts.update_user(actor=platform_admin(), user_id=user.id, changes={"is_active": False})
 
     with pytest.raises(Unauthorized):
         user_from_api_token(secret)
@@ -1078,13 +1091,13 @@ def test_an_inactive_users_api_token_stops_working(session):
 
 def test_nobody_else_can_revoke_your_api_token(session):
     owner = UserFactory()
-    api_token, secret = services.create_api_token(actor=owner, name="mine")
+    api_token, secret = accounts.create_api_token(actor=owner, name="mine")
 
     for actor in (UserFactory(), platform_admin()):
         with pytest.raises(NotFound):
-            services.revoke_api_token(actor=actor, token_id=api_token.id)
+            accounts.revoke_api_token(actor=actor, token_id=api_token.id)
     with pytest.raises(NotFound):
-        services.revoke_api_token(actor=owner, token_id=uuid.uuid4())
+        accounts.revoke_api_token(actor=owner, token_id=uuid.uuid4())
 
     assert user_from_api_token(secret) is owner
     assert events("api_token.revoked") == []
@@ -1097,27 +1110,29 @@ def test_no_secret_ever_reaches_the_audit_log(session):
     admin = platform_admin()
     secrets: list[str] = [TEST_PASSWORD, NEW_PASSWORD]
 
-    registered = services.register(email="reg@example.org", name="Reg", password=NEW_PASSWORD)
-    created = services.create_user(actor=admin, email="made@example.org", name="Made")
+    registered = accounts.register(email="reg@example.org", name="Reg", password=NEW_PASSWORD)
+    created = accounts.create_user(actor=admin, email="made@example.org", name="Made")
     secrets.append(link_token("password-reset"))
-    services.reset_password(token=secrets[-1], password=NEW_PASSWORD)
-    services.update_profile(actor=registered, password="third good passphrase", current_password=NEW_PASSWORD)
+    accounts.reset_password(token=secrets[-1], password=NEW_PASSWORD)
+    accounts.update_profile(actor=registered, password="third good passphrase", current_password=NEW_PASSWORD)
     secrets.append("third good passphrase")
-    services.request_password_reset(email=registered.email)
+    accounts.request_password_reset(email=registered.email)
     secrets.append(link_token("password-reset"))
-    services.reset_password(token=secrets[-1], password="fourth good passphrase")
+    accounts.reset_password(token=secrets[-1], password="fourth good passphrase")
     secrets.append("fourth good passphrase")
     organisation = make_org(admin)
-    services.update_organisation(actor=admin, organisation_id=organisation.id, changes={"name": "Renamed"})
-    _, link = services.invite(actor=admin, organisation_id=organisation.id, email="inv@example.org", roles=["author"])
+    organisations.update_organisation(actor=admin, organisation_id=organisation.id, changes={"name": "Renamed"})
+    _, link = organisations.invite(
+        actor=admin, organisation_id=organisation.id, email="inv@example.org", roles=["author"]
+    )
     secrets.append(link.rsplit("/", 1)[1])
-    invitee = services.accept_invitation(token=secrets[-1], name="Inv", password="fifth good passphrase")
+    invitee = organisations.accept_invitation(token=secrets[-1], name="Inv", password="fifth good passphrase")
     secrets.append("fifth good passphrase")
-    services.set_member_roles(actor=admin, organisation_id=organisation.id, user_id=invitee.id, roles=["assessor"])
-    api_token, api_secret = services.create_api_token(actor=registered, name="script")
+    organisations.set_member_roles(actor=admin, organisation_id=organisation.id, user_id=invitee.id, roles=["assessor"])
+    api_token, api_secret = accounts.create_api_token(actor=registered, name="script")
     secrets.append(api_secret)
-    services.revoke_api_token(actor=registered, token_id=api_token.id)
-    services.update_user(actor=admin, user_id=created.id, changes={"is_active": False})
+    accounts.revoke_api_token(actor=registered, token_id=api_token.id)
+    accounts.update_user(actor=admin, user_id=created.id, changes={"is_active": False})
 
     secrets += [u.password_hash for u in (registered, created, invitee) if u.password_hash]
     secrets += list(session.scalars(select(PasswordResetToken.token_hash)))
@@ -1151,31 +1166,31 @@ def test_org_admins_read_only_their_organisations_log(session):
     org_a, org_b = OrganisationFactory(), OrganisationFactory()
     admin_a = member(org_a, Role.ORG_ADMIN)
     admin_b = member(org_b, Role.ORG_ADMIN)
-    services.update_organisation(actor=admin_a, organisation_id=org_a.id, changes={"name": "A2"})
-    services.update_organisation(actor=admin_b, organisation_id=org_b.id, changes={"name": "B2"})
-    services.create_api_token(actor=admin_a, name="not in any organisation")
+    organisations.update_organisation(actor=admin_a, organisation_id=org_a.id, changes={"name": "A2"})
+    organisations.update_organisation(actor=admin_b, organisation_id=org_b.id, changes={"name": "B2"})
+    accounts.create_api_token(actor=admin_a, name="not in any organisation")
 
-    page = services.list_audit_events(actor=admin_a, organisation_id=org_a.id, page=1, page_size=50)
+    page = organisations.list_audit_events(actor=admin_a, organisation_id=org_a.id, page=1, page_size=50)
 
     assert [(e.action, e.organisation_id) for e in page.items] == [("organisation.updated", org_a.id)]
     assert page.total == 1
     with pytest.raises(Forbidden):
-        services.list_audit_events(actor=admin_a, organisation_id=org_b.id, page=1, page_size=50)
+        organisations.list_audit_events(actor=admin_a, organisation_id=org_b.id, page=1, page_size=50)
     with pytest.raises(Forbidden):
-        services.list_audit_events(actor=admin_a, organisation_id=None, page=1, page_size=50)
+        organisations.list_audit_events(actor=admin_a, organisation_id=None, page=1, page_size=50)
     with pytest.raises(NotFound):
-        services.list_audit_events(actor=admin_a, organisation_id=uuid.uuid4(), page=1, page_size=50)
+        organisations.list_audit_events(actor=admin_a, organisation_id=uuid.uuid4(), page=1, page_size=50)
 
 
 def test_platform_admins_read_the_whole_log(session):
     org_a, org_b = OrganisationFactory(), OrganisationFactory()
     admin = platform_admin()
-    services.update_organisation(actor=admin, organisation_id=org_a.id, changes={"name": "A2"})
-    services.update_organisation(actor=admin, organisation_id=org_b.id, changes={"name": "B2"})
-    services.create_api_token(actor=admin, name="global")
+    organisations.update_organisation(actor=admin, organisation_id=org_a.id, changes={"name": "A2"})
+    organisations.update_organisation(actor=admin, organisation_id=org_b.id, changes={"name": "B2"})
+    accounts.create_api_token(actor=admin, name="global")
 
-    everything = services.list_audit_events(actor=admin, organisation_id=None, page=1, page_size=50)
-    of_b = services.list_audit_events(actor=admin, organisation_id=org_b.id, page=1, page_size=50)
+    everything = organisations.list_audit_events(actor=admin, organisation_id=None, page=1, page_size=50)
+    of_b = organisations.list_audit_events(actor=admin, organisation_id=org_b.id, page=1, page_size=50)
 
     assert {e.organisation_id for e in everything.items} == {org_a.id, org_b.id, None}
     assert everything.total == count(AuditEvent) == 3
@@ -1188,9 +1203,9 @@ def test_other_roles_cannot_read_the_log(session, role):
     actor = member(organisation, role)
 
     with pytest.raises(Forbidden):
-        services.list_audit_events(actor=actor, organisation_id=organisation.id, page=1, page_size=50)
+        organisations.list_audit_events(actor=actor, organisation_id=organisation.id, page=1, page_size=50)
     with pytest.raises(Forbidden):
-        services.list_audit_events(actor=actor, organisation_id=None, page=1, page_size=50)
+        organisations.list_audit_events(actor=actor, organisation_id=None, page=1, page_size=50)
 
 
 def test_the_log_filters_by_action_and_time_newest_first(session):
@@ -1201,7 +1216,9 @@ def test_the_log_filters_by_action_and_time_newest_first(session):
             AuditEventFactory(action=action, organisation_id=organisation.id, actor_id=admin.id)
 
     def actions(**filters: object) -> list[str]:
-        page = services.list_audit_events(actor=admin, organisation_id=organisation.id, page=1, page_size=50, **filters)
+        page = organisations.list_audit_events(
+            actor=admin, organisation_id=organisation.id, page=1, page_size=50, **filters
+        )
         return [e.action for e in page.items]
 
     assert actions() == ["b.fourth", "a.third", "b.second", "a.first"]

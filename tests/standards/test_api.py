@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.models import Role
-from standards import services
+from standards import imports
 from standards.models import Framework, StandardItem
 from tests.conftest import bearer, problem
 from tests.factories import OrganisationFactory, UserFactory, member
@@ -43,7 +43,7 @@ def org_admin(org):
 @pytest.fixture
 def loaded(session):
     admin = UserFactory(is_platform_admin=True)
-    return services.load_bundled(actor=admin)
+    return imports.load_bundled(actor=admin)
 
 
 def by_title(reports, prefix):

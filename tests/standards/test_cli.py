@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import func, select
 
-from standards import services
+from standards import imports
 from standards.models import Framework
 from tests.factories import OrganisationFactory
 from tests.standards.packages import package
@@ -58,7 +58,7 @@ def test_load_bundled_loads_every_file_once(app, session):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["standards", "load-bundled"])
     assert result.exit_code == 0, result.output
-    assert session.scalar(select(func.count()).select_from(Framework)) == len(services.bundled_files())
+    assert session.scalar(select(func.count()).select_from(Framework)) == len(imports.bundled_files())
     again = runner.invoke(args=["standards", "load-bundled", "--only", "educator"])
     assert again.exit_code == 0 and again.output.count("unchanged") == 4
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from standards import services
+from standards import imports
 from standards.models import StandardItem
 from tests.factories import UserFactory
 from tests.standards.packages import package
@@ -24,7 +24,7 @@ def admin(session):
 
 @pytest.fixture
 def loaded(admin):
-    return {r.title: r for r in services.load_bundled(actor=admin)}
+    return {r.title: r for r in imports.load_bundled(actor=admin)}
 
 
 def item_with_code(session, code, framework_id=None):
@@ -108,9 +108,9 @@ def test_item_json_for_machines(client, session, loaded):
 
 
 def test_obsolete_items_are_shown_as_obsolete_never_404(client, session, admin):
-    report = services.import_package(actor=admin, data=package())
+    report = imports.import_package(actor=admin, data=package())
     gone = session.scalar(select(StandardItem).where(StandardItem.case_identifier == "a2"))
-    services.import_package(actor=admin, data=package([("a", "T.1", "Read closely", None)]))
+    imports.import_package(actor=admin, data=package([("a", "T.1", "Read closely", None)]))
     r = client.get(f"/standards/items/{gone.id}", headers=BROWSER)
     assert r.status_code == 200
     assert "obsolete" in r.get_data(as_text=True)
@@ -135,7 +135,7 @@ def test_package_text_cannot_inject_markup_or_links(client, session, admin):
     data = package([("a", "<b>X</b>", "<script>alert(1)</script>", None)])
     data["CFDocument"]["officialSourceURL"] = "javascript:alert(1)"
     data["CFDocument"]["notes"] = "<img src=x onerror=alert(1)>"
-    report = services.import_package(actor=admin, data=data)
+    report = imports.import_package(actor=admin, data=data)
     html = client.get(f"/standards/frameworks/{report.framework_id}").get_data(as_text=True)
     assert "<script>alert(1)" not in html and "<img src=x" not in html and "<b>X</b>" not in html
     assert 'href="javascript:' not in html

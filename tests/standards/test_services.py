@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 from core.cli import console_operator
 from core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from core.models import AuditEvent, Role
-from standards import services
+from standards import frameworks, imports
 from standards.models import Framework, StandardAssociation, StandardItem
 from tests.factories import FrameworkFactory, OrganisationFactory, StandardItemFactory, UserFactory, member
 from tests.standards.packages import DOC_ID, as_bytes, association, package
 
-BUNDLED = {path.name: path for path in services.bundled_files()}
+BUNDLED = {path.name: path for path in imports.bundled_files()}
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def items_by_identifier(session, framework_id):
 def refused(admin, data) -> list[dict[str, str]]:
     """Import ``data`` expecting a refusal; the errors it names."""
     with pytest.raises(ValidationFailed) as caught:
-        services.import_package(actor=admin, data=data)
+        imports.import_package(actor=admin, data=data)
     assert caught.value.errors, caught.value.detail
     return caught.value.errors
 
@@ -57,9 +57,9 @@ def pointers(errors):
 @pytest.mark.parametrize("name", sorted(BUNDLED))
 def test_every_bundled_file_imports_with_its_whole_tree(session, admin, name):
     raw = json.loads(BUNDLED[name].read_bytes())
-    report = services.import_package(actor=admin, data=BUNDLED[name].read_bytes(), source_note="bundled")
+    report = imports.import_package(actor=admin, data=BUNDLED[name].read_bytes(), source_note="bundled")
 
-    framework = services.get_framework(framework_id=report.framework_id)
+    framework = frameworks.get_framework(framework_id=report.framework_id)
     assert report.created and framework.case_identifier == raw["CFDocument"]["identifier"]
     assert framework.title == raw["CFDocument"]["title"]
     assert framework.item_count == report.items == len(raw["CFItems"])
@@ -80,10 +80,10 @@ def test_every_bundled_file_imports_with_its_whole_tree(session, admin, name):
 
 
 def test_pre_1_0_draft_shapes_are_understood(session, admin):
-    report = services.import_package(
+    report = imports.import_package(
         actor=admin, data=BUNDLED["ccss-math-opensalt-sample-2016.case-draft.json"].read_bytes()
     )
-    framework = services.get_framework(framework_id=report.framework_id)
+    framework = frameworks.get_framework(framework_id=report.framework_id)
     assert framework.case_identifier == "http://purl.org/ASN/resources/D10003FB"  # an ASN URL, not a UUID
     assert framework.subject == ["Math"]  # a string in the draft
     assert framework.creator == "National Governors Association Center for Best Practices"
@@ -93,7 +93,7 @@ def test_pre_1_0_draft_shapes_are_understood(session, admin):
     assert cluster.item_type == "Domain"  # from CFItemTypeURI
     assert cluster.education_level == ["KG"]  # educationalLevel, a string in the draft
     assert report.items == 703 and framework.association_count == 0
-    roots = services.tree(framework_id=framework.id)
+    roots = frameworks.tree(framework_id=framework.id)
     assert [node.item.full_statement for node in roots[:2]] == [
         "Standards for Mathematical Practice",
         "Counting and Cardinality",
@@ -106,7 +106,7 @@ def test_pre_1_0_draft_shapes_are_understood(session, admin):
 
 
 def test_non_tree_associations_are_kept_including_ends_outside_the_package(session, admin):
-    report = services.import_package(
+    report = imports.import_package(
         actor=admin, data=BUNDLED["opensalt-what-standards-could-be.case.json"].read_bytes()
     )
     rows = session.scalars(
@@ -122,20 +122,20 @@ def test_non_tree_associations_are_kept_including_ends_outside_the_package(sessi
 
 
 def test_educator_frameworks_keep_their_rights_notice(session, admin):
-    report = services.import_package(
+    report = imports.import_package(
         actor=admin, data=BUNDLED["nbpts-five-core-propositions.compiled.case.json"].read_bytes()
     )
-    framework = services.get_framework(framework_id=report.framework_id)
+    framework = frameworks.get_framework(framework_id=report.framework_id)
     assert "National Board for Professional Teaching Standards" in framework.notes
     assert framework.adoption_status == "Compiled (unofficial)"
     assert framework.official_source_url.startswith("https://")
 
 
 def test_load_bundled_is_idempotent_and_credits_sources(session, admin):
-    first = services.load_bundled(actor=admin)
+    first = imports.load_bundled(actor=admin)
     assert len(first) == len(BUNDLED) and all(r.created for r in first)
     before = counts(session)
-    second = services.load_bundled(actor=admin)
+    second = imports.load_bundled(actor=admin)
     assert all(r.unchanged for r in second)
     assert counts(session) == before  # no writes, not even audit events
     intasc = session.scalar(select(Framework).where(Framework.title.like("InTASC%")))
@@ -147,51 +147,51 @@ def test_load_bundled_is_idempotent_and_credits_sources(session, admin):
 
 
 def test_reimport_updates_in_place_and_keeps_item_ids(session, admin):
-    first = services.import_package(actor=admin, data=package(), source_note="v1")
+    first = imports.import_package(actor=admin, data=package(), source_note="v1")
     ids = {k: v.id for k, v in items_by_identifier(session, first.framework_id).items()}
 
     v2 = package()
     v2["CFDocument"]["title"] = "Test Framework, revised"
     v2["CFItems"][1]["fullStatement"] = "Cite strong and thorough textual evidence"
-    second = services.import_package(actor=admin, data=v2, source_note="v2")
+    second = imports.import_package(actor=admin, data=v2, source_note="v2")
 
     assert second.framework_id == first.framework_id and not second.created
     assert (second.items_added, second.items_updated, second.items_obsoleted) == (0, 1, 0)
     items = items_by_identifier(session, first.framework_id)
     assert {k: v.id for k, v in items.items()} == ids
     assert items["a1"].full_statement == "Cite strong and thorough textual evidence"
-    framework = services.get_framework(framework_id=first.framework_id)
+    framework = frameworks.get_framework(framework_id=first.framework_id)
     assert framework.title == "Test Framework, revised" and framework.source_note == "v2"
     assert session.scalar(select(func.count()).select_from(Framework)) == 1
 
 
 def test_removed_items_become_obsolete_and_revive_when_they_return(session, admin):
-    first = services.import_package(actor=admin, data=package())
+    first = imports.import_package(actor=admin, data=package())
     kept = items_by_identifier(session, first.framework_id)
 
     smaller = package([("a", "T.1", "Read closely", None), ("b", "T.2", "Write arguments", None)])
-    report = services.import_package(actor=admin, data=smaller)
+    report = imports.import_package(actor=admin, data=smaller)
     assert report.items_obsoleted == 2 and report.items == 2
     items = items_by_identifier(session, first.framework_id)
     assert items["a1"].obsolete_at is not None and items["a2"].obsolete_at is not None
     assert items["a"].obsolete_at is None
-    framework = services.get_framework(framework_id=first.framework_id)
+    framework = frameworks.get_framework(framework_id=first.framework_id)
     assert (framework.item_count, framework.obsolete_item_count) == (2, 2)
     # Obsolete items still resolve (alignments keep working) but leave the tree and the search.
-    assert services.get_item(item_id=kept["a1"].id).is_obsolete
-    assert [n.item.case_identifier for n in services.tree(framework_id=framework.id)] == ["a", "b"]
-    assert services.search_items(q="T.1.a", page=1, page_size=10).total == 0
-    assert services.search_items(q="T.1.a", include_obsolete=True, page=1, page_size=10).total == 1
+    assert frameworks.get_item(item_id=kept["a1"].id).is_obsolete
+    assert [n.item.case_identifier for n in frameworks.tree(framework_id=framework.id)] == ["a", "b"]
+    assert frameworks.search_items(q="T.1.a", page=1, page_size=10).total == 0
+    assert frameworks.search_items(q="T.1.a", include_obsolete=True, page=1, page_size=10).total == 1
 
-    again = services.import_package(actor=admin, data=package())
+    again = imports.import_package(actor=admin, data=package())
     assert again.items_revived == 2 and again.items_obsoleted == 0
     items = items_by_identifier(session, first.framework_id)
     assert items["a1"].id == kept["a1"].id and items["a1"].obsolete_at is None
-    assert services.get_framework(framework_id=first.framework_id).obsolete_item_count == 0
+    assert frameworks.get_framework(framework_id=first.framework_id).obsolete_item_count == 0
 
 
 def test_reimport_moves_items_and_adds_new_ones(session, admin):
-    first = services.import_package(actor=admin, data=package())
+    first = imports.import_package(actor=admin, data=package())
     moved = package(
         [
             ("b", "T.2", "Write arguments", None),
@@ -201,26 +201,26 @@ def test_reimport_moves_items_and_adds_new_ones(session, admin):
             ("c", "T.3", "A new standard", "a"),
         ]
     )
-    report = services.import_package(actor=admin, data=moved)
+    report = imports.import_package(actor=admin, data=moved)
     assert report.items_added == 1
     items = items_by_identifier(session, first.framework_id)
     assert items["a1"].parent_id == items["b"].id
-    roots = services.tree(framework_id=first.framework_id)
+    roots = frameworks.tree(framework_id=first.framework_id)
     assert [n.item.case_identifier for n in roots] == ["b", "a"]
     assert [n.item.case_identifier for n in roots[1].children] == ["a2", "c"]
 
 
 def test_the_same_package_twice_changes_nothing(session, admin):
-    services.import_package(actor=admin, data=as_bytes(package()))
+    imports.import_package(actor=admin, data=as_bytes(package()))
     before = counts(session)
-    report = services.import_package(actor=admin, data=as_bytes(package()))
+    report = imports.import_package(actor=admin, data=as_bytes(package()))
     assert report.unchanged and not report.created
     assert counts(session) == before
 
 
 def test_every_import_is_audited_with_counts(session, admin):
-    first = services.import_package(actor=admin, data=package())
-    services.import_package(actor=admin, data=package([("a", "T.1", "Read closely", None)]))
+    first = imports.import_package(actor=admin, data=package())
+    imports.import_package(actor=admin, data=package([("a", "T.1", "Read closely", None)]))
     events = session.scalars(
         select(AuditEvent).where(AuditEvent.object_id == str(first.framework_id)).order_by(AuditEvent.occurred_at)
     ).all()
@@ -246,15 +246,15 @@ def test_tree_follows_sequence_numbers_then_package_order(session, admin):
     data["CFAssociations"][0]["sequenceNumber"] = 3
     data["CFAssociations"][1]["sequenceNumber"] = 1
     del data["CFAssociations"][2]["sequenceNumber"]
-    report = services.import_package(actor=admin, data=data)
-    roots = services.tree(framework_id=report.framework_id)
+    report = imports.import_package(actor=admin, data=data)
+    roots = frameworks.tree(framework_id=report.framework_id)
     assert [n.item.case_identifier for n in roots] == ["y", "x", "z"]
     assert [n.item.position for n in roots] == [0, 1, 2]
 
 
 def test_an_item_with_two_parents_hangs_under_the_first_and_keeps_the_other_link(session, admin):
     data = package(extra=[association("second-parent", "isChildOf", "a1", "b", sequenceNumber=9)])
-    report = services.import_package(actor=admin, data=data)
+    report = imports.import_package(actor=admin, data=data)
     items = items_by_identifier(session, report.framework_id)
     assert items["a1"].parent_id == items["a"].id
     link = session.scalar(select(StandardAssociation).where(StandardAssociation.case_identifier == "second-parent"))
@@ -264,13 +264,13 @@ def test_an_item_with_two_parents_hangs_under_the_first_and_keeps_the_other_link
 def test_a_package_without_any_isChildOf_is_flat_with_a_warning(session, admin):
     data = package()
     data["CFAssociations"] = []
-    report = services.import_package(actor=admin, data=data)
+    report = imports.import_package(actor=admin, data=data)
     assert report.warnings and "top level" in report.warnings[0]
-    assert len(services.tree(framework_id=report.framework_id)) == 4
+    assert len(frameworks.tree(framework_id=report.framework_id)) == 4
 
 
 def test_item_detail_has_parent_chain_children_and_associations(session, admin):
-    other = services.import_package(
+    other = imports.import_package(
         actor=admin,
         data=package([("elsewhere", "E.1", "An item of another framework", None)], doc_id="other-doc"),
     )
@@ -281,19 +281,19 @@ def test_item_detail_has_parent_chain_children_and_associations(session, admin):
             association("m3", "isRelatedTo", "a1", "https://external.example.org/thing"),
         ]
     )
-    report = services.import_package(actor=admin, data=data)
+    report = imports.import_package(actor=admin, data=data)
     items = items_by_identifier(session, report.framework_id)
 
-    detail = services.item_detail(item_id=items["a1"].id)
+    detail = frameworks.item_detail(item_id=items["a1"].id)
     assert [a.case_identifier for a in detail.ancestors] == ["a"]
     assert detail.framework.id == report.framework_id
     by_type = {a.association_type: a for a in detail.associations}
     assert by_type["exactMatchOf"].item.framework_id == other.framework_id  # resolved across frameworks
     assert by_type["isRelatedTo"].item is None and by_type["isRelatedTo"].direction == "outgoing"
 
-    parent = services.item_detail(item_id=items["a"].id)
+    parent = frameworks.item_detail(item_id=items["a"].id)
     assert [c.case_identifier for c in parent.children] == ["a1", "a2"]
-    target = services.item_detail(item_id=items["b"].id)
+    target = frameworks.item_detail(item_id=items["b"].id)
     assert [(a.association_type, a.direction, a.item.case_identifier) for a in target.associations] == [
         ("precedes", "incoming", "a")
     ]
@@ -420,7 +420,7 @@ def test_a_refused_import_writes_nothing(session, admin):
     refused(admin, data)
     assert counts(session) == before
 
-    report = services.import_package(actor=admin, data=package())
+    report = imports.import_package(actor=admin, data=package())
     before = counts(session)
     broken = package([("a", "T.1", "New text", "a")])
     refused(admin, broken)
@@ -431,7 +431,7 @@ def test_a_refused_import_writes_nothing(session, admin):
 def test_refusal_lists_are_bounded(session, admin):
     data = package([(f"i{n}", None, "x", "missing") for n in range(300)])
     with pytest.raises(ValidationFailed) as caught:
-        services.import_package(actor=admin, data=data)
+        imports.import_package(actor=admin, data=data)
     assert len(caught.value.errors) == 100
     assert "more" in caught.value.detail
 
@@ -444,18 +444,18 @@ def test_org_admins_import_for_their_organisation_and_reimport_what_it_owns(sess
     admin_here = member(org, Role.ORG_ADMIN)
     admin_there = member(other, Role.ORG_ADMIN)
 
-    report = services.import_package(actor=admin_here, data=package(), organisation_id=org.id)
-    framework = services.get_framework(framework_id=report.framework_id)
+    report = imports.import_package(actor=admin_here, data=package(), organisation_id=org.id)
+    framework = frameworks.get_framework(framework_id=report.framework_id)
     assert framework.imported_by_organisation_id == org.id
     event = session.scalar(select(AuditEvent).where(AuditEvent.object_id == str(framework.id)))
     assert event.organisation_id == org.id
 
-    second = services.import_package(actor=admin_here, data=package([("a", "T.1", "Read", None)]))
+    second = imports.import_package(actor=admin_here, data=package([("a", "T.1", "Read", None)]))
     assert not second.created
     with pytest.raises(Forbidden):
-        services.import_package(actor=admin_there, data=package())
+        imports.import_package(actor=admin_there, data=package())
     with pytest.raises(Forbidden):
-        services.import_package(actor=admin_there, data=package(), organisation_id=other.id)
+        imports.import_package(actor=admin_there, data=package(), organisation_id=other.id)
 
 
 def test_who_may_not_import(session, admin):
@@ -463,28 +463,28 @@ def test_who_may_not_import(session, admin):
     author = member(org, Role.AUTHOR)
     org_admin = member(org, Role.ORG_ADMIN)
     with pytest.raises(Unauthorized):
-        services.import_package(actor=None, data=package())
+        imports.import_package(actor=None, data=package())
     with pytest.raises(Forbidden):
-        services.import_package(actor=author, data=package(), organisation_id=org.id)
+        imports.import_package(actor=author, data=package(), organisation_id=org.id)
     with pytest.raises(Forbidden):
-        services.import_package(actor=UserFactory(), data=package())
+        imports.import_package(actor=UserFactory(), data=package())
     with pytest.raises(Forbidden):  # another organisation's name
-        services.import_package(actor=org_admin, data=package(), organisation_id=OrganisationFactory().id)
+        imports.import_package(actor=org_admin, data=package(), organisation_id=OrganisationFactory().id)
     with pytest.raises(ValidationFailed) as caught:  # a new framework needs an owner
-        services.import_package(actor=org_admin, data=package())
+        imports.import_package(actor=org_admin, data=package())
     assert caught.value.errors[0]["field"] == "organisation_id"
     # Platform-wide frameworks (the bundled ones) are re-imported by platform admins only.
-    services.import_package(actor=admin, data=package())
+    imports.import_package(actor=admin, data=package())
     with pytest.raises(Forbidden):
-        services.import_package(actor=org_admin, data=package([("a", "T.1", "Hijack", None)]))
+        imports.import_package(actor=org_admin, data=package([("a", "T.1", "Hijack", None)]))
     with pytest.raises(Conflict):
-        services.import_package(actor=admin, data=package([("a", "T.1", "Move", None)]), organisation_id=org.id)
+        imports.import_package(actor=admin, data=package([("a", "T.1", "Move", None)]), organisation_id=org.id)
     with pytest.raises(ValidationFailed):
-        services.import_package(actor=admin, data=package(doc_id="new-one"), organisation_id=uuid.uuid4())
+        imports.import_package(actor=admin, data=package(doc_id="new-one"), organisation_id=uuid.uuid4())
 
 
 def test_console_operator_imports_and_is_audited_without_a_user(session):
-    report = services.import_package(actor=console_operator(), data=package())
+    report = imports.import_package(actor=console_operator(), data=package())
     event = session.scalar(select(AuditEvent).where(AuditEvent.object_id == str(report.framework_id)))
     assert event.actor_id is None and event.action == "framework.imported"
 
@@ -494,30 +494,32 @@ def test_console_operator_imports_and_is_audited_without_a_user(session):
 
 def test_unknown_ids_are_not_found(session):
     with pytest.raises(NotFound):
-        services.get_framework(framework_id=uuid.uuid4())
+        frameworks.get_framework(framework_id=uuid.uuid4())
     with pytest.raises(NotFound):
-        services.get_item(item_id=uuid.uuid4())
+        frameworks.get_item(item_id=uuid.uuid4())
     with pytest.raises(NotFound):
-        services.tree(framework_id=uuid.uuid4())
+        frameworks.tree(framework_id=uuid.uuid4())
 
 
 def test_get_items_returns_the_known_ones_by_id(session):
     one, two = StandardItemFactory(), StandardItemFactory()
-    found = services.get_items(ids=[one.id, uuid.uuid4(), two.id, one.id])
+    found = frameworks.get_items(ids=[one.id, uuid.uuid4(), two.id, one.id])
     assert found == {one.id: one, two.id: two}
-    assert services.get_items(ids=[]) == {}
+    assert frameworks.get_items(ids=[]) == {}
 
 
 def test_list_frameworks_filters_and_escapes(session):
     FrameworkFactory(title="Alpha 100% literacy")
     FrameworkFactory(title="Beta numeracy", publisher="Some_Body")
     FrameworkFactory(title="Gamma")
-    page = services.list_frameworks(page=1, page_size=10)
+    page = frameworks.list_frameworks(page=1, page_size=10)
     assert [f.title for f in page.items] == ["Alpha 100% literacy", "Beta numeracy", "Gamma"]
-    assert [f.title for f in services.list_frameworks(q="100%", page=1, page_size=10).items] == ["Alpha 100% literacy"]
-    assert services.list_frameworks(q="%", page=1, page_size=10).total == 1
-    assert [f.title for f in services.list_frameworks(q="e_b", page=1, page_size=10).items] == ["Beta numeracy"]
-    assert services.list_frameworks(q="nothing", page=1, page_size=10).total == 0
+    assert [f.title for f in frameworks.list_frameworks(q="100%", page=1, page_size=10).items] == [
+        "Alpha 100% literacy"
+    ]
+    assert frameworks.list_frameworks(q="%", page=1, page_size=10).total == 1
+    assert [f.title for f in frameworks.list_frameworks(q="e_b", page=1, page_size=10).items] == ["Beta numeracy"]
+    assert frameworks.list_frameworks(q="nothing", page=1, page_size=10).total == 0
 
 
 # --- search ------------------------------------------------------------------------------------------
@@ -526,9 +528,9 @@ def test_list_frameworks_filters_and_escapes(session):
 @pytest.fixture
 def searchable(session, admin):
     educator = [
-        services.import_package(actor=admin, data=path.read_bytes()) for path in services.bundled_files("educator")
+        imports.import_package(actor=admin, data=path.read_bytes()) for path in imports.bundled_files("educator")
     ]
-    math = services.import_package(actor=admin, data=BUNDLED["opensalt-what-standards-could-be.case.json"].read_bytes())
+    math = imports.import_package(actor=admin, data=BUNDLED["opensalt-what-standards-could-be.case.json"].read_bytes())
     return {"educator": educator, "math": math}
 
 
@@ -537,13 +539,13 @@ def codes(page):
 
 
 def test_search_by_exact_code_puts_it_first(searchable):
-    page = services.search_items(q="InTASC.1", page=1, page_size=20)
+    page = frameworks.search_items(q="InTASC.1", page=1, page_size=20)
     assert codes(page)[0] == "InTASC.1"
     assert "InTASC.10" in codes(page)  # a code containing the query matches too
 
 
 def test_search_by_part_of_a_code(searchable):
-    page = services.search_items(q="6.RP.A.3", page=1, page_size=20)
+    page = frameworks.search_items(q="6.RP.A.3", page=1, page_size=20)
     assert set(codes(page)) == {
         "CCSS.Math.Content.6.RP.A.3",
         "CCSS.Math.Content.6.RP.A.3a",
@@ -555,53 +557,53 @@ def test_search_by_part_of_a_code(searchable):
 
 
 def test_search_by_words_in_statements(searchable):
-    page = services.search_items(q="ratio reasoning", page=1, page_size=20)
+    page = frameworks.search_items(q="ratio reasoning", page=1, page_size=20)
     assert "CCSS.Math.Content.6.RP.A" in codes(page)
     assert all("ratio" in item.search_text and "reasoning" in item.search_text for item in page.items)
-    assert "PSEL.3" in codes(services.search_items(q="Equity", page=1, page_size=20))
+    assert "PSEL.3" in codes(frameworks.search_items(q="Equity", page=1, page_size=20))
 
 
 def test_search_in_one_framework_and_pagination(searchable):
     intasc = next(r for r in searchable["educator"] if r.title.startswith("InTASC"))
-    page = services.search_items(q="InTASC", framework_id=intasc.framework_id, page=1, page_size=4)
+    page = frameworks.search_items(q="InTASC", framework_id=intasc.framework_id, page=1, page_size=4)
     assert page.total == 10 and len(page.items) == 4
-    second = services.search_items(q="InTASC", framework_id=intasc.framework_id, page=3, page_size=4)
+    second = frameworks.search_items(q="InTASC", framework_id=intasc.framework_id, page=3, page_size=4)
     assert len(second.items) == 2
-    assert services.search_items(q="ratio", framework_id=intasc.framework_id, page=1, page_size=4).total == 0
+    assert frameworks.search_items(q="ratio", framework_id=intasc.framework_id, page=1, page_size=4).total == 0
 
 
 def test_search_without_words_lists_a_framework_in_tree_order(searchable):
     iste = next(r for r in searchable["educator"] if r.title.startswith("ISTE"))
-    page = services.search_items(framework_id=iste.framework_id, page=1, page_size=5)
+    page = frameworks.search_items(framework_id=iste.framework_id, page=1, page_size=5)
     assert codes(page) == ["ISTE.2.1", "ISTE.2.1.a", "ISTE.2.1.b", "ISTE.2.1.c", "ISTE.2.2"]
 
 
 @pytest.mark.parametrize("q", ["%", "_", "\\", "%_%", "!!&|:*", "<script>alert(1)</script>"])
 def test_search_takes_metacharacters_literally(searchable, session, q):
-    assert services.search_items(q=q, page=1, page_size=20).total == 0
+    assert frameworks.search_items(q=q, page=1, page_size=20).total == 0
 
 
 @pytest.mark.parametrize("q", ["' OR 1=1 --", "'; DROP TABLE standard_items; --", "1) OR (1=1"])
 def test_search_is_safe_from_sql_injection(searchable, session, q):
     everything = session.scalar(select(func.count()).select_from(StandardItem))
-    assert services.search_items(q=q, page=1, page_size=20).total < everything
+    assert frameworks.search_items(q=q, page=1, page_size=20).total < everything
     assert session.scalar(select(func.count()).select_from(StandardItem)) == everything
 
 
 def test_words_match_the_start_of_words(searchable):
-    assert "InTASC.10" not in codes(services.search_items(q="ratio", page=1, page_size=50))  # "collaboration"
-    assert "CCSS.Math.Content.6.RP.A.1" in codes(services.search_items(q="ratio", page=1, page_size=50))
+    assert "InTASC.10" not in codes(frameworks.search_items(q="ratio", page=1, page_size=50))  # "collaboration"
+    assert "CCSS.Math.Content.6.RP.A.1" in codes(frameworks.search_items(q="ratio", page=1, page_size=50))
 
 
 def test_search_matches_literal_percent_and_underscore(session):
     hit = StandardItemFactory(human_coding_scheme="RATE_50%", full_statement="Fifty percent")
     StandardItemFactory(human_coding_scheme="RATEX50Y", full_statement="Not a match")
-    assert [i.id for i in services.search_items(q="_50%", page=1, page_size=10).items] == [hit.id]
+    assert [i.id for i in frameworks.search_items(q="_50%", page=1, page_size=10).items] == [hit.id]
 
 
 @pytest.mark.postgres
 def test_postgresql_search_stems_words(searchable):
-    page = services.search_items(q="ratios reasoned", page=1, page_size=20)
+    page = frameworks.search_items(q="ratios reasoned", page=1, page_size=20)
     assert "CCSS.Math.Content.6.RP.A" in codes(page)  # "ratio concepts and use ratio reasoning"
 
 
@@ -623,9 +625,9 @@ def test_postgresql_search_uses_its_indexes(searchable, session, monkeypatch, q,
         captured.append(stmt)
         raise LookupError
 
-    monkeypatch.setattr(services, "paginate", capture)
+    monkeypatch.setattr(frameworks, "paginate", capture)
     with pytest.raises(LookupError):
-        services.search_items(q=q, page=1, page_size=20)
+        frameworks.search_items(q=q, page=1, page_size=20)
     sql = str(captured[0].compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
     plan = "\n".join(row[0] for row in db.session.execute(text("EXPLAIN " + sql)))
     assert index in plan
@@ -652,14 +654,14 @@ def test_postgresql_search_uses_its_indexes(searchable, session, monkeypatch, q,
 def test_alignment_url_is_the_items_own_http_uri_or_our_page(app, session, uri, own):
     item = StandardItemFactory(uri=uri)
     expected = uri if own else f"{app.config['BASE_URL']}/standards/items/{item.id}"
-    assert services.alignment_url(item) == expected
+    assert frameworks.alignment_url(item) == expected
 
 
 def test_compiled_educator_items_align_to_our_pages(app, session, admin):
-    report = services.import_package(actor=admin, data=BUNDLED["psel-2015.compiled.case.json"].read_bytes())
-    item = services.search_items(q="PSEL.1", framework_id=report.framework_id, page=1, page_size=1).items[0]
+    report = imports.import_package(actor=admin, data=BUNDLED["psel-2015.compiled.case.json"].read_bytes())
+    item = frameworks.search_items(q="PSEL.1", framework_id=report.framework_id, page=1, page_size=1).items[0]
     assert item.uri.startswith("urn:uuid:")
-    assert services.alignment_url(item) == f"http://localhost/standards/items/{item.id}"
+    assert frameworks.alignment_url(item) == f"http://localhost/standards/items/{item.id}"
 
 
 # --- progress ----------------------------------------------------------------------------------------
@@ -667,7 +669,7 @@ def test_compiled_educator_items_align_to_our_pages(app, session, admin):
 
 def test_progress_reports_items_written(session, admin):
     calls = []
-    services.import_package(actor=admin, data=package(), progress=lambda done, total: calls.append((done, total)))
+    imports.import_package(actor=admin, data=package(), progress=lambda done, total: calls.append((done, total)))
     assert calls[-1] == (4, 4)
 
 
@@ -680,7 +682,7 @@ def test_draft_node_identifiers_and_uri_only_links_are_understood(session, admin
     mismatch["originNodeIdentifier"] = "something-else"
     by_uri = data["CFAssociations"][3]  # b: the destination named by the document's URI only
     by_uri["destinationNodeURI"] = data["CFDocument"]["uri"]
-    report = services.import_package(actor=admin, data=data)
+    report = imports.import_package(actor=admin, data=data)
     items = items_by_identifier(session, report.framework_id)
     assert items["a1"].parent_id == items["a"].id and items["a2"].parent_id == items["a"].id
     assert items["b"].parent_id is None
