@@ -1,4 +1,10 @@
-"""Cross-cutting pieces: the app factory, configuration, database, accounts and auth, errors, audit log.
+"""Cross-cutting pieces. Where things live: ``config``, ``extensions``, ``db`` (the transaction boundary,
+paging), ``models`` (users, organisations, memberships, invitations, tokens, audit events, the outbox),
+``auth`` (passwords, access tokens, the signed-in user), ``authz`` (the one authorisation helper),
+``accounts`` (users, sign-in, password resets, personal API tokens), ``organisations`` (organisations,
+members, invitations, their audit log), ``audit``, ``mail`` (the outbox), ``storage`` (evidence files on disk
+or S3), ``errors`` (problem+json), ``clock``, ``http``, ``health``, ``api`` / ``views`` / ``admin_views``,
+``cli``, ``demo``.
 
 Domain packages (standards, credentials, assessors, badges) import from here, never the reverse;
 ``create_app`` loads them by name from ``DOMAINS`` and calls each one's ``init_app``.
