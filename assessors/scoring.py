@@ -98,7 +98,7 @@ def _size(size: int) -> str:
     return f"{size} B"
 
 
-def evidence_download(actor: User, evidence_file: EvidenceFile) -> Any:
+def evidence_download(actor: User, evidence_file: EvidenceFile, *, inline: bool = False) -> Any:
     """Send an evidence file to the assessor holding a live claim on its submission, under a blind name.
 
     The earner's own file name can identify them, so the download is named after the submission's
@@ -117,7 +117,7 @@ def evidence_download(actor: User, evidence_file: EvidenceFile) -> Any:
     submission = evidence_file.submission
     number = next(n for n, f in enumerate(submission.files, start=1) if f.id == evidence_file.id)
     name = f"{submission.reference}-file-{number}.{_short_type(evidence_file.media_type)}"
-    return storage.download(evidence_file.sha256, filename=name, media_type=evidence_file.media_type)
+    return storage.download(evidence_file.sha256, filename=name, media_type=evidence_file.media_type, inline=inline)
 
 
 def is_current_assessor(actor: User | None, submission_id: uuid.UUID) -> bool:

@@ -16,11 +16,13 @@ from assessors import calibration as calibration_rules
 from assessors import qualifications as qualification_rules
 from assessors import queue as review_queue
 from assessors.models import Qualification
+from core import storage
 from core.db import db
-from core.errors import ServiceError
+from core.errors import NotFound, ServiceError
 from core.models import Membership, Role, User
 from core.views import require_sign_in, signed_in_user
 from credentials.authoring.models import CredentialVersion, VersionState
+from credentials.portfolios.models import EvidenceFile
 
 bp = Blueprint(
     "review",
@@ -125,6 +127,16 @@ def claim(organisation_id: uuid.UUID) -> Page:
     return redirect(url_for("review.task", task_id=task.id))
 
 
+@bp.get("/evidence/<uuid:file_id>")
+def evidence(file_id: uuid.UUID) -> Page:
+    """An evidence file for the assessor holding its submission, under its blind name (``?inline=1`` shows a
+    raster image in place, for the preview beside the rubric)."""
+    evidence_file = db.session.get(EvidenceFile, file_id)
+    if evidence_file is None:
+        raise NotFound("No such evidence file.")
+    return scoring.evidence_download(_user(), evidence_file, inline=request.args.get("inline") == "1")
+
+
 def _form_scores(view: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     scores = []
     for criterion in view["submission"]["rubric"]:
@@ -139,12 +151,29 @@ def _form_scores(view: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     return scores, request.form.get("summary", "").strip()
 
 
+def _criterion_errors(errors: list[dict[str, str]], scores: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The service's errors with the form field each concerns (``/scores/2/feedback`` → ``feedback-<key>``), so
+    the summary links to it and the message stands beside it."""
+    out = []
+    for error in errors:
+        parts = error.get("field", "").strip("/").split("/")
+        anchor, key = "", ""
+        if len(parts) == 3 and parts[0] == "scores" and parts[1].isdigit() and int(parts[1]) < len(scores):
+            key = scores[int(parts[1])]["criterion_key"]
+            anchor = f"feedback-{key}" if parts[2] == "feedback" else f"criterion-{key}"
+        elif parts == ["summary"]:
+            anchor = "summary"
+        out.append({**error, "anchor": anchor, "criterion_key": key})
+    return out
+
+
 @bp.route("/tasks/<uuid:task_id>", methods=["GET", "POST"])
 def task(task_id: uuid.UUID) -> Page:
     actor = _user()
     view = scoring.task_view(actor=actor, task_id=task_id)
     form = CsrfForm()
     errors: list[dict[str, str]] = []
+    posted: dict[str, Any] | None = None
     status = 200
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -165,11 +194,23 @@ def task(task_id: uuid.UUID) -> Page:
             return redirect(url_for("review.task", task_id=task_id))
         except ServiceError as exc:
             db.session.rollback()
-            errors = exc.errors or [{"field": "", "detail": exc.detail}]
+            errors = _criterion_errors(exc.errors or [{"field": "", "detail": exc.detail}], scores)
             status = exc.status
             view = scoring.task_view(actor=actor, task_id=task_id)
+            # Show the assessor what they sent, not the last saved draft: a refusal must not lose their work.
+            posted = {
+                "scores": {sc["criterion_key"]: sc for sc in scores},
+                "summary": summary,
+            }
     return (
-        render_template("assessors/task.html", view=view, form=form, errors=errors),
+        render_template(
+            "assessors/task.html",
+            view=view,
+            form=form,
+            errors=errors,
+            posted=posted,
+            inline_types=storage.INLINE_IMAGE_TYPES,
+        ),
         status,
     )  # type: ignore[return-value]
 

@@ -436,15 +436,30 @@ def keep(upload: Upload, store: Backend | None = None) -> None:
     upload.kept = True
 
 
-def download(sha256: str, *, filename: str, media_type: str, store: Backend | None = None) -> Response:
-    """A response that makes the browser save the file, never render it on our origin."""
+# Raster images a browser can show without running anything in them (SVG, PDF and HTML are never shown inline).
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+def download(
+    sha256: str, *, filename: str, media_type: str, store: Backend | None = None, inline: bool = False
+) -> Response:
+    """A response that makes the browser save the file, never render it on our origin.
+
+    ``inline`` (honoured for raster images only, so an ``<img>`` beside the rubric can show them) streams the
+    bytes through the app with ``Content-Disposition: inline`` under the same sandboxing CSP: the image is
+    drawn, and nothing in it can run or read the app's cookies.
+    """
     store = store or backend()
-    url = store.download_url(sha256, filename, media_type)
+    inline = inline and media_type in INLINE_IMAGE_TYPES
+    url = None if inline else store.download_url(sha256, filename, media_type)
     if url is not None:
         response = redirect(url, 302)
     else:
-        response = send_file(store.open(sha256), mimetype=media_type, as_attachment=True, download_name=filename)
-        response.headers["Content-Disposition"] = content_disposition(filename)
+        response = send_file(store.open(sha256), mimetype=media_type, as_attachment=not inline, download_name=filename)
+        disposition = content_disposition(filename)
+        if inline:
+            disposition = disposition.replace("attachment", "inline", 1)
+        response.headers["Content-Disposition"] = disposition
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
     response.headers["Cache-Control"] = "private, no-store"

@@ -115,12 +115,31 @@ def test_assessor_claims_and_scores_blind_with_the_keyboard(page: Any, story: di
     body = page.locator("main").inner_text()
     assert REFLECTION in body  # the evidence is beside the rubric …
     assert story["earner_name"] not in body and story["earner"] not in body  # … and the earner is not named
-    assert page.locator("a[href*='/review-evidence/']").count() == 1  # the file, under a neutral label
+    file_link = page.get_by_role("link", name=re.compile(r"^Download file 1 \(png"))
+    assert file_link.count() == 1  # the file, under a neutral label
+    with page.expect_download() as download:  # the signed-in assessor opens it (not a JSON 401 from the API)
+        file_link.click()
+    assert re.fullmatch(r"S-[0-9A-Z]+-file-1\.png", download.value.suggested_filename)
+    assert Path(download.value.path()).read_bytes() == png_bytes(4, 4)
+    preview = page.locator("figure.evidence-file img")
+    assert preview.evaluate("img => img.complete && img.naturalWidth") == 4  # shown beside the rubric
 
+    # A refused submit keeps everything chosen and written (level below passing, no feedback yet).
     page.locator("h1").click()  # focus out of any field, so the keys reach the page's shortcuts
+    page.keyboard.press("1")
+    page.get_by_label("Summary for the earner").fill("Clear planning and a thoughtful second lesson.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Submit review").click()
+    assert "below passing" in page.locator(".error-summary").inner_text()
+    assert page.locator("input[type=radio][name^=level-]").nth(0).is_checked()
+    assert page.get_by_label("Summary for the earner").input_value() == "Clear planning and a thoughtful second lesson."
+    check_page(page, "journey-review-refused")
+    page.locator(".error-summary a").first.click()  # the message links to the field it concerns
+    page.wait_for_url(re.compile("#feedback-"))
+
+    page.locator("h1").click()
     page.keyboard.press("3")  # the third level: Proficient, the passing one
     assert page.get_by_label(re.compile("Proficient")).is_checked()
-    page.get_by_label("Summary for the earner").fill("Clear planning and a thoughtful second lesson.")
     with page.expect_navigation():
         page.get_by_role("button", name="Submit review").click()
     assert "Review submitted: pass" in page.locator(".flashes").inner_text()
