@@ -89,6 +89,29 @@ def badge_view(badge: Badge, base: str) -> dict[str, Any]:
         "downloads": {kind: f"{url}.{kind}" for kind in ("json", "jwt", "png", "svg")},
         "png_available": True,  # an SVG-only badge gets the default design as its PNG
         "checked_at": clock.now(),
+    } | {"preview": link_preview(status, credential, badge, url)}
+
+
+def link_preview(status: str, credential: dict[str, Any], badge: Badge, url: str) -> dict[str, str]:
+    """What a link preview (LinkedIn, Facebook, X, chat apps) shows: the baked PNG (none of them draws SVG) and a
+    sentence that never claims a revoked, expired or not-yet-valid badge is simply "earned"."""
+    achievement = credential["credentialSubject"]["achievement"]
+    issuer = credential["issuer"].get("name", "")
+    who = badge.recipient_name or "An educator"
+    if status == "valid":
+        sentence = f"{who} earned this micro-credential from {issuer}: {achievement.get('description', '')}"
+    elif status == "revoked":
+        when = badge.revoked_at.strftime("%Y-%m-%d") if badge.revoked_at else ""
+        sentence = f"{issuer} revoked this badge{f' on {when}' if when else ''}. It is no longer valid."
+    elif status == "expired":
+        sentence = f"This badge from {issuer} expired on {credential.get('validUntil', '')[:10]}."
+    else:
+        sentence = f"This badge from {issuer} becomes valid on {credential['validFrom'][:10]}."
+    return {
+        "title": f"{achievement['name']} — {issuer}" + ("" if status == "valid" else f" ({STATUS_TEXT[status]})"),
+        "description": sentence.strip()[:300],
+        "image": f"{url}.png",
+        "image_alt": f"Badge image of {achievement['name']}",
     }
 
 

@@ -5,6 +5,7 @@ badge images, stacks.
 from __future__ import annotations
 
 import enum
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -58,6 +59,25 @@ ACHIEVEMENT_TYPES = (
     "QualityAssuranceCredential", "MasterCertificate", "MasterDegree", "MicroCredential", "ResearchDoctorate",
     "SecondarySchoolDiploma",
 )  # fmt: skip
+# Words for the types whose name does not read well split at its capitals.
+_ACHIEVEMENT_TYPE_WORDS = {
+    "MicroCredential": "micro-credential",
+    "CoCurricular": "co-curricular activity",
+    "GeneralEducationDevelopment": "general education development (GED)",
+    "CertificateOfCompletion": "certificate of completion",
+    "QualityAssuranceCredential": "quality assurance credential",
+}
+
+
+def achievement_type_label(value: str | None) -> str:
+    """An Open Badges ``achievementType`` in people's words ("ApprenticeshipCertificate" → "apprenticeship
+    certificate", "ext:Workshop" → "workshop"); the stored value stays the spec's term."""
+    if not value:
+        return "micro-credential"
+    if value in _ACHIEVEMENT_TYPE_WORDS:
+        return _ACHIEVEMENT_TYPE_WORDS[value]
+    name = value.removeprefix("ext:").replace("_", " ").replace("-", " ")
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower()
 
 
 class MicroCredential(IdMixin, TimestampMixin, db.Model):

@@ -33,6 +33,7 @@ from credentials.authoring.models import (
     EvidenceKind,
     StackState,
     VersionState,
+    achievement_type_label,
 )
 from standards import frameworks as standards
 
@@ -465,5 +466,6 @@ def init_app(app: Flask) -> None:
     from credentials.authoring import catalogue_views
 
     app.register_blueprint(bp)
+    app.add_template_filter(achievement_type_label, "achievement_type")
     catalogue_views.init_app(app)
     register_nav("My credentials", "authoring.index", visible=is_author, order=20)

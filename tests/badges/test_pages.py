@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 import pytest
@@ -30,6 +31,7 @@ def test_badge_page_shows_a_valid_banner_and_what_it_certifies(client: Any, badg
     assert 'class="badge-status valid"' in html and "VALID" in html
     assert badge.title in html and badge.organisation.name in html
     assert "Proficient" in html  # rubric result
+    assert "earned this micro-credential" in html and "MicroCredential" not in html.split("</head>")[1]
     assert 'property="og:title"' in html
     assert "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME" in html
     assert response.headers["Cache-Control"] == "no-cache"
@@ -42,6 +44,32 @@ def test_revoked_and_expired_badges_say_so_on_the_next_request(client: Any, badg
     expired = award(passed_submission(validity_days=30), decided_at=ago(60))
     html = client.get(f"/badges/{expired.id}").get_data(as_text=True)
     assert 'class="badge-status expired"' in html and "EXPIRED" in html
+
+
+def _meta(html: str, prop: str) -> str:
+    import re
+
+    found = re.search(rf'<meta (?:property|name)="{re.escape(prop)}" content="([^"]*)"', html)
+    assert found, prop
+    return found.group(1)
+
+
+def test_link_previews_show_a_png_and_never_call_a_revoked_badge_earned(client: Any, badge: Badge) -> None:
+    html = client.get(f"/badges/{badge.id}").get_data(as_text=True)
+    image = _meta(html, "og:image")
+    assert image.endswith(f"/badges/{badge.id}.png")  # LinkedIn, Facebook and X do not render SVG
+    png = client.get(urlsplit(image).path)
+    assert png.status_code == 200 and png.mimetype == "image/png"
+    assert "earned this" in _meta(html, "og:description")
+
+    revocation.revoke(actor=admin_of(badge), badge_id=badge.id, reason="Evidence was not the earner's own")
+    html = client.get(f"/badges/{badge.id}").get_data(as_text=True)
+    description = _meta(html, "og:description")
+    assert "revoked" in description and "earned" not in description
+    assert "REVOKED" in _meta(html, "og:title")
+    expired = award(passed_submission(validity_days=30), decided_at=ago(60))
+    description = _meta(client.get(f"/badges/{expired.id}").get_data(as_text=True), "og:description")
+    assert "expired on" in description and "earned" not in description
 
 
 @pytest.mark.parametrize("accept", ["application/vc+ld+json", "application/ld+json"])

@@ -317,8 +317,40 @@ def visit(page: Any, path: str, name: str | None = None, *, status: int = 200) -
     return response
 
 
+# Elements sticking out past the viewport's right edge, unless a scrolling container (.table-wrap) holds them.
+OVERFLOW_SCRIPT = """() => {
+  const width = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= width) return [];
+  const contained = (el) => {
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(p).overflowX)) return true;
+    }
+    return false;
+  };
+  const classes = (el) => (typeof el.className === 'string' ? el.className.trim().split(/\\s+/).filter(Boolean) : []);
+  const name = (el) => [el.tagName.toLowerCase() + (el.id ? '#' + el.id : ''), ...classes(el)].join('.');
+  return [...document.body.querySelectorAll('*')]
+    .filter((el) => el.getBoundingClientRect().right > width + 1 && !contained(el))
+    .slice(0, 8)
+    .map((el) => `${name(el)} (${Math.round(el.getBoundingClientRect().right)} px)`);
+}"""
+
+
+def overflow_at_phone_width(page: Any) -> list[str]:
+    """The elements wider than a phone's viewport (390 px) on the current page: empty when nothing scrolls
+    sideways. Elements inside a scrolling container (``.table-wrap``, ``pre``) are allowed to be wide."""
+    original = page.viewport_size or DESKTOP
+    page.set_viewport_size(PHONE)
+    try:
+        return page.evaluate(OVERFLOW_SCRIPT)
+    finally:
+        page.set_viewport_size(original)
+
+
 def check_page(page: Any, name: str | None = None) -> None:
-    """axe plus screenshots for the page now shown (after a form post or a click)."""
+    """axe, no sideways scrolling at phone width, and screenshots for the page now shown."""
     axe_check(page)
+    wide = overflow_at_phone_width(page)
+    assert not wide, f"{page.url} scrolls sideways at 390 px: {wide}"
     if name:
         screenshot(page, name)

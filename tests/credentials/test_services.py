@@ -911,3 +911,19 @@ def test_missing_for_review_lists_what_request_review_would_refuse(session):
     missing = {e["field"] for e in versions.missing_for_review(version)}
     assert {"competency_statement", "requirements", "rubric"} <= missing
     assert versions.missing_for_review(CredentialVersionFactory()) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [
+        ("MicroCredential", "micro-credential"),
+        ("ApprenticeshipCertificate", "apprenticeship certificate"),
+        ("CoCurricular", "co-curricular activity"),
+        ("ext:Summer_Institute", "summer institute"),
+        (None, "micro-credential"),
+    ],
+)
+def test_achievement_types_are_shown_in_words(value: str | None, label: str) -> None:
+    from credentials.authoring.models import achievement_type_label
+
+    assert achievement_type_label(value) == label
