@@ -12,9 +12,11 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, render_template, request
 
+from core.auth import current_user
 from core.errors import ServiceError, problem
 from standards import frameworks as reading
 from standards import schemas as s
+from standards.import_views import may_import
 
 bp = Blueprint(
     "standards_web",
@@ -66,7 +68,15 @@ def index() -> Response:
     page = _page_number()
     frameworks = reading.list_frameworks(q=q or None, page=1 if q else page, page_size=PAGE_SIZE)
     items = reading.search_items(q=q, page=page, page_size=PAGE_SIZE) if q else None
-    return _html("standards/index.html", q=q, page=page, page_size=PAGE_SIZE, frameworks=frameworks, items=items)
+    return _html(
+        "standards/index.html",
+        q=q,
+        page=page,
+        page_size=PAGE_SIZE,
+        frameworks=frameworks,
+        items=items,
+        may_import=may_import(current_user()),
+    )
 
 
 @bp.get("/standards/frameworks/<uuid:framework_id>")

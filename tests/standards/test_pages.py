@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 
@@ -148,3 +149,62 @@ def test_pages_have_stable_urls_in_the_json(client, session, loaded):
     item = item_with_code(session, "ISTE.2.1")
     body = client.get(f"/standards/items/{item.id}.json").get_data(as_text=True)
     assert json.loads(body)["url"] == f"http://localhost/standards/items/{item.id}"
+
+
+# --- the import page ----------------------------------------------------------------------------------
+
+
+def _import_page(client, user):
+    from tests.core.test_web import page, sign_in
+
+    sign_in(client, user.email)
+    r, token = page(client, "/standards/import")
+    return r, token
+
+
+def test_the_import_page_asks_visitors_to_sign_in_and_refuses_non_admins(client, session):
+    r = client.get("/standards/import", headers=BROWSER)
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    from tests.core.test_web import sign_in
+
+    sign_in(client, UserFactory().email)
+    r = client.get("/standards/import", headers=BROWSER)
+    assert r.status_code == 403 and "Only organisation admins" in r.get_data(as_text=True)
+
+
+def test_an_org_admin_imports_a_case_file_on_the_page(client, session):
+    from core.models import Role
+    from tests.factories import OrganisationFactory, member
+
+    org = OrganisationFactory(name="Harbour District")
+    admin = member(org, Role.ORG_ADMIN)
+    _r, token = _import_page(client, admin)
+    data = {
+        "csrf_token": token,
+        "action": "upload",
+        "organisation_id": str(org.id),
+        "file": (io.BytesIO(json.dumps(package()).encode()), "framework.json"),
+    }
+    r = client.post("/standards/import", data=data, headers=BROWSER, content_type="multipart/form-data")
+    assert r.status_code == 302 and "/standards/frameworks/" in r.headers["Location"]
+    html = client.get(r.headers["Location"], headers=BROWSER).get_data(as_text=True)
+    assert "Imported “Test Framework”" in html and "T.1.a" in html
+
+    bad = {**data, "file": (io.BytesIO(b'{"CFDocument": 3}'), "broken.json")}
+    r = client.post("/standards/import", data=bad, headers=BROWSER, content_type="multipart/form-data")
+    assert r.status_code == 422 and "was not imported" in r.get_data(as_text=True)
+    foreign = {**data, "organisation_id": str(OrganisationFactory().id), "file": (io.BytesIO(b"{}"), "x.json")}
+    r = client.post("/standards/import", data=foreign, headers=BROWSER, content_type="multipart/form-data")
+    assert r.status_code == 422 and "Choose one of the organisations listed" in r.get_data(as_text=True)
+    r = client.post("/standards/import", data={"csrf_token": token, "action": "upload"}, headers=BROWSER)
+    assert r.status_code == 422 and "Choose a CASE package" in r.get_data(as_text=True)
+
+
+def test_a_platform_admin_loads_the_bundled_frameworks_from_the_page(client, admin):
+    html = client.get("/standards", headers=BROWSER).get_data(as_text=True)
+    assert "No framework has been imported yet" in html and "flask standards" not in html
+    _r, token = _import_page(client, admin)
+    r = client.post("/standards/import", data={"csrf_token": token, "action": "bundled"}, headers=BROWSER)
+    assert r.status_code == 302
+    html = client.get("/standards", headers=BROWSER).get_data(as_text=True)
+    assert "InTASC" in html and "Imported" in html
