@@ -5,6 +5,7 @@ to the form's input names so each error shows beside its field.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -114,7 +115,9 @@ def rows_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
         ]
         rubric.append(
             {
-                **{k: form.get(p + k, "") for k in ("key", "name", "description", "requirements")},
+                **{k: form.get(p + k, "") for k in ("key", "name", "description")},
+                # Checkboxes of the requirements this criterion judges (keys), kept as the text the rows hold.
+                "requirements": ", ".join(form.getlist(p + "requirements")),
                 "levels": levels,
                 "remove": p + "remove" in form,
             }
@@ -172,12 +175,13 @@ def parse(rows: dict[str, Any]) -> Parsed:
         if value is not None or name != "max_attempts":
             content[name] = value
     content["requirements"] = []
+    taken = {r["key"].strip() for r in rows["requirements"] if r["key"].strip()}
     for i, r in enumerate(rows["requirements"]):
         if r.get("remove") or blank(r, "key", "title", "prompt"):
             continue
         p = f"requirements.{i}."
         requirement: dict[str, Any] = {
-            "key": r["key"].strip(),
+            "key": r["key"].strip() or new_key(r["title"] or r["prompt"], taken, "requirement"),
             "title": r["title"],
             "prompt": r["prompt"],
             "evidence_kind": r["evidence_kind"],
@@ -192,6 +196,7 @@ def parse(rows: dict[str, Any]) -> Parsed:
         content["requirements"].append(requirement)
         parsed.requirement_rows.append(i)
     content["rubric"] = []
+    taken = {c["key"].strip() for c in rows["rubric"] if c["key"].strip()}
     for i, c in enumerate(rows["rubric"]):
         levels = [lv for lv in c["levels"] if not blank(lv, "name", "descriptor", "points")]
         if c.get("remove") or (blank(c, "key", "name", "description", "requirements") and not levels):
@@ -199,7 +204,7 @@ def parse(rows: dict[str, Any]) -> Parsed:
         ci = len(content["rubric"])
         parsed.level_rows[ci] = []
         criterion: dict[str, Any] = {
-            "key": c["key"].strip(),
+            "key": c["key"].strip() or new_key(c["name"] or c["description"], taken, "criterion"),
             "name": c["name"],
             "description": c["description"],
             "requirements": [k.strip() for k in c["requirements"].split(",") if k.strip()],
@@ -221,6 +226,17 @@ def parse(rows: dict[str, Any]) -> Parsed:
     return parsed
 
 
+def new_key(text: str, taken: set[str], fallback: str) -> str:
+    """A stable key for a new row, made from its title ("Lesson plan" → ``lesson-plan``), unique among its
+    siblings. Authors never type keys: they are the rows' identity across versions (answers point at them)."""
+    base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40].strip("-") or fallback
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}-{n}", n + 1
+    taken.add(key)
+    return key
+
+
 def input_name(path: str, parsed: Parsed) -> str:
     """The form field an error's content path points at (content indexes mapped back to form rows)."""
     parts = path.split(".")
@@ -240,6 +256,8 @@ def input_name(path: str, parsed: Parsed) -> str:
         return path.replace(".", "-")
     if parts[0] == "tags":
         parts = parts[:1]
+    if parts[0] in ("requirements", "rubric") and len(parts) == 3 and parts[2] == "key":
+        parts = parts[:2]  # keys are not typed on the page: the message goes to the row
     return "-".join(parts)
 
 

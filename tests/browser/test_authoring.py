@@ -42,12 +42,9 @@ def _fill_draft(page: Any) -> None:
     page.locator("#competency_statement").fill("The educator adjusts instruction using formative assessment.")
     page.locator("#key_method").fill("Collect evidence of learning during the lesson and act on it.")
     page.locator("#tags").fill("Assessment, feedback")
-    page.locator("#requirements-0-key").fill("lesson-plan")
     page.locator("#requirements-0-title").fill("Lesson plan")
     page.locator("#requirements-0-prompt").fill("Share a lesson plan that shows your formative checks.")
-    page.locator("#rubric-0-key").fill("planning")
     page.locator("#rubric-0-name").fill("Planning")
-    page.locator("#rubric-0-requirements").fill("lesson-plan")
     for i, (name, points, descriptor) in enumerate(
         [("Not yet", "0", "No checks planned."), ("Proficient", "2", "Checks planned."), ("Exemplary", "3", "…")]
     ):
@@ -71,20 +68,25 @@ def test_author_publishes_with_a_teammates_review(page: Any, team: dict[str, Any
     _submit(page, "Create draft")
     assert "/edit" in page.url
 
-    # An impossible passing rule is refused, the error is tied to its field, and nothing typed is lost.
+    # A refused save ties the error to its field and loses nothing typed; authors never type keys.
     _fill_draft(page)
-    page.locator("#passing_rule-level").fill("Outstanding")
+    assert page.locator("#requirements-0-key").count() == 0 or not page.locator("#requirements-0-key").is_visible()
+    page.locator("#passing_rule-points").fill("lots")
     _submit(page, "Save draft")
-    level = page.locator("#passing_rule-level")
-    assert level.get_attribute("aria-invalid") == "true"
-    error_id = level.get_attribute("aria-describedby")
-    assert "no level named" in page.locator(f"#{error_id}").inner_text()
-    assert page.locator("#requirements-0-key").input_value() == "lesson-plan"
+    points = page.locator("#passing_rule-points")
+    assert points.get_attribute("aria-invalid") == "true"
+    assert page.locator("#requirements-0-title").input_value() == "Lesson plan"
     check_page(page, "authoring-editor-errors")
 
-    level.fill("Proficient")
+    points.fill("")
     _submit(page, "Save draft")
     assert page.locator(".notice").inner_text() == "Saved."
+    # Now the saved requirement can be ticked for the criterion, and the passing level chosen from the rubric's.
+    page.locator("#rubric-0-requirements").get_by_label("Lesson plan").check()
+    page.locator("#passing_rule-level").select_option("Proficient")
+    _submit(page, "Save draft")
+    assert page.locator(".notice").inner_text() == "Saved."
+    assert page.locator("#passing_rule-level").input_value() == "Proficient"
     assert page.locator("#rubric-0-levels-2-name").input_value() == "Exemplary"
     check_page(page, "authoring-editor")
 
@@ -169,12 +171,11 @@ def test_scripts_add_rows_and_search_as_you_type(page: Any, team: dict[str, Any]
     assert page.locator("#method_components-1-name").input_value() == "Wait time"
     page.locator("#method_components-0-name").fill("Questioning")
     for i, key in enumerate(("first", "second")):
-        page.locator(f"#requirements-{i}-key").fill(key)
         page.locator(f"#requirements-{i}-title").fill(key.title())
         page.locator(f"#requirements-{i}-prompt").fill(f"The {key} prompt.")
     _submit(page, "Save draft")
     assert page.locator(".notice").inner_text() == "Saved."
-    assert page.locator("#requirements-1-key").input_value() == "second"
+    assert page.locator("input[name='requirements-1-key']").input_value() == "second"  # made from the title
     assert page.locator("#method_components-1-name").input_value() == "Wait time"
     check_page(page)
 

@@ -98,9 +98,32 @@ def test_editor_key_errors_point_at_the_right_row(client, session):
         "requirements-1-prompt": "x",
         "requirements-1-evidence_kind": "text",
     }
-    html = text(client.post(f"/authoring/versions/{version.id}/edit", data=form, headers=BROWSER))
-    assert 'id="requirements-1-key" name="requirements-1-key" value="Bad Key!" aria-describedby' in html
-    assert 'id="requirements-1-key-error"' in html
+    r = client.post(f"/authoring/versions/{version.id}/edit", data=form, headers=BROWSER)
+    assert r.status_code == 422
+    html = text(r)
+    row = html[html.index('name="requirements-1-key"') : html.index('id="rubric-heading"')]  # the second row
+    assert 'class="error"' in row and "key" in row.lower()  # the refusal is shown in that row
+
+
+def test_authors_never_type_keys_they_are_made_from_titles(client, session):
+    version = CredentialVersionFactory(requirements=False)
+    sign_in(client, _author(version.organisation).email)
+    form = _edit_form(client, version) | {
+        "requirement_count": "2",
+        "requirements-0-title": "Lesson plan",
+        "requirements-0-prompt": "Upload your plan.",
+        "requirements-0-evidence_kind": "text",
+        "requirements-1-title": "Lesson plan",
+        "requirements-1-prompt": "And the revised one.",
+        "requirements-1-evidence_kind": "text",
+    }
+    r = client.post(f"/authoring/versions/{version.id}/edit", data=form, headers=BROWSER)
+    assert r.status_code in (302, 303), text(r)[:500]
+    session.refresh(version)
+    assert [q.key for q in version.requirements] == ["lesson-plan", "lesson-plan-2"]
+    html = text(client.get(f"/authoring/versions/{version.id}/edit", headers=BROWSER))
+    assert ">Key<" not in html and "comma-separated" not in html
+    assert 'type="checkbox" name="rubric-0-requirements" value="lesson-plan"' in html  # judged by ticking
 
 
 def test_editor_refuses_absurd_row_counts_without_a_500(client, session):
