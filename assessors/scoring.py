@@ -9,7 +9,14 @@ from typing import Any
 
 from sqlalchemy import exists, select
 
-from assessors.decisions import _after_review, _review_of, _submitted_reviews, decide, passing_position
+from assessors.decisions import (
+    DECISION_PASSED,
+    _after_review,
+    _review_of,
+    _submitted_reviews,
+    decide,
+    passing_position,
+)
 from assessors.models import (
     OPEN_TASK,
     Appeal,
@@ -26,7 +33,7 @@ from core.db import db
 from core.errors import Conflict, Forbidden, ValidationFailed, field_error
 from core.models import User
 from credentials.authoring.models import CredentialVersion
-from credentials.portfolios.models import EvidenceFile, Submission
+from credentials.portfolios.models import EvidenceFile, Submission, SubmissionState
 
 
 def blind_submission(submission: Submission) -> dict[str, Any]:
@@ -273,3 +280,29 @@ def submit_review(
     )
     _after_review(task, review, version)
     return review
+
+
+def submitted_message(review: Review) -> str:
+    """What the assessor is told after submitting: their own scores' outcome, and whether it is final.
+
+    A second scorer must not read "not yet" as the earner's result while the two reviews disagree and a lead
+    still adjudicates, nor think a first review of a double-scored submission was released."""
+    outcome = "pass" if review.decision == DECISION_PASSED else "not yet"
+    submission = db.session.get(Submission, review.submission_id)
+    assert submission is not None
+    if submission.state != SubmissionState.IN_REVIEW.value:
+        return f"Review submitted: {outcome}. The decision is released to the earner."
+    waiting = db.session.scalar(
+        select(ReviewTask.kind)
+        .where(ReviewTask.submission_id == submission.id, OPEN_TASK, ReviewTask.id != review.task_id)
+        .limit(1)
+    )
+    if waiting == TaskKind.ADJUDICATION.value:
+        return (
+            f"Review submitted: your scores give {outcome}. The two independent reviews disagree, so a lead "
+            "assessor adjudicates; the earner sees nothing until then."
+        )
+    return (
+        f"Review submitted: your scores give {outcome}. A second assessor reviews it independently; the earner "
+        "sees the decision when both are in."
+    )

@@ -187,7 +187,7 @@ def task(task_id: uuid.UUID) -> Page:
                 return redirect(url_for("review.queue", organisation_id=view["task"].organisation_id))
             if action == "submit":
                 review = scoring.submit_review(actor=actor, task_id=task_id, scores=scores, summary=summary)
-                flash(f"Review submitted: {review.decision.replace('_', ' ')}.")
+                flash(scoring.submitted_message(review))
                 return redirect(url_for("review.queue", organisation_id=view["task"].organisation_id))
             scoring.save_scores(actor=actor, task_id=task_id, scores=scores, summary=summary)
             flash("Draft saved.")

@@ -329,17 +329,24 @@ def test_disagreement_goes_to_a_lead_who_sees_both_and_decides(session, awards):
     world = World(session, settings={"double_first_n": 5})
     submission = world.submission()
     t1, t2 = world.claim(world.assessor), world.claim(world.assessor2)
-    scoring.submit_review(actor=world.assessor, task_id=t1.id, scores=full_scores(), summary="Pass.")
-    scoring.submit_review(actor=world.assessor2, task_id=t2.id, scores=full_scores(1, 1, "Thin."), summary="No.")
+    first = scoring.submit_review(actor=world.assessor, task_id=t1.id, scores=full_scores(), summary="Pass.")
+    assert "second assessor reviews it independently" in scoring.submitted_message(first)
+    second = scoring.submit_review(
+        actor=world.assessor2, task_id=t2.id, scores=full_scores(1, 1, "Thin."), summary="No."
+    )
     assert submission.state == SubmissionState.IN_REVIEW.value
+    told = scoring.submitted_message(second)
+    assert "your scores give not yet" in told and "lead assessor adjudicates" in told
+    assert "released" not in told
     plain = world.qualified()
     assert world.claim(plain) is None  # adjudication is for leads only
     task = world.claim(world.lead)
     assert task.kind == TaskKind.ADJUDICATION.value
     view = scoring.task_view(actor=world.lead, task_id=task.id)
     assert sorted(r.decision for r in view["others"]) == ["not_yet", "passed"]
-    scoring.submit_review(actor=world.lead, task_id=task.id, scores=full_scores(2, 2), summary="Passes.")
+    final = scoring.submit_review(actor=world.lead, task_id=task.id, scores=full_scores(2, 2), summary="Passes.")
     assert submission.state == SubmissionState.PASSED.value
+    assert scoring.submitted_message(final) == "Review submitted: pass. The decision is released to the earner."
     assert len(awards) == 1
     assert session.scalar(select(func.count()).where(Review.submission_id == submission.id)) == 3
 

@@ -142,7 +142,7 @@ def test_assessor_claims_and_scores_blind_with_the_keyboard(page: Any, story: di
     assert page.get_by_label(re.compile("Proficient")).is_checked()
     with page.expect_navigation():
         page.get_by_role("button", name="Submit review").click()
-    assert "Review submitted: pass" in page.locator(".flashes").inner_text()
+    assert "Review submitted: pass. The decision is released" in page.locator(".flashes").inner_text()
     check_page(page, "journey-review-done")
 
 
