@@ -129,3 +129,16 @@ class EarnerDid(db.Model):
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     did: Mapped[str] = mapped_column(sa.String(500))
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+
+class BakedImage(db.Model):
+    """A badge's baked PNG or SVG, made once on first download and kept: a badge's VC-JWT never changes (its
+    revocation is a status-list bit), so neither does the image baked with it. ``sha256`` is the strong ETag."""
+
+    __tablename__ = "baked_images"
+
+    badge_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("badges.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)

@@ -4,12 +4,15 @@ credential can never disagree — and the baked images. Reading only; no rules a
 from __future__ import annotations
 
 import base64
+import hashlib
 import uuid
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy.exc import IntegrityError
+
 from badges import baking, documents
-from badges.models import Badge
+from badges.models import Badge, BakedImage
 from core import clock
 from core.db import db
 from core.errors import NotFound
@@ -135,6 +138,25 @@ def _image(badge: Badge) -> tuple[bytes, str]:
             return version.image.data, version.image.media_type
     title, seed = _default_design(badge)
     return images.default_badge_svg(title, seed=seed), "image/svg+xml"
+
+
+def kept_image(badge: Badge, kind: str) -> BakedImage:
+    """The baked image, made on its first download and kept (the VC-JWT inside never changes); a concurrent
+    first download that loses the insert reads the winner's identical row."""
+    row = db.session.get(BakedImage, (badge.id, kind))
+    if row is not None:
+        return row
+    data = baked(badge, kind)
+    row = BakedImage(badge_id=badge.id, kind=kind, sha256=hashlib.sha256(data).hexdigest(), data=data)
+    try:
+        db.session.add(row)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        kept = db.session.get(BakedImage, (badge.id, kind))
+        assert kept is not None
+        return kept
+    return row
 
 
 def baked(badge: Badge, kind: str) -> bytes:

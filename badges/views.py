@@ -1,9 +1,10 @@
 """Public URLs (DESIGN.md "Public URLs"): badge pages and downloads, issuer, keys, did:web, status lists,
-achievement pages; and the earner's "my badges" page. Every answer is read from the database per request,
-so a revocation shows on the next request (pages say ``Cache-Control: no-cache``)."""
+achievement pages; and the earner's "my badges" page. Every answer has a strong ETag (304 on If-None-Match) and
+a Cache-Control for a CDN: downloads 5 min (never change), status lists/keys 1 min, the HTML page no-cache."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from typing import Any
@@ -22,6 +23,15 @@ bp = Blueprint(
 JSON_TYPES = ("application/vc+ld+json", "application/ld+json", "application/json")
 JWT_TYPES = ("application/vc+jwt", "application/jwt")
 SHORT_CACHE = "public, max-age=0, must-revalidate"
+DOWNLOAD_CACHE = "public, max-age=300"  # signed once, never changed: revocation is a status-list bit
+STATUS_CACHE = "public, max-age=60"  # a revocation or key rotation shows within a minute
+
+
+def _conditional(response: Response, cache: str, etag: str | None = None) -> Response:
+    """A strong ETag (the SHA-256 of the bytes unless given) and ``cache``; a matching If-None-Match is a 304."""
+    response.headers["Cache-Control"] = cache
+    response.set_etag(etag or hashlib.sha256(response.get_data()).hexdigest())
+    return response.make_conditional(request)
 
 
 def _negotiate(*offers: str) -> str:
@@ -36,18 +46,16 @@ def _negotiate(*offers: str) -> str:
 
 def _json(body: Any, mimetype: str = "application/json", cache: str = SHORT_CACHE) -> Response:
     response = Response(json.dumps(body, ensure_ascii=False), mimetype=mimetype)
-    response.headers["Cache-Control"] = cache
     response.headers["Access-Control-Allow-Origin"] = "*"  # public documents: wallets and verifiers fetch them
     response.vary.add("Accept")
-    return response
+    return _conditional(response, cache)
 
 
-def _text(body: str, mimetype: str) -> Response:
+def _text(body: str, mimetype: str, cache: str = SHORT_CACHE) -> Response:
     response = Response(body, mimetype=mimetype)
-    response.headers["Cache-Control"] = SHORT_CACHE
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.vary.add("Accept")
-    return response
+    return _conditional(response, cache)
 
 
 @bp.get("/badges/<uuid:badge_id>")
@@ -60,40 +68,37 @@ def badge_page(badge_id: uuid.UUID) -> Response | str:
         return _text(badge.jwt, wanted)
     view = presentation.badge_view(badge, current_app.config["BASE_URL"])
     response = Response(render_template("badges/badge.html", v=view))
-    response.headers["Cache-Control"] = "no-cache"
     response.vary.add("Accept")
-    return response
+    return _conditional(response, "no-cache")
 
 
 @bp.get("/badges/<uuid:badge_id>.json")
 def badge_json(badge_id: uuid.UUID) -> Response:
-    return _json(issuing.get_badge(badge_id=badge_id).credential, "application/vc+ld+json")
+    return _json(issuing.get_badge(badge_id=badge_id).credential, "application/vc+ld+json", DOWNLOAD_CACHE)
 
 
 @bp.get("/badges/<uuid:badge_id>.jwt")
 def badge_jwt(badge_id: uuid.UUID) -> Response:
     # NOTES §3: VC-JWT files served on the web as text/plain.
-    return _text(issuing.get_badge(badge_id=badge_id).jwt, "text/plain")
+    return _text(issuing.get_badge(badge_id=badge_id).jwt, "text/plain", DOWNLOAD_CACHE)
 
 
 @bp.get("/badges/<uuid:badge_id>.png")
 def badge_png(badge_id: uuid.UUID) -> Response:
-    data = presentation.baked(issuing.get_badge(badge_id=badge_id), "png")
-    response = Response(data, mimetype="image/png")
+    image = presentation.kept_image(issuing.get_badge(badge_id=badge_id), "png")
+    response = Response(image.data, mimetype="image/png")
     response.headers["Content-Disposition"] = f'attachment; filename="badge-{badge_id}.png"'
-    response.headers["Cache-Control"] = SHORT_CACHE
-    return response
+    return _conditional(response, DOWNLOAD_CACHE, image.sha256)
 
 
 @bp.get("/badges/<uuid:badge_id>.svg")
 def badge_svg(badge_id: uuid.UUID) -> Response:
-    data = presentation.baked(issuing.get_badge(badge_id=badge_id), "svg")
-    response = Response(data, mimetype="image/svg+xml")
+    image = presentation.kept_image(issuing.get_badge(badge_id=badge_id), "svg")
+    response = Response(image.data, mimetype="image/svg+xml")
     # Download, never render inline from our origin (an SVG is a document that could carry script).
     response.headers["Content-Disposition"] = f'attachment; filename="badge-{badge_id}.svg"'
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    response.headers["Cache-Control"] = SHORT_CACHE
-    return response
+    return _conditional(response, DOWNLOAD_CACHE, image.sha256)
 
 
 @bp.get("/achievements/<uuid:achievement_id>")
@@ -122,12 +127,12 @@ def issuer_key(organisation_id: uuid.UUID, kid: str) -> Response:
 
 @bp.get("/issuers/<uuid:organisation_id>/did.json")
 def did_document(organisation_id: uuid.UUID) -> Response:
-    return _json(issuers.did_document(organisation_id=organisation_id), "application/did+json")
+    return _json(issuers.did_document(organisation_id=organisation_id), "application/did+json", STATUS_CACHE)
 
 
 @bp.get("/.well-known/jwks.json")
 def jwks() -> Response:
-    return _json({"keys": [row.public_jwk for row in issuers.list_keys()]}, "application/jwk-set+json")
+    return _json({"keys": [row.public_jwk for row in issuers.list_keys()]}, "application/jwk-set+json", STATUS_CACHE)
 
 
 @bp.get("/status-lists/<uuid:status_list_id>")
@@ -137,11 +142,9 @@ def status_list(status_list_id: uuid.UUID) -> Response:
     wanted = _negotiate(*JWT_TYPES, "text/plain", *JSON_TYPES)
     if wanted in JSON_TYPES:
         body = status.status_list_credential(status_list_id=status_list_id, form="json")
-        return _json(body, wanted, cache="public, max-age=60")
+        return _json(body, wanted, STATUS_CACHE)
     token = status.status_list_credential(status_list_id=status_list_id, form="jwt")
-    response = _text(token, wanted if wanted != "text/plain" else "application/vc+jwt")
-    response.headers["Cache-Control"] = "public, max-age=60"
-    return response
+    return _text(token, wanted if wanted != "text/plain" else "application/vc+jwt", STATUS_CACHE)
 
 
 @bp.get("/my/badges")
