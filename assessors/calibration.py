@@ -186,5 +186,5 @@ def calibrate(*, actor: User, micro_credential_id: uuid.UUID, levels: dict[str, 
 
 def list_anchors(*, actor: User, micro_credential_id: uuid.UUID) -> list[CalibrationAnchor]:
     micro_credential = _micro_credential(micro_credential_id)
-    authorize(actor, "review.anchor", micro_credential)
+    authorize(actor, "review.anchor", micro_credential, hidden="No such micro-credential.")
     return anchors(micro_credential_id)

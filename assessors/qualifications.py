@@ -64,7 +64,7 @@ def unqualify(*, actor: User, qualification_id: uuid.UUID) -> None:
     qualification = db.session.get(Qualification, qualification_id)
     if qualification is None:
         raise NotFound("No such qualification.")
-    authorize(actor, "review.manage", qualification)
+    authorize(actor, "review.manage", qualification, hidden="No such qualification.")
     audit.record(
         actor=actor,
         action="assessor.unqualified",

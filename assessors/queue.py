@@ -349,6 +349,8 @@ def _my_task(actor: User, task_id: uuid.UUID, *, allow_done: bool = False) -> Re
     task = db.session.get(ReviewTask, task_id)
     if task is None:
         raise NotFound("No such review task.")
+    if not actor.roles_in(task.organisation_id):  # another organisation's task answers as an unknown id does
+        raise NotFound("No such review task.")
     if Role.ASSESSOR not in actor.roles_in(task.organisation_id):
         raise Forbidden("You do not assess for this organisation.", action="review.assess")
     if task.earner_id == actor.id:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from core.db import MAX_PAGE
 from core.schemas import StrictSchema, Text
 
 _feedback = {"multiline": True, "allow_blank": True, "validate": validate.Length(max=10_000)}
@@ -15,7 +16,7 @@ _feedback = {"multiline": True, "allow_blank": True, "validate": validate.Length
 
 class QueueArgsSchema(StrictSchema):
     micro_credential_id = fields.UUID()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 

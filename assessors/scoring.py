@@ -30,9 +30,10 @@ from assessors.models import (
 from assessors.queue import _my_task
 from core import audit, clock, storage
 from core.db import db
-from core.errors import Conflict, Forbidden, ValidationFailed, field_error
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from core.models import User
 from credentials.authoring.models import CredentialVersion
+from credentials.portfolios.evidence import ensure_blind_copy
 from credentials.portfolios.models import EvidenceFile, Submission, SubmissionState
 
 
@@ -49,10 +50,10 @@ def blind_submission(submission: Submission) -> dict[str, Any]:
             {
                 "id": evidence.id,
                 "requirement_key": evidence.requirement_key,
-                "label": f"file {number} ({_short_type(evidence.media_type)}, {_size(evidence.size)})",
+                "label": f"file {number} ({_short_type(evidence.media_type)}, {_size(evidence.assessor_size)})",
                 "media_type": evidence.media_type,
-                "size": evidence.size,
-                "sha256": evidence.sha256,
+                "size": evidence.assessor_size,
+                "sha256": evidence.assessor_sha256,
             }
         )
     return {
@@ -119,12 +120,18 @@ def evidence_download(actor: User, evidence_file: EvidenceFile, *, inline: bool 
             ReviewTask.lease_expires_at > clock.now(),
         )
     )
+    submission = evidence_file.submission
+    if task is None and not actor.roles_in(submission.organisation_id):
+        raise NotFound("No such file.")  # another organisation's file answers as an unknown id does
     if task is None:
         raise Forbidden("Only the assessor currently assigned may open this evidence.", action="review.assess")
-    submission = evidence_file.submission
     number = next(n for n, f in enumerate(submission.files, start=1) if f.id == evidence_file.id)
     name = f"{submission.reference}-file-{number}.{_short_type(evidence_file.media_type)}"
-    return storage.download(evidence_file.sha256, filename=name, media_type=evidence_file.media_type, inline=inline)
+    # The copy without identifying metadata (made now for a file stored before copies were made).
+    ensure_blind_copy(evidence_file)
+    return storage.download(
+        evidence_file.assessor_sha256, filename=name, media_type=evidence_file.media_type, inline=inline
+    )
 
 
 def is_current_assessor(actor: User | None, submission_id: uuid.UUID) -> bool:

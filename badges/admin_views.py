@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from badges import imports, issuers, issuing, revocation
 from badges.imports import IMPORT_COLUMNS
 from core.authz import authorize
-from core.db import db
+from core.db import clamp_page, db
 from core.errors import ServiceError
 from core.views import require_sign_in, signed_in_user
 
@@ -62,7 +62,7 @@ def badges(
     organisation_id: uuid.UUID, errors: dict[str, str] | None = None, reasons: dict[str, str] | None = None
 ) -> Page:
     actor = _user()
-    page_number = max(1, request.args.get("page", 1, type=int) or 1)
+    page_number = clamp_page(request.args.get("page", 1, type=int))
     listing = issuing.list_organisation_badges(
         actor=actor, organisation_id=organisation_id, page=page_number, page_size=PAGE_SIZE
     )

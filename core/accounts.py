@@ -25,7 +25,7 @@ from core.auth import (
     new_secret_token,
     token_digest,
 )
-from core.authz import authorize
+from core.authz import authorize, can
 from core.db import Page, db, like_pattern, paginate
 from core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
 from core.models import (
@@ -101,7 +101,8 @@ def get_user(*, actor: User, user_id: uuid.UUID) -> User:
     user = db.session.get(User, user_id)
     if user is None:
         raise NotFound("No such user.")
-    authorize(actor, "user.read", user)
+    if not can(actor, "user.read", user):  # other people's accounts answer as unknown ids do
+        raise NotFound("No such user.")
     return user
 
 

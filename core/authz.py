@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from core.errors import Forbidden, Unauthorized
+from core.errors import Forbidden, NotFound, Unauthorized
 from core.models import Organisation, Role, User
 
 RuleFn = Callable[[User | None, Any], bool]
@@ -45,11 +45,17 @@ def can(actor: User | None, action: str, target: Any = None) -> bool:
     return bool(decide(actor, target))
 
 
-def authorize(actor: User | None, action: str, target: Any = None) -> None:
-    """Raise Forbidden unless ``actor`` may do ``action`` to ``target`` (Unauthorized for nobody signed in)."""
+def authorize(actor: User | None, action: str, target: Any = None, *, hidden: str | None = None) -> None:
+    """Raise Forbidden unless ``actor`` may do ``action`` to ``target`` (Unauthorized for nobody signed in).
+
+    ``hidden`` ("No such stack.") is for things only their organisation knows of: an actor holding no role in
+    the target's organisation gets ``NotFound(hidden)``, the answer to an id that does not exist, so a 403
+    cannot confirm that another organisation's draft exists."""
     if not can(actor, action, target):
         if actor is None:
             raise Unauthorized("Sign in to do this.")
+        if hidden is not None and not has_role(actor, target):
+            raise NotFound(hidden)
         raise Forbidden(f"You are not allowed to {describe(action)}.", action=action)
 
 

@@ -139,8 +139,32 @@ class Page(Generic[T]):
     total: int
 
 
+# Bounds on every list: beyond them an offset overflows the database's 64-bit integers (a 500), and nobody
+# pages through ten thousand pages by hand; the API answers 422, web pages clamp (``clamp_page``).
+MAX_PAGE = 10_000
+MAX_PAGE_SIZE = 500
+
+
+class PageOutOfRange(ValueError):
+    """A page number or size outside the bounds; the edge answers 422 naming ``field``."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def clamp_page(page: int | None) -> int:
+    """A page number a web page asked for, brought within 1‥MAX_PAGE (a hostile ``?page=`` is not an error)."""
+    return min(max(page or 1, 1), MAX_PAGE)
+
+
 def paginate(stmt: sa.Select[Any], *, page: int, page_size: int) -> Page[Any]:
-    """Run ``stmt`` for one page and count all its rows."""
+    """Run ``stmt`` for one page and count all its rows; ``PageOutOfRange`` outside the bounds."""
+    if not 1 <= page <= MAX_PAGE:
+        raise PageOutOfRange("page", f"Must be between 1 and {MAX_PAGE}.")
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise PageOutOfRange("page_size", f"Must be between 1 and {MAX_PAGE_SIZE}.")
     total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())) or 0
     items = list(db.session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)))
     return Page(items=items, total=total)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from core.db import db
+from core.db import PageOutOfRange, db
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +185,10 @@ def _html_error(status: int, title: str, detail: str) -> Response:
     return Response(html, status=status, mimetype="text/html")
 
 
+def handle_page_out_of_range(exc: PageOutOfRange) -> Response:
+    return handle_service_error(ValidationFailed.field(exc.field, exc.message))
+
+
 def handle_write_conflict(exc: Exception) -> Response:
     """A write lost a race (a unique key taken, or a row changed meanwhile): 409, never a 500."""
     log.warning("write conflict: %s", type(exc).__name__, exc_info=exc)
@@ -196,6 +200,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(IntegrityError, handle_write_conflict)
     app.register_error_handler(StaleDataError, handle_write_conflict)
     app.register_error_handler(ServiceError, handle_service_error)
+    app.register_error_handler(PageOutOfRange, handle_page_out_of_range)
     app.register_error_handler(HTTPException, handle_http_exception)
     if not app.testing:
         app.register_error_handler(Exception, handle_unexpected)

@@ -436,6 +436,17 @@ def keep(upload: Upload, store: Backend | None = None) -> None:
     upload.kept = True
 
 
+def keep_path(path: Path, store: Backend | None = None) -> tuple[str, int]:
+    """Store a file the app made itself (a cleaned copy) under its SHA-256; its digest and size."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    size = path.stat().st_size
+    (store or backend()).put(path, digest.hexdigest())
+    return digest.hexdigest(), size
+
+
 # Raster images a browser can show without running anything in them (SVG, PDF and HTML are never shown inline).
 INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, jsonify, render_template, request
 
 from core.auth import current_user
+from core.db import clamp_page
 from core.errors import ServiceError, problem
 from standards import frameworks as reading
 from standards import schemas as s
@@ -36,8 +37,7 @@ def _wants_json() -> bool:
 
 
 def _page_number() -> int:
-    page = request.args.get("page", 1, type=int) or 1
-    return min(max(page, 1), 10_000)
+    return clamp_page(request.args.get("page", 1, type=int))
 
 
 def _query() -> str:

@@ -14,7 +14,7 @@ from flask import Blueprint, Flask, Response, render_template, request
 from sqlalchemy import select
 
 from core.auth import current_user
-from core.db import db
+from core.db import clamp_page, db
 from core.models import Organisation
 from core.views import register_nav, text_arg
 from credentials.authoring import catalogue, images, versions
@@ -53,7 +53,7 @@ def index() -> str:
         "framework": _uuid_arg("framework"),
         "standard": _uuid_arg("standard"),
     }
-    page_number = min(max(request.args.get("page", 1, type=int) or 1, 1), 10_000)
+    page_number = clamp_page(request.args.get("page", 1, type=int))
     page = catalogue.catalogue(page=page_number, page_size=PAGE_SIZE, **filters)
     standard_item = None
     if filters["standard"]:

@@ -108,7 +108,7 @@ def update_stack(
     *, actor: User, stack_id: uuid.UUID, changes: dict[str, Any], expected_version: int | None = None
 ) -> Stack:
     stack = _stack(stack_id)
-    authorize(actor, "stack.manage", stack)
+    authorize(actor, "stack.manage", stack, hidden="No such stack.")
     PreconditionFailed.unless_current(
         expected_version, stack.lock_version, "The stack was changed by someone else; reload it and try again."
     )
@@ -153,7 +153,7 @@ def list_stacks(*, actor: User | None, organisation_id: uuid.UUID, page: int, pa
 def set_stack_state(*, actor: User, stack_id: uuid.UUID, state: StackState) -> Stack:
     """Publish a draft stack, or retire a published one."""
     stack = _stack(stack_id)
-    authorize(actor, "stack.manage", stack)
+    authorize(actor, "stack.manage", stack, hidden="No such stack.")
     allowed = {StackState.PUBLISHED: StackState.DRAFT, StackState.RETIRED: StackState.PUBLISHED}
     if stack.state != allowed[state].value:
         raise Conflict(f"The stack is {stack.state}; only a {allowed[state].value} stack can be {state.value}.")

@@ -179,6 +179,17 @@ class Files(MethodView):
         return created, 201, _etag(created[0].submission)
 
 
+@blp.route("/<uuid:submission_id>/files/<uuid:file_id>/assessor-copy")
+class AssessorCopy(MethodView):
+    @blp.doc(responses={"200": {"description": "The bytes, as an attachment"}, "302": {"description": "To S3"}})
+    def get(self, submission_id: uuid.UUID, file_id: uuid.UUID) -> Response:
+        """What a blind assessor will get for this file: the copy without identifying metadata."""
+        file = evidence.blind_copy_of(actor=require_user(), submission_id=submission_id, file_id=file_id)
+        return storage.download(
+            file.assessor_sha256, filename=evidence.assessor_copy_name(file), media_type=file.media_type
+        )
+
+
 @blp.route("/<uuid:submission_id>/files/<uuid:file_id>")
 class FileItem(MethodView):
     @blp.doc(responses={"200": {"description": "The bytes, as an attachment"}, "302": {"description": "To S3"}})

@@ -9,12 +9,13 @@ import uuid
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO
 
 from flask import current_app
 from sqlalchemy import select
 
-from core import audit, storage
+from core import audit, metadata, storage
 from core.db import db
 from core.errors import NotFound, ValidationFailed
 from core.models import User
@@ -87,8 +88,10 @@ def add_files(
                 ) from None
             budget -= upload.size
             staged.append((upload, name, _check_type(upload.media_type, name, allowed, requirement)))
+        # The blind assessor's copies, made while the originals are still staged.
+        cleaned = [_cleaned_copy(stack, upload.path, media_type) for upload, _, media_type in staged]
         created = []
-        for upload, name, media_type in staged:
+        for (upload, name, media_type), copy in zip(staged, cleaned, strict=True):
             storage.keep(upload, store)
             file = EvidenceFile(
                 requirement_key=requirement_key,
@@ -97,6 +100,7 @@ def add_files(
                 media_type=media_type,
                 filename=name,
             )
+            _record_copy(file, copy, store)
             submission.files.append(file)
             created.append(file)
     touch(submission)
@@ -108,6 +112,45 @@ def add_files(
         after={"requirement_key": requirement_key, "files": [{"sha256": f.sha256, "size": f.size} for f in created]},
     )
     return created
+
+
+def _cleaned_copy(stack: ExitStack, path: Path, media_type: str) -> metadata.Cleaned:
+    cleaned = metadata.clean(path, media_type)
+    if cleaned.path is not None:
+        stack.callback(cleaned.path.unlink, missing_ok=True)  # gone by the end, kept or not
+    return cleaned
+
+
+def _record_copy(file: EvidenceFile, cleaned: metadata.Cleaned, store: storage.Backend) -> None:
+    """Keep the cleaned bytes (content-addressed like any file) and note on the row what the assessor gets."""
+    file.metadata_status = cleaned.status.value
+    file.metadata_removed = cleaned.removed
+    file.metadata_problem = cleaned.problem[:300] or None
+    file.blind_sha256 = file.blind_size = None
+    if cleaned.path is not None:
+        file.blind_sha256, file.blind_size = storage.keep_path(cleaned.path, store)
+
+
+def ensure_blind_copy(file: EvidenceFile) -> EvidenceFile:
+    """Make the assessor's copy of a file stored before copies were made (once; later calls do nothing)."""
+    if file.metadata_status is not None:
+        return file
+    store = storage.backend()
+    with ExitStack() as stack:
+        source = stack.enter_context(store.open(file.sha256))
+        upload = stack.enter_context(storage.receive(source, max_size=max(file.size, 1), store=store))
+        _record_copy(file, _cleaned_copy(stack, upload.path, file.media_type), store)
+    db.session.flush()
+    return file
+
+
+def blind_copy_of(*, actor: User, submission_id: uuid.UUID, file_id: uuid.UUID) -> EvidenceFile:
+    """One of the earner's files, its assessor's copy made if it was not yet ("what the assessor will see")."""
+    return ensure_blind_copy(evidence_file(actor=actor, submission_id=submission_id, file_id=file_id))
+
+
+def assessor_copy_name(file: EvidenceFile) -> str:
+    return storage.clean_filename(f"assessor-copy-{file.filename}")
 
 
 def _allowed_media_types(requirement: Requirement) -> dict[str, str]:
@@ -145,4 +188,6 @@ def remove_file(
 
 def referenced_digests(digests: list[str]) -> set[str]:
     """Which of ``digests`` an evidence file row still uses (``flask storage gc`` asks before deleting)."""
-    return set(db.session.scalars(select(EvidenceFile.sha256).where(EvidenceFile.sha256.in_(digests)).distinct()))
+    originals = select(EvidenceFile.sha256).where(EvidenceFile.sha256.in_(digests))
+    copies = select(EvidenceFile.blind_sha256).where(EvidenceFile.blind_sha256.in_(digests))
+    return set(db.session.scalars(originals.union(copies))) - {None}

@@ -138,8 +138,30 @@ class EvidenceFile(IdMixin, db.Model):
     # Cleaned for display and download only; never used as a path.
     filename: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # What a blind assessor is given: a copy without identifying metadata (``core.metadata``), stored beside the
+    # original under its own SHA-256. ``metadata_status`` is None until the file was checked (rows older than
+    # the check are cleaned when an assessor first opens them).
+    blind_sha256: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    blind_size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    metadata_status: Mapped[str | None] = mapped_column(sa.String(16))
+    metadata_removed: Mapped[list[str] | None] = mapped_column(sa.JSON)
+    metadata_problem: Mapped[str | None] = mapped_column(sa.String(300))
 
     submission: Mapped[Submission] = relationship(back_populates="files")
+
+    @property
+    def assessor_sha256(self) -> str:
+        """The bytes a blind assessor gets: the cleaned copy when there is one, else the original."""
+        return self.blind_sha256 or self.sha256
+
+    @property
+    def assessor_size(self) -> int:
+        return self.blind_size or self.size
+
+    @property
+    def metadata_flagged(self) -> bool:
+        """The earner should look: hidden details may remain in what the assessor sees."""
+        return self.metadata_status in {"unsupported", "failed"}
 
 
 class CriterionFeedback(IdMixin, db.Model):

@@ -54,6 +54,17 @@ class EvidenceFileSchema(Schema):
     media_type = fields.String()
     filename = fields.String()
     created_at = fields.DateTime()
+    metadata_status = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "What blind assessors get: `cleaned` (a copy without identifying metadata), `none_found`"
+            " (nothing to remove), `unsupported` or `failed` (they get the file as it is: check it), null (not"
+            " checked yet; checked when first opened)",
+            "enum": ["cleaned", "none_found", "unsupported", "failed", None],
+        },
+    )
+    metadata_removed = fields.List(fields.String(), allow_none=True)
+    metadata_problem = fields.String(allow_none=True)
 
 
 class FeedbackSchema(Schema):

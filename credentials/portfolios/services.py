@@ -200,6 +200,11 @@ def _prefill(submission: Submission, previous: Submission, version: CredentialVe
                     size=file.size,
                     media_type=file.media_type,
                     filename=file.filename,
+                    blind_sha256=file.blind_sha256,
+                    blind_size=file.blind_size,
+                    metadata_status=file.metadata_status,
+                    metadata_removed=file.metadata_removed,
+                    metadata_problem=file.metadata_problem,
                 )
             )
 

@@ -178,6 +178,15 @@ def download(submission_id: uuid.UUID, file_id: uuid.UUID) -> WerkzeugResponse:
     return storage.download(file.sha256, filename=file.filename, media_type=file.media_type)
 
 
+@bp.get("/<uuid:submission_id>/files/<uuid:file_id>/assessor-copy")
+def assessor_copy(submission_id: uuid.UUID, file_id: uuid.UUID) -> WerkzeugResponse:
+    """What the assessor will see: the copy without identifying metadata."""
+    file = evidence.blind_copy_of(actor=_user(), submission_id=submission_id, file_id=file_id)
+    return storage.download(
+        file.assessor_sha256, filename=evidence.assessor_copy_name(file), media_type=file.media_type
+    )
+
+
 @bp.post("/<uuid:submission_id>/submit")
 def submit(submission_id: uuid.UUID) -> Page:
     try:

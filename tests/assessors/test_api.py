@@ -69,7 +69,7 @@ def test_bad_scoring_requests_are_precise_4xx_and_change_nothing(client, session
     url = f"/api/v1/review-tasks/{task_id}/scores"
     problem(client.put(url, json={"scores": full_scores()}, headers=bearer(world.assessor2)), 403)
     stranger = member(OrganisationFactory(), Role.ASSESSOR)
-    problem(client.put(url, json={"scores": full_scores()}, headers=bearer(stranger)), 403)
+    problem(client.put(url, json={"scores": full_scores()}, headers=bearer(stranger)), 404)  # foreign ids are unknown
     bad = problem(
         client.put(url, json={"scores": [{"criterion_key": "quality", "level": 9}]}, headers=bearer(world.assessor)),
         422,

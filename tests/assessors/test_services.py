@@ -283,9 +283,12 @@ def test_an_assessor_of_another_organisation_cannot_score(world, session):
     world.submission()
     task = world.claim(world.assessor)
     stranger = member(OrganisationFactory(), Role.ASSESSOR)
-    with pytest.raises(Forbidden, match="do not assess"):
+    with pytest.raises(NotFound, match="No such review task"):  # as an unknown id: its existence is not told
         scoring.save_scores(actor=stranger, task_id=task.id, scores=full_scores())
     _nothing_written(session)
+    in_org_non_assessor = member(world.org, Role.AUTHOR)
+    with pytest.raises(Forbidden, match="do not assess"):
+        scoring.save_scores(actor=in_org_non_assessor, task_id=task.id, scores=full_scores())
 
 
 def test_an_earner_cannot_score_their_own_work(world, session):

@@ -264,7 +264,7 @@ def test_get_user_shows_yourself_but_not_others(session):
     me, other = UserFactory(), UserFactory()
 
     assert accounts.get_user(actor=me, user_id=me.id) is me
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound):  # someone else's account answers as an unknown id does
         accounts.get_user(actor=me, user_id=other.id)
     assert accounts.get_user(actor=platform_admin(), user_id=other.id) is other
     with pytest.raises(NotFound):
