@@ -1,0 +1,25 @@
+import json
+import pathlib
+import sys
+from datetime import UTC, datetime
+
+sys.path.insert(0, ".")
+from badges import verifier
+from core import create_app
+
+app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+d = pathlib.Path("tests/badges/thirdparty")
+exp = json.loads((d / "expected.json").read_text())
+ok = 0
+with app.app_context():
+    for name, e in exp.items():
+        r = verifier.verify(json.loads((d / name).read_text()), now=datetime(2026, 12, 4, tzinfo=UTC))
+        good = r.status == e["status"]
+        ok += good
+        print(
+            "OK " if good else "NO ",
+            name,
+            r.status,
+            "" if good else [c["detail"][:150] for c in r.checks if not c["passed"]],
+        )
+print(f"agrees on {ok} of {len(exp)}")
