@@ -1,5 +1,6 @@
 """What the public pages show, worked out from the stored (signed) credential — so the page and the
-credential can never disagree — and the baked images. Reading only; no rules about who may do what."""
+credential can never disagree — and the baked images. Reading only (but for ``kept_image``, which stores a badge's
+baked image on its first download); no rules about who may do what."""
 
 from __future__ import annotations
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from assessors.models import ReviewTask
+from assessors.models import TaskKind
+from assessors.queue import _new_task
 from core import clock
 from core.models import Role
 from tests.conftest import bearer
@@ -42,15 +43,7 @@ def foreign(session: Any) -> dict[str, str]:
     published = CredentialVersionFactory(organisation=organisation, published=True)
     submission = SubmissionFactory(version=published, earner=member(organisation), submitted=True)
     evidence = EvidenceFileFactory(submission=submission)
-    task = ReviewTask(
-        submission_id=submission.id,
-        organisation_id=organisation.id,
-        micro_credential_id=published.micro_credential_id,
-        version_id=published.id,
-        earner_id=submission.earner_id,
-        queued_at=clock.now(),
-    )
-    session.add(task)
+    task = _new_task(submission, TaskKind.REVIEW, queued_at=clock.now())
     session.flush()
     return {
         "organisation_id": str(organisation.id),
