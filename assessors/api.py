@@ -228,5 +228,16 @@ class AssessorReport(MethodView):
         return _report(rows, s.AssessorReportSchema, args["format"], "review-by-assessor")
 
 
+@blp.route("/organisations/<uuid:organisation_id>/review-reports/trend")
+class TrendReport(MethodView):
+    @blp.arguments(s.TrendArgsSchema, location="query")
+    @blp.response(200, s.TrendRowSchema(many=True))
+    def get(self, args: dict[str, Any], organisation_id: uuid.UUID) -> Any:
+        """Decisions per calendar month (UTC), empty months included: decided, passed, pass rate, median
+        turnaround. `months` (1 to 36, default 12); `format=csv` for a spreadsheet."""
+        rows = reports.monthly_trend(actor=require_user(), organisation_id=organisation_id, months=args["months"])
+        return _report(rows, s.TrendRowSchema, args["format"], "review-trend")
+
+
 def init_app(app: Flask) -> None:
     register(app, blp)

@@ -31,6 +31,8 @@ EARNERS = (
     ("earner8", "Jon Jung", "Oak Middle"),
     ("earner9", "Kim Kerr", "Oak Middle"),
     ("earner10", "Lee Lowe", "Riverside High"),
+    ("earner11", "Maya Moss", "Lincoln Elementary"),
+    ("earner12", "Noor Nash", "Oak Middle"),
 )
 
 
@@ -81,11 +83,13 @@ def _submission(version: CredentialVersion, earner: User, state: str, hours_ago:
     return submission
 
 
-def _levels(version: CredentialVersion, position: int) -> dict[str, int]:
-    return {c.key: min(position, len(c.levels) - 1) for c in version.criteria}
+def _levels(version: CredentialVersion, position: int | tuple[int, ...]) -> dict[str, int]:
+    """Each criterion's level: one position for all, or positions taken in turn criterion by criterion."""
+    positions = (position,) if isinstance(position, int) else position
+    return {c.key: min(positions[i % len(positions)], len(c.levels) - 1) for i, c in enumerate(version.criteria)}
 
 
-def _scores(version: CredentialVersion, position: int) -> list[dict[str, Any]]:
+def _scores(version: CredentialVersion, position: int | tuple[int, ...]) -> list[dict[str, Any]]:
     return [
         {"criterion_key": key, "level": level, "feedback": "Name the evidence that shows this; link it to students."}
         for key, level in _levels(version, position).items()
@@ -122,7 +126,7 @@ def _review(ctx: DemoContext) -> None:
     version = versions[0]
     earners = _earners()
 
-    # Calibration set: two decided submissions the authors scored together; Sam passes, Tia has yet to try.
+    # Calibration set: two decided submissions the authors scored together; Sam passes it first.
     anchors = []
     for earner, position, state in ((earners[6], 2, SubmissionState.PASSED), (earners[7], 1, SubmissionState.NOT_YET)):
         anchor_submission = _submission(version, earner, state.value, hours_ago=24 * 30)
@@ -141,8 +145,7 @@ def _review(ctx: DemoContext) -> None:
         levels={str(a.id): dict(a.agreed_levels) for a in anchors},
     )
 
-    # Decided through the real flow: the first is double scored (Sam and Tia would both review it; Tia must
-    # calibrate first, so Sam's single review stands for the demo's "passed" and "not yet").
+    # Decided through the real flow by Sam alone: the demo's single-scored "passed" and "not yet".
     settings.update_settings(actor=admin, organisation_id=org.id, changes={"double_first_n": 0, "double_share": 0.0})
     for earner, position, hours in ((earners[0], 2, 120), (earners[1], 1, 100)):
         _submission(version, earner, SubmissionState.SUBMITTED.value, hours_ago=hours)
@@ -156,6 +159,24 @@ def _review(ctx: DemoContext) -> None:
             if position >= 2
             else "Promising; show how student work changed your next lesson, then resubmit.",
         )
+    # Tia calibrates, then two submissions are double scored: Sam and Tia reach the same outcome but differ by
+    # a level on some criteria, so the agreement report (exact, adjacent, kappa) has real figures to show.
+    calibration.calibrate(
+        actor=second,
+        micro_credential_id=version.micro_credential_id,
+        levels={str(a.id): dict(a.agreed_levels) for a in anchors},
+    )
+    settings.update_settings(actor=admin, organisation_id=org.id, changes={"double_first_n": 100})
+    pairs = (
+        ((3, 2, 3), (3, 3, 2), "Strong, well-evidenced work."),
+        ((1, 1, 2), (1, 0, 1), "Not yet: see each criterion."),
+    )
+    for earner, (sam, tia, summary), hours in zip(earners[8:10], pairs, (90, 70), strict=True):
+        _submission(version, earner, SubmissionState.SUBMITTED.value, hours_ago=hours)
+        for assessor, positions in ((lead, sam), (second, tia)):
+            task = queue.claim_next(actor=assessor, organisation_id=org.id)
+            assert task is not None
+            scoring.submit_review(actor=assessor, task_id=task.id, scores=_scores(version, positions), summary=summary)
     settings.update_settings(actor=admin, organisation_id=org.id, changes={"double_first_n": 1, "double_share": 0.2})
     # In review (claimed by Sam); two submitted (queued when the queue is next read); a draft; a withdrawn one.
     _submission(version, earners[2], SubmissionState.SUBMITTED.value, hours_ago=80)
@@ -164,4 +185,7 @@ def _review(ctx: DemoContext) -> None:
     _submission(versions[-1], earners[4], SubmissionState.SUBMITTED.value, hours_ago=5)
     _submission(version, earners[5], SubmissionState.DRAFT.value, hours_ago=0)
     _submission(versions[-1], earners[5], SubmissionState.WITHDRAWN.value, hours_ago=200)
-    ctx.echo("Review: Sam Sato (lead) and Tia Thompson qualified; calibration set of 2; submissions in every state.")
+    ctx.echo(
+        "Review: Sam Sato (lead) and Tia Thompson qualified and calibrated; two double-scored submissions; "
+        "submissions in every state."
+    )

@@ -65,14 +65,30 @@ def weighted_kappa(pairs: Sequence[tuple[int, int]], weights: str = "quadratic")
     return round(1 - disagreement / chance, 4)
 
 
+# Landis and Koch's (1977) bands, the customary way to put a kappa into words.
+KAPPA_BANDS = ((0.81, "almost perfect"), (0.61, "substantial"), (0.41, "moderate"), (0.21, "fair"), (0.0, "slight"))
+
+
+def kappa_meaning(kappa: float | None) -> str | None:
+    """A kappa in words: "substantial" agreement, or "less than chance" below zero; None without a kappa."""
+    if kappa is None:
+        return None
+    for floor, words in KAPPA_BANDS:
+        if kappa >= floor:
+            return words
+    return "less than chance"
+
+
 def agreement(pairs: Sequence[tuple[int, int]]) -> dict[str, Any]:
     if not pairs:
-        return {"pairs": 0, "exact": None, "adjacent": None, "kappa_quadratic": None}
+        return {"pairs": 0, "exact": None, "adjacent": None, "kappa_quadratic": None, "kappa_meaning": None}
+    kappa = weighted_kappa(pairs)
     return {
         "pairs": len(pairs),
         "exact": round(sum(a == b for a, b in pairs) / len(pairs), 4),
         "adjacent": round(sum(abs(a - b) <= 1 for a, b in pairs) / len(pairs), 4),
-        "kappa_quadratic": weighted_kappa(pairs),
+        "kappa_quadratic": kappa,
+        "kappa_meaning": kappa_meaning(kappa),
     }
 
 
@@ -281,6 +297,62 @@ def assessor_report(*, actor: User, organisation_id: uuid.UUID, since: datetime 
             }
         )
     return report
+
+
+def _month(column: Any) -> Any:
+    """'YYYY-MM' of a UTC timestamp column, in the database's own dialect."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM")
+    return func.strftime("%Y-%m", column)
+
+
+def _months_back(now: datetime, months: int) -> list[str]:
+    """The last ``months`` calendar months up to ``now``'s, oldest first, as 'YYYY-MM'."""
+    year, month = now.year, now.month
+    labels = []
+    for _ in range(months):
+        labels.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return labels[::-1]
+
+
+def monthly_trend(*, actor: User, organisation_id: uuid.UUID, months: int = 12) -> list[dict[str, Any]]:
+    """Decisions per calendar month (UTC) for the last ``months`` months, empty months included (org admins):
+    how many were decided, how many passed, the pass rate and the median turnaround in hours."""
+    authorize(actor, "review.report", organisation_id)
+    labels = _months_back(clock.now(), months)
+    start = datetime.fromisoformat(f"{labels[0]}-01T00:00:00+00:00")
+    month = _month(Submission.decided_at)
+    where = [
+        Submission.organisation_id == organisation_id,
+        Submission.decided_at.is_not(None),
+        Submission.submitted_at.is_not(None),
+        Submission.decided_at >= start,
+    ]
+    counts = {
+        m: (n, passed or 0)
+        for m, n, passed in db.session.execute(
+            select(
+                month, func.count(), func.sum(sa.case((Submission.state == SubmissionState.PASSED.value, 1), else_=0))
+            )
+            .where(*where)
+            .group_by(month)
+        )
+    }
+    turnaround = _turnaround(month, Submission.decided_at, Submission.submitted_at, where)
+    trend = []
+    for label in labels:
+        decided, passed = counts.get(label, (0, 0))
+        trend.append(
+            {
+                "month": label,
+                "decided": decided,
+                "passed": passed,
+                "pass_rate": round(passed / decided, 4) if decided else None,
+                "turnaround_median_hours": turnaround.get(label, (None, None))[0],
+            }
+        )
+    return trend
 
 
 def _titles(organisation_id: uuid.UUID) -> dict[Any, str]:

@@ -84,6 +84,11 @@ class ReportArgsSchema(StrictSchema):
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
 
+class TrendArgsSchema(StrictSchema):
+    months = fields.Integer(load_default=12, validate=validate.Range(min=1, max=36))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
 # --- what we return ----------------------------------------------------------------------------------
 
 
@@ -232,6 +237,9 @@ class AgreementSchema(Schema):
     exact = fields.Float(allow_none=True)
     adjacent = fields.Float(allow_none=True)
     kappa_quadratic = fields.Float(allow_none=True)
+    kappa_meaning = fields.String(
+        allow_none=True, metadata={"description": "the kappa in Landis and Koch's words, e.g. substantial"}
+    )
 
 
 class CalibrationSummarySchema(Schema):
@@ -264,3 +272,11 @@ class AssessorReportSchema(Schema):
     turnaround_p90_hours = fields.Float(allow_none=True)
     agreement = fields.Nested(AgreementSchema)
     calibration = fields.Nested(CalibrationSummarySchema)
+
+
+class TrendRowSchema(Schema):
+    month = fields.String(metadata={"description": "calendar month in UTC, YYYY-MM"})
+    decided = fields.Integer()
+    passed = fields.Integer()
+    pass_rate = fields.Float(allow_none=True)
+    turnaround_median_hours = fields.Float(allow_none=True)

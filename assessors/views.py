@@ -312,13 +312,16 @@ def report_page(organisation_id: uuid.UUID) -> Page:
         organisation=access.organisation_of(organisation_id),
         by_credential=reports.credential_report(actor=actor, organisation_id=organisation_id),
         by_assessor=reports.assessor_report(actor=actor, organisation_id=organisation_id),
+        trend=reports.monthly_trend(actor=actor, organisation_id=organisation_id),
     )
 
 
-@bp.route("/<uuid:organisation_id>/reports/<any(credentials, assessors):kind>.csv")
+@bp.route("/<uuid:organisation_id>/reports/<any(credentials, assessors, trend):kind>.csv")
 def report_csv(organisation_id: uuid.UUID, kind: str) -> Response:
     actor = _user()
-    make = reports.credential_report if kind == "credentials" else reports.assessor_report
+    make = {"credentials": reports.credential_report, "assessors": reports.assessor_report}.get(
+        kind, reports.monthly_trend
+    )
     return Response(
         reports.to_csv(make(actor=actor, organisation_id=organisation_id)),
         mimetype="text/csv",

@@ -114,6 +114,12 @@ def test_admin_endpoints_and_reports(client, session):
     csv_response = client.get(f"{reports_url}/assessors?format=csv", headers=admin)
     assert csv_response.status_code == 200 and csv_response.mimetype == "text/csv"
     problem(client.get(f"{reports_url}/credentials?format=xml", headers=admin), 422)
+    trend = client.get(f"{reports_url}/trend?months=3", headers=admin)
+    assert trend.status_code == 200 and len(trend.json) == 3 and set(trend.json[0]) >= {"month", "decided"}
+    assert client.get(f"{reports_url}/trend?format=csv", headers=admin).text.startswith("month,decided")
+    for bad in ("0", "37", "x", "99999999999999999999"):
+        problem(client.get(f"{reports_url}/trend?months={bad}", headers=admin), 422)
+    problem(client.get(f"{reports_url}/trend", headers=bearer(world.assessor)), 403)
     problem(client.get(f"{reports_url}/credentials", headers=bearer(world.assessor)), 403)
 
 

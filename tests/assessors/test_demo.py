@@ -19,3 +19,19 @@ def test_demo_adds_review_data_once(app, session):
     again = runner.invoke(args=["demo"])
     assert "Review demo data already present." in again.output
     assert session.scalar(select(func.count()).select_from(Qualification)) == qualified
+
+
+def test_demo_agreement_report_has_figures(app, session):
+    """Two double-scored submissions that differ by a level on some criteria: the report shows real agreement."""
+    from assessors import reports
+    from core.models import Membership, Organisation, User
+
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    admin = session.scalar(select(User).where(User.email.startswith("orgadmin@")))
+    org_id = session.scalar(select(Membership.organisation_id).where(Membership.user_id == admin.id))
+    assert session.get(Organisation, org_id) is not None
+    [row] = [r for r in reports.credential_report(actor=admin, organisation_id=org_id) if r["agreement"]["pairs"]]
+    figures = row["agreement"]
+    assert figures["pairs"] >= 6  # two submissions, a pair per criterion
+    assert 0 < figures["exact"] < 1 and figures["adjacent"] == 1.0
+    assert figures["kappa_quadratic"] is not None and 0 < figures["kappa_quadratic"] < 1

@@ -87,9 +87,16 @@ def test_admin_reports_and_calibration_pages(client, session):
     assert r.status_code == 302
     assert settings.settings_for(world.org.id)["double_share"] == 0.25
     r, _ = page(client, f"/review/{world.org.id}/reports")
-    assert "<svg" in _text(r)
+    assert (
+        "<svg" in _text(r)
+        and "Over the last 12 months" in _text(r)
+        and "What exact, adjacent and kappa mean" in _text(r)
+    )
     csv_response = client.get(f"/review/{world.org.id}/reports/credentials.csv", headers=BROWSER)
     assert csv_response.mimetype == "text/csv"
+    trend_csv = client.get(f"/review/{world.org.id}/reports/trend.csv", headers=BROWSER)
+    assert trend_csv.mimetype == "text/csv" and len(trend_csv.text.splitlines()) == 13
+    assert client.get(f"/review/{world.org.id}/reports/other.csv", headers=BROWSER).status_code == 404
 
     client.post("/logout", data={"csrf_token": token}, headers=BROWSER)
     sign_in(client, world.assessor.email)

@@ -30,6 +30,49 @@ def test_quadratic_weighted_kappa_matches_a_hand_computed_example():
     assert summary["exact"] == 0.7 and summary["adjacent"] == 1.0 and summary["pairs"] == 10
 
 
+def test_kappa_in_words_follows_landis_and_koch():
+    words = [reports.kappa_meaning(k) for k in (None, -0.1, 0.0, 0.2, 0.21, 0.5, 0.61, 0.8, 0.81, 1.0)]
+    assert words == [
+        None,
+        "less than chance",
+        "slight",
+        "slight",
+        "fair",
+        "moderate",
+        "substantial",
+        "substantial",
+        "almost perfect",
+        "almost perfect",
+    ]
+
+
+def test_monthly_trend_counts_decisions_by_month_and_keeps_empty_months(session):
+    world = World(session, settings={"double_first_n": 0, "double_share": 0.0})
+    with clock.shifted(timedelta(days=-65)):
+        earlier_month = clock.now().strftime("%Y-%m")
+        world.submission(minutes_ago=120)
+        task = world.claim(world.assessor)
+        scoring.submit_review(actor=world.assessor, task_id=task.id, scores=full_scores(0, 2, "x"), summary="No.")
+    for minutes, level in ((600, 2), (60, 0)):
+        world.submission(minutes_ago=minutes)
+        task = world.claim(world.assessor)
+        scoring.submit_review(
+            actor=world.assessor, task_id=task.id, scores=full_scores(level, 2, "x"), summary="Reviewed."
+        )
+    trend = reports.monthly_trend(actor=world.admin, organisation_id=world.org.id, months=4)
+    assert [t["month"] for t in trend][-1] == clock.now().strftime("%Y-%m") and len(trend) == 4
+    by_month = {t["month"]: t for t in trend}
+    assert (by_month[earlier_month]["decided"], by_month[earlier_month]["passed"]) == (1, 0)
+    this = by_month[clock.now().strftime("%Y-%m")]
+    assert (this["decided"], this["passed"], this["pass_rate"]) == (2, 1, 0.5)
+    assert this["turnaround_median_hours"] == pytest.approx(5.5, abs=0.1)  # 10 h and 1 h
+    empty = [t for t in trend if t["month"] not in (earlier_month, this["month"])]
+    assert empty and all(t["decided"] == 0 and t["pass_rate"] is None for t in empty)
+    assert len(reports.monthly_trend(actor=world.admin, organisation_id=world.org.id, months=1)) == 1
+    with pytest.raises(Forbidden):
+        reports.monthly_trend(actor=world.assessor, organisation_id=world.org.id)
+
+
 def test_kappa_edge_cases():
     assert reports.weighted_kappa([]) is None
     assert reports.weighted_kappa([(1, 1), (1, 1)]) is None  # one level used: chance disagreement is zero
@@ -53,7 +96,13 @@ def test_reports_per_credential_and_per_assessor(session):
     assert row["turnaround_median_hours"] == pytest.approx(7.5, abs=0.1)  # 10 h and 5 h
     assert row["turnaround_p90_hours"] == pytest.approx(9.5, abs=0.1)
     assert row["queue_open"] == 1 and row["queue_oldest_hours"] == pytest.approx(0.2, abs=0.1)
-    assert row["agreement"] == {"pairs": 2, "exact": 0.5, "adjacent": 1.0, "kappa_quadratic": 0.0}
+    assert row["agreement"] == {
+        "pairs": 2,
+        "exact": 0.5,
+        "adjacent": 1.0,
+        "kappa_quadratic": 0.0,
+        "kappa_meaning": "slight",
+    }
 
     people = {r["assessor_id"]: r for r in reports.assessor_report(actor=world.admin, organisation_id=world.org.id)}
     assert people[world.assessor.id]["reviews"] == 2 and people[world.assessor.id]["pass_rate"] == 0.5

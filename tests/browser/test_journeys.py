@@ -247,8 +247,14 @@ def test_org_admin_rotates_keys_and_reads_reports_with_csv(page: Any, story: dic
     with page.expect_navigation():
         page.get_by_role("link", name="Reports", exact=True).click()
     check_page(page, "journey-admin-reports")
-    assert page.locator("figure.chart").count() == 3
-    assert page.locator("figure.chart svg[role=img]").first.get_attribute("aria-label").startswith("Pass rate")
+    assert page.locator("figure.chart").count() == 4
+    assert (
+        page.locator("figure.chart.trend svg[role=img]").get_attribute("aria-label").startswith("Decisions per month")
+    )
+    # Titles are whole in the bar charts (not cut at 24 characters) and kappa is explained in words.
+    assert story["title"] in page.locator("figure.chart ul.bars").first.inner_text()
+    page.get_by_text("What exact, adjacent and kappa mean").click()
+    assert "better the two agree than chance" in page.locator("details.explain").inner_text()
     with page.expect_download() as download:
         page.get_by_role("link", name="Download CSV (by micro-credential)").click()
     text = Path(download.value.path()).read_text(encoding="utf-8")
