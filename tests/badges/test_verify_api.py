@@ -212,3 +212,75 @@ def test_the_page_shows_revoked_and_refuses_non_badges(client: FlaskClient) -> N
     assert empty.status_code == 422
     forged = client.post("/verify", data={"text": "hello"})
     assert forged.status_code in (400, 422)
+
+
+# -- plain words and the recipient check ------------------------------------------------------------------------
+
+
+def test_a_forged_badge_is_headed_by_the_verdict_not_by_its_claimed_name(client: FlaskClient) -> None:
+    badge = award(passed_submission())
+    forged = json.loads(json.dumps(badge.credential))
+    forged["credentialSubject"]["achievement"]["name"] = "Forged Doctorate"
+    token = csrf_token(client.get("/verify").get_data(as_text=True))
+    text = client.post("/verify", data={"csrf_token": token, "text": json.dumps(forged)}).get_data(as_text=True)
+    assert "NOT GENUINE" in text and "Not genuine: do not rely on this badge" in text
+    assert text.index("Not genuine") < text.index("Forged Doctorate")
+    assert "The signature does not match the content" in text
+    assert "What the badge claims (not confirmed)" in text and "About the badge" not in text
+
+
+def test_the_page_says_a_valid_badge_in_words_with_readable_dates(client: FlaskClient) -> None:
+    badge = award(passed_submission())
+    token = csrf_token(client.get("/verify").get_data(as_text=True))
+    text = client.post("/verify", data={"csrf_token": token, "text": badge.jwt}).get_data(as_text=True)
+    assert "Genuine and valid:" in text and "has not been changed since" in text
+    issued = badge.credential["validFrom"]
+    assert f'<time datetime="{issued[:10]}' in text and "data-local-date" in text
+    year = issued[:4]
+    assert f" {year}</time>" in text  # "3 December 2026", not the raw ISO form
+
+
+def test_the_page_checks_the_recipient_against_the_hashed_identifier(client: FlaskClient) -> None:
+    submission = passed_submission()
+    badge = award(submission)
+    email = submission.earner.email
+    token = csrf_token(client.get("/verify").get_data(as_text=True))
+    ok = client.post("/verify", data={"csrf_token": token, "text": badge.jwt, "recipient": email.upper()})
+    assert ok.status_code == 200 and f"The badge was awarded to {email.upper()}" in ok.get_data(as_text=True)
+    other = client.post("/verify", data={"csrf_token": token, "text": badge.jwt, "recipient": "someone@else.example"})
+    assert "was <strong>not</strong> awarded to someone@else.example" in other.get_data(as_text=True)
+    for bad in ("not-an-email", "a@b", "x" * 250 + "@example.org"):
+        refused = client.post("/verify", data={"csrf_token": token, "text": badge.jwt, "recipient": bad})
+        assert refused.status_code == 422 and "Enter the recipient" in refused.get_data(as_text=True)
+    # A file verified once is kept in the page: the recipient is checked without uploading it again.
+    png = presentation.baked(badge, "png")
+    first = client.post(
+        "/verify",
+        data={"csrf_token": token, "file": (io.BytesIO(png), "badge.png")},
+        content_type="multipart/form-data",
+    )
+    html = first.get_data(as_text=True)
+    kept = html.split('name="kept" type="hidden" value="')[1].split('"')[0]
+    assert base64.b64decode(kept) == png
+    again = client.post("/verify", data={"csrf_token": token, "kept": kept, "recipient": email})
+    assert f"The badge was awarded to {email}" in again.get_data(as_text=True)
+    broken = client.post("/verify", data={"csrf_token": token, "kept": "%%%not base64", "recipient": email})
+    assert broken.status_code == 422 and "Paste a badge or choose a file" in broken.get_data(as_text=True)
+
+
+def test_the_api_checks_a_recipient_when_asked(client: FlaskClient) -> None:
+    submission = passed_submission()
+    badge = award(submission)
+    body = client.post(URL, json={"credential": badge.jwt, "recipient": submission.earner.email}).get_json()
+    assert body["status"] == "valid" and body["recipient_matches"] is True
+    body = client.post(URL, json={"credential": badge.jwt, "recipient": "other@example.org"}).get_json()
+    assert body["recipient_matches"] is False
+    body = client.post(
+        URL, json={"credential": data("signed-credential.json"), "recipient": "a@example.org"}
+    ).get_json()
+    assert "recipient_matches" in body
+    for bad in ("nope", 42, ["a@example.org"], "x" * 300 + "@e.org"):
+        problem(client.post(URL, json={"credential": badge.jwt, "recipient": bad}), 422)
+    upload = {"file": (io.BytesIO(badge.jwt.encode()), "badge.jwt", "text/plain"), "recipient": submission.earner.email}
+    body = client.post(URL, data=upload, content_type="multipart/form-data").get_json()
+    assert body["recipient_matches"] is True

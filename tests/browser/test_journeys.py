@@ -204,6 +204,24 @@ def test_visitor_sees_a_valid_badge_and_verifies_it_by_paste_and_upload(
         page.get_by_role("button", name=re.compile("Verify")).click()
     check_page(page, "journey-verify-uploaded")
     assert page.locator("#result-heading").inner_text() == "VALID"
+    assert page.locator(".verdict-headline").inner_text().startswith("Genuine and valid:")
+    # The employer checks that the badge names the person in front of them, without uploading it again.
+    page.get_by_label("Recipient's e-mail (optional)").fill(story["earner"])
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("Verify")).click()
+    assert f"The badge was awarded to {story['earner']}" in page.locator("p.recipient").inner_text()
+    check_page(page, "journey-verify-recipient")
+
+    forged = json.loads(story["json"])
+    forged["credentialSubject"]["achievement"]["name"] = "Forged Doctorate"
+    page.goto("/verify")
+    page.get_by_label(re.compile("^Paste a badge")).fill(json.dumps(forged))
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("Verify")).click()
+    check_page(page, "journey-verify-forged")
+    assert page.locator("#result-heading").inner_text() == "NOT GENUINE"
+    assert page.locator(".verdict-headline").inner_text().startswith("Not genuine")
+    assert "signature does not match" in page.locator(".verdict-reasons").inner_text()
 
 
 def test_org_admin_revokes_the_badge_and_its_page_says_so(page: Any, story: dict[str, Any]) -> None:
