@@ -33,6 +33,7 @@ from core.db import db
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from core.models import User
 from credentials.authoring.models import CredentialVersion
+from credentials.portfolios import previews
 from credentials.portfolios.evidence import ensure_blind_copy
 from credentials.portfolios.models import EvidenceFile, Submission, SubmissionState
 
@@ -106,12 +107,9 @@ def _size(size: int) -> str:
     return f"{size} B"
 
 
-def evidence_download(actor: User, evidence_file: EvidenceFile, *, inline: bool = False) -> Any:
-    """Send an evidence file to the assessor holding a live claim on its submission, under a blind name.
-
-    The earner's own file name can identify them, so the download is named after the submission's
-    reference and the file's number ("S1234567-file-2.pdf"), as in the blind view.
-    """
+def _held_file(actor: User, evidence_file: EvidenceFile) -> str:
+    """Check that ``actor`` holds a live claim on the file's submission, make sure its copy without identifying
+    metadata exists, and give its blind name; NotFound/Forbidden otherwise."""
     task = db.session.scalar(
         select(ReviewTask).where(
             ReviewTask.submission_id == evidence_file.submission_id,
@@ -126,12 +124,51 @@ def evidence_download(actor: User, evidence_file: EvidenceFile, *, inline: bool 
     if task is None:
         raise Forbidden("Only the assessor currently assigned may open this evidence.", action="review.assess")
     number = next(n for n, f in enumerate(submission.files, start=1) if f.id == evidence_file.id)
-    name = f"{submission.reference}-file-{number}.{_short_type(evidence_file.media_type)}"
     # The copy without identifying metadata (made now for a file stored before copies were made).
     ensure_blind_copy(evidence_file)
+    return f"{submission.reference}-file-{number}.{_short_type(evidence_file.media_type)}"
+
+
+def evidence_download(actor: User, evidence_file: EvidenceFile, *, inline: bool = False) -> Any:
+    """Send an evidence file to the assessor holding a live claim on its submission, under a blind name.
+
+    The earner's own file name can identify them, so the download is named after the submission's
+    reference and the file's number ("S1234567-file-2.pdf"), as in the blind view.
+    """
+    name = _held_file(actor, evidence_file)
     return storage.download(
         evidence_file.assessor_sha256, filename=name, media_type=evidence_file.media_type, inline=inline
     )
+
+
+def _stored_bytes(sha256: str) -> bytes:
+    with storage.backend().open(sha256) as stream:
+        return stream.read()
+
+
+def pdf_preview_pages(evidence_file: dict[str, Any]) -> int | None:
+    """How many pages a PDF in the blind view has (the page previews the first ``previews.MAX_PAGES``), or None
+    when it is not a PDF or cannot be rendered (the page then offers the download only)."""
+    if evidence_file["media_type"] != "application/pdf" or not evidence_file["sha256"]:
+        return None
+    sha256 = evidence_file["sha256"]
+    try:
+        pages = previews.page_count(sha256, lambda: _stored_bytes(sha256))
+    except previews.PreviewFailed:
+        return None
+    return pages or None
+
+
+def evidence_page(actor: User, evidence_file: EvidenceFile, number: int) -> bytes:
+    """Page ``number`` of a PDF evidence file as a PNG, rendered from the assessor's copy, for the assessor
+    holding its submission. NotFound for other types, pages out of range and PDFs that cannot be rendered."""
+    _held_file(actor, evidence_file)
+    if evidence_file.media_type != "application/pdf":
+        raise NotFound("Only PDF evidence has page previews.")
+    try:
+        return previews.render_page(_stored_bytes(evidence_file.assessor_sha256), number)
+    except previews.PreviewFailed as exc:
+        raise NotFound(f"No preview of page {number}: {exc}.") from None
 
 
 def is_current_assessor(actor: User | None, submission_id: uuid.UUID) -> bool:

@@ -22,6 +22,7 @@ from core.errors import NotFound, ServiceError
 from core.models import Membership, Role, User
 from core.views import require_sign_in, signed_in_user
 from credentials.authoring.models import CredentialVersion, VersionState
+from credentials.portfolios import previews
 from credentials.portfolios.models import EvidenceFile
 
 bp = Blueprint(
@@ -137,6 +138,18 @@ def evidence(file_id: uuid.UUID) -> Page:
     return scoring.evidence_download(_user(), evidence_file, inline=request.args.get("inline") == "1")
 
 
+@bp.get("/evidence/<uuid:file_id>/pages/<int:number>.png")
+def evidence_page(file_id: uuid.UUID, number: int) -> Page:
+    """Page ``number`` of a PDF evidence file as an image, for the preview beside the rubric: an image runs none
+    of the file's scripts and reads no cookies (see credentials/portfolios/previews.py)."""
+    evidence_file = db.session.get(EvidenceFile, file_id)
+    if evidence_file is None:
+        raise NotFound("No such evidence file.")
+    png = scoring.evidence_page(_user(), evidence_file, number)
+    # Private: only the assigned assessor may see it; the rendering of stored (immutable) content never changes.
+    return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
 def _form_scores(view: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
     scores = []
     for criterion in view["submission"]["rubric"]:
@@ -210,6 +223,8 @@ def task(task_id: uuid.UUID) -> Page:
             errors=errors,
             posted=posted,
             inline_types=storage.INLINE_IMAGE_TYPES,
+            pdf_pages={f["id"]: scoring.pdf_preview_pages(f) for f in view["submission"]["files"]},
+            max_pdf_pages=previews.MAX_PAGES,
         ),
         status,
     )  # type: ignore[return-value]

@@ -108,3 +108,88 @@ def test_admin_reports_and_calibration_pages(client, session):
         headers=BROWSER,
     )
     assert r.status_code == 200 and "Where you diverged" in _text(r)
+
+
+def _stored(data: bytes) -> str:
+    import hashlib
+    import tempfile
+    from pathlib import Path
+
+    from core import storage
+
+    digest = hashlib.sha256(data).hexdigest()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "upload"
+        path.write_bytes(data)
+        storage.backend().put(path, digest)
+    return digest
+
+
+def _pdf(pages: int) -> bytes:
+    """A PDF whose pages are each filled with a blue square (so a rendering can be told from a blank page)."""
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    for _ in range(pages):
+        pdf.add_blank_page(page_size=(612, 792))
+        pdf.pages[-1].Contents = pdf.make_stream(b"0 0 1 rg 100 300 400 400 re f")
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def test_pdf_evidence_is_previewed_as_page_images_for_the_assessor_only(client, session):
+    import io
+
+    from PIL import Image
+
+    from tests.factories import EvidenceFileFactory
+
+    world = World(session)
+    submission = world.submission()
+    data = _pdf(2)
+    pdf = EvidenceFileFactory(
+        submission=submission,
+        sha256=_stored(data),
+        size=len(data),
+        media_type="application/pdf",
+        filename="Ottoline-lesson.pdf",
+        requirement_key=world.version.requirements[0].key,
+    )
+    broken_bytes = b"%PDF-1.7\nthis is not really a PDF"
+    broken = EvidenceFileFactory(
+        submission=submission,
+        sha256=_stored(broken_bytes),
+        size=len(broken_bytes),
+        media_type="application/pdf",
+        filename="broken.pdf",
+        requirement_key=world.version.requirements[0].key,
+    )
+    page_url = f"/review/evidence/{pdf.id}/pages/1.png"
+    sign_in(client, world.assessor.email)
+    assert client.get(page_url, headers=BROWSER).status_code == 403  # not claimed yet
+    task = world.claim(world.assessor)
+    r, _ = page(client, f"/review/tasks/{task.id}")
+    body = _text(r)
+    assert 'class="pdf-pages"' in body and body.count(f"/review/evidence/{pdf.id}/pages/") == 2
+    assert "Page 2 of 2" in body and f"/review/evidence/{broken.id}/pages/" not in body  # no preview, download only
+    shown = client.get(page_url, headers=BROWSER)
+    assert shown.status_code == 200 and shown.mimetype == "image/png"
+    assert shown.headers["Cache-Control"] == "private, max-age=3600"
+    image = Image.open(io.BytesIO(shown.data)).convert("RGB")
+    assert image.width == 1100
+    assert image.getpixel((image.width // 2, image.height // 2)) == (0, 0, 255)  # the blue square, rendered
+    assert image.getpixel((5, 5)) == (255, 255, 255)
+    for missing in (
+        f"/review/evidence/{pdf.id}/pages/3.png",
+        f"/review/evidence/{pdf.id}/pages/0.png",
+        f"/review/evidence/{pdf.id}/pages/99999999999999999999.png",
+        f"/review/evidence/{broken.id}/pages/1.png",
+    ):
+        assert client.get(missing, headers=BROWSER).status_code == 404, missing
+    other = member(world.org, Role.ASSESSOR)
+    client.post("/logout", data={"csrf_token": page(client, "/account")[1]}, headers=BROWSER)
+    sign_in(client, other.email)
+    assert client.get(page_url, headers=BROWSER).status_code == 403
