@@ -147,9 +147,15 @@ def calibrate(*, actor: User, micro_credential_id: uuid.UUID, levels: dict[str, 
         if given is None:
             errors.append(field_error(f"/levels/{anchor.id}", "Score this anchor."))
             continue
+        version = db.session.get(CredentialVersion, anchor.submission.version_id)
+        assert version is not None
+        positions = {c.key: {lv.position for lv in c.levels} for c in version.criteria}
         for key, expected in anchor.agreed_levels.items():
             if key not in given:
                 errors.append(field_error(f"/levels/{anchor.id}/{key}", "Choose a level."))
+                continue
+            if key in positions and given[key] not in positions[key]:
+                errors.append(field_error(f"/levels/{anchor.id}/{key}", "Choose one of the rubric's levels."))
                 continue
             total += 1
             if given[key] == expected:
@@ -182,6 +188,41 @@ def calibrate(*, actor: User, micro_credential_id: uuid.UUID, levels: dict[str, 
         after={"agreement": attempt.agreement, "passed": attempt.passed},
     )
     return attempt
+
+
+def attempt_report(attempt: CalibrationAttempt) -> list[dict[str, Any]]:
+    """An attempt in words, per anchor: how many criteria matched the agreed level, and for every criterion its
+    title with the level given and the level agreed by name (an anchor marked after the attempt is left out)."""
+    report = []
+    for anchor in anchors(attempt.micro_credential_id):
+        given = attempt.levels.get(str(anchor.id))
+        if given is None:
+            continue
+        version = db.session.get(CredentialVersion, anchor.submission.version_id)
+        assert version is not None
+        criteria = {c.key: c for c in version.criteria}
+        rows = []
+        for key, agreed in anchor.agreed_levels.items():
+            criterion = criteria.get(key)
+            names = {lv.position: lv.name for lv in criterion.levels} if criterion else {}
+            rows.append(
+                {
+                    "criterion": criterion.name if criterion else key,
+                    "given": names.get(given.get(key), "no level"),
+                    "agreed": names.get(agreed, f"level {agreed}"),
+                    "matched": given.get(key) == agreed,
+                }
+            )
+        report.append(
+            {
+                "reference": anchor.submission.reference,
+                "matched": sum(row["matched"] for row in rows),
+                "total": len(rows),
+                "criteria": rows,
+                "rationale": anchor.rationale,
+            }
+        )
+    return report
 
 
 def list_anchors(*, actor: User, micro_credential_id: uuid.UUID) -> list[CalibrationAnchor]:

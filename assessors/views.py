@@ -222,10 +222,11 @@ def calibration(micro_credential_id: uuid.UUID) -> Page:
     form = CsrfForm()
     attempt = None
     errors: list[dict[str, str]] = []
+    levels: dict[str, dict[str, int]] = {}
+    status = 200
     if request.method == "POST":
         if not form.validate_on_submit():
             return Response("The form expired; reload the page.", status=400)
-        levels: dict[str, dict[str, int]] = {}
         for item in calibration_set["anchors"]:
             anchor_id = str(item["anchor_id"])
             levels[anchor_id] = {}
@@ -237,10 +238,22 @@ def calibration(micro_credential_id: uuid.UUID) -> Page:
             attempt = calibration_rules.calibrate(actor=actor, micro_credential_id=micro_credential_id, levels=levels)
         except ServiceError as exc:
             db.session.rollback()
-            errors = exc.errors
-    return render_template(
-        "assessors/calibration.html", calibration=calibration_set, attempt=attempt, form=form, errors=errors
+            status = exc.status
+            # ``/levels/<anchor id>/<criterion key>`` → the id of that criterion's fieldset on the page.
+            errors = [
+                {**e, "anchor": "c-" + "-".join(e.get("field", "").strip("/").split("/")[1:])}
+                for e in (exc.errors or [{"field": "", "detail": exc.detail}])
+            ]
+    html = render_template(
+        "assessors/calibration.html",
+        calibration=calibration_set,
+        attempt=attempt,
+        report=calibration_rules.attempt_report(attempt) if attempt else [],
+        chosen=levels,  # the levels just sent stay chosen, whatever the outcome
+        form=form,
+        errors=errors,
     )
+    return html, status  # type: ignore[return-value]
 
 
 @bp.route("/<uuid:organisation_id>/admin", methods=["GET", "POST"])
