@@ -95,8 +95,12 @@ def queue(organisation_id: uuid.UUID) -> Page:
         actor=actor, organisation_id=organisation_id, micro_credential_id=micro_credential_id
     )
     titles = {v.micro_credential_id: v.title for v in _credentials(organisation_id)}
-    mine = db.session.scalars(
-        select(Qualification).where(Qualification.user_id == actor.id, Qualification.organisation_id == organisation_id)
+    mine = list(
+        db.session.scalars(
+            select(Qualification).where(
+                Qualification.user_id == actor.id, Qualification.organisation_id == organisation_id
+            )
+        )
     )
     calibration = [(q, calibration_rules.calibration_status(actor, q)) for q in mine]
     return render_template(
@@ -107,6 +111,7 @@ def queue(organisation_id: uuid.UUID) -> Page:
         titles=titles,
         selected=micro_credential_id,
         claims=review_queue.my_claims(actor=actor),
+        leads=[q for q in mine if q.is_lead and q.micro_credential_id in titles],
         form=CsrfForm(),
     )
 
@@ -256,6 +261,83 @@ def calibration(micro_credential_id: uuid.UUID) -> Page:
     return html, status  # type: ignore[return-value]
 
 
+@bp.route("/anchors/<uuid:micro_credential_id>", methods=["GET", "POST"])
+def anchors(micro_credential_id: uuid.UUID) -> Page:
+    """Choose the calibration set: mark decided submissions as anchors with the agreed levels, change, remove."""
+    actor = _user()
+    choices = calibration_rules.anchor_choices(actor=actor, micro_credential_id=micro_credential_id)
+    form = CsrfForm()
+    errors: list[dict[str, str]] = []
+    posted: dict[str, Any] = {}
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return Response("The form expired; reload the page.", status=400)
+        try:
+            if request.form.get("action") == "remove":
+                calibration_rules.remove_anchor(actor=actor, anchor_id=_form_uuid("anchor_id"))
+                flash("Anchor removed from the calibration set.")
+            else:
+                submission_id = _form_uuid("submission_id")
+                posted = {"submission_id": str(submission_id), "rationale": request.form.get("rationale", "")}
+                levels = {
+                    name.removeprefix("level-"): value
+                    for name in request.form
+                    if name.startswith("level-") and (value := request.form.get(name, type=int)) is not None
+                }
+                posted["levels"] = levels
+                anchor = calibration_rules.mark_anchor(
+                    actor=actor,
+                    submission_id=submission_id,
+                    agreed_levels=levels,
+                    rationale=posted["rationale"].strip(),
+                    micro_credential_id=micro_credential_id,
+                )
+                flash(f"{anchor.submission.reference} is an anchor with the levels you agreed.")
+            return redirect(url_for("review.anchors", micro_credential_id=micro_credential_id))
+        except ServiceError as exc:
+            db.session.rollback()
+            errors = _anchor_errors(exc.errors or [{"field": "", "detail": exc.detail}], posted)
+            choices = calibration_rules.anchor_choices(actor=actor, micro_credential_id=micro_credential_id)
+            status = exc.status
+    versions = choices["micro_credential"].versions
+    html = render_template(
+        "assessors/anchors.html",
+        choices=choices,
+        title=versions[-1].title if versions else "this micro-credential",
+        organisation=access.organisation_of(choices["micro_credential"].organisation_id),
+        errors=errors,
+        posted=posted,
+        form=form,
+    )
+    return (html, status) if errors else html  # type: ignore[return-value]
+
+
+def _anchor_errors(errors: list[dict[str, str]], posted: dict[str, Any]) -> list[dict[str, str]]:
+    """The service's errors with the id of the field each concerns on the page (``/agreed_levels/<key>`` or
+    ``/agreed_levels/<n>/level`` → that criterion's fieldset in the submission's form)."""
+    keys = list(posted.get("levels", {}))
+    prefix = f"a-{posted['submission_id']}" if posted.get("submission_id") else "anchors-heading"
+    out = []
+    for error in errors:
+        parts = error.get("field", "").strip("/").split("/")
+        key = ""
+        if parts[0] == "agreed_levels" and len(parts) == 2:
+            key = parts[1]
+        elif parts[0] == "agreed_levels" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(keys):
+            key = keys[int(parts[1])]
+        target = f"{prefix}-{key}" if key else (f"{prefix}-rationale" if parts == ["rationale"] else prefix)
+        out.append({**error, "anchor": target, "criterion_key": key})
+    return out
+
+
+def _form_uuid(name: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.form.get(name, ""))
+    except ValueError:
+        raise NotFound("No such submission." if name == "submission_id" else "No such calibration anchor.") from None
+
+
 @bp.route("/<uuid:organisation_id>/admin", methods=["GET", "POST"])
 def admin(organisation_id: uuid.UUID) -> Page:
     actor = _user()
@@ -313,6 +395,7 @@ def admin(organisation_id: uuid.UUID) -> Page:
         names={u.id: u.name for u in assessors},
         credentials=_credentials(organisation_id),
         settings=settings.settings_for(organisation_id),
+        anchor_counts=calibration_rules.anchor_counts(organisation_id),
         form=form,
     )
 
