@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from badges import imports, issuers, issuing, revocation
@@ -18,11 +19,15 @@ from badges.imports import IMPORT_COLUMNS
 from core.authz import authorize
 from core.db import clamp_page, db
 from core.errors import ServiceError
+from core.schemas import UpdateOrganisationSchema
 from core.views import require_sign_in, signed_in_user
+from credentials.authoring.images import MAX_IMAGE_BYTES
 
 bp = Blueprint("issuing", __name__, url_prefix="/organisations")
 Page = str | WerkzeugResponse | tuple[str, int]
 PAGE_SIZE = 50
+PROFILE_SCHEMA = UpdateOrganisationSchema(only=issuers.PROFILE_FIELDS)
+OPTIONAL = ("url", "email")
 
 
 require_sign_in(bp)
@@ -43,6 +48,55 @@ def issuer(organisation_id: uuid.UUID) -> Page:
         keys=keys,
         did=issuers.did_web(organisation_id),
     )
+
+
+@bp.route("/<uuid:organisation_id>/issuer/profile", methods=["GET", "POST"])
+def edit_profile(organisation_id: uuid.UUID) -> Page:
+    """Edit what verifiers see of the issuer: name, description, website, e-mail and the logo."""
+    actor = _user()
+    organisation, profile = issuers.issuer_profile(organisation_id=organisation_id)
+    authorize(actor, "organisation.update", organisation)
+    errors: dict[str, list[str]] = {}
+    status = 422
+    values = {field: getattr(organisation, field) or "" for field in issuers.PROFILE_FIELDS}
+    if request.method == "POST":
+        values = {field: request.form.get(field, "") for field in issuers.PROFILE_FIELDS}
+        upload = request.files.get("image")
+        image = upload.read() if upload and upload.filename else None
+        try:
+            # Empty website or e-mail means "none"; the name stays required.
+            changes = PROFILE_SCHEMA.load({k: (v.strip() or None) if k in OPTIONAL else v for k, v in values.items()})
+        except ValidationError as exc:
+            errors = {field: list(messages) for field, messages in exc.normalized_messages().items()}
+        else:
+            try:
+                issuers.update_profile(
+                    actor=actor,
+                    organisation_id=organisation_id,
+                    changes=changes,
+                    image=image,
+                    remove_image=request.form.get("remove_image") == "on",
+                    expected_version=request.form.get("version", type=int),
+                )
+            except ServiceError as exc:
+                db.session.rollback()
+                status = exc.status
+                for e in exc.errors or [{"field": "", "detail": exc.detail}]:
+                    field = {"file": "image"}.get(e["field"].strip("/"), e["field"].strip("/")) or "_form"
+                    errors.setdefault(field, []).append(e["detail"])
+            else:
+                flash("Issuer profile saved: verifiers see it now, and new badges carry it.")
+                return redirect(url_for("issuing.issuer", organisation_id=organisation_id))
+        organisation, profile = issuers.issuer_profile(organisation_id=organisation_id)
+    html = render_template(
+        "badges/admin_issuer_profile.html",
+        organisation=organisation,
+        profile=profile,
+        values=values,
+        errors=errors,
+        max_image_kib=MAX_IMAGE_BYTES // 1024,
+    )
+    return (html, status) if errors else html
 
 
 @bp.post("/<uuid:organisation_id>/issuer/rotate")
