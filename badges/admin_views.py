@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -18,9 +18,9 @@ from badges import imports, issuers, issuing, revocation
 from badges.imports import IMPORT_COLUMNS
 from core.authz import authorize
 from core.db import clamp_page, db
-from core.errors import ServiceError
+from core.errors import ServiceError, ValidationFailed
 from core.schemas import UpdateOrganisationSchema
-from core.views import require_sign_in, signed_in_user
+from core.views import require_sign_in, signed_in_user, text_arg
 from credentials.authoring.images import MAX_IMAGE_BYTES
 
 bp = Blueprint("issuing", __name__, url_prefix="/organisations")
@@ -117,8 +117,9 @@ def badges(
 ) -> Page:
     actor = _user()
     page_number = clamp_page(request.args.get("page", 1, type=int))
+    q = text_arg("q")
     listing = issuing.list_organisation_badges(
-        actor=actor, organisation_id=organisation_id, page=page_number, page_size=PAGE_SIZE
+        actor=actor, organisation_id=organisation_id, page=page_number, page_size=PAGE_SIZE, q=q or None
     )
     organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
     html = render_template(
@@ -126,6 +127,7 @@ def badges(
         organisation=organisation,
         badges=listing.items,
         total=listing.total,
+        q=q,
         page=page_number,
         pages=max(1, -(-listing.total // PAGE_SIZE)),
         errors=errors or {},
@@ -157,6 +159,7 @@ def import_awards(organisation_id: uuid.UUID) -> Page:
     authorize(actor, "badge.import", organisation)
     report = None
     errors: list[dict[str, str]] = []
+    chosen = request.values.get("version", "")
     if request.method == "POST":
         upload = request.files.get("file")
         data = upload.read() if upload and upload.filename else b""
@@ -164,7 +167,9 @@ def import_awards(organisation_id: uuid.UUID) -> Page:
             if not data:
                 errors = [{"field": "file", "detail": "Choose a CSV file."}]
             else:
-                report = imports.import_awards(actor=actor, organisation_id=organisation_id, data=data)
+                report = imports.import_awards(
+                    actor=actor, organisation_id=organisation_id, data=data, default_version_id=_version_choice()
+                )
         except ServiceError as exc:
             db.session.rollback()
             errors = exc.errors or [{"field": "file", "detail": exc.detail}]
@@ -173,10 +178,47 @@ def import_awards(organisation_id: uuid.UUID) -> Page:
         organisation=organisation,
         report=report,
         errors=errors,
+        file_errors=[e for e in errors if e.get("field") != "version"],
+        version_errors=[e for e in errors if e.get("field") == "version"],
         columns=IMPORT_COLUMNS,
+        versions=imports.importable_versions(actor=actor, organisation_id=organisation_id),
+        chosen=chosen,
         max_size=current_app.config.get("MAX_CONTENT_LENGTH"),
     )
     return (html, 422) if errors else html
+
+
+def _version_choice() -> uuid.UUID | None:
+    """The micro-credential version chosen on the import page (none: each row names its own)."""
+    value = request.values.get("version", "")
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ValidationFailed.field("version", "Choose a published micro-credential of this organisation.") from None
+
+
+@bp.get("/<uuid:organisation_id>/badges/import/template.csv")
+def import_template(organisation_id: uuid.UUID) -> WerkzeugResponse:
+    """An empty import file: the header line (without version_id when a micro-credential is chosen)."""
+    actor = _user()
+    organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
+    authorize(actor, "badge.import", organisation)
+    try:
+        version_id = _version_choice()
+    except ServiceError:
+        version_id = None
+    version = next(
+        (v for v in imports.importable_versions(actor=actor, organisation_id=organisation_id) if v.id == version_id),
+        None,
+    )
+    name = "awards.csv" if version is None else f"awards-{version.id}.csv"
+    return Response(
+        imports.template_csv(version),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 def init_app(app: Flask) -> None:
