@@ -17,6 +17,7 @@ from assessors import qualifications as qualification_rules
 from assessors import queue as review_queue
 from assessors.models import Qualification
 from core import storage
+from core.authz import can
 from core.db import db
 from core.errors import NotFound, ServiceError
 from core.models import Membership, Role, User
@@ -306,6 +307,7 @@ def anchors(micro_credential_id: uuid.UUID) -> Page:
         choices=choices,
         title=versions[-1].title if versions else "this micro-credential",
         organisation=access.organisation_of(choices["micro_credential"].organisation_id),
+        may_manage=can(actor, "review.manage", choices["micro_credential"].organisation_id),
         errors=errors,
         posted=posted,
         form=form,

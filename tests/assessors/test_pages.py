@@ -300,6 +300,7 @@ def test_a_lead_assessor_marks_anchors_from_the_queue(client, session):
     r, token = page(client, f"/review/{world.org.id}")
     assert f'href="/review/anchors/{world.mc_id}"' in _text(r)
     r, token = page(client, f"/review/anchors/{world.mc_id}")
+    assert f"/review/{world.org.id}/admin" not in _text(r)  # no link to a page a lead may not open
     form = {"csrf_token": token, "submission_id": str(decided.id), "level-quality": "2", "level-impact": "2"}
     assert client.post(f"/review/anchors/{world.mc_id}", data=form, headers=BROWSER).status_code == 302
     assert calibration.anchors(world.mc_id)[0].created_by_id == world.lead.id
