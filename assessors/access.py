@@ -5,6 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from sqlalchemy import select
+
+from assessors.models import Qualification
 from core.authz import has_role, rule
 from core.db import db
 from core.errors import NotFound
@@ -28,8 +31,23 @@ def _may_assess(actor: User | None, organisation: Any) -> bool:
 
 
 @rule("review.anchor", description="mark calibration anchors for this micro-credential")
-def _may_anchor(actor: User | None, organisation: Any) -> bool:
-    return has_role(actor, organisation, Role.AUTHOR, Role.ORG_ADMIN)
+def _may_anchor(actor: User | None, target: Any) -> bool:
+    """Authors and org admins of the organisation, and the lead assessors of this micro-credential (``target``
+    is the micro-credential or one of its submissions)."""
+    if has_role(actor, target, Role.AUTHOR, Role.ORG_ADMIN):
+        return True
+    if actor is None or Role.ASSESSOR not in actor.roles_in(_org_id(target)):
+        return False
+    micro_credential_id = getattr(target, "micro_credential_id", None) or target.id
+    return bool(
+        db.session.scalar(
+            select(Qualification.id).where(
+                Qualification.user_id == actor.id,
+                Qualification.micro_credential_id == micro_credential_id,
+                Qualification.is_lead.is_(True),
+            )
+        )
+    )
 
 
 def _org_id(target: Any) -> uuid.UUID:

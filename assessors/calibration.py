@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 
 from assessors.access import _micro_credential
 from assessors.models import (
@@ -24,15 +24,23 @@ from core.db import db
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from core.models import Role, User
 from credentials.authoring.models import CredentialVersion
-from credentials.portfolios.models import Submission
+from credentials.portfolios.models import Submission, SubmissionState
+
+MAX_RATIONALE = 10_000
 
 
 def mark_anchor(
-    *, actor: User, submission_id: uuid.UUID, agreed_levels: dict[str, int], rationale: str = ""
+    *,
+    actor: User,
+    submission_id: uuid.UUID,
+    agreed_levels: dict[str, int],
+    rationale: str = "",
+    micro_credential_id: uuid.UUID | None = None,
 ) -> CalibrationAnchor:
-    """Authors make a submission a calibration anchor with the levels they agreed on."""
+    """Authors, org admins and lead assessors make a submission a calibration anchor with the levels they agreed
+    on (marking it again changes them). With ``micro_credential_id``, a submission of another one is not found."""
     submission = db.session.get(Submission, submission_id)
-    if submission is None:
+    if submission is None or micro_credential_id not in (None, submission.micro_credential_id):
         raise NotFound("No such submission.")
     authorize(actor, "review.anchor", submission)
     version = db.session.get(CredentialVersion, submission.version_id)
@@ -44,6 +52,8 @@ def mark_anchor(
     ]
     missing = [c.key for c in version.criteria if c.key not in agreed_levels]
     errors += [field_error(f"/agreed_levels/{key}", "Give the agreed level.") for key in missing]
+    if len(rationale) > MAX_RATIONALE:
+        errors.append(field_error("/rationale", f"Keep the reason under {MAX_RATIONALE:,} characters."))
     if errors:
         raise ValidationFailed("The agreed levels do not fit the rubric.", errors=errors)
     anchor = db.session.scalar(
@@ -76,6 +86,16 @@ def anchors(micro_credential_id: uuid.UUID) -> list[CalibrationAnchor]:
             .order_by(CalibrationAnchor.created_at, CalibrationAnchor.id)
         )
     )
+
+
+def anchor_counts(organisation_id: uuid.UUID) -> dict[uuid.UUID, int]:
+    """How many anchors each micro-credential of the organisation has."""
+    rows = db.session.execute(
+        select(CalibrationAnchor.micro_credential_id, func.count())
+        .where(CalibrationAnchor.organisation_id == organisation_id)
+        .group_by(CalibrationAnchor.micro_credential_id)
+    )
+    return {mc_id: count for mc_id, count in rows}
 
 
 def calibration_status(actor: User, qualification: Qualification) -> dict[str, Any]:
@@ -147,9 +167,15 @@ def calibrate(*, actor: User, micro_credential_id: uuid.UUID, levels: dict[str, 
         if given is None:
             errors.append(field_error(f"/levels/{anchor.id}", "Score this anchor."))
             continue
+        version = db.session.get(CredentialVersion, anchor.submission.version_id)
+        assert version is not None
+        positions = {c.key: {lv.position for lv in c.levels} for c in version.criteria}
         for key, expected in anchor.agreed_levels.items():
             if key not in given:
                 errors.append(field_error(f"/levels/{anchor.id}/{key}", "Choose a level."))
+                continue
+            if key in positions and given[key] not in positions[key]:
+                errors.append(field_error(f"/levels/{anchor.id}/{key}", "Choose one of the rubric's levels."))
                 continue
             total += 1
             if given[key] == expected:
@@ -184,7 +210,98 @@ def calibrate(*, actor: User, micro_credential_id: uuid.UUID, levels: dict[str, 
     return attempt
 
 
+def attempt_report(attempt: CalibrationAttempt) -> list[dict[str, Any]]:
+    """An attempt in words, per anchor: how many criteria matched the agreed level, and for every criterion its
+    title with the level given and the level agreed by name (an anchor marked after the attempt is left out)."""
+    report = []
+    for anchor in anchors(attempt.micro_credential_id):
+        given = attempt.levels.get(str(anchor.id))
+        if given is None:
+            continue
+        version = db.session.get(CredentialVersion, anchor.submission.version_id)
+        assert version is not None
+        criteria = {c.key: c for c in version.criteria}
+        rows = []
+        for key, agreed in anchor.agreed_levels.items():
+            criterion = criteria.get(key)
+            names = {lv.position: lv.name for lv in criterion.levels} if criterion else {}
+            rows.append(
+                {
+                    "criterion": criterion.name if criterion else key,
+                    "given": names.get(given.get(key), "no level"),
+                    "agreed": names.get(agreed, f"level {agreed}"),
+                    "matched": given.get(key) == agreed,
+                }
+            )
+        report.append(
+            {
+                "reference": anchor.submission.reference,
+                "matched": sum(row["matched"] for row in rows),
+                "total": len(rows),
+                "criteria": rows,
+                "rationale": anchor.rationale,
+            }
+        )
+    return report
+
+
 def list_anchors(*, actor: User, micro_credential_id: uuid.UUID) -> list[CalibrationAnchor]:
     micro_credential = _micro_credential(micro_credential_id)
     authorize(actor, "review.anchor", micro_credential, hidden="No such micro-credential.")
     return anchors(micro_credential_id)
+
+
+def remove_anchor(*, actor: User, anchor_id: uuid.UUID) -> None:
+    """Take a submission out of the calibration set (attempts already made keep their result)."""
+    anchor = db.session.get(CalibrationAnchor, anchor_id)
+    if anchor is None:
+        raise NotFound("No such calibration anchor.")
+    authorize(actor, "review.anchor", anchor, hidden="No such calibration anchor.")
+    audit.record(
+        actor=actor,
+        action="calibration.anchor_removed",
+        obj=anchor,
+        organisation_id=anchor.organisation_id,
+        before={"submission": str(anchor.submission_id), "agreed_levels": anchor.agreed_levels},
+    )
+    db.session.delete(anchor)
+    db.session.flush()
+
+
+ANCHOR_CANDIDATES = 50
+
+
+def anchor_choices(*, actor: User, micro_credential_id: uuid.UUID) -> dict[str, Any]:
+    """What the page for choosing anchors shows: the current anchors and the newest decided submissions not yet
+    anchors, each blind (by reference) with its levels by criterion — the agreed ones, or the released result
+    as a starting point."""
+    micro_credential = _micro_credential(micro_credential_id)
+    authorize(actor, "review.anchor", micro_credential, hidden="No such micro-credential.")
+    current = anchors(micro_credential_id)
+    decided = db.session.scalars(
+        select(Submission)
+        .where(
+            Submission.micro_credential_id == micro_credential_id,
+            Submission.state.in_([SubmissionState.PASSED.value, SubmissionState.NOT_YET.value]),
+            Submission.id.not_in([a.submission_id for a in current]),
+        )
+        .order_by(Submission.decided_at.desc().nulls_last(), Submission.id)
+        .limit(ANCHOR_CANDIDATES)
+    )
+    return {
+        "micro_credential": micro_credential,
+        "anchors": [
+            {"anchor": a, "submission": blind_submission(a.submission), "levels": dict(a.agreed_levels)}
+            for a in current
+        ],
+        "candidates": [
+            {
+                "submission": blind_submission(sub),
+                "id": sub.id,
+                "state": sub.state,
+                "decided_at": sub.decided_at,
+                "levels": {f.criterion_key: f.level_position for f in sub.feedback},
+            }
+            for sub in decided
+        ],
+    }

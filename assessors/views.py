@@ -17,6 +17,7 @@ from assessors import qualifications as qualification_rules
 from assessors import queue as review_queue
 from assessors.models import Qualification
 from core import storage
+from core.authz import can
 from core.db import db
 from core.errors import NotFound, ServiceError
 from core.models import Membership, Role, User
@@ -96,8 +97,12 @@ def queue(organisation_id: uuid.UUID) -> Page:
         actor=actor, organisation_id=organisation_id, micro_credential_id=micro_credential_id
     )
     titles = {v.micro_credential_id: v.title for v in _credentials(organisation_id)}
-    mine = db.session.scalars(
-        select(Qualification).where(Qualification.user_id == actor.id, Qualification.organisation_id == organisation_id)
+    mine = list(
+        db.session.scalars(
+            select(Qualification).where(
+                Qualification.user_id == actor.id, Qualification.organisation_id == organisation_id
+            )
+        )
     )
     calibration = [(q, calibration_rules.calibration_status(actor, q)) for q in mine]
     return render_template(
@@ -108,6 +113,7 @@ def queue(organisation_id: uuid.UUID) -> Page:
         titles=titles,
         selected=micro_credential_id,
         claims=review_queue.my_claims(actor=actor),
+        leads=[q for q in mine if q.is_lead and q.micro_credential_id in titles],
         form=CsrfForm(),
     )
 
@@ -237,10 +243,11 @@ def calibration(micro_credential_id: uuid.UUID) -> Page:
     form = CsrfForm()
     attempt = None
     errors: list[dict[str, str]] = []
+    levels: dict[str, dict[str, int]] = {}
+    status = 200
     if request.method == "POST":
         if not form.validate_on_submit():
             return Response("The form expired; reload the page.", status=400)
-        levels: dict[str, dict[str, int]] = {}
         for item in calibration_set["anchors"]:
             anchor_id = str(item["anchor_id"])
             levels[anchor_id] = {}
@@ -252,10 +259,100 @@ def calibration(micro_credential_id: uuid.UUID) -> Page:
             attempt = calibration_rules.calibrate(actor=actor, micro_credential_id=micro_credential_id, levels=levels)
         except ServiceError as exc:
             db.session.rollback()
-            errors = exc.errors
-    return render_template(
-        "assessors/calibration.html", calibration=calibration_set, attempt=attempt, form=form, errors=errors
+            status = exc.status
+            # ``/levels/<anchor id>/<criterion key>`` → the id of that criterion's fieldset on the page.
+            errors = [
+                {**e, "anchor": "c-" + "-".join(e.get("field", "").strip("/").split("/")[1:])}
+                for e in (exc.errors or [{"field": "", "detail": exc.detail}])
+            ]
+    html = render_template(
+        "assessors/calibration.html",
+        calibration=calibration_set,
+        attempt=attempt,
+        report=calibration_rules.attempt_report(attempt) if attempt else [],
+        chosen=levels,  # the levels just sent stay chosen, whatever the outcome
+        form=form,
+        errors=errors,
     )
+    return html, status  # type: ignore[return-value]
+
+
+@bp.route("/anchors/<uuid:micro_credential_id>", methods=["GET", "POST"])
+def anchors(micro_credential_id: uuid.UUID) -> Page:
+    """Choose the calibration set: mark decided submissions as anchors with the agreed levels, change, remove."""
+    actor = _user()
+    choices = calibration_rules.anchor_choices(actor=actor, micro_credential_id=micro_credential_id)
+    form = CsrfForm()
+    errors: list[dict[str, str]] = []
+    posted: dict[str, Any] = {}
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return Response("The form expired; reload the page.", status=400)
+        try:
+            if request.form.get("action") == "remove":
+                calibration_rules.remove_anchor(actor=actor, anchor_id=_form_uuid("anchor_id"))
+                flash("Anchor removed from the calibration set.")
+            else:
+                submission_id = _form_uuid("submission_id")
+                posted = {"submission_id": str(submission_id), "rationale": request.form.get("rationale", "")}
+                levels = {
+                    name.removeprefix("level-"): value
+                    for name in request.form
+                    if name.startswith("level-") and (value := request.form.get(name, type=int)) is not None
+                }
+                posted["levels"] = levels
+                anchor = calibration_rules.mark_anchor(
+                    actor=actor,
+                    submission_id=submission_id,
+                    agreed_levels=levels,
+                    rationale=posted["rationale"].strip(),
+                    micro_credential_id=micro_credential_id,
+                )
+                flash(f"{anchor.submission.reference} is an anchor with the levels you agreed.")
+            return redirect(url_for("review.anchors", micro_credential_id=micro_credential_id))
+        except ServiceError as exc:
+            db.session.rollback()
+            errors = _anchor_errors(exc.errors or [{"field": "", "detail": exc.detail}], posted)
+            choices = calibration_rules.anchor_choices(actor=actor, micro_credential_id=micro_credential_id)
+            status = exc.status
+    versions = choices["micro_credential"].versions
+    html = render_template(
+        "assessors/anchors.html",
+        choices=choices,
+        title=versions[-1].title if versions else "this micro-credential",
+        organisation=access.organisation_of(choices["micro_credential"].organisation_id),
+        may_manage=can(actor, "review.manage", choices["micro_credential"].organisation_id),
+        errors=errors,
+        posted=posted,
+        form=form,
+    )
+    return (html, status) if errors else html  # type: ignore[return-value]
+
+
+def _anchor_errors(errors: list[dict[str, str]], posted: dict[str, Any]) -> list[dict[str, str]]:
+    """The service's errors with the id of the field each concerns on the page (``/agreed_levels/<key>`` or
+    ``/agreed_levels/<n>/level`` → that criterion's fieldset in the submission's form)."""
+    keys = list(posted.get("levels", {}))
+    prefix = f"a-{posted['submission_id']}" if posted.get("submission_id") else "anchors-heading"
+    out = []
+    for error in errors:
+        parts = error.get("field", "").strip("/").split("/")
+        key = ""
+        if parts[0] == "agreed_levels" and len(parts) == 2:
+            key = parts[1]
+        elif parts[0] == "agreed_levels" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(keys):
+            key = keys[int(parts[1])]
+        target = f"{prefix}-{key}" if key else (f"{prefix}-rationale" if parts == ["rationale"] else prefix)
+        out.append({**error, "anchor": target, "criterion_key": key})
+    return out
+
+
+def _form_uuid(name: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.form.get(name, ""))
+    except ValueError:
+        raise NotFound("No such submission." if name == "submission_id" else "No such calibration anchor.") from None
 
 
 @bp.route("/<uuid:organisation_id>/admin", methods=["GET", "POST"])
@@ -315,6 +412,7 @@ def admin(organisation_id: uuid.UUID) -> Page:
         names={u.id: u.name for u in assessors},
         credentials=_credentials(organisation_id),
         settings=settings.settings_for(organisation_id),
+        anchor_counts=calibration_rules.anchor_counts(organisation_id),
         form=form,
     )
 

@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from badges import imports, issuers, issuing, revocation
 from badges.imports import IMPORT_COLUMNS
 from core.authz import authorize
 from core.db import clamp_page, db
-from core.errors import ServiceError
-from core.views import require_sign_in, signed_in_user
+from core.errors import ServiceError, ValidationFailed
+from core.schemas import UpdateOrganisationSchema
+from core.views import require_sign_in, signed_in_user, text_arg
+from credentials.authoring.images import MAX_IMAGE_BYTES
 
 bp = Blueprint("issuing", __name__, url_prefix="/organisations")
 Page = str | WerkzeugResponse | tuple[str, int]
 PAGE_SIZE = 50
+PROFILE_SCHEMA = UpdateOrganisationSchema(only=issuers.PROFILE_FIELDS)
+OPTIONAL = ("url", "email")
 
 
 require_sign_in(bp)
@@ -45,6 +50,55 @@ def issuer(organisation_id: uuid.UUID) -> Page:
     )
 
 
+@bp.route("/<uuid:organisation_id>/issuer/profile", methods=["GET", "POST"])
+def edit_profile(organisation_id: uuid.UUID) -> Page:
+    """Edit what verifiers see of the issuer: name, description, website, e-mail and the logo."""
+    actor = _user()
+    organisation, profile = issuers.issuer_profile(organisation_id=organisation_id)
+    authorize(actor, "organisation.update", organisation)
+    errors: dict[str, list[str]] = {}
+    status = 422
+    values = {field: getattr(organisation, field) or "" for field in issuers.PROFILE_FIELDS}
+    if request.method == "POST":
+        values = {field: request.form.get(field, "") for field in issuers.PROFILE_FIELDS}
+        upload = request.files.get("image")
+        image = upload.read() if upload and upload.filename else None
+        try:
+            # Empty website or e-mail means "none"; the name stays required.
+            changes = PROFILE_SCHEMA.load({k: (v.strip() or None) if k in OPTIONAL else v for k, v in values.items()})
+        except ValidationError as exc:
+            errors = {field: list(messages) for field, messages in exc.normalized_messages().items()}
+        else:
+            try:
+                issuers.update_profile(
+                    actor=actor,
+                    organisation_id=organisation_id,
+                    changes=changes,
+                    image=image,
+                    remove_image=request.form.get("remove_image") == "on",
+                    expected_version=request.form.get("version", type=int),
+                )
+            except ServiceError as exc:
+                db.session.rollback()
+                status = exc.status
+                for e in exc.errors or [{"field": "", "detail": exc.detail}]:
+                    field = {"file": "image"}.get(e["field"].strip("/"), e["field"].strip("/")) or "_form"
+                    errors.setdefault(field, []).append(e["detail"])
+            else:
+                flash("Issuer profile saved: verifiers see it now, and new badges carry it.")
+                return redirect(url_for("issuing.issuer", organisation_id=organisation_id))
+        organisation, profile = issuers.issuer_profile(organisation_id=organisation_id)
+    html = render_template(
+        "badges/admin_issuer_profile.html",
+        organisation=organisation,
+        profile=profile,
+        values=values,
+        errors=errors,
+        max_image_kib=MAX_IMAGE_BYTES // 1024,
+    )
+    return (html, status) if errors else html
+
+
 @bp.post("/<uuid:organisation_id>/issuer/rotate")
 def rotate(organisation_id: uuid.UUID) -> Page:
     try:
@@ -63,8 +117,9 @@ def badges(
 ) -> Page:
     actor = _user()
     page_number = clamp_page(request.args.get("page", 1, type=int))
+    q = text_arg("q")
     listing = issuing.list_organisation_badges(
-        actor=actor, organisation_id=organisation_id, page=page_number, page_size=PAGE_SIZE
+        actor=actor, organisation_id=organisation_id, page=page_number, page_size=PAGE_SIZE, q=q or None
     )
     organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
     html = render_template(
@@ -72,6 +127,7 @@ def badges(
         organisation=organisation,
         badges=listing.items,
         total=listing.total,
+        q=q,
         page=page_number,
         pages=max(1, -(-listing.total // PAGE_SIZE)),
         errors=errors or {},
@@ -103,6 +159,7 @@ def import_awards(organisation_id: uuid.UUID) -> Page:
     authorize(actor, "badge.import", organisation)
     report = None
     errors: list[dict[str, str]] = []
+    chosen = request.values.get("version", "")
     if request.method == "POST":
         upload = request.files.get("file")
         data = upload.read() if upload and upload.filename else b""
@@ -110,7 +167,9 @@ def import_awards(organisation_id: uuid.UUID) -> Page:
             if not data:
                 errors = [{"field": "file", "detail": "Choose a CSV file."}]
             else:
-                report = imports.import_awards(actor=actor, organisation_id=organisation_id, data=data)
+                report = imports.import_awards(
+                    actor=actor, organisation_id=organisation_id, data=data, default_version_id=_version_choice()
+                )
         except ServiceError as exc:
             db.session.rollback()
             errors = exc.errors or [{"field": "file", "detail": exc.detail}]
@@ -119,10 +178,47 @@ def import_awards(organisation_id: uuid.UUID) -> Page:
         organisation=organisation,
         report=report,
         errors=errors,
+        file_errors=[e for e in errors if e.get("field") != "version"],
+        version_errors=[e for e in errors if e.get("field") == "version"],
         columns=IMPORT_COLUMNS,
+        versions=imports.importable_versions(actor=actor, organisation_id=organisation_id),
+        chosen=chosen,
         max_size=current_app.config.get("MAX_CONTENT_LENGTH"),
     )
     return (html, 422) if errors else html
+
+
+def _version_choice() -> uuid.UUID | None:
+    """The micro-credential version chosen on the import page (none: each row names its own)."""
+    value = request.values.get("version", "")
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ValidationFailed.field("version", "Choose a published micro-credential of this organisation.") from None
+
+
+@bp.get("/<uuid:organisation_id>/badges/import/template.csv")
+def import_template(organisation_id: uuid.UUID) -> WerkzeugResponse:
+    """An empty import file: the header line (without version_id when a micro-credential is chosen)."""
+    actor = _user()
+    organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
+    authorize(actor, "badge.import", organisation)
+    try:
+        version_id = _version_choice()
+    except ServiceError:
+        version_id = None
+    version = next(
+        (v for v in imports.importable_versions(actor=actor, organisation_id=organisation_id) if v.id == version_id),
+        None,
+    )
+    name = "awards.csv" if version is None else f"awards-{version.id}.csv"
+    return Response(
+        imports.template_csv(version),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -36,8 +36,8 @@ def issuer_id(base: str, organisation_id: Any) -> str:
     return f"{base}/issuers/{organisation_id}"
 
 
-def profile(organisation: Organisation, base: str) -> dict[str, Any]:
-    """The issuer's Open Badges ``Profile``."""
+def profile(organisation: Organisation, base: str, *, has_image: bool = False) -> dict[str, Any]:
+    """The issuer's Open Badges ``Profile`` (with its logo as ``image`` when it has one)."""
     return _compact(
         {
             "id": issuer_id(base, organisation.id),
@@ -46,8 +46,14 @@ def profile(organisation: Organisation, base: str) -> dict[str, Any]:
             "url": organisation.url,
             "description": organisation.description,
             "email": organisation.email,
+            "image": issuer_image(base, organisation) if has_image else None,
         }
     )
+
+
+def issuer_image(base: str, organisation: Organisation) -> dict[str, Any]:
+    url = f"{issuer_id(base, organisation.id)}/image"
+    return {"id": url, "type": "Image", "caption": f"Logo of {organisation.name}"}
 
 
 def achievement_url(base: str, achievement_key: Any) -> str:

@@ -54,8 +54,53 @@ def _parse_date(value: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def parse_import(*, organisation_id: uuid.UUID, data: bytes) -> list[ImportRow]:
-    """Check the whole file; every problem is reported with its line number, nothing is issued if any."""
+def _importable(reference: str, organisation_id: uuid.UUID) -> CredentialVersion | None:
+    """The published (or retired) version of this organisation that ``reference`` names, else None."""
+    try:
+        candidate = db.session.get(CredentialVersion, uuid.UUID(reference))
+    except ValueError:
+        return None
+    ok = (
+        candidate is not None
+        and candidate.organisation_id == organisation_id
+        and candidate.state in (VersionState.PUBLISHED.value, VersionState.RETIRED.value)
+    )
+    return candidate if ok else None
+
+
+def importable_versions(*, actor: User, organisation_id: uuid.UUID) -> list[CredentialVersion]:
+    """The versions awards can be imported for (published, then retired; by title), for the page's picker."""
+    authorize(actor, "badge.import", _organisation(organisation_id))
+    return list(
+        db.session.scalars(
+            select(CredentialVersion)
+            .where(
+                CredentialVersion.organisation_id == organisation_id,
+                CredentialVersion.state.in_([VersionState.PUBLISHED.value, VersionState.RETIRED.value]),
+            )
+            .order_by(CredentialVersion.state, func.lower(CredentialVersion.title), CredentialVersion.number.desc())
+        )
+    )
+
+
+def template_csv(version: CredentialVersion | None = None) -> str:
+    """The header line of an import file (without ``version_id`` when the rows are for one chosen version)."""
+    columns = [c for c in IMPORT_COLUMNS if version is None or c != "version_id"]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow(columns)
+    return out.getvalue()
+
+
+def parse_import(
+    *, organisation_id: uuid.UUID, data: bytes, default_version_id: uuid.UUID | None = None
+) -> list[ImportRow]:
+    """Check the whole file; every problem is reported with its line number, nothing is issued if any. With
+    ``default_version_id`` (chosen on the page), a row with no ``version_id`` is an award of that version."""
+    default = None
+    if default_version_id is not None:
+        default = _importable(str(default_version_id), organisation_id)
+        if default is None:
+            raise ValidationFailed.field("version", "Choose a published micro-credential of this organisation.")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -69,7 +114,7 @@ def parse_import(*, organisation_id: uuid.UUID, data: bytes) -> list[ImportRow]:
         raise ValidationFailed.field("file", "The file is empty; the first line must name the columns.") from None
     except csv.Error as exc:
         raise ValidationFailed.field("line 1", f"not CSV: {exc}") from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header and not (c == "version_id" and default)]
     unknown = [c for c in header if c not in IMPORT_COLUMNS]
     if missing or unknown or len(set(header)) != len(header):
         problems = []
@@ -105,20 +150,15 @@ def parse_import(*, organisation_id: uuid.UUID, data: bytes) -> list[ImportRow]:
         if "@" not in email or len(email) > 254 or any(c.isspace() for c in email):
             errors.append((f"line {line}.email", "not an email address"))
         name = row.get("name", "")[:200]
-        version_ref = row["version_id"]
+        version_ref = row.get("version_id", "")
+        if not version_ref and default is not None:
+            version_ref = str(default.id)
         if version_ref not in versions:
-            try:
-                candidate = db.session.get(CredentialVersion, uuid.UUID(version_ref))
-            except ValueError:
-                candidate = None
-            ok = (
-                candidate is not None
-                and candidate.organisation_id == organisation_id
-                and candidate.state in (VersionState.PUBLISHED.value, VersionState.RETIRED.value)
-            )
-            versions[version_ref] = candidate if ok else None
+            versions[version_ref] = _importable(version_ref, organisation_id)
         version = versions[version_ref]
-        if version is None:
+        if version is None and not version_ref:
+            errors.append((f"line {line}.version_id", "empty: give the version_id, or choose the micro-credential"))
+        elif version is None:
             errors.append((f"line {line}.version_id", "not a published micro-credential version of this organisation"))
         try:
             awarded_at = _parse_date(row["awarded_on"])
@@ -163,12 +203,13 @@ def import_awards(
     organisation_id: uuid.UUID,
     data: bytes,
     progress: Callable[[int], None] | None = None,
+    default_version_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
     """Issue a badge per CSV row, all or nothing: the file is checked whole first; rows issued before
     (same row key) are reported as ``skipped``, so submitting a file twice issues each award once."""
     organisation = _organisation(organisation_id)
     authorize(actor, "badge.import", organisation)
-    rows = parse_import(organisation_id=organisation_id, data=data)
+    rows = parse_import(organisation_id=organisation_id, data=data, default_version_id=default_version_id)
     report: dict[str, Any] = {"issued": 0, "skipped": 0, "rows": []}
     for row in rows:
         existing = _existing(row.key)

@@ -8,6 +8,7 @@ of the database.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -17,12 +18,14 @@ from sqlalchemy import bindparam, select
 
 from badges import documents, keys
 from badges.access import _base, _organisation
-from badges.models import KeyAlgorithm, KeyState, SigningKey
+from badges.models import IssuerImage, KeyAlgorithm, KeyState, SigningKey
 from core import audit, clock
 from core.authz import authorize
 from core.db import db
 from core.errors import NotFound
 from core.models import Organisation, User
+from core.organisations import update_organisation
+from credentials.authoring.images import check_badge_image
 
 
 def _kek() -> str:
@@ -218,5 +221,70 @@ def did_document(*, organisation_id: uuid.UUID) -> dict[str, Any]:
 
 def issuer_profile(*, organisation_id: uuid.UUID) -> tuple[Organisation, dict[str, Any]]:
     organisation = _organisation(organisation_id)
-    body = {"@context": documents.CONTEXTS[:2], **documents.profile(organisation, _base())}
+    body = {"@context": documents.CONTEXTS[:2], **profile_document(organisation)}
     return organisation, body
+
+
+def profile_document(organisation: Organisation) -> dict[str, Any]:
+    """The Profile that names ``organisation`` as issuer, in its public page and in the badges it signs."""
+    has_image = db.session.scalar(select(IssuerImage.sha256).where(IssuerImage.organisation_id == organisation.id))
+    return documents.profile(organisation, _base(), has_image=has_image is not None)
+
+
+# --- the editable profile: the organisation's name, description, website, e-mail, and the logo ---------
+
+PROFILE_FIELDS = ("name", "description", "url", "email")
+
+
+def issuer_image(*, organisation_id: uuid.UUID) -> IssuerImage:
+    row = db.session.get(IssuerImage, organisation_id)
+    if row is None:
+        raise NotFound("This issuer has no logo.")
+    return row
+
+
+def update_profile(
+    *,
+    actor: User,
+    organisation_id: uuid.UUID,
+    changes: dict[str, Any],
+    image: bytes | None = None,
+    remove_image: bool = False,
+    expected_version: int | None = None,
+) -> Organisation:
+    """Change what verifiers see of the issuer: the text fields (through the organisation's own update, which
+    checks the admin and records the change) and the logo (a PNG, or an SVG that is sanitised; checked by
+    content, not by name). All of it or none: a refused logo leaves the text unchanged too."""
+    unknown = set(changes) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"not profile fields: {sorted(unknown)}")
+    organisation = update_organisation(
+        actor=actor, organisation_id=organisation_id, changes=changes, expected_version=expected_version
+    )
+    row = db.session.get(IssuerImage, organisation_id)
+    if image is not None:
+        media_type, clean = check_badge_image(image)
+        digest = hashlib.sha256(clean).hexdigest()
+        if row is None:
+            row = IssuerImage(organisation_id=organisation_id)
+            db.session.add(row)
+        row.media_type, row.data, row.sha256 = media_type, clean, digest
+        db.session.flush()
+        audit.record(
+            actor=actor,
+            action="issuer.image_set",
+            obj=organisation,
+            organisation_id=organisation_id,
+            after={"image": digest, "media_type": media_type},
+        )
+    elif remove_image and row is not None:
+        db.session.delete(row)
+        db.session.flush()
+        audit.record(
+            actor=actor,
+            action="issuer.image_removed",
+            obj=organisation,
+            organisation_id=organisation_id,
+            before={"image": row.sha256},
+        )
+    return organisation

@@ -19,17 +19,17 @@ from datetime import datetime
 from time import monotonic
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from assessors.issuance import Award
-from badges import documents
+from badges import documents, issuers
 from badges.access import _base, _organisation
 from badges.models import Badge, BadgeSource, EarnerDid
 from badges.signing import Recipient, _existing, _recipient_of, _sign_and_store, _validity
 from badges.stacks import issue_completed_stacks
 from core import clock
 from core.authz import authorize
-from core.db import Page, db, paginate
+from core.db import Page, db, like_pattern, paginate
 from core.errors import NotFound, ValidationFailed
 from core.models import User
 from credentials.authoring.catalogue import aligned_items
@@ -95,7 +95,7 @@ def _version_documents_cached(version: CredentialVersion) -> tuple[str, str, dic
             _version_documents.clear()
         cached = _version_documents[key] = (
             monotonic() + VERSION_DOCUMENTS_TTL,
-            json.dumps(documents.profile(organisation, _base())),
+            json.dumps(issuers.profile_document(organisation)),
             json.dumps(achievement),
             achievement,
         )
@@ -201,10 +201,24 @@ def list_my_badges(*, actor: User, page: int, page_size: int) -> Page[Badge]:
     return paginate(stmt, page=page, page_size=page_size)
 
 
-def list_organisation_badges(*, actor: User, organisation_id: uuid.UUID, page: int, page_size: int) -> Page[Badge]:
+def list_organisation_badges(
+    *, actor: User, organisation_id: uuid.UUID, page: int, page_size: int, q: str | None = None
+) -> Page[Badge]:
+    """The organisation's badges, newest first; ``q`` finds words in the earner's name or e-mail (when they have
+    an account) or in the credential's title."""
     organisation = _organisation(organisation_id)
     authorize(actor, "badge.revoke", organisation)
     stmt = select(Badge).where(Badge.organisation_id == organisation_id).order_by(Badge.issued_at.desc(), Badge.id)
+    if q:
+        like = like_pattern(q)
+        stmt = stmt.outerjoin(User, User.id == Badge.earner_id).where(
+            or_(
+                func.lower(Badge.recipient_name).like(like, escape="\\"),
+                func.lower(Badge.title).like(like, escape="\\"),
+                func.lower(User.email).like(like, escape="\\"),
+                func.lower(User.name).like(like, escape="\\"),
+            )
+        )
     return paginate(stmt, page=page, page_size=page_size)
 
 

@@ -142,3 +142,18 @@ class BakedImage(db.Model):
     sha256: Mapped[str] = mapped_column(sa.String(64))
     data: Mapped[bytes] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class IssuerImage(db.Model):
+    """The issuer's logo (a PNG, or an SVG sanitised on upload): the ``image`` of its Profile, on its public page
+    and in the badges it issues from then on. ``sha256`` is its ETag."""
+
+    __tablename__ = "issuer_images"
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    media_type: Mapped[str] = mapped_column(sa.String(32))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)

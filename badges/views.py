@@ -119,6 +119,16 @@ def issuer(organisation_id: uuid.UUID) -> Response | str:
     return render_template("badges/issuer.html", organisation=organisation, profile=profile)
 
 
+@bp.get("/issuers/<uuid:organisation_id>/image")
+def issuer_image(organisation_id: uuid.UUID) -> Response:
+    """The issuer's logo (the ``image`` of its Profile): shown as a picture, never run as a document."""
+    row = issuers.issuer_image(organisation_id=organisation_id)
+    response = Response(row.data, mimetype=row.media_type)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return _conditional(response, STATUS_CACHE, row.sha256)
+
+
 @bp.get("/issuers/<uuid:organisation_id>/keys/<kid>")
 def issuer_key(organisation_id: uuid.UUID, kid: str) -> Response:
     row = issuers.get_key(organisation_id=organisation_id, kid=kid)

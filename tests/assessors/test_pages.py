@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
+from sqlalchemy import select
+
 from assessors import calibration, settings
-from core.models import Role
-from credentials.portfolios.models import SubmissionState
+from assessors.models import CalibrationAttempt
+from core.models import AuditEvent, Role
+from credentials.portfolios.models import CriterionFeedback, SubmissionState
 from tests.assessors.test_services import World
 from tests.conftest import csrf_token
 from tests.core.test_web import BROWSER, location, page, sign_in
@@ -107,7 +112,205 @@ def test_admin_reports_and_calibration_pages(client, session):
         data={"csrf_token": csrf_token(_text(r)), f"level-{anchor_id}-quality": "2", f"level-{anchor_id}-impact": "0"},
         headers=BROWSER,
     )
-    assert r.status_code == 200 and "Where you diverged" in _text(r)
+    assert r.status_code == 200 and "you matched the anchor on 1 of 2 criteria" in _text(r)
+
+
+def _checked(body: str, anchor_id: Any, key: str) -> list[str]:
+    """The values of the radio buttons shown checked for one anchor's criterion."""
+    pattern = rf'name="level-{anchor_id}-{key}" value="(\d+)" checked'
+    return re.findall(pattern, body)
+
+
+def test_calibration_results_are_in_words_and_the_choices_stay(client, session):
+    world = World(session)
+    author = member(world.org, Role.AUTHOR)
+    anchor_submission = world.submission()
+    criteria = {c.key: c for c in world.version.criteria}
+    criteria["quality"].name = "Quality of the lesson plan"
+    criteria["quality"].levels[2].descriptor = "Plans show each step and why it comes there."
+    session.flush()
+    calibration.mark_anchor(
+        actor=author, submission_id=anchor_submission.id, agreed_levels={"quality": 2, "impact": 2}, rationale="Clear."
+    )
+    anchor_id = calibration.anchors(world.mc_id)[0].id
+    sign_in(client, world.assessor.email)
+    r, token = page(client, f"/review/calibration/{world.mc_id}")
+    assert "Plans show each step and why it comes there." in _text(r)  # the descriptor beside its radio
+
+    # Half scored: refused, the one choice made stays chosen and the gap is linked to its fieldset.
+    r = client.post(
+        f"/review/calibration/{world.mc_id}",
+        data={"csrf_token": token, f"level-{anchor_id}-quality": "1"},
+        headers=BROWSER,
+    )
+    body = _text(r)
+    assert r.status_code == 422 and f'href="#c-{anchor_id}-impact"' in body
+    assert _checked(body, anchor_id, "quality") == ["1"] and _checked(body, anchor_id, "impact") == []
+
+    r = client.post(
+        f"/review/calibration/{world.mc_id}",
+        data={"csrf_token": token, f"level-{anchor_id}-quality": "1", f"level-{anchor_id}-impact": "2"},
+        headers=BROWSER,
+    )
+    body = _text(r)
+    assert r.status_code == 200
+    assert "you matched the anchor on 1 of 2 criteria" in body and "Not yet passed" in body
+    names = [lv.name for lv in criteria["quality"].levels]
+    assert re.search(rf"Quality of the lesson plan</th><td>{names[1]}</td><td>{names[2]}</td><td>Differs", body)
+    assert "Why the authors agreed these levels:</strong> Clear." in body
+    assert "criterion_key" not in body and ">quality<" not in body  # no raw keys
+    assert _checked(body, anchor_id, "quality") == ["1"] and _checked(body, anchor_id, "impact") == ["2"]
+
+
+def calibration_attempts(session: Any, world: World) -> list[Any]:
+    mine = select(CalibrationAttempt).where(CalibrationAttempt.micro_credential_id == world.mc_id)
+    return list(session.scalars(mine))
+
+
+def test_calibration_refuses_levels_outside_the_rubric_and_unqualified_people(client, session):
+    world = World(session)
+    calibration.mark_anchor(
+        actor=world.admin, submission_id=world.submission().id, agreed_levels={"quality": 2, "impact": 2}
+    )
+    anchor_id = calibration.anchors(world.mc_id)[0].id
+    sign_in(client, world.assessor.email)
+    r, token = page(client, f"/review/calibration/{world.mc_id}")
+    r = client.post(
+        f"/review/calibration/{world.mc_id}",
+        data={"csrf_token": token, f"level-{anchor_id}-quality": "99", f"level-{anchor_id}-impact": "<b>x</b>"},
+        headers=BROWSER,
+    )
+    body = _text(r)
+    assert r.status_code == 422 and "Choose one of the rubric&#39;s levels." in body and "Choose a level." in body
+    assert "<b>x</b>" not in body and not calibration_attempts(session, world)
+    client.post("/logout", data={"csrf_token": token}, headers=BROWSER)
+    sign_in(client, member(world.org).email)
+    assert client.get(f"/review/calibration/{world.mc_id}", headers=BROWSER).status_code == 403
+
+
+# --- choosing calibration anchors ----------------------------------------------------------------------
+
+
+def _decided(world: World, session: Any, *, quality: int = 2, impact: int = 1) -> Any:
+    submission = world.submission()
+    submission.state = SubmissionState.PASSED.value
+    for position, (key, level) in enumerate((("quality", quality), ("impact", impact))):
+        session.add(
+            CriterionFeedback(
+                submission=submission, criterion_key=key, position=position, level_position=level, level_name="x"
+            )
+        )
+    session.flush()
+    return submission
+
+
+def test_an_org_admin_marks_changes_and_removes_an_anchor_on_the_page(client, session):
+    world = World(session)
+    decided = _decided(world, session)
+    undecided = world.submission()
+    sign_in(client, world.admin.email)
+    r, token = page(client, f"/review/{world.org.id}/admin")
+    assert f'href="/review/anchors/{world.mc_id}"' in _text(r)
+    r, token = page(client, f"/review/anchors/{world.mc_id}")
+    body = _text(r)
+    assert decided.reference in body and undecided.reference not in body  # only decided submissions are offered
+    # The released result is the starting point: quality 2, impact 1.
+    assert 'name="level-quality" value="2" checked' in body and 'name="level-impact" value="1" checked' in body
+
+    form = {"csrf_token": token, "submission_id": str(decided.id), "level-quality": "2", "level-impact": "3"}
+    r = client.post(
+        f"/review/anchors/{world.mc_id}", data=form | {"rationale": "<script>x</script> Clear."}, headers=BROWSER
+    )
+    assert r.status_code == 302
+    [anchor] = calibration.anchors(world.mc_id)
+    assert anchor.agreed_levels == {"quality": 2, "impact": 3} and anchor.rationale == "<script>x</script> Clear."
+    r, token = page(client, f"/review/anchors/{world.mc_id}")
+    body = _text(r)
+    assert "The calibration set (1)" in body and "<script>x</script>" not in body and "&lt;script&gt;" in body
+    assert "Exemplary" in body  # the agreed level by name
+
+    r = client.post(f"/review/anchors/{world.mc_id}", data=form | {"level-impact": "0"}, headers=BROWSER)
+    session.refresh(anchor)
+    assert r.status_code == 302 and anchor.agreed_levels["impact"] == 0
+
+    r = client.post(
+        f"/review/anchors/{world.mc_id}",
+        data={"csrf_token": token, "action": "remove", "anchor_id": str(anchor.id)},
+        headers=BROWSER,
+    )
+    assert r.status_code == 302 and calibration.anchors(world.mc_id) == []
+    events = [e.action for e in session.scalars(select(AuditEvent).where(AuditEvent.object_id == str(anchor.id)))]
+    assert events.count("calibration.anchor_marked") == 2 and "calibration.anchor_removed" in events
+
+
+def test_marking_an_anchor_refuses_gaps_bad_levels_and_keeps_what_was_chosen(client, session):
+    world = World(session)
+    decided = _decided(world, session)
+    sign_in(client, world.admin.email)
+    r, token = page(client, f"/review/anchors/{world.mc_id}")
+    url = f"/review/anchors/{world.mc_id}"
+    r = client.post(
+        url,
+        data={"csrf_token": token, "submission_id": str(decided.id), "level-quality": "3", "rationale": "Kept"},
+        headers=BROWSER,
+    )
+    body = _text(r)
+    assert r.status_code == 422 and f'href="#a-{decided.id}-impact"' in body and "Give the agreed level." in body
+    assert 'name="level-quality" value="3" checked' in body and ">Kept</textarea>" in body
+    r = client.post(
+        url,
+        data={"csrf_token": token, "submission_id": str(decided.id), "level-quality": "9", "level-impact": "1"},
+        headers=BROWSER,
+    )
+    assert r.status_code == 422 and "No level 9" in _text(r)
+    r = client.post(
+        url,
+        data={"csrf_token": token, "submission_id": str(decided.id), "level-quality": "1", "level-impact": "1"}
+        | {"rationale": "x" * 10_001},
+        headers=BROWSER,
+    )
+    assert r.status_code == 422 and "under 10,000 characters" in _text(r)
+    for bad in ("not-a-uuid", str(uuid.uuid4())):
+        r = client.post(url, data={"csrf_token": token, "submission_id": bad, "level-quality": "1"}, headers=BROWSER)
+        assert r.status_code == 404
+    r = client.post(url, data={"csrf_token": token, "action": "remove", "anchor_id": "x"}, headers=BROWSER)
+    assert r.status_code == 404
+    assert client.post(url, data={"submission_id": str(decided.id)}, headers=BROWSER).status_code == 400
+    assert calibration.anchors(world.mc_id) == []
+
+
+def test_anchor_pages_are_closed_to_other_organisations_and_plain_assessors(client, session):
+    world = World(session)
+    other = World(session)
+    foreign = _decided(other, session)
+    sign_in(client, world.admin.email)
+    r, token = page(client, f"/review/anchors/{world.mc_id}")
+    # Another organisation's micro-credential, or its submission sent to ours: not found, nothing marked.
+    assert client.get(f"/review/anchors/{other.mc_id}", headers=BROWSER).status_code == 404
+    r = client.post(
+        f"/review/anchors/{world.mc_id}",
+        data={"csrf_token": token, "submission_id": str(foreign.id), "level-quality": "1", "level-impact": "1"},
+        headers=BROWSER,
+    )
+    assert r.status_code == 404 and calibration.anchors(other.mc_id) == []
+    client.post("/logout", data={"csrf_token": token}, headers=BROWSER)
+    sign_in(client, world.assessor.email)  # a member, not a lead: told it is not theirs to do
+    assert client.get(f"/review/anchors/{world.mc_id}", headers=BROWSER).status_code == 403
+    r, _ = page(client, f"/review/{world.org.id}")
+    assert "/review/anchors/" not in _text(r)
+
+
+def test_a_lead_assessor_marks_anchors_from_the_queue(client, session):
+    world = World(session)
+    decided = _decided(world, session)
+    sign_in(client, world.lead.email)
+    r, token = page(client, f"/review/{world.org.id}")
+    assert f'href="/review/anchors/{world.mc_id}"' in _text(r)
+    r, token = page(client, f"/review/anchors/{world.mc_id}")
+    assert f"/review/{world.org.id}/admin" not in _text(r)  # no link to a page a lead may not open
+    form = {"csrf_token": token, "submission_id": str(decided.id), "level-quality": "2", "level-impact": "2"}
+    assert client.post(f"/review/anchors/{world.mc_id}", data=form, headers=BROWSER).status_code == 302
+    assert calibration.anchors(world.mc_id)[0].created_by_id == world.lead.id
 
 
 def _stored(data: bytes) -> str:

@@ -7,11 +7,11 @@ import io
 from typing import Any
 
 from badges.models import Badge, SigningKey
-from core.models import Role
-from tests.badges.issued import admin_of, award, passed_submission
+from core.models import Role, User
+from tests.badges.issued import admin_of, ago, award, passed_submission
 from tests.conftest import csrf_token
 from tests.core.test_web import BROWSER, location, sign_in, text
-from tests.factories import OrganisationFactory, member
+from tests.factories import CredentialVersionFactory, OrganisationFactory, member
 
 
 def _token(client: Any, url: str) -> str:
@@ -98,3 +98,82 @@ def test_import_page_reports_problems_and_issues_rows(client: Any, session: Any)
     )
     r = client.post(url, data={"csrf_token": token, "file": good}, headers=BROWSER, content_type="multipart/form-data")
     assert r.status_code == 200 and "1 badge issued" in text(r)
+
+
+def _import(client: Any, url: str, token: str, body: bytes, **fields: str) -> Any:
+    data = {"csrf_token": token, "file": (io.BytesIO(body), "awards.csv")} | fields
+    return client.post(url, data=data, headers=BROWSER, content_type="multipart/form-data")
+
+
+def test_the_import_template_and_the_micro_credential_picker_spare_admins_raw_ids(client: Any, session: Any) -> None:
+    badge = award(passed_submission())
+    sign_in(client, admin_of(badge).email)
+    base = f"/organisations/{badge.organisation_id}/badges/import"
+    html = text(client.get(base, headers=BROWSER))
+    token = csrf_token(html)
+    assert f'<option value="{badge.version_id}"' in html and f'action="{base}/template.csv"' in html
+
+    every = client.get(f"{base}/template.csv", headers=BROWSER)
+    assert every.mimetype == "text/csv" and "attachment" in every.headers["Content-Disposition"]
+    assert every.get_data(as_text=True) == "email,name,version_id,awarded_on,award_id,did\r\n"
+    one = client.get(f"{base}/template.csv?version={badge.version_id}", headers=BROWSER)
+    assert one.get_data(as_text=True) == "email,name,awarded_on,award_id,did\r\n"
+    for hostile in ("nonsense", "%00", str(OrganisationFactory().id)):  # never an error: the full template
+        assert client.get(f"{base}/template.csv?version={hostile}", headers=BROWSER).status_code == 200
+
+    # The downloaded template, filled in, imports with the micro-credential chosen in the picker.
+    filled = one.get_data() + b"ada@example.org,Ada Byron,2023-09-01,,\r\n"
+    r = _import(client, base, token, filled, version=str(badge.version_id))
+    assert r.status_code == 200 and "1 badge issued" in text(r)
+    imported = session.query(Badge).filter_by(recipient_name="Ada Byron").one()
+    assert imported.version_id == badge.version_id and imported.awarded_at.date().isoformat() == "2023-09-01"
+
+    # Without the choice, that file lacks its version_id column; a blank cell is named; a foreign version refused.
+    r = _import(client, base, token, filled)
+    assert r.status_code == 422 and "missing column(s) version_id" in text(r)
+    blank = b"email,version_id,awarded_on\r\nbob@example.org,,2023-09-01\r\n"
+    r = _import(client, base, token, blank)
+    assert r.status_code == 422 and "give the version_id, or choose the micro-credential" in text(r)
+    foreign = award(passed_submission())
+    for choice in (str(foreign.version_id), "not-a-uuid"):
+        r = _import(client, base, token, filled, version=choice)
+        assert (
+            r.status_code == 422
+            and 'id="version-error"' in text(r)
+            and "Choose a published micro-credential" in text(r)
+        )
+    assert session.query(Badge).filter_by(organisation_id=badge.organisation_id).count() == 2
+
+
+def test_the_badges_list_searches_by_earner_or_credential_and_shows_the_awarded_date(client: Any, session: Any) -> None:
+    first = award(passed_submission(), decided_at=ago(days=400))
+    first.recipient_name = "Grace Hopper"
+    other = award(passed_submission(version=first_version_copy(first)))
+    other.recipient_name = "Alan Kay"
+    foreign = award(passed_submission())
+    session.flush()
+    sign_in(client, admin_of(first).email)
+    url = f"/organisations/{first.organisation_id}/badges"
+    html = text(client.get(url, headers=BROWSER))
+    assert '<th scope="col">Awarded</th>' in html
+    assert first.awarded_at.strftime("%Y-%m-%d") in html and first.awarded_at.date() != first.issued_at.date()
+    assert foreign.title not in html
+
+    html = text(client.get(f"{url}?q=hopper", headers=BROWSER))
+    assert "Grace Hopper" in html and "Alan Kay" not in html and "1 badge match" in html
+    earner_email = session.get(User, first.earner_id).email
+    html = text(client.get(url, query_string={"q": earner_email.upper()}, headers=BROWSER))
+    assert "Grace Hopper" in html and "Alan Kay" not in html
+    html = text(client.get(url, query_string={"q": "Second programme"}, headers=BROWSER))
+    assert "Alan Kay" in html and "Grace Hopper" not in html
+    html = text(client.get(url, query_string={"q": foreign.title}, headers=BROWSER))
+    assert "No badge matches" in html  # another organisation's badges never show
+    for hostile in ("%", "_", "\\", "\x00", "x" * 5000, "<b>bold</b>"):
+        r = client.get(url, query_string={"q": hostile}, headers=BROWSER)
+        assert r.status_code == 200 and "<b>bold</b>" not in text(r)
+    assert "No badge matches" in text(client.get(url, query_string={"q": "%"}, headers=BROWSER))
+
+
+def first_version_copy(badge: Badge) -> Any:
+    """Another published micro-credential of the badge's organisation, titled "Second programme"."""
+    return CredentialVersionFactory(organisation=badge.organisation, published=True, title="Second programme")
