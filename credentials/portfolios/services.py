@@ -350,7 +350,9 @@ def problems(submission: Submission) -> list[dict[str, str]]:
             count = len(files.get(key, []))
             least = requirement.min_files if requirement.min_files is not None else (1 if requirement.required else 0)
             if count < least:
-                out.append(field_error(f"files.{key}", f"{requirement.title}: {count} file(s); at least {least}."))
+                more = least - count
+                message = f"{requirement.title}: add at least {more} more file{'s' if more != 1 else ''}."
+                out.append(field_error(f"files.{key}", message))
             if requirement.max_files is not None and count > requirement.max_files:
                 out.append(
                     field_error(f"files.{key}", f"{requirement.title}: {count} files; at most {requirement.max_files}.")
@@ -363,7 +365,8 @@ def submit(*, actor: User, submission_id: uuid.UUID, expected_version: int | Non
     submission = editable_submission(actor, submission_id, expected_version)
     found = problems(submission)
     if found:
-        raise ValidationFailed(f"{len(found)} item(s) need attention before you can submit.", errors=found)
+        items = "1 item needs" if len(found) == 1 else f"{len(found)} items need"
+        raise ValidationFailed(f"{items} attention before you can submit.", errors=found)
     _change(actor, submission, "submission.submitted", state=SubmissionState.SUBMITTED.value, submitted_at=clock.now())
     return submission
 
