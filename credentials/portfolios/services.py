@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -80,6 +81,36 @@ def list_mine(*, actor: User, page: int, page_size: int, state: str | None = Non
     if state:
         stmt = stmt.where(Submission.state == state)
     return paginate(stmt.order_by(Submission.created_at.desc(), Submission.id), page=page, page_size=page_size)
+
+
+def waiting_for_earner(*, actor: User, limit: int = 10) -> tuple[list[Submission], list[Submission]]:
+    """The actor's drafts (last changed first) and their "not yet" decisions not yet followed by another
+    attempt (newest first): what they still have to finish or read."""
+    later = sa.orm.aliased(Submission)
+    drafts = db.session.scalars(
+        select(Submission)
+        .where(Submission.earner_id == actor.id, Submission.state == SubmissionState.DRAFT.value)
+        .options(selectinload(Submission.version))
+        .order_by(Submission.updated_at.desc(), Submission.id)
+        .limit(limit)
+    ).all()
+    feedback = db.session.scalars(
+        select(Submission)
+        .where(
+            Submission.earner_id == actor.id,
+            Submission.state == SubmissionState.NOT_YET.value,
+            ~sa.exists().where(
+                later.earner_id == Submission.earner_id,
+                later.micro_credential_id == Submission.micro_credential_id,
+                later.attempt > Submission.attempt,
+                later.state != SubmissionState.WITHDRAWN.value,
+            ),
+        )
+        .options(selectinload(Submission.version))
+        .order_by(Submission.decided_at.desc(), Submission.id)
+        .limit(limit)
+    ).all()
+    return list(drafts), list(feedback)
 
 
 def history(*, actor: User | None, submission_id: uuid.UUID) -> list[Submission]:
