@@ -21,11 +21,12 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register this domain's blueprints, commands and demo steps."""
-    from assessors import api, cli, demo_data, models, views  # noqa: F401 (models, demo_data: register themselves)
+    from assessors import api, cli, dashboard, demo_data, models, views  # noqa: F401 (models, demo_data: register)
 
     api.init_app(app)
     cli.init_app(app)
     views.init_app(app)
+    dashboard.init_app()
     # A withdrawn submission leaves the queue in the same transaction.
     from assessors import queue
     from credentials.portfolios import services as portfolios

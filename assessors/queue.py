@@ -260,6 +260,40 @@ def _claim_filter(
     ]
 
 
+def _claimable_where(
+    actor: User, organisation_id: uuid.UUID, micro_credential_id: uuid.UUID | None, now: datetime
+) -> list[Any] | None:
+    """The conditions on the tasks ``actor`` may claim now (None when they may claim none)."""
+    settings = _settings_map(organisation_id)
+    credentials = _claimable_credentials(actor, organisation_id, settings)
+    if micro_credential_id is not None:
+        credentials = {k: v for k, v in credentials.items() if k == micro_credential_id}
+    if not credentials:
+        return None
+    where = _claim_filter(actor, organisation_id, credentials, now)
+    unit_conflicts = [mc for mc in credentials if actor.unit and settings(mc)["conflict_by_unit"]]
+    if unit_conflicts:
+        where.append(
+            sa.or_(
+                ReviewTask.micro_credential_id.not_in(unit_conflicts),
+                ReviewTask.earner_unit.is_(None),
+                ReviewTask.earner_unit != actor.unit,
+            )
+        )
+    return where
+
+
+def count_claimable(*, actor: User, organisation_id: uuid.UUID) -> int:
+    """How many queued submissions ``actor`` could claim a task of now (the same rules as ``claim_next``; a
+    double-scored submission has two tasks, of which one assessor takes only one)."""
+    authorize(actor, "review.assess", organisation_id)
+    enqueue_submitted(organisation_id)
+    where = _claimable_where(actor, organisation_id, None, clock.now())
+    if where is None:
+        return 0
+    return db.session.scalar(select(func.count(sa.distinct(ReviewTask.submission_id))).where(*where)) or 0
+
+
 def claim_next(
     *, actor: User, organisation_id: uuid.UUID, micro_credential_id: uuid.UUID | None = None
 ) -> ReviewTask | None:
@@ -271,23 +305,10 @@ def claim_next(
     """
     authorize(actor, "review.assess", organisation_id)
     enqueue_submitted(organisation_id)
-    settings = _settings_map(organisation_id)
-    credentials = _claimable_credentials(actor, organisation_id, settings)
-    if micro_credential_id is not None:
-        credentials = {k: v for k, v in credentials.items() if k == micro_credential_id}
-    if not credentials:
-        return None
     now = clock.now()
-    where = _claim_filter(actor, organisation_id, credentials, now)
-    unit_conflicts = [mc for mc in credentials if actor.unit and settings(mc)["conflict_by_unit"]]
-    if unit_conflicts:
-        where.append(
-            sa.or_(
-                ReviewTask.micro_credential_id.not_in(unit_conflicts),
-                ReviewTask.earner_unit.is_(None),
-                ReviewTask.earner_unit != actor.unit,
-            )
-        )
+    where = _claimable_where(actor, organisation_id, micro_credential_id, now)
+    if where is None:
+        return None
     lease = timedelta(hours=current_app.config["REVIEW_LEASE_HOURS"])
     # Claim and queue listings order by queued_at only, so the partial (credential, queued_at) index serves it.
     candidates = select(ReviewTask.id).where(*where).order_by(ReviewTask.queued_at)

@@ -24,7 +24,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register this domain's pages, API, commands, demo step and the issuance handler."""
     from assessors import issuance
-    from badges import admin_views, api, cli, demo_data, issuing, models, verify, views  # noqa: F401 (models: the tables)
+    from badges import admin_views, api, cli, dashboard, demo_data, issuing, models, verify, views  # noqa: F401 (tables)
 
     issuance.register(issuing.issue_for_award)
     views.init_app(app)
@@ -32,3 +32,4 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     cli.init_app(app)
     verify.init_app(app)
+    dashboard.init_app()

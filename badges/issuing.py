@@ -196,6 +196,22 @@ def get_badge(*, badge_id: uuid.UUID) -> Badge:
     return badge
 
 
+def badge_id_for_submission(submission_id: uuid.UUID) -> uuid.UUID | None:
+    """The badge a passed submission earned, once issued (the earner's page links to it)."""
+    return db.session.scalar(select(Badge.id).where(Badge.submission_id == submission_id))
+
+
+def recent_badges(*, actor: User, since: datetime, limit: int = 10) -> list[Badge]:
+    """The actor's badges issued since ``since``, newest first."""
+    stmt = (
+        select(Badge)
+        .where(Badge.earner_id == actor.id, Badge.issued_at >= since)
+        .order_by(Badge.issued_at.desc(), Badge.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(stmt))
+
+
 def list_my_badges(*, actor: User, page: int, page_size: int) -> Page[Badge]:
     stmt = select(Badge).where(Badge.earner_id == actor.id).order_by(Badge.issued_at.desc(), Badge.id)
     return paginate(stmt, page=page, page_size=page_size)

@@ -9,7 +9,7 @@ import json
 import uuid
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from werkzeug.exceptions import NotAcceptable
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -168,8 +168,16 @@ def my_badges() -> WerkzeugResponse | str:
     return render_template("badges/my_badges.html", badges=views, total=page.total)
 
 
+def badge_page_for_submission(submission_id: uuid.UUID) -> str | None:
+    """The badge page a passed submission links to (registered with the earner's submission page)."""
+    badge_id = issuing.badge_id_for_submission(submission_id)
+    return url_for("badges.badge_page", badge_id=badge_id) if badge_id else None
+
+
 def init_app(app: Flask) -> None:
     from core.views import register_nav
+    from credentials.portfolios.views import on_badge_lookup
 
     app.register_blueprint(bp)
     register_nav("My badges", "badges.my_badges", visible=lambda user: user is not None, order=17)
+    on_badge_lookup(badge_page_for_submission)

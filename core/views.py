@@ -24,6 +24,7 @@ from wtforms import EmailField, Field, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from core import accounts, organisations
+from core import dashboard as dashboard_sections
 from core.auth import current_user, end_session, start_session
 from core.errors import ServiceError, Unauthorized
 from core.extensions import limiter
@@ -182,7 +183,7 @@ def _safe_next(target: str | None) -> str:
         and not has_control_characters(target)
     ):
         return target
-    return url_for("web.account")
+    return url_for("web.dashboard")
 
 
 @bp.get("/")
@@ -225,8 +226,21 @@ def signup() -> Page:
             _attach_errors(form, exc)
         else:
             start_session(user)
-            return redirect(url_for("web.account"))
+            return redirect(url_for("web.dashboard"))
     return render_template("signup.html", form=form), _form_status(form)  # type: ignore[return-value]
+
+
+@bp.get("/home")
+def dashboard() -> Page:
+    """Home: what is waiting for the signed-in user (where signing in lands)."""
+    if (to_sign_in := sign_in_redirect()) is not None:
+        return to_sign_in
+    sections = dashboard_sections.sections_for(signed_in_user())
+    return render_template(
+        "dashboard.html",
+        sections=[s for s in sections if s.items],
+        next_steps=[s.next_step for s in sections if s.next_step is not None],
+    )
 
 
 @bp.get("/account")
@@ -274,12 +288,13 @@ def accept_invitation(token: str) -> Page:
         else:
             start_session(user)
             flash("Welcome! You have joined the organisation.")
-            return redirect(url_for("web.account"))
+            return redirect(url_for("web.dashboard"))
     return render_template("accept_invitation.html", form=form, user=user), _form_status(form)  # type: ignore[return-value]
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    register_nav("Home", "web.dashboard", visible=lambda user: user is not None, order=5)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

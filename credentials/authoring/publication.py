@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
+
 from core import audit, clock
 from core.authz import authorize, has_role, rule
 from core.db import db
@@ -48,6 +50,25 @@ def _transition(
         after=audit.snapshot(version, AUDIT_FIELDS),
     )
     return version
+
+
+def in_review_for(*, actor: User, limit: int = 10) -> list[CredentialVersion]:
+    """Versions in team review or approved (not yet published) in the organisations the actor authors for,
+    the longest waiting first: what the actor's team still has to review or publish."""
+    organisation_ids = {m.organisation_id for m in actor.memberships if m.role == Role.AUTHOR.value}
+    if not organisation_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(CredentialVersion)
+            .where(
+                CredentialVersion.organisation_id.in_(organisation_ids),
+                CredentialVersion.state.in_([VersionState.IN_REVIEW.value, VersionState.APPROVED.value]),
+            )
+            .order_by(CredentialVersion.review_requested_at, CredentialVersion.id)
+            .limit(limit)
+        )
+    )
 
 
 def require_state(version: CredentialVersion, *states: VersionState) -> None:

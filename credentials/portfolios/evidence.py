@@ -61,7 +61,11 @@ def add_files(
     config = current_app.config
     have = [f for f in submission.files if f.requirement_key == requirement_key]
     if requirement.max_files is not None and len(have) + len(incoming) > requirement.max_files:
-        raise ValidationFailed.field("file", f"This requirement takes at most {requirement.max_files} file(s).")
+        most, room = requirement.max_files, requirement.max_files - len(have)
+        fits = f"{room} more fits" if room == 1 else f"{room} more fit" if room else "no more fit"
+        raise ValidationFailed.field(
+            "file", f"This requirement takes at most {most} file{'s' if most != 1 else ''}: {fits}."
+        )
     if len(submission.files) + len(incoming) > config["EVIDENCE_MAX_FILES"]:
         raise ValidationFailed.field(
             "file", f"A submission may hold at most {config['EVIDENCE_MAX_FILES']} files in all."
@@ -159,10 +163,22 @@ def _allowed_media_types(requirement: Requirement) -> dict[str, str]:
     return {media: name for name in names for media in FILE_TYPES.get(name, ())}
 
 
+# What to tell an earner whose file can run code, in plain words and with what to upload instead.
+REFUSED = {
+    storage.EXECUTABLE: "“{name}” is a program (an executable file). Programs cannot be evidence: upload a "
+    "document, an image or a recording instead.",
+    storage.HTML: "“{name}” is a web page (HTML), which can run scripts, so it cannot be uploaded. Save it as a "
+    "PDF and upload that instead.",
+    storage.SVG: "“{name}” is an SVG image, which can hold scripts, so it cannot be uploaded. Export it as a PNG "
+    "and upload that instead.",
+}
+
+
 def _check_type(sniffed: str, filename: str, allowed: dict[str, str], requirement: Requirement) -> str:
     """The media type to record, or 422 when the content is not one the requirement allows."""
     if sniffed in storage.DANGEROUS:
-        raise ValidationFailed.field("file", f"This file is {storage.DANGEROUS[sniffed]}; it cannot be accepted.")
+        message = REFUSED.get(sniffed, "“{name}” cannot be accepted.").format(name=filename)
+        raise ValidationFailed.field("file", message)
     if sniffed == "text/plain" and filename.lower().endswith(".csv") and "text/csv" in allowed:
         return "text/csv"  # CSV is plain text; its name says which the earner meant
     if sniffed in allowed:
@@ -170,7 +186,9 @@ def _check_type(sniffed: str, filename: str, allowed: dict[str, str], requiremen
     if sniffed == "text/plain" and "text/csv" in allowed:
         return "text/csv"
     kinds = ", ".join(sorted(set(allowed.values())))
-    raise ValidationFailed.field("file", f"This file's content is not an allowed type ({kinds}).")
+    raise ValidationFailed.field(
+        "file", f"“{filename}” is not an allowed type: this requirement takes {kinds.upper()} files."
+    )
 
 
 def remove_file(

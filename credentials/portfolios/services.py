@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -80,6 +81,36 @@ def list_mine(*, actor: User, page: int, page_size: int, state: str | None = Non
     if state:
         stmt = stmt.where(Submission.state == state)
     return paginate(stmt.order_by(Submission.created_at.desc(), Submission.id), page=page, page_size=page_size)
+
+
+def waiting_for_earner(*, actor: User, limit: int = 10) -> tuple[list[Submission], list[Submission]]:
+    """The actor's drafts (last changed first) and their "not yet" decisions not yet followed by another
+    attempt (newest first): what they still have to finish or read."""
+    later = sa.orm.aliased(Submission)
+    drafts = db.session.scalars(
+        select(Submission)
+        .where(Submission.earner_id == actor.id, Submission.state == SubmissionState.DRAFT.value)
+        .options(selectinload(Submission.version))
+        .order_by(Submission.updated_at.desc(), Submission.id)
+        .limit(limit)
+    ).all()
+    feedback = db.session.scalars(
+        select(Submission)
+        .where(
+            Submission.earner_id == actor.id,
+            Submission.state == SubmissionState.NOT_YET.value,
+            ~sa.exists().where(
+                later.earner_id == Submission.earner_id,
+                later.micro_credential_id == Submission.micro_credential_id,
+                later.attempt > Submission.attempt,
+                later.state != SubmissionState.WITHDRAWN.value,
+            ),
+        )
+        .options(selectinload(Submission.version))
+        .order_by(Submission.decided_at.desc(), Submission.id)
+        .limit(limit)
+    ).all()
+    return list(drafts), list(feedback)
 
 
 def history(*, actor: User | None, submission_id: uuid.UUID) -> list[Submission]:
@@ -350,7 +381,9 @@ def problems(submission: Submission) -> list[dict[str, str]]:
             count = len(files.get(key, []))
             least = requirement.min_files if requirement.min_files is not None else (1 if requirement.required else 0)
             if count < least:
-                out.append(field_error(f"files.{key}", f"{requirement.title}: {count} file(s); at least {least}."))
+                more = least - count
+                message = f"{requirement.title}: add at least {more} more file{'s' if more != 1 else ''}."
+                out.append(field_error(f"files.{key}", message))
             if requirement.max_files is not None and count > requirement.max_files:
                 out.append(
                     field_error(f"files.{key}", f"{requirement.title}: {count} files; at most {requirement.max_files}.")
@@ -363,7 +396,8 @@ def submit(*, actor: User, submission_id: uuid.UUID, expected_version: int | Non
     submission = editable_submission(actor, submission_id, expected_version)
     found = problems(submission)
     if found:
-        raise ValidationFailed(f"{len(found)} item(s) need attention before you can submit.", errors=found)
+        items = "1 item needs" if len(found) == 1 else f"{len(found)} items need"
+        raise ValidationFailed(f"{items} attention before you can submit.", errors=found)
     _change(actor, submission, "submission.submitted", state=SubmissionState.SUBMITTED.value, submitted_at=clock.now())
     return submission
 

@@ -9,6 +9,7 @@ forms and errors.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -16,7 +17,7 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from core import storage
-from core.errors import PreconditionFailed, ServiceError
+from core.errors import PreconditionFailed, ServiceError, ValidationFailed
 from core.extensions import csrf
 from core.views import require_sign_in, signed_in_user
 from credentials.authoring import catalogue
@@ -52,8 +53,15 @@ def _back(submission_id: uuid.UUID) -> WerkzeugResponse:
     return redirect(url_for("portfolio.submission", submission_id=submission_id))
 
 
+def plain_message(exc: ServiceError) -> str:
+    """What went wrong, once, in the earner's words: the field messages (each said once) when there are
+    any, since a field error's ``detail`` repeats its message behind the field's name (``file: …``)."""
+    details = list(dict.fromkeys(e["detail"] for e in exc.errors))
+    return " ".join(details) if details else exc.detail
+
+
 def _flash_error(exc: ServiceError) -> None:
-    flash(exc.detail if not exc.errors else exc.detail + " " + " ".join(e["detail"] for e in exc.errors))
+    flash(plain_message(exc))
 
 
 require_sign_in(bp)
@@ -82,13 +90,51 @@ def start() -> Page:
     return _back(submission.id)
 
 
-def _render(submission: Any, *, status: int = 200, typed: dict[str, str] | None = None, conflict: bool = False) -> Page:
+# How to find the badge a passed submission earned: the badges domain registers a lookup (submission id →
+# badge page URL, or None while it is being issued), since credentials cannot import badges.
+BadgeLookup = Callable[[uuid.UUID], str | None]
+
+
+_badge_lookups: list[BadgeLookup] = []
+
+
+def on_badge_lookup(lookup: BadgeLookup) -> BadgeLookup:
+    """Register ``lookup`` (idempotent, so an app factory may run twice in one process)."""
+    if lookup not in _badge_lookups:
+        _badge_lookups.append(lookup)
+    return lookup
+
+
+def badge_url_for(submission_id: uuid.UUID) -> str | None:
+    """The page of the badge ``submission_id`` earned, when one is issued."""
+    return next((url for lookup in _badge_lookups if (url := lookup(submission_id))), None)
+
+
+def _anchor(problem: dict[str, str]) -> str:
+    """The id of the control a checklist item is about: ``answers.<key>`` → its answer, ``files.<key>`` → its
+    file input."""
+    kind, _, key = problem.get("field", "").partition(".")
+    return f"{'file' if kind == 'files' else 'answer'}-{key}"
+
+
+def _render(
+    submission: Any,
+    *,
+    status: int = 200,
+    typed: dict[str, str] | None = None,
+    conflict: bool = False,
+    refused: str | None = None,
+) -> Page:
     user = _user()
     editable = submission.state == SubmissionState.DRAFT.value and user.id == submission.earner_id
     answers = {a.requirement_key: a for a in submission.answers}
     files: dict[str, list[Any]] = {}
     for file in submission.files:
         files.setdefault(file.requirement_key, []).append(file)
+    earlier = submission.previous
+    if earlier is None or earlier.decided_at is None or submission.decided_at is not None:
+        earlier = None  # the last attempt's feedback sits beside the editor until this attempt is decided
+    problems = [{**p, "anchor": _anchor(p)} for p in services.problems(submission)] if editable else []
     html = render_template(
         "credentials/submission.html",
         submission=submission,
@@ -98,7 +144,10 @@ def _render(submission: Any, *, status: int = 200, typed: dict[str, str] | None 
         files=files,
         typed=typed or {},
         conflict=conflict,
-        problems=services.problems(submission) if editable else [],
+        refused=refused,
+        problems=problems,
+        earlier=earlier,
+        badge_url=badge_url_for(submission.id) if submission.state == SubmissionState.PASSED.value else None,
         history=services.history(actor=user, submission_id=submission.id),
         attempts_left=services.attempts_left(submission, submission.earner_id),
         kinds=EvidenceKind,
@@ -127,7 +176,7 @@ def save(submission_id: uuid.UUID) -> Page:
         return _render(services.get(actor=user, submission_id=submission_id), status=412, typed=typed, conflict=True)
     except ServiceError as exc:
         if _wants_json():
-            return jsonify(error=exc.detail, errors=exc.errors), exc.status  # type: ignore[return-value]
+            return jsonify(error=plain_message(exc), errors=exc.errors), exc.status  # type: ignore[return-value]
         _flash_error(exc)
         return _render(services.get(actor=user, submission_id=submission_id), status=exc.status, typed=typed)
     if _wants_json():
@@ -142,7 +191,7 @@ def upload(submission_id: uuid.UUID) -> Page:
     parse_upload()
     csrf.protect()
     try:
-        evidence.add_files(
+        added = evidence.add_files(
             actor=_user(),
             submission_id=submission_id,
             requirement_key=request.form.get("requirement_key", ""),
@@ -151,12 +200,12 @@ def upload(submission_id: uuid.UUID) -> Page:
         )
     except ServiceError as exc:
         if _wants_json():
-            return jsonify(error=exc.detail, errors=exc.errors), exc.status  # type: ignore[return-value]
+            return jsonify(error=plain_message(exc), errors=exc.errors), exc.status  # type: ignore[return-value]
         _flash_error(exc)
         return _back(submission_id)
     if _wants_json():
-        return jsonify(ok=True)  # type: ignore[return-value]
-    flash("File uploaded.")
+        return jsonify(ok=True, files=[f.filename for f in added])  # type: ignore[return-value]
+    flash(f"{len(added)} files uploaded." if len(added) > 1 else "File uploaded.")
     return _back(submission_id)
 
 
@@ -189,11 +238,16 @@ def assessor_copy(submission_id: uuid.UUID, file_id: uuid.UUID) -> WerkzeugRespo
 
 @bp.post("/<uuid:submission_id>/submit")
 def submit(submission_id: uuid.UUID) -> Page:
+    user = _user()
     try:
-        services.submit(actor=_user(), submission_id=submission_id, expected_version=_lock_version())
-        flash("Submitted. You will hear when an assessor has reviewed it.")
+        services.submit(actor=user, submission_id=submission_id, expected_version=_lock_version())
+    except ValidationFailed as exc:
+        # Not ready: the page again, headed by what to finish, each item a link to its field.
+        return _render(services.get(actor=user, submission_id=submission_id), status=exc.status, refused=exc.detail)
     except ServiceError as exc:
-        flash(exc.detail + " See the checklist.")
+        _flash_error(exc)
+        return _back(submission_id)
+    flash("Submitted. You will hear when an assessor has reviewed it.")
     return _back(submission_id)
 
 

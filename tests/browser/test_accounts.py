@@ -23,6 +23,9 @@ def person(live_server: Any) -> dict[str, str]:
 def test_sign_in_and_out(page: Any, person: dict[str, str]) -> None:
     visit(page, "/login", "sign-in")
     login(page, person["email"], TEST_PASSWORD)
+    assert page.url.endswith("/home") and page.get_by_role("heading", level=1).inner_text() == "Home"
+    with page.expect_navigation():
+        page.get_by_role("navigation", name="Account").get_by_role("link", name=person["name"]).click()
     assert page.get_by_role("heading", level=1).inner_text() == person["name"]
     check_page(page, "account")
     logout(page)

@@ -73,7 +73,7 @@ def test_login_then_account_then_logout(client):
     user = UserFactory(name="Dana <b>Bold</b>")
     r = sign_in(client, user.email.upper())
     assert r.status_code == 302
-    assert location(r) == "/account"
+    assert location(r) == "/home"
     cookie = r.headers["Set-Cookie"]
     assert cookie.startswith("session=")
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -137,7 +137,7 @@ def test_login_never_redirects_off_site(client, next_url):
     user = UserFactory()
     r = sign_in(client, user.email, next_url=next_url)
     assert r.status_code == 302
-    assert location(r) == "/account"
+    assert location(r) == "/home"
 
 
 def test_login_returns_to_a_same_site_next(client):
@@ -307,7 +307,7 @@ def test_invitation_page_creates_an_account(client):
     assert 'name="password"' in text(r)
     r = client.post(path, data={"csrf_token": token, "name": "Nova", "password": NEW_PASSWORD}, headers=BROWSER)
     assert r.status_code == 302
-    assert location(r) == "/account"
+    assert location(r) == "/home"
     account = text(client.get("/account", headers=BROWSER))
     assert "Nova" in account and "Lakeside College: author" in account
 

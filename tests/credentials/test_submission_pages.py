@@ -88,9 +88,56 @@ def test_draft_save_upload_submit_without_javascript(client: Any, session: Any, 
 def test_submit_with_gaps_shows_the_checklist(client: Any, session: Any, earner: Any) -> None:
     url, token = _start(client, portfolio_version())
     r = client.post(f"{url}/submit", data={"csrf_token": token}, headers=BROWSER)
+    assert r.status_code == 422
+    html = text(r)
+    box = html.split('id="problems"', 1)[1].split("</div>", 1)[0]
+    assert html.count('id="problems"') == 1 and 'class="warning" id="problems" role="alert"' in html
+    assert "Not submitted: 3 items need attention before you can submit." in box
+    # each item links to the control it is about, and that control is on the page
+    for anchor, words in (("answer-reflection", "write your answer"), ("answer-video", "add a link"),
+                          ("file-artefact", "add at least 1 more file")):  # fmt: skip
+        assert f'<a href="#{anchor}">' in box and words in box
+        assert f'id="{anchor}"' in html
+    assert '<dd id="status">draft</dd>' in html
+    # the plain page (no refused submit) shows the same list as a warning, not announced
+    html = text(client.get(url, headers=BROWSER))
+    assert 'class="warning" id="problems">' in html and "3 items to finish before you can submit" in html
+
+
+def test_an_executable_is_refused_once_in_plain_words(client: Any, session: Any, earner: Any) -> None:
+    url, token = _start(client, portfolio_version())
+    r = _web_upload(client, url, token, b"MZ\x90\x00" + PNG, "setup.png", BROWSER)
     html = text(client.get(location(r), headers=BROWSER))
-    assert "3 item(s) need attention" in html
-    assert "write your answer" in html and "add a link" in html
+    assert html.count("is a program (an executable file)") == 1
+    assert "“setup.png” is a program" in html and "file:" not in html
+    r = _web_upload(client, url, token, b"MZ\x90\x00" + PNG, "setup.png", {"Accept": "application/json"})
+    assert r.status_code == 422
+    body = r.get_json()
+    assert body["error"].startswith("“setup.png” is a program") and body["error"].count("program") == 1
+
+
+def test_several_files_in_one_upload(client: Any, session: Any, earner: Any) -> None:
+    url, token = _start(client, portfolio_version())
+    html = text(client.get(url, headers=BROWSER))
+    assert 'name="file" required multiple' in html and "up to 2 more" in html
+    data = {
+        "csrf_token": token,
+        "lock_version": _lock(html),
+        "requirement_key": "artefact",
+        "file": [(io.BytesIO(PNG), "one.png"), (io.BytesIO(b"%PDF-1.7\n" + b"1" * 50), "two.pdf")],
+    }
+    r = client.post(f"{url}/files", data=data, headers=BROWSER, content_type="multipart/form-data")
+    assert r.status_code == 302
+    html = text(client.get(location(r), headers=BROWSER))
+    assert "2 files uploaded." in html and "one.png" in html and "two.pdf" in html
+    # the requirement is full: the form says so and no longer offers several
+    assert "has all the files it takes" in html and "multiple" not in html.split('id="file-artefact"')[1][:80]
+    # a third file is refused whole, in plain words, and nothing is added
+    data["file"] = [(io.BytesIO(PNG), "three.png")]
+    data["lock_version"] = _lock(html)
+    r = client.post(f"{url}/files", data=data, headers=BROWSER, content_type="multipart/form-data")
+    html = text(client.get(location(r), headers=BROWSER))
+    assert "takes at most 2 files: no more fit." in html and "three.png" not in html
 
 
 def test_second_tab_is_warned_not_overwritten(client: Any, session: Any, earner: Any) -> None:
@@ -136,6 +183,31 @@ def test_feedback_next_attempt_and_history(client: Any, session: Any, earner: An
     r = client.post(f"{url}/next-attempt", data={"csrf_token": token}, headers=BROWSER)
     html = text(client.get(location(r), headers=BROWSER))
     assert "Attempt</dt><dd>2 of" in html and "All attempts" in html
+    # attempt 1's feedback, criterion by criterion, beside attempt 2's editor
+    aside = html.split('<aside class="card previous-feedback"', 1)[1].split("</aside>", 1)[0]
+    criterion = row.version.criteria[0].name
+    assert "Feedback on attempt 1" in aside and "Nearly there." in aside
+    assert criterion in aside and "Level reached: Developing" in aside and "Cite the text." in aside
+    assert f'href="{url}"' in aside and 'id="answer-reflection"' in html
+    # another earner cannot open attempt 2, nor see attempt 1's feedback through it
+    second = location(r)
+    client.post("/logout", data={"csrf_token": csrf_token(html)}, headers=BROWSER)
+    sign_in(client, UserFactory().email)
+    assert client.get(second, headers=BROWSER).status_code == 404
+    assert client.get(url, headers=BROWSER).status_code == 404
+
+
+def test_a_passed_submission_links_to_its_badge(client: Any, session: Any) -> None:
+    from tests.badges.issued import award, passed_submission
+
+    submission = passed_submission()
+    sign_in(client, submission.earner.email)
+    url = f"/portfolio/{submission.id}"
+    html = text(client.get(url, headers=BROWSER))
+    assert "Your badge is being issued" in html and "/badges/" not in html.split('id="badge-link"')[1][:400]
+    badge = award(submission)
+    html = text(client.get(url, headers=BROWSER))
+    assert f'<a href="/badges/{badge.id}">See your badge</a>' in html
 
 
 def test_withdraw_and_evidence_toggle(client: Any, session: Any, earner: Any) -> None:

@@ -1,5 +1,5 @@
 // Progressive enhancement for the submission editor: every form also works without this file.
-// Word counts, autosave (stops and warns on 412: another tab saved first) and upload progress.
+// Word counts, autosave (stops and warns on 412: another tab saved first) and uploads with progress.
 (function () {
   "use strict";
 
@@ -65,33 +65,68 @@
     });
   }
 
+  // Uploads: one request for every chosen file, a percentage while it goes, the button off until it ends.
+  // Without this script the same form posts normally and the page comes back with a message.
   document.querySelectorAll("form[data-upload]").forEach(function (upload) {
+    var button = upload.querySelector("button[type=submit]");
+    var input = upload.querySelector("input[type=file]");
+    var progress = upload.querySelector("[data-progress]");
+    var bar = progress.querySelector("progress");
+    var percent = progress.querySelector("[data-percent]");
+    var status = upload.querySelector("[data-upload-status]");
+    var error = upload.querySelector(".error");
+    var label = button.textContent;
+
+    function show(value) {
+      bar.value = value;
+      percent.textContent = value + "%";
+    }
+
+    function finish(message) {
+      button.disabled = false;
+      button.textContent = label;
+      upload.removeAttribute("aria-busy");
+      progress.hidden = true;
+      error.textContent = message;
+      error.hidden = false;
+    }
+
     upload.addEventListener("submit", function (event) {
       event.preventDefault();
-      var bar = upload.querySelector("progress");
-      var error = upload.querySelector(".error");
+      if (button.disabled) return;
+      var count = input.files.length;
+      if (!count) { finish("Choose a file to upload."); return; }
       var request = new XMLHttpRequest();
       request.open("POST", upload.action);
       request.setRequestHeader("Accept", "application/json");
       request.upload.addEventListener("progress", function (e) {
-        if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100);
+        if (e.lengthComputable) show(Math.min(100, Math.round((e.loaded / e.total) * 100)));
       });
       request.addEventListener("load", function () {
-        if (request.status >= 200 && request.status < 300) { window.location.reload(); return; }
-        var detail = "Upload failed (" + request.status + ").";
+        if (request.status >= 200 && request.status < 300) {
+          show(100);
+          status.textContent = count > 1 ? count + " files uploaded." : "File uploaded.";
+          window.location.reload();
+          return;
+        }
+        var detail = request.status === 413 ? "The files are too large to upload."
+          : "The upload failed (error " + request.status + "). Try again.";
         try {
-          var body = JSON.parse(request.responseText);
-          detail = body.error + (body.errors || []).map(function (e) { return " " + e.detail; }).join("");
+          detail = JSON.parse(request.responseText).error || detail;
         } catch (ignored) { /* an HTML error page: keep the generic message */ }
-        if (request.status === 412) detail = "This draft changed in another tab; reload before uploading.";
-        if (request.status === 413) detail = "The file is too large.";
-        error.textContent = detail;
-        error.hidden = false;
-        bar.hidden = true;
+        if (request.status === 412) detail = "This draft changed in another tab; reload the page before uploading.";
+        finish(detail);
       });
-      request.addEventListener("error", function () { error.textContent = "Upload failed: network error."; error.hidden = false; });
-      bar.hidden = false;
+      request.addEventListener("error", function () {
+        finish("The upload failed: the connection was lost. Try again.");
+      });
+      button.disabled = true;
+      button.textContent = "Uploading…";
+      upload.setAttribute("aria-busy", "true");
       error.hidden = true;
+      show(0);
+      progress.hidden = false;
+      status.textContent = count > 1 ? "Uploading " + count + " files." : "Uploading the file.";
       request.send(new FormData(upload));
     });
   });
