@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     from badges import admin_views, api, cli, demo_data, issuing, models, verify, views  # noqa: F401 (models: the tables)
 
     issuance.register(issuing.issue_for_award)
+    issuing.register_checklist_step()
     views.init_app(app)
     admin_views.init_app(app)
     api.init_app(app)

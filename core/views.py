@@ -25,6 +25,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from core import accounts, organisations
 from core.auth import current_user, end_session, start_session
+from core.authz import can
 from core.errors import ServiceError, Unauthorized
 from core.extensions import limiter
 from core.models import User
@@ -187,7 +188,10 @@ def _safe_next(target: str | None) -> str:
 
 @bp.get("/")
 def home() -> Page:
-    return render_template("home.html", user=current_user())
+    user = current_user()
+    # Someone signed in who belongs nowhere yet is offered to start a programme, when the service allows it.
+    may_start = bool(user and not user.memberships and can(user, "organisation.create"))
+    return render_template("home.html", user=user, may_start=may_start)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -231,7 +235,10 @@ def signup() -> Page:
 
 @bp.get("/account")
 def account() -> Page:
-    return sign_in_redirect() or render_template("account.html", user=signed_in_user())
+    if redirect_to := sign_in_redirect():
+        return redirect_to
+    user = signed_in_user()
+    return render_template("account.html", user=user, may_create_organisation=can(user, "organisation.create"))
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])
