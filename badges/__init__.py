@@ -10,6 +10,7 @@ Each module is one room, named for what happens in it:
 - ``imports``: bulk import of past awards from CSV
 - ``status``: revocation status lists: each badge's index, the bitstring, the signed list
 - ``issuers``: an issuer's signing keys (made, rotated, published), its did:web document and Profile
+- ``logos``: an issuer's logo (the Profile's ``image``), uploaded by its admins
 - ``keys``: key material: generating key pairs, encrypting them at rest, JWKs
 - ``access``: who may revoke, renew, manage keys and import; the base URL and organisation lookup they share
 - ``documents``: the OB 3.0 JSON; ``proofs``: Data Integrity and VC-JWT; ``jsonld``: the one document loader
@@ -24,10 +25,11 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register this domain's pages, API, commands, demo step and the issuance handler."""
     from assessors import issuance
-    from badges import admin_views, api, cli, demo_data, issuing, models, verify, views  # noqa: F401 (models: the tables)
+    from badges import admin_views, api, cli, demo_data, issuing, logos, models, verify, views  # noqa: F401 (models: the tables)
 
     issuance.register(issuing.issue_for_award)
     issuing.register_checklist_step()
+    logos.register_checklist_step()
     views.init_app(app)
     admin_views.init_app(app)
     api.init_app(app)

@@ -13,7 +13,7 @@ import uuid
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from badges import imports, issuers, issuing, revocation
+from badges import imports, issuers, issuing, logos, revocation
 from badges.imports import IMPORT_COLUMNS
 from core.authz import authorize
 from core.db import clamp_page, db
@@ -30,19 +30,48 @@ _user = signed_in_user
 
 
 @bp.get("/<uuid:organisation_id>/issuer")
-def issuer(organisation_id: uuid.UUID) -> Page:
-    """The public profile as verifiers see it, and every published key, active ones first."""
+def issuer(organisation_id: uuid.UUID, logo_errors: list[str] | None = None) -> Page:
+    """The public profile as verifiers see it (with the logo upload), and every published key, active first."""
     actor = _user()
     organisation, profile = issuers.issuer_profile(organisation_id=organisation_id)
     authorize(actor, "issuer.manage_keys", organisation)
     keys = sorted(issuers.list_keys(organisation_id=organisation_id), key=lambda k: (k.state != "active", k.created_at))
-    return render_template(
+    html = render_template(
         "badges/admin_issuer.html",
         organisation=organisation,
         profile=profile,
         keys=keys,
         did=issuers.did_web(organisation_id),
+        logo_errors=logo_errors or [],
     )
+    return (html, 422) if logo_errors else html
+
+
+@bp.post("/<uuid:organisation_id>/issuer/logo")
+def set_logo(organisation_id: uuid.UUID) -> Page:
+    upload = request.files.get("file")
+    data = upload.read() if upload and upload.filename else b""
+    if not data:
+        return issuer(organisation_id, logo_errors=["Choose a PNG or SVG file."])
+    try:
+        logos.set_logo(actor=_user(), organisation_id=organisation_id, data=data)
+    except ServiceError as exc:
+        db.session.rollback()
+        return issuer(organisation_id, logo_errors=[e["detail"] for e in exc.errors] or [exc.detail])
+    flash("Logo saved. Your issuer page and the badges you issue from now on show it.")
+    return redirect(url_for("issuing.issuer", organisation_id=organisation_id))
+
+
+@bp.post("/<uuid:organisation_id>/issuer/logo/remove")
+def remove_logo(organisation_id: uuid.UUID) -> Page:
+    try:
+        logos.remove_logo(actor=_user(), organisation_id=organisation_id)
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(f"Logo not removed: {exc.detail}")
+    else:
+        flash("Logo removed.")
+    return redirect(url_for("issuing.issuer", organisation_id=organisation_id))
 
 
 @bp.post("/<uuid:organisation_id>/issuer/rotate")

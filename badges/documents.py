@@ -36,8 +36,8 @@ def issuer_id(base: str, organisation_id: Any) -> str:
     return f"{base}/issuers/{organisation_id}"
 
 
-def profile(organisation: Organisation, base: str) -> dict[str, Any]:
-    """The issuer's Open Badges ``Profile``."""
+def profile(organisation: Organisation, base: str, *, image: str | None = None) -> dict[str, Any]:
+    """The issuer's Open Badges ``Profile``; ``image`` is the URL of its logo, if it has one."""
     return _compact(
         {
             "id": issuer_id(base, organisation.id),
@@ -46,6 +46,7 @@ def profile(organisation: Organisation, base: str) -> dict[str, Any]:
             "url": organisation.url,
             "description": organisation.description,
             "email": organisation.email,
+            "image": {"id": image, "type": "Image", "caption": f"Logo of {organisation.name}"} if image else None,
         }
     )
 

@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import bindparam, select
 
-from badges import documents, keys
+from badges import documents, keys, logos
 from badges.access import _base, _organisation
 from badges.models import KeyAlgorithm, KeyState, SigningKey
 from core import audit, clock
@@ -218,5 +218,5 @@ def did_document(*, organisation_id: uuid.UUID) -> dict[str, Any]:
 
 def issuer_profile(*, organisation_id: uuid.UUID) -> tuple[Organisation, dict[str, Any]]:
     organisation = _organisation(organisation_id)
-    body = {"@context": documents.CONTEXTS[:2], **documents.profile(organisation, _base())}
+    body = {"@context": documents.CONTEXTS[:2], **logos.profile(organisation)}
     return organisation, body

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import exists, select
 
 from assessors.issuance import Award
-from badges import documents
+from badges import documents, logos
 from badges.access import _base, _organisation
 from badges.models import Badge, BadgeSource, EarnerDid
 from badges.signing import Recipient, _existing, _recipient_of, _sign_and_store, _validity
@@ -96,7 +96,7 @@ def _version_documents_cached(version: CredentialVersion) -> tuple[str, str, dic
             _version_documents.clear()
         cached = _version_documents[key] = (
             monotonic() + VERSION_DOCUMENTS_TTL,
-            json.dumps(documents.profile(organisation, _base())),
+            json.dumps(logos.profile(organisation)),
             json.dumps(achievement),
             achievement,
         )

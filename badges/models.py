@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core import clock
 from core.db import IdMixin, TimestampMixin, db
 from core.models import Organisation
+from credentials.authoring.models import CredentialImage
 
 
 class KeyAlgorithm(enum.StrEnum):
@@ -142,3 +143,18 @@ class BakedImage(db.Model):
     sha256: Mapped[str] = mapped_column(sa.String(64))
     data: Mapped[bytes] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class IssuerLogo(db.Model):
+    """An organisation's logo, the ``image`` of its issuer Profile; the picture itself is a content-addressed
+    ``credential_images`` row, checked (PNG) or sanitised (SVG) like a badge image."""
+
+    __tablename__ = "issuer_logos"
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    image_id: Mapped[str] = mapped_column(sa.ForeignKey("credential_images.id"))
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+    image: Mapped[CredentialImage] = relationship()

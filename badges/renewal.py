@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import uuid
 
-from badges import documents
-from badges.access import _base, _organisation
+from badges import logos
+from badges.access import _organisation
 from badges.issuing import get_badge
 from badges.models import Badge, BadgeSource
 from badges.signing import Recipient, _existing, _sign_and_store, _validity
@@ -32,7 +32,7 @@ def renew(*, actor: User, badge_id: uuid.UUID) -> Badge:
     identity = subject["identifier"][0] if subject.get("identifier") else None
     badge = _sign_and_store(
         organisation_id=organisation.id,
-        issuer=documents.profile(organisation, _base()),
+        issuer=logos.profile(organisation),
         achievement=subject["achievement"],
         recipient=Recipient(email="", name=old.recipient_name, user_id=old.earner_id, did=subject.get("id")),
         results=subject.get("result", []),

@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy import bindparam, select
 
-from badges import documents
+from badges import documents, logos
 from badges.access import _base, _organisation
 from badges.models import Badge, BadgeSource
 from badges.signing import _existing, _recipient_of, _sign_and_store, _validity
@@ -67,7 +67,7 @@ def issue_completed_stacks(*, earner_id: uuid.UUID, micro_credential_id: uuid.UU
         issued.append(
             _sign_and_store(
                 organisation_id=organisation.id,
-                issuer=documents.profile(organisation, _base()),
+                issuer=logos.profile(organisation),
                 achievement=documents.achievement_for_stack(stack, organisation, _base(), titles),
                 recipient=_recipient_of(earner),
                 results=[],

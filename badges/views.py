@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from werkzeug.exceptions import NotAcceptable
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from badges import issuers, issuing, presentation, status
+from badges import issuers, issuing, logos, presentation, status
 from core.views import sign_in_redirect, signed_in_user
 
 bp = Blueprint(
@@ -117,6 +117,16 @@ def issuer(organisation_id: uuid.UUID) -> Response | str:
     if wanted in JSON_TYPES:
         return _json(profile, wanted)
     return render_template("badges/issuer.html", organisation=organisation, profile=profile)
+
+
+@bp.get("/issuers/<uuid:organisation_id>/logo")
+def issuer_logo(organisation_id: uuid.UUID) -> Response:
+    """The issuer's logo (the Profile's ``image``), never run as a page: sandboxed, no scripts."""
+    picture = logos.logo_of(organisation_id=organisation_id)
+    response = Response(picture.data, mimetype=picture.media_type)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return _conditional(response, "public, max-age=300", picture.id)
 
 
 @bp.get("/issuers/<uuid:organisation_id>/keys/<kid>")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.browser.conftest import check_page, unique, visit
+from tests.factories import png_bytes
 
 
 def _submit(page: Any, name: str) -> None:
@@ -46,7 +47,7 @@ def test_sign_up_create_an_organisation_and_follow_the_checklist(page: Any) -> N
     _submit(page, "Create organisation")
     assert page.get_by_role("heading", level=1).inner_text() == name
     assert f"{name} is created" in page.locator(".notice").inner_text()
-    assert "0 of 8 steps done" in page.locator("#checklist-progress").inner_text()
+    assert "0 of 9 steps done" in page.locator("#checklist-progress").inner_text()
     assert "To do:" in _step(page, "drafted").inner_text()
     check_page(page, "self-service-checklist")
     overview = page.url
@@ -61,7 +62,7 @@ def test_sign_up_create_an_organisation_and_follow_the_checklist(page: Any) -> N
 
     visit(page, overview)
     assert "Done:" in _step(page, "drafted").inner_text()
-    assert "1 of 8 steps done" in page.locator("#checklist-progress").inner_text()
+    assert "1 of 9 steps done" in page.locator("#checklist-progress").inner_text()
 
     # The issuer profile: the step's link, the form, and the tick.
     with page.expect_navigation():
@@ -72,7 +73,21 @@ def test_sign_up_create_an_organisation_and_follow_the_checklist(page: Any) -> N
     _submit(page, "Save profile")
     assert page.url == overview
     assert "Done:" in _step(page, "issuer_profile").inner_text()
-    assert "2 of 8 steps done" in page.locator("#checklist-progress").inner_text()
+    assert "2 of 9 steps done" in page.locator("#checklist-progress").inner_text()
+
+    # The logo: the step's link leads to the issuer page, where the upload is; the logo shows once saved.
+    with page.expect_navigation():
+        _step(page, "issuer_logo").get_by_role("link").click()
+    page.get_by_label("Upload a logo").set_input_files(
+        files=[{"name": "logo.png", "mimeType": "image/png", "buffer": png_bytes(64, 64)}]
+    )
+    _submit(page, "Save logo")
+    assert "Logo saved" in page.locator(".notice").inner_text()
+    logo = page.get_by_role("img", name=f"Logo of {name}")
+    assert logo.evaluate("img => img.complete && img.naturalWidth") == 64
+    check_page(page, "self-service-issuer-logo")
+    visit(page, overview)
+    assert "3 of 9 steps done" in page.locator("#checklist-progress").inner_text()
     # The founder is the organisation's admin: its tabs and the Organisation link are there.
     assert page.get_by_role("link", name="Organisation", exact=True).is_visible()
     assert page.get_by_role("link", name="My credentials").is_visible()

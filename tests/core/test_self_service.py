@@ -8,6 +8,7 @@ import uuid
 import pytest
 from sqlalchemy import select
 
+from badges import logos
 from core import checklist, organisations
 from core.config import load
 from core.db import db
@@ -24,6 +25,7 @@ from tests.factories import (
     OrganisationFactory,
     UserFactory,
     member,
+    png_bytes,
 )
 
 SAFE_PRODUCTION = {
@@ -34,7 +36,17 @@ SAFE_PRODUCTION = {
     "DATABASE_URL": "postgresql+psycopg://db/app",
     "STORAGE_URL": "s3://bucket/evidence",
 }
-STEPS = ["issuer_profile", "drafted", "team", "rubric", "standards", "published", "assessors", "first_badge"]
+STEPS = [
+    "issuer_profile",
+    "issuer_logo",
+    "drafted",
+    "team",
+    "rubric",
+    "standards",
+    "published",
+    "assessors",
+    "first_badge",
+]
 
 
 @pytest.fixture
@@ -164,16 +176,7 @@ def test_the_checklist_ticks_each_step_from_real_data_up_to_the_first_badge(sess
     founder = UserFactory()
     organisation = organisations.create_organisation(actor=founder, name="Lakeside")
     steps = list(progress_of(founder, organisation))
-    assert steps == [
-        "issuer_profile",
-        "drafted",
-        "team",
-        "rubric",
-        "standards",
-        "published",
-        "assessors",
-        "first_badge",
-    ]
+    assert steps == STEPS
     assert not any(progress_of(founder, organisation).values())
 
     organisations.update_organisation(
@@ -182,9 +185,15 @@ def test_the_checklist_ticks_each_step_from_real_data_up_to_the_first_badge(sess
         changes={"url": "https://lakeside.example", "email": "a@lakeside.example", "description": "Schools."},
     )
     assert progress_of(founder, organisation)["issuer_profile"]
+    logos.set_logo(actor=founder, organisation_id=organisation.id, data=png_bytes(64, 64))
+    assert progress_of(founder, organisation)["issuer_logo"]
 
     draft = CredentialVersionFactory(organisation=organisation, requirements=False)
-    assert {k for k, v in progress_of(founder, organisation).items() if v} == {"issuer_profile", "drafted"}
+    assert {k for k, v in progress_of(founder, organisation).items() if v} == {
+        "issuer_profile",
+        "issuer_logo",
+        "drafted",
+    }
     CredentialVersionFactory(micro_credential=draft.micro_credential)  # with its rubric criterion
     AlignmentFactory(version=draft)
     member(organisation, Role.AUTHOR)
@@ -322,7 +331,7 @@ def test_sign_up_then_new_micro_credential_offers_to_create_an_organisation(clie
     assert r.status_code == 302
     overview = location(r)
     page = text(client.get(overview, headers=BROWSER))
-    assert "Oak Grove Schools is created" in page and "0 of 8 steps done" in page
+    assert "Oak Grove Schools is created" in page and "0 of 9 steps done" in page
     assert 'data-step="issuer_profile"' in page and "/profile" in page
 
     organisation = db.session.scalar(select(Organisation).where(Organisation.slug == "oak-grove-schools"))
@@ -401,7 +410,7 @@ def test_the_admin_edits_the_issuer_profile_and_the_step_is_ticked(client):
     r = client.post(url, data=full, headers=BROWSER)
     assert r.status_code == 302
     page = text(client.get(location(r), headers=BROWSER))
-    assert "1 of 8 steps done" in page and "Pine District" in page
+    assert "1 of 9 steps done" in page and "Pine District" in page
     # a second save from the same (now stale) form is refused, not merged
     r = client.post(url, data={**full, "name": "Stale"}, headers=BROWSER)
     assert r.status_code == 422 and "someone else" in text(r)
