@@ -24,9 +24,11 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register this domain's pages, API, commands, demo step and the issuance handler."""
     from assessors import issuance
-    from badges import admin_views, api, cli, dashboard, demo_data, issuing, models, verify, views  # noqa: F401 (tables)
+    from badges import admin_views, api, cli, dashboard, demo_data, issuers, issuing, models, verify, views  # noqa: F401 (tables)
 
     issuance.register(issuing.issue_for_award)
+    issuing.register_checklist_step()
+    issuers.register_checklist_step()
     views.init_app(app)
     admin_views.init_app(app)
     api.init_app(app)

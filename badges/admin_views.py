@@ -36,18 +36,19 @@ _user = signed_in_user
 
 @bp.get("/<uuid:organisation_id>/issuer")
 def issuer(organisation_id: uuid.UUID) -> Page:
-    """The public profile as verifiers see it, and every published key, active ones first."""
+    """The public profile as verifiers see it, and every published key, active first."""
     actor = _user()
     organisation, profile = issuers.issuer_profile(organisation_id=organisation_id)
     authorize(actor, "issuer.manage_keys", organisation)
     keys = sorted(issuers.list_keys(organisation_id=organisation_id), key=lambda k: (k.state != "active", k.created_at))
-    return render_template(
+    html = render_template(
         "badges/admin_issuer.html",
         organisation=organisation,
         profile=profile,
         keys=keys,
         did=issuers.did_web(organisation_id),
     )
+    return html
 
 
 @bp.route("/<uuid:organisation_id>/issuer/profile", methods=["GET", "POST"])

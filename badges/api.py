@@ -20,6 +20,7 @@ from core.schemas import ListArgsSchema, StrictSchema, Text
 blp = api_blueprint("issued-badges", __name__, "", "Issued badges: earners' badges, revocation, keys, bulk import")
 
 IMPORT_TYPES = ("text/csv", "multipart/form-data")
+LOGO_TYPES = ("multipart/form-data", "image/png", "image/svg+xml")
 
 
 class BadgeSchema(Schema):
@@ -152,6 +153,36 @@ class RotateKeys(MethodView):
     def post(self, organisation_id: uuid.UUID) -> Any:
         """Retire the active keys and make new ones (org admins); old badges keep verifying."""
         return issuers.rotate_keys(actor=require_user(), organisation_id=organisation_id), 201
+
+
+class LogoSchema(Schema):
+    url = fields.String(metadata={"description": "Public URL of the logo, the issuer Profile's `image.id`"})
+    media_type = fields.String()
+
+
+@blp.route("/organisations/<uuid:organisation_id>/issuer-logo")
+class Logo(MethodView):
+    @accepts(*LOGO_TYPES)
+    @blp.doc(requestBody={"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in LOGO_TYPES}})
+    @blp.response(200, LogoSchema)
+    def put(self, organisation_id: uuid.UUID) -> Any:
+        """Set the issuer's logo (org admins): a PNG (max 2048x2048) or an SVG, which is sanitised; badges issued
+        from then on carry it as the issuer's `image`."""
+        if request.mimetype == "multipart/form-data":
+            upload = request.files.get("file")
+            if upload is None:
+                raise ValidationFailed.field("file", "Send the image as the form field 'file'.")
+            data = upload.read()
+        else:
+            data = request.get_data()
+        issuers.update_profile(actor=require_user(), organisation_id=organisation_id, changes={}, image=data)
+        row = issuers.issuer_image(organisation_id=organisation_id)
+        return {"url": issuers.image_url(organisation_id), "media_type": row.media_type}
+
+    @blp.response(204)
+    def delete(self, organisation_id: uuid.UUID) -> None:
+        """Remove the issuer's logo (org admins)."""
+        issuers.update_profile(actor=require_user(), organisation_id=organisation_id, changes={}, remove_image=True)
 
 
 @blp.route("/organisations/<uuid:organisation_id>/badge-imports")

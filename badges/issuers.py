@@ -288,3 +288,25 @@ def update_profile(
             before={"image": row.sha256},
         )
     return organisation
+
+
+def image_url(organisation_id: uuid.UUID) -> str:
+    return f"{documents.issuer_id(_base(), organisation_id)}/image"
+
+
+def has_image(organisation: Organisation) -> bool:
+    return db.session.get(IssuerImage, organisation.id) is not None
+
+
+def register_checklist_step() -> None:
+    """The first-run checklist's logo step (core/checklist.py), judged from the stored logo."""
+    from core.checklist import register_step
+
+    register_step(
+        "issuer_logo",
+        label="Add your logo",
+        hint="A PNG or SVG shown on your issuer page and carried by the badges you issue.",
+        order=12,
+        done=has_image,
+        endpoint="issuing.edit_profile",
+    )

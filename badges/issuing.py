@@ -19,7 +19,7 @@ from datetime import datetime
 from time import monotonic
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import exists, func, or_, select
 
 from assessors.issuance import Award
 from badges import documents, issuers
@@ -29,9 +29,10 @@ from badges.signing import Recipient, _existing, _recipient_of, _sign_and_store,
 from badges.stacks import issue_completed_stacks
 from core import clock
 from core.authz import authorize
+from core.checklist import register_step
 from core.db import Page, db, like_pattern, paginate
 from core.errors import NotFound, ValidationFailed
-from core.models import User
+from core.models import Organisation, User
 from credentials.authoring.catalogue import aligned_items
 from credentials.authoring.models import CredentialVersion
 from credentials.portfolios.models import Submission
@@ -236,6 +237,22 @@ def list_organisation_badges(
             )
         )
     return paginate(stmt, page=page, page_size=page_size)
+
+
+def has_issued(organisation: Organisation) -> bool:
+    """Whether the organisation has issued any badge (the first-run checklist's last step)."""
+    return bool(db.session.scalar(select(exists().where(Badge.organisation_id == organisation.id))))
+
+
+def register_checklist_step() -> None:
+    register_step(
+        "first_badge",
+        label="Issue your first badge",
+        hint="A badge is issued when an assessor passes a submission (or import past awards from a CSV file).",
+        order=60,
+        done=has_issued,
+        endpoint="issuing.badges",
+    )
 
 
 def set_did(*, actor: User, did: str | None) -> str | None:

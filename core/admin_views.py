@@ -1,27 +1,40 @@
-"""Web pages for organisation admins: members and their roles, invitations.
+"""Web pages for organisation admins: creating an organisation, its overview with the first-run checklist, its
+profile, members and their roles, invitations.
 
-``/organisations/`` lists the organisations the signed-in user administers; each has a members page where
-roles are changed (one form per member) and people are invited by email. Every rule (who may manage, the
-last org admin stays, no duplicate invitation) is in ``core.organisations``; these views only translate forms.
+``/organisations/`` lists the organisations the signed-in user administers; ``/organisations/new`` creates one
+(platform admins, and anyone when ``ALLOW_ORGANISATION_SIGNUP`` is on); each has an overview page (the first-run
+checklist), a profile page and a members page where roles are changed (one form per member) and people are
+invited by email. Every rule (who may create or manage, the last org admin stays, no duplicate invitation) is in
+``core.organisations`` and ``core.checklist``; these views only translate forms.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError as SchemaValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from core import organisations
+from core import checklist, organisations
 from core.authz import can
 from core.db import db
-from core.errors import ServiceError
-from core.models import Organisation, Role, User
+from core.errors import ServiceError, flatten_messages
+from core.models import Organisation, OrganisationKind, Role, User
+from core.schemas import CreateOrganisationSchema, UpdateOrganisationSchema
 from core.views import register_nav, require_sign_in, signed_in_user, text_arg
 
 bp = Blueprint("orgadmin", __name__, url_prefix="/organisations")
 Page = str | WerkzeugResponse | tuple[str, int]
 ROLE_LABELS = {Role.ORG_ADMIN.value: "Org admin", Role.AUTHOR.value: "Author", Role.ASSESSOR.value: "Assessor"}
+KIND_LABELS = {
+    OrganisationKind.DISTRICT.value: "School district",
+    OrganisationKind.UNIVERSITY.value: "University or college",
+    OrganisationKind.STATE_AGENCY.value: "State agency",
+    OrganisationKind.NONPROFIT.value: "Nonprofit",
+    OrganisationKind.OTHER.value: "Other",
+}
+PROFILE_FIELDS = ("name", "kind", "url", "email", "description")
 
 
 def administered(user: User | None) -> list[Organisation]:
@@ -44,10 +57,106 @@ _user = signed_in_user
 
 @bp.get("/")
 def index() -> Page:
-    organisations = administered(_user())
-    if len(organisations) == 1:
-        return redirect(url_for("orgadmin.members", organisation_id=organisations[0].id))
-    return render_template("orgadmin/index.html", organisations=organisations)
+    user = _user()
+    organisations = administered(user)
+    if len(organisations) == 1 and not user.is_platform_admin:
+        return redirect(url_for("orgadmin.overview", organisation_id=organisations[0].id))
+    return render_template(
+        "orgadmin/index.html", organisations=organisations, may_create=can(user, "organisation.create")
+    )
+
+
+def _form_errors(errors: list[dict[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for error in errors:
+        out.setdefault(error.get("field") or "_form", []).append(error["detail"])
+    return out
+
+
+def _form_values(names: tuple[str, ...], defaults: dict[str, str]) -> dict[str, str]:
+    if request.method != "POST":
+        return defaults
+    return {name: (request.form.get(name) or "").strip() for name in names}
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new() -> Page:
+    """Create an organisation: its founder becomes its org admin and author; then its overview page."""
+    user = _user()
+    if not can(user, "organisation.create"):
+        return render_template("orgadmin/new.html", allowed=False), 403
+    values = _form_values(("slug", *PROFILE_FIELDS), {"kind": OrganisationKind.OTHER.value})
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        # Blank optional fields are left out, as an API client would: a blank slug is made from the name.
+        data = {k: v for k, v in values.items() if v or k == "name"}
+        try:
+            organisation = organisations.create_organisation(actor=user, **CreateOrganisationSchema().load(data))
+        except SchemaValidationError as exc:
+            errors = _form_errors(flatten_messages(exc.messages))
+        except ServiceError as exc:
+            db.session.rollback()
+            errors = _form_errors(exc.errors) or {"_form": [exc.detail]}
+        else:
+            flash(f"{organisation.name} is created and you are its admin. Work through the checklist below.")
+            return redirect(url_for("orgadmin.overview", organisation_id=organisation.id))
+    html = render_template("orgadmin/new.html", allowed=True, values=values, errors=errors, kinds=KIND_LABELS)
+    return (html, 422) if errors else html
+
+
+def checklist_url(step: checklist.Step, organisation: Organisation) -> str | None:
+    """The page that does ``step``, when its domain is installed."""
+    if step.endpoint not in current_app.view_functions:
+        return None
+    return url_for(step.endpoint, **step.params(organisation))
+
+
+@bp.get("/<uuid:organisation_id>")
+def overview(organisation_id: uuid.UUID) -> Page:
+    """The organisation's home for its admins: the first-run checklist, each step ticked from real data."""
+    progress = checklist.first_run_checklist(actor=_user(), organisation_id=organisation_id)
+    steps = [(step, done, checklist_url(step, progress.organisation)) for step, done in progress.steps]
+    return render_template(
+        "orgadmin/overview.html",
+        organisation=progress.organisation,
+        progress=progress,
+        steps=steps,
+        kinds=KIND_LABELS,
+    )
+
+
+@bp.route("/<uuid:organisation_id>/profile", methods=["GET", "POST"])
+def profile(organisation_id: uuid.UUID) -> Page:
+    """Edit the organisation's record, which is its issuer profile on every badge."""
+    user = _user()
+    organisation = organisations.get_organisation(actor=user, organisation_id=organisation_id)
+    if not can(user, "organisation.update", organisation):
+        abort(403, "Only the organisation's admins edit its profile.")
+    current = {name: getattr(organisation, name) or "" for name in PROFILE_FIELDS}
+    values = _form_values(PROFILE_FIELDS, current)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        data = {k: (v or None) if k in {"url", "email"} else v for k, v in values.items()}
+        try:
+            changes = UpdateOrganisationSchema().load(data)
+            organisations.update_organisation(
+                actor=user,
+                organisation_id=organisation_id,
+                changes=changes,
+                expected_version=request.form.get("version", type=int),
+            )
+        except SchemaValidationError as exc:
+            errors = _form_errors(flatten_messages(exc.messages))
+        except ServiceError as exc:
+            db.session.rollback()
+            errors = _form_errors(exc.errors) or {"_form": [exc.detail]}
+        else:
+            flash("Profile saved. Badges issued from now on carry it.")
+            return redirect(url_for("orgadmin.overview", organisation_id=organisation_id))
+    html = render_template(
+        "orgadmin/profile.html", organisation=organisation, values=values, errors=errors, kinds=KIND_LABELS
+    )
+    return (html, 422) if errors else html
 
 
 @bp.get("/<uuid:organisation_id>/members")

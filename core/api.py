@@ -13,7 +13,7 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from swagger_ui_bundle import swagger_ui_path
 
-from core import accounts, organisations
+from core import accounts, checklist, organisations
 from core import schemas as s
 from core.auth import current_user, require_user, token_response
 from core.extensions import limiter
@@ -189,8 +189,12 @@ class Organisations(MethodView):
 
     @orgs_blp.arguments(s.CreateOrganisationSchema)
     @orgs_blp.response(201, s.OrganisationSchema)
+    @orgs_blp.alt_response(403, description="Self-service is off (`ALLOW_ORGANISATION_SIGNUP`) for non-admins")
+    @orgs_blp.alt_response(409, description="The slug is taken")
     def post(self, data: dict[str, Any]) -> Any:
-        """Create an organisation (platform admins)."""
+        """Create an organisation. Platform admins always may (and may name its first admin); anyone signed in may
+        when the service allows self-service, becoming its org admin and author. Without `slug`, one is made from
+        the name."""
         organisation = organisations.create_organisation(actor=require_user(), **data)
         return (
             organisation,
@@ -227,6 +231,15 @@ class OrganisationItem(MethodView):
             200,
             {"ETag": version_etag("organisation", organisation.id, organisation.version)},
         )
+
+
+@orgs_blp.route("/<uuid:organisation_id>/checklist")
+class Checklist(MethodView):
+    @orgs_blp.response(200, s.ChecklistStepSchema(many=True))
+    def get(self, organisation_id: uuid.UUID) -> Any:
+        """The first-run checklist (org admins): each step, in order, and whether the organisation has done it."""
+        progress = checklist.first_run_checklist(actor=require_user(), organisation_id=organisation_id)
+        return [{"key": st.key, "label": st.label, "hint": st.hint, "done": done} for st, done in progress.steps]
 
 
 @orgs_blp.route("/<uuid:organisation_id>/members")

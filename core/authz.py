@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from flask import current_app
+
 from core.errors import Forbidden, NotFound, Unauthorized
 from core.models import Organisation, Role, User
 
@@ -88,9 +90,12 @@ def has_role(actor: User | None, organisation: Any, *roles: Role) -> bool:
     return bool(held & set(roles)) if roles else bool(held)
 
 
-@rule("organisation.create", description="create organisations")
+@rule("organisation.create", description="create organisations here; ask a platform admin to create one for you")
 def _create_organisation(actor: User | None, _: Any) -> bool:
-    return bool(actor and actor.is_platform_admin)
+    # Platform admins always; anyone signed in when the operator allows self-service (ALLOW_ORGANISATION_SIGNUP).
+    if actor is None:
+        return False
+    return actor.is_platform_admin or bool(current_app.config.get("ALLOW_ORGANISATION_SIGNUP"))
 
 
 @rule("organisation.read")

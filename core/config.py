@@ -126,6 +126,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INVITATION_TTL", 7 * 24 * 3600, _int, "Lifetime in seconds of an organisation invitation."),
     Setting("ALLOW_SIGNUP", True, _bool, "Whether anyone may register an (earner) account."),
     Setting(
+        "ALLOW_ORGANISATION_SIGNUP",
+        None,
+        _bool,
+        "Whether any signed-in person may create an organisation (and become its admin); platform admins always "
+        "may. Unset: on, except with `APP_ENV=production`.",
+    ),
+    Setting(
         "LOGIN_RATE_LIMIT",
         "10 per minute",
         _str,
@@ -220,6 +227,9 @@ def validate(values: dict[str, Any]) -> None:
     if base.scheme not in {"http", "https"} or not base.netloc or base.path not in {"", "/"}:
         raise ConfigError("BASE_URL must be an origin like https://badges.example.org (no path)")
     values["BASE_URL"] = values["BASE_URL"].rstrip("/")
+    if values["ALLOW_ORGANISATION_SIGNUP"] is None:
+        # Open for a development or demo install; an operator opens a public service deliberately.
+        values["ALLOW_ORGANISATION_SIGNUP"] = env != "production"
     try:
         kek = base64.urlsafe_b64decode(values["KEY_ENCRYPTION_KEY"].encode())
     except (binascii.Error, ValueError):

@@ -7,6 +7,8 @@ Every function takes keyword arguments and the acting user, checks permission wi
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -24,7 +26,7 @@ from core.auth import (
 )
 from core.authz import authorize
 from core.db import Page, db, like_pattern, paginate
-from core.errors import Conflict, NotFound, PreconditionFailed, Unauthorized, ValidationFailed
+from core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unauthorized, ValidationFailed
 from core.models import (
     AuditEvent,
     Invitation,
@@ -35,6 +37,7 @@ from core.models import (
 )
 
 ORG_FIELDS = ("slug", "name", "kind", "url", "email", "description")
+SLUG_MAX = 64
 
 
 def _get_organisation(organisation_id: uuid.UUID) -> Organisation:
@@ -79,26 +82,64 @@ def _ensure_slug_free(slug: str, *, except_id: uuid.UUID | None = None) -> None:
         )
 
 
+def slug_from_name(name: str) -> str:
+    """The name as a web address: ASCII letters and digits joined by hyphens ("École Nord" → "ecole-nord"); may be
+    empty for a name with no Latin letters or digits."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:SLUG_MAX].rstrip("-")
+
+
+def free_slug(name: str) -> str:
+    """A slug made from ``name`` that no organisation holds yet: the plain one, else ``-2``, ``-3`` …"""
+    base = slug_from_name(name)
+    if not base:
+        raise ValidationFailed.field(
+            "slug", "The name has no letters or digits to make a web address from; choose a slug."
+        )
+    for n in range(1, 100):
+        suffix = f"-{n}" if n > 1 else ""
+        candidate = base[: SLUG_MAX - len(suffix)].rstrip("-") + suffix
+        if db.session.scalar(select(Organisation.id).where(Organisation.slug == candidate)) is None:
+            return candidate
+    raise Conflict(
+        f"Too many organisations have names like {name!r}; choose a slug.",
+        errors=[{"field": "slug", "pointer": "#/slug", "detail": "Choose one: the ones made from the name are taken."}],
+    )
+
+
 def create_organisation(
     *,
     actor: User,
-    slug: str,
     name: str,
+    slug: str | None = None,
     kind: str = "other",
     url: str | None = None,
     email: str | None = None,
     description: str = "",
     admin_user_id: uuid.UUID | None = None,
 ) -> Organisation:
-    """A new tenant; its first org admin is ``admin_user_id`` (default: the creator)."""
+    """A new tenant, its issuer profile being its name, website, email and description.
+
+    Platform admins may create one at any time and name its first org admin (``admin_user_id``, default:
+    themselves). Anyone else signed in may when ``ALLOW_ORGANISATION_SIGNUP`` is on, and becomes its org admin
+    and author, so they can draft its first micro-credential at once. Without ``slug`` a free one is made from
+    the name; a slug that is taken is a 409."""
     authorize(actor, "organisation.create")
+    self_service = not actor.is_platform_admin
+    if self_service and admin_user_id not in (None, actor.id):
+        raise Forbidden(
+            "Only platform admins choose someone else as an organisation's first admin.", action="organisation.create"
+        )
+    slug = slug or free_slug(name)
     _ensure_slug_free(slug)
     admin = db.session.get(User, admin_user_id) if admin_user_id else actor
     if admin is None:
         raise ValidationFailed.field("admin_user_id", "No such user.")
+    roles = [Role.ORG_ADMIN, Role.AUTHOR] if self_service else [Role.ORG_ADMIN]
     organisation = Organisation(slug=slug, name=name.strip(), kind=kind, url=url, email=email, description=description)
-    # Through the relationships, so the admin's loaded memberships include the new one at once.
-    organisation.memberships.append(Membership(user=admin, role=Role.ORG_ADMIN.value))
+    # Through the relationships, so the admin's loaded memberships include the new ones at once.
+    for role in roles:
+        organisation.memberships.append(Membership(user=admin, role=role.value))
     db.session.add(organisation)
     try:
         db.session.flush()
@@ -109,7 +150,8 @@ def create_organisation(
         action="organisation.created",
         obj=organisation,
         organisation_id=organisation.id,
-        after=audit.snapshot(organisation, ORG_FIELDS) | {"first_admin": str(admin.id)},
+        after=audit.snapshot(organisation, ORG_FIELDS)
+        | {"first_admin": str(admin.id), "first_admin_roles": [r.value for r in roles], "self_service": self_service},
     )
     return organisation
 
@@ -274,7 +316,7 @@ def revoke_invitation(*, actor: User, organisation_id: uuid.UUID, invitation_id:
     return invitation
 
 
-def _pending_invitation(token: str) -> Invitation:
+def pending_invitation(token: str) -> Invitation:
     invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_digest(token)))
     if invitation is None or invitation.state != "pending":
         raise ValidationFailed.field("token", "This invitation is invalid, used, revoked or expired.")
@@ -285,7 +327,7 @@ def accept_invitation(
     *, token: str, actor: User | None = None, name: str | None = None, password: str | None = None
 ) -> User:
     """Join with the invited roles: a signed-in invitee as themselves, anyone else with a new account."""
-    invitation = _pending_invitation(token)
+    invitation = pending_invitation(token)
     existing = find_user_by_email(invitation.email)
     if existing is not None:
         if actor is None or actor.id != existing.id:

@@ -162,7 +162,9 @@ _kind = fields.String(validate=validate.OneOf([k.value for k in OrganisationKind
 
 
 class CreateOrganisationSchema(StrictSchema):
-    slug = fields.String(required=True, validate=_slug.validators)
+    slug = fields.String(
+        validate=_slug.validators, metadata={"description": "Web address; made from the name when left out"}
+    )
     name = Text(required=True, validate=validate.Length(max=200))
     kind = fields.String(load_default=OrganisationKind.OTHER.value, validate=_kind.validators)
     url = fields.URL(schemes={"http", "https"}, validate=validate.Length(max=2048), allow_none=True)
@@ -191,6 +193,13 @@ class OrganisationSchema(Schema):
     version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+class ChecklistStepSchema(Schema):
+    key = fields.String(metadata={"description": "Stable name of the step, e.g. `issuer_profile`, `first_badge`"})
+    label = fields.String()
+    hint = fields.String()
+    done = fields.Boolean(metadata={"description": "Judged from the organisation's data at the time of the request"})
 
 
 class OrganisationArgsSchema(SearchArgsSchema):

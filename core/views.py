@@ -26,6 +26,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 from core import accounts, organisations
 from core import dashboard as dashboard_sections
 from core.auth import current_user, end_session, start_session
+from core.authz import can
 from core.errors import ServiceError, Unauthorized
 from core.extensions import limiter
 from core.models import User
@@ -188,7 +189,10 @@ def _safe_next(target: str | None) -> str:
 
 @bp.get("/")
 def home() -> Page:
-    return render_template("home.html", user=current_user())
+    user = current_user()
+    # Someone signed in who belongs nowhere yet is offered to start a programme, when the service allows it.
+    may_start = bool(user and not user.memberships and can(user, "organisation.create"))
+    return render_template("home.html", user=user, may_start=may_start)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -245,7 +249,10 @@ def dashboard() -> Page:
 
 @bp.get("/account")
 def account() -> Page:
-    return sign_in_redirect() or render_template("account.html", user=signed_in_user())
+    if redirect_to := sign_in_redirect():
+        return redirect_to
+    user = signed_in_user()
+    return render_template("account.html", user=user, may_create_organisation=can(user, "organisation.create"))
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])
@@ -280,6 +287,7 @@ def accept_invitation(token: str) -> Page:
     user = current_user()
     if form.validate_on_submit():
         try:
+            invitation = organisations.pending_invitation(token)
             user = organisations.accept_invitation(
                 token=token, actor=user, name=form.name.data or None, password=form.password.data or None
             )
@@ -287,7 +295,8 @@ def accept_invitation(token: str) -> Page:
             _attach_errors(form, exc)
         else:
             start_session(user)
-            flash("Welcome! You have joined the organisation.")
+            roles = " and ".join(sorted(r.replace("_", " ") for r in invitation.roles))
+            flash(f"Welcome! You have joined {invitation.organisation.name} as {roles}.")
             return redirect(url_for("web.dashboard"))
     return render_template("accept_invitation.html", form=form, user=user), _form_status(form)  # type: ignore[return-value]
 

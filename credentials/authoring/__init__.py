@@ -5,6 +5,7 @@
 * ``versions``: who may read and edit a version, the content document and its validation, creating and
   editing drafts, starting version N+1, differences between versions;
 * ``publication``: team review (request, approve, request changes), publishing, retiring, comments;
+* ``checklist``: the first-run checklist's authoring steps;
 * ``catalogue``: the public catalogue's search and a version's aligned standards;
 * ``images``: badge image uploads (PNG, sanitised SVG), the default design, a version's image;
 * ``stacks``: groups of micro-credentials that earn a badge of their own;
@@ -17,8 +18,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the authoring API, pages and demo step."""
-    from credentials.authoring import api, cli, dashboard, models, views  # noqa: F401 (models: the tables)
+    from credentials.authoring import api, checklist, cli, dashboard, models, views  # noqa: F401 (models: the tables)
 
+    checklist.register()
     api.init_app(app)
     cli.init_app(app)
     views.init_app(app)

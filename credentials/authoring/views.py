@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, flash, make_response, redirect, render_template, request, url_for
 from marshmallow import ValidationError as SchemaValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from core.authz import has_role
+from core.authz import can, has_role
 from core.db import db
 from core.errors import ServiceError, ValidationFailed, flatten_messages
 from core.models import Organisation, Role, User
@@ -76,11 +76,17 @@ def is_author(user: User | None) -> bool:
 require_sign_in(bp)
 
 
+def _not_an_author(user: User) -> NoReturn:
+    """Instead of a bare 403: what to do to become an author (create an organisation, or ask an admin)."""
+    html = render_template("credentials/authoring/not_an_author.html", may_create=can(user, "organisation.create"))
+    abort(make_response(html, 403))
+
+
 def _chosen_organisation(user: User) -> Organisation:
-    """The organisation named by ``?org=`` among those ``user`` authors for (the first by default); 403 if none."""
+    """The organisation named by ``?org=`` among those ``user`` authors for (the first by default)."""
     organisations = _author_organisations(user)
     if not organisations:
-        abort(403, "You are not an author in any organisation.")
+        _not_an_author(user)
     wanted = request.args.get("org", "")
     return next((o for o in organisations if str(o.id) == wanted), organisations[0])
 
@@ -114,9 +120,12 @@ def create() -> Page:
     user = _user()
     organisations = _author_organisations(user)
     if not organisations:
-        abort(403, "You are not an author in any organisation.")
+        _not_an_author(user)
     errors: dict[str, list[str]] = {}
-    values = {"title": request.form.get("title", ""), "organisation": request.form.get("organisation", "")}
+    values = {
+        "title": request.form.get("title", ""),
+        "organisation": request.form.get("organisation", request.args.get("org", "")),
+    }
     if request.method == "POST":
         try:
             content = s.VersionContentSchema().load({"title": values["title"]})

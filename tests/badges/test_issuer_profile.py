@@ -158,3 +158,23 @@ def test_the_issuer_image_of_an_issuer_without_a_logo_is_not_found(client: Any, 
     assert admin_of(badge) is not None
     assert client.get(f"/issuers/{badge.organisation_id}/image").status_code == 404
     assert "image" not in badge.credential["issuer"]
+
+
+def test_the_logo_over_the_api(client: Any, session: Any) -> None:
+    from tests.conftest import bearer, problem
+
+    organisation = OrganisationFactory()
+    admin = member(organisation, Role.ORG_ADMIN)
+    url = f"/api/v1/organisations/{organisation.id}/issuer-logo"
+    problem(client.put(url, data=b"not an image", content_type="image/png", headers=bearer(admin)), 422)
+    problem(client.put(url, data=png_bytes(8, 8), content_type="image/png", headers=bearer(member(organisation))), 403)
+    problem(client.put(url, data=b"{}", content_type="application/json", headers=bearer(admin)), 415)
+    done = client.put(url, data=png_bytes(8, 8), content_type="image/png", headers=bearer(admin))
+    assert done.status_code == 200 and done.json["media_type"] == "image/png"
+    assert done.json["url"].endswith(f"/issuers/{organisation.id}/image")
+    assert client.get(f"/issuers/{organisation.id}/image").data == png_bytes(8, 8)
+    upload = {"file": (io.BytesIO(SVG_WITH_SCRIPT), "logo.svg", "image/svg+xml")}
+    svg = client.put(url, data=upload, content_type="multipart/form-data", headers=bearer(admin))
+    assert svg.status_code == 200 and b"onload" not in client.get(f"/issuers/{organisation.id}/image").data
+    assert client.delete(url, headers=bearer(admin)).status_code == 204
+    assert client.get(f"/issuers/{organisation.id}/image").status_code == 404

@@ -35,6 +35,8 @@ def _submit(locator: Any, page: Any) -> None:
 def test_admin_changes_roles_and_invites(page: Any, org: dict[str, str], live_server: Any) -> None:
     login(page, org["admin"], TEST_PASSWORD)
     page.get_by_role("link", name="Organisation", exact=True).click()
+    assert page.get_by_role("heading", level=1).inner_text() == org["name"]  # its overview and checklist
+    page.get_by_role("link", name="Members", exact=True).click()
     assert page.get_by_role("heading", level=1).inner_text() == f"Members of {org['name']}"
     check_page(page, "org-members")
 

@@ -53,7 +53,9 @@ class World:
 
 
 @pytest.fixture
-def world(session) -> World:
+def world(session, app, monkeypatch) -> World:
+    # The matrix is the locked-down service; self-service creation is tested in test_self_service.py.
+    monkeypatch.setitem(app.config, "ALLOW_ORGANISATION_SIGNUP", False)
     organisation = OrganisationFactory()
     other = OrganisationFactory()
     return World(
@@ -141,7 +143,10 @@ def test_a_membership_in_another_organisation_grants_nothing_here(world, session
 @pytest.mark.parametrize(
     ("action", "detail"),
     [
-        ("organisation.create", "You are not allowed to create organisations."),
+        (
+            "organisation.create",
+            "You are not allowed to create organisations here; ask a platform admin to create one for you.",
+        ),
         ("organisation.read", "You are not allowed to read this organisation."),
         ("organisation.update", "You are not allowed to update this organisation."),
         ("organisation.manage_members", "You are not allowed to manage the members of this organisation."),

@@ -502,6 +502,8 @@ def test_create_organisation_makes_the_creator_its_org_admin(session):
         "email": "office@springfield.example.org",
         "description": "Schools of Springfield",
         "first_admin": str(admin.id),
+        "first_admin_roles": ["org_admin"],
+        "self_service": False,
     }
 
 
@@ -531,7 +533,8 @@ def test_the_first_admin_holds_the_role_at_once_even_when_already_a_member_elsew
 
 
 @pytest.mark.parametrize("role", [None, Role.ORG_ADMIN])
-def test_only_platform_admins_create_organisations(session, role):
+def test_only_platform_admins_create_organisations_when_self_service_is_off(session, role, app, monkeypatch):
+    monkeypatch.setitem(app.config, "ALLOW_ORGANISATION_SIGNUP", False)
     actor = member(OrganisationFactory(), role) if role else UserFactory()
 
     with pytest.raises(Forbidden):
