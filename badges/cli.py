@@ -1,4 +1,5 @@
-"""`flask badges keys rotate --org …`, `flask badges import-awards FILE --org …`, `flask badges revoke …`."""
+"""`flask badges keys rotate --org …`, `flask badges import-awards FILE --org …`, `flask badges revoke …`,
+`flask badges suspend …`, `flask badges reinstate …`."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from core.db import db, unit_of_work
 from core.errors import ServiceError
 from core.models import Organisation
 
-badges_cli = AppGroup("badges", help="Issued badges: signing keys, bulk import of past awards, revocation.")
+badges_cli = AppGroup("badges", help="Issued badges: signing keys, bulk import of past awards, revocation, suspension.")
 keys_cli = AppGroup("keys", help="Issuer signing keys.")
 badges_cli.add_command(keys_cli)
 
@@ -99,6 +100,32 @@ def revoke(badge_id: uuid.UUID, reason: str) -> None:
     except ServiceError as exc:
         _fail(exc)
     click.echo(f"Revoked {badge_id}.")
+
+
+@badges_cli.command("suspend")
+@click.argument("badge_id", type=click.UUID)
+@click.option("--reason", required=True)
+def suspend(badge_id: uuid.UUID, reason: str) -> None:
+    """Suspend a badge until it is reinstated."""
+    try:
+        with unit_of_work():
+            revocation.suspend(actor=console_operator(), badge_id=badge_id, reason=reason)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Suspended {badge_id}.")
+
+
+@badges_cli.command("reinstate")
+@click.argument("badge_id", type=click.UUID)
+@click.option("--reason", required=True)
+def reinstate(badge_id: uuid.UUID, reason: str) -> None:
+    """Lift a badge's suspension."""
+    try:
+        with unit_of_work():
+            revocation.reinstate(actor=console_operator(), badge_id=badge_id, reason=reason)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Reinstated {badge_id}.")
 
 
 def init_app(app: Flask) -> None:

@@ -47,8 +47,15 @@ class SigningKey(IdMixin, TimestampMixin, db.Model):
         return str(self.id)
 
 
+class StatusPurpose(enum.StrEnum):
+    REVOCATION = "revocation"
+    SUSPENSION = "suspension"
+
+
 class StatusList(IdMixin, TimestampMixin, db.Model):
-    """A W3C Bitstring Status List of one issuer (revocation). Badges take random free indexes in it."""
+    """A W3C Bitstring Status List of one issuer. Badges take random free indexes in a *revocation* list; a
+    *suspension* list is paired with one revocation list (``pairs_with_id``): same size, and a badge's bit in it
+    is at the badge's revocation index (OB 3.0 allows one ``credentialStatus`` entry, see docs/issuing.md)."""
 
     __tablename__ = "status_lists"
 
@@ -60,6 +67,10 @@ class StatusList(IdMixin, TimestampMixin, db.Model):
     allocated: Mapped[int] = mapped_column(default=0)
     # Bumped by every revocation; the served (signed) list is cached by it. Allocation takes a row lock.
     revision: Mapped[int] = mapped_column(default=1)
+    # On a suspension list: the revocation list whose indexes it shares (one pair per revocation list).
+    pairs_with_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("status_lists.id", ondelete="CASCADE"), unique=True
+    )
 
 
 class BadgeSource(enum.StrEnum):
@@ -105,15 +116,21 @@ class Badge(IdMixin, TimestampMixin, db.Model):
     revoked_at: Mapped[datetime | None]
     revocation_reason: Mapped[str | None] = mapped_column(sa.String(500))
     revoked_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # Suspended until lifted: the bit at ``status_index`` of the paired suspension list is on meanwhile.
+    suspended_at: Mapped[datetime | None]
+    suspension_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    suspended_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     organisation: Mapped[Organisation] = relationship()
     status_list: Mapped[StatusList] = relationship()
 
     def status(self, now: datetime | None = None) -> str:
-        """`revoked`, `expired`, `not_yet_valid` or `valid` at ``now``."""
+        """`revoked`, `suspended`, `expired`, `not_yet_valid` or `valid` at ``now``; revoked wins over suspended."""
         now = now or clock.now()
         if self.revoked_at is not None:
             return "revoked"
+        if self.suspended_at is not None:
+            return "suspended"
         if self.valid_until is not None and self.valid_until <= now:
             return "expired"
         if self.valid_from > now:
