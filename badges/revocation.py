@@ -31,6 +31,30 @@ def _reason(reason: str, verb: str) -> str:
     return reason
 
 
+CHANGES = ("revoke", "suspend", "reinstate")
+
+
+def refusal(badge: Badge, change: str) -> str | None:
+    """Why ``change`` (revoke, suspend, reinstate) cannot be made to ``badge`` now, or None if it can."""
+    if badge.revoked_at is not None:
+        return {
+            "revoke": "This badge is already revoked.",
+            "suspend": "This badge is revoked; a revoked badge cannot be suspended.",
+            "reinstate": "This badge is revoked; revocation cannot be lifted.",
+        }[change]
+    if change == "suspend" and badge.suspended_at is not None:
+        return "This badge is already suspended."
+    if change == "reinstate" and badge.suspended_at is None:
+        return "This badge is not suspended."
+    return None
+
+
+def _refuse(badge: Badge, change: str) -> None:
+    why = refusal(badge, change)
+    if why is not None:
+        raise Conflict(why)
+
+
 def _touch(status_list: StatusList | None) -> None:
     """Move the list's revision (under its row lock) so its signed copy is rebuilt on the next fetch."""
     assert status_list is not None
@@ -44,8 +68,7 @@ def revoke(*, actor: User, badge_id: uuid.UUID, reason: str) -> Badge:
     badge = get_badge(badge_id=badge_id)
     authorize(actor, "badge.revoke", badge)
     reason = _reason(reason, "revoking")
-    if badge.revoked_at is not None:
-        raise Conflict("This badge is already revoked.")
+    _refuse(badge, "revoke")
     badge.revoked_at = clock.now()
     badge.revocation_reason = reason
     badge.revoked_by_id = actor.id
@@ -68,10 +91,7 @@ def suspend(*, actor: User, badge_id: uuid.UUID, reason: str) -> Badge:
     badge = get_badge(badge_id=badge_id)
     authorize(actor, "badge.revoke", badge)
     reason = _reason(reason, "suspending")
-    if badge.revoked_at is not None:
-        raise Conflict("This badge is revoked; a revoked badge cannot be suspended.")
-    if badge.suspended_at is not None:
-        raise Conflict("This badge is already suspended.")
+    _refuse(badge, "suspend")
     paired = suspension_list(revocation_list_id=badge.status_list_id, create=True)
     badge.suspended_at = clock.now()
     badge.suspension_reason = reason
@@ -95,10 +115,7 @@ def reinstate(*, actor: User, badge_id: uuid.UUID, reason: str) -> Badge:
     badge = get_badge(badge_id=badge_id)
     authorize(actor, "badge.revoke", badge)
     reason = _reason(reason, "lifting the suspension")
-    if badge.revoked_at is not None:
-        raise Conflict("This badge is revoked; revocation cannot be lifted.")
-    if badge.suspended_at is None:
-        raise Conflict("This badge is not suspended.")
+    _refuse(badge, "reinstate")
     before = {"suspended": True, "reason": badge.suspension_reason, "since": badge.suspended_at}
     badge.suspended_at = None
     badge.suspension_reason = None
