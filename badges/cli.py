@@ -1,5 +1,5 @@
 """`flask badges keys rotate --org …`, `flask badges import-awards FILE --org …`, `flask badges revoke …`,
-`flask badges suspend …`, `flask badges reinstate …`."""
+`flask badges suspend …`, `flask badges reinstate …`, `flask badges expiry-notices`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from badges import imports, issuers, revocation
+from badges import expiry, imports, issuers, revocation
 from core.cli import console_operator
 from core.db import db, unit_of_work
 from core.errors import ServiceError
@@ -126,6 +126,14 @@ def reinstate(badge_id: uuid.UUID, reason: str) -> None:
     except ServiceError as exc:
         _fail(exc)
     click.echo(f"Reinstated {badge_id}.")
+
+
+@badges_cli.command("expiry-notices")
+def expiry_notices() -> None:
+    """Mail the expiry notices due now (EXPIRY_NOTICE_DAYS before validUntil, and at it), each once; run daily."""
+    with unit_of_work():
+        sent = expiry.send_notices()
+    click.echo(f"Sent {sent} expiry notice(s).")
 
 
 def init_app(app: Flask) -> None:

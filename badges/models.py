@@ -89,6 +89,7 @@ class Badge(IdMixin, TimestampMixin, db.Model):
         sa.UniqueConstraint("status_list_id", "status_index"),
         sa.Index("ix_badges_earner", "earner_id", "issued_at"),
         sa.Index("ix_badges_org_time", "organisation_id", "issued_at"),
+        sa.Index("ix_badges_valid_until", "valid_until"),  # the daily expiry-notice scan
     )
 
     organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"))
@@ -146,6 +147,17 @@ class EarnerDid(db.Model):
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     did: Mapped[str] = mapped_column(sa.String(500))
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+
+class ExpiryNotice(db.Model):
+    """One expiry notice mailed for a badge, ``days_before`` its ``valid_until`` (0: at expiry): the primary key
+    is what makes each notice go out once, however often or concurrently ``flask badges expiry-notices`` runs."""
+
+    __tablename__ = "badge_expiry_notices"
+
+    badge_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("badges.id", ondelete="CASCADE"), primary_key=True)
+    days_before: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    sent_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class BakedImage(db.Model):
