@@ -20,7 +20,7 @@ from core.db import db
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.models import AuditEvent, OutboxMessage, Role, User
 from tests.badges.issued import admin_of, award, passed_submission
-from tests.conftest import bearer, problem
+from tests.conftest import bearer, csrf_token, problem
 from tests.factories import OrganisationFactory, member
 
 
@@ -69,6 +69,9 @@ def test_suspending_sets_the_bit_in_the_paired_list_and_everyone_says_suspended(
     assert "REVOKED" not in page and ">VALID<" not in page
     api = client.post("/api/v1/verify", json={"credential": badge.jwt}).get_json()
     assert api["status"] == "suspended" and api["verified"] is False
+    token = csrf_token(client.get("/verify").get_data(as_text=True))
+    checked = client.post("/verify", data={"csrf_token": token, "text": badge.jwt}).get_data(as_text=True)
+    assert 'class="banner suspended"' in checked and ">SUSPENDED<" in checked
 
     [event] = _events(badge)
     assert event.action == "badge.suspended" and event.actor_id == admin.id
