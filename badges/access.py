@@ -19,7 +19,7 @@ from core.errors import NotFound
 from core.models import Organisation, Role, User
 
 
-@rule("badge.revoke", description="revoke or renew this organisation's badges")
+@rule("badge.revoke", description="revoke, suspend, reinstate or renew this organisation's badges")
 def _may_revoke(actor: User | None, badge: Any) -> bool:
     return has_role(actor, badge, Role.ORG_ADMIN)
 

@@ -1,9 +1,10 @@
 """Org admins' issuing pages: the issuer profile and signing keys (rotate), the badges the organisation
-issued (revoke, with a reason), and the import of past awards from a CSV file.
+issued (revoke, suspend, reinstate, each with a reason), and the import of past awards from a CSV file.
 
-The rules (who may rotate, revoke, import: ``badges.access``; a reason is required) live in ``badges.issuers``,
-``badges.revocation`` and ``badges.imports``; these views translate forms and show refusals next to the field
-they concern.
+Rotating keys and changing a badge's status each have a confirmation page (GET) that says what will happen;
+only its form (POST) acts. The rules (who may rotate, revoke, import: ``badges.access``; a reason is required;
+which change a badge's state allows) live in ``badges.issuers``, ``badges.revocation`` and ``badges.imports``;
+these views translate forms and show refusals next to the field they concern.
 """
 
 from __future__ import annotations
@@ -100,8 +101,14 @@ def edit_profile(organisation_id: uuid.UUID) -> Page:
     return (html, status) if errors else html
 
 
-@bp.post("/<uuid:organisation_id>/issuer/rotate")
+@bp.route("/<uuid:organisation_id>/issuer/rotate", methods=["GET", "POST"])
 def rotate(organisation_id: uuid.UUID) -> Page:
+    if request.method == "GET":
+        actor = _user()
+        organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
+        authorize(actor, "issuer.manage_keys", organisation)
+        active = [k for k in issuers.list_keys(organisation_id=organisation_id) if k.state == "active"]
+        return render_template("badges/admin_rotate.html", organisation=organisation, active=active)
     try:
         fresh = issuers.rotate_keys(actor=_user(), organisation_id=organisation_id)
     except ServiceError as exc:
@@ -113,9 +120,7 @@ def rotate(organisation_id: uuid.UUID) -> Page:
 
 
 @bp.get("/<uuid:organisation_id>/badges")
-def badges(
-    organisation_id: uuid.UUID, errors: dict[str, str] | None = None, reasons: dict[str, str] | None = None
-) -> Page:
+def badges(organisation_id: uuid.UUID) -> Page:
     actor = _user()
     page_number = clamp_page(request.args.get("page", 1, type=int))
     q = text_arg("q")
@@ -123,7 +128,7 @@ def badges(
         actor=actor, organisation_id=organisation_id, page=page_number, page_size=PAGE_SIZE, q=q or None
     )
     organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
-    html = render_template(
+    return render_template(
         "badges/admin_badges.html",
         organisation=organisation,
         badges=listing.items,
@@ -131,26 +136,51 @@ def badges(
         q=q,
         page=page_number,
         pages=max(1, -(-listing.total // PAGE_SIZE)),
-        errors=errors or {},
-        reasons=reasons or {},
     )
-    return (html, 422) if errors else html
 
 
-@bp.post("/<uuid:organisation_id>/badges/<uuid:badge_id>/revoke")
-def revoke(organisation_id: uuid.UUID, badge_id: uuid.UUID) -> Page:
-    reason = request.form.get("reason", "")
-    try:
-        badge = issuing.get_badge(badge_id=badge_id)
-        if badge.organisation_id != organisation_id:
-            abort(404)
-        revocation.revoke(actor=_user(), badge_id=badge_id, reason=reason)
-    except ServiceError as exc:
-        db.session.rollback()
-        detail = exc.errors[0]["detail"] if exc.errors else exc.detail
-        return badges(organisation_id, errors={str(badge_id): detail}, reasons={str(badge_id): reason})
-    flash(f"Badge revoked: {badge.title} ({badge.recipient_name or 'recipient'}).")
-    return redirect(url_for("issuing.badges", organisation_id=organisation_id))
+_CHANGES = {
+    "revoke": (revocation.revoke, "Badge revoked"),
+    "suspend": (revocation.suspend, "Badge suspended"),
+    "reinstate": (revocation.reinstate, "Suspension lifted"),
+}
+
+
+@bp.route(
+    "/<uuid:organisation_id>/badges/<uuid:badge_id>/<any(revoke, suspend, reinstate):change>", methods=["GET", "POST"]
+)
+def change_status(organisation_id: uuid.UUID, badge_id: uuid.UUID, change: str) -> Page:
+    """The confirmation page of revoking, suspending or reinstating one badge, and its form."""
+    actor = _user()
+    badge = issuing.get_badge(badge_id=badge_id)
+    if badge.organisation_id != organisation_id:
+        abort(404)
+    authorize(actor, "badge.revoke", badge)
+    errors: dict[str, list[str]] = {}
+    reason, status = "", 200
+    if request.method == "POST":
+        reason = request.form.get("reason", "")
+        act, done = _CHANGES[change]
+        try:
+            act(actor=actor, badge_id=badge_id, reason=reason)
+        except ServiceError as exc:
+            db.session.rollback()
+            errors = {e["field"]: [e["detail"]] for e in exc.errors} or {"_form": [exc.detail]}
+            status = exc.status
+        else:
+            flash(f"{done}: {badge.title} ({badge.recipient_name or 'recipient'}).")
+            return redirect(url_for("issuing.badges", organisation_id=organisation_id))
+    organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
+    html = render_template(
+        "badges/admin_change_status.html",
+        organisation=organisation,
+        badge=badge,
+        change=change,
+        refusal=revocation.refusal(badge, change),
+        errors=errors,
+        reason=reason,
+    )
+    return html, status
 
 
 @bp.route("/<uuid:organisation_id>/badges/import", methods=["GET", "POST"])

@@ -1,4 +1,4 @@
-"""HTTP API for issuing: my badges, revoking and renewing, signing keys, bulk import of past awards."""
+"""HTTP API for issuing: my badges, revoking, suspending and renewing, signing keys, bulk import of past awards."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from core.errors import ValidationFailed
 from core.http import accepts, api_blueprint, register, set_page
 from core.schemas import ListArgsSchema, StrictSchema, Text
 
-blp = api_blueprint("issued-badges", __name__, "", "Issued badges: earners' badges, revocation, keys, bulk import")
+blp = api_blueprint("issued-badges", __name__, "", "Issued badges: revocation, suspension, keys, bulk import")
 
 IMPORT_TYPES = ("text/csv", "multipart/form-data")
 LOGO_TYPES = ("multipart/form-data", "image/png", "image/svg+xml")
@@ -39,6 +39,8 @@ class BadgeSchema(Schema):
     issued_at = fields.DateTime()
     revoked_at = fields.DateTime(allow_none=True)
     revocation_reason = fields.String(allow_none=True)
+    suspended_at = fields.DateTime(allow_none=True)
+    suspension_reason = fields.String(allow_none=True)
     renewed_from_id = fields.UUID(allow_none=True)
     links = fields.Function(lambda b: _links(b))
 
@@ -126,6 +128,26 @@ class Revoke(MethodView):
     def post(self, data: dict[str, Any], badge_id: uuid.UUID) -> Any:
         """Revoke a badge with a reason (org admins); its page and status list show it at once."""
         return revocation.revoke(actor=require_user(), badge_id=badge_id, reason=data["reason"])
+
+
+@blp.route("/badges/<uuid:badge_id>/suspend")
+class Suspend(MethodView):
+    @blp.arguments(RevokeSchema)
+    @blp.response(200, BadgeSchema)
+    @blp.alt_response(409, description="Already suspended, or revoked")
+    def post(self, data: dict[str, Any], badge_id: uuid.UUID) -> Any:
+        """Suspend a badge with a reason until it is reinstated (org admins); pages and verifiers say SUSPENDED."""
+        return revocation.suspend(actor=require_user(), badge_id=badge_id, reason=data["reason"])
+
+
+@blp.route("/badges/<uuid:badge_id>/reinstate")
+class Reinstate(MethodView):
+    @blp.arguments(RevokeSchema)
+    @blp.response(200, BadgeSchema)
+    @blp.alt_response(409, description="Not suspended, or revoked")
+    def post(self, data: dict[str, Any], badge_id: uuid.UUID) -> Any:
+        """Lift a badge's suspension, with a reason (org admins)."""
+        return revocation.reinstate(actor=require_user(), badge_id=badge_id, reason=data["reason"])
 
 
 @blp.route("/badges/<uuid:badge_id>/renew")

@@ -1,4 +1,5 @@
-"""`flask badges keys rotate --org …`, `flask badges import-awards FILE --org …`, `flask badges revoke …`."""
+"""`flask badges keys rotate --org …`, `flask badges import-awards FILE --org …`, `flask badges revoke …`,
+`flask badges suspend …`, `flask badges reinstate …`, `flask badges expiry-notices`."""
 
 from __future__ import annotations
 
@@ -11,13 +12,13 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from badges import imports, issuers, revocation
+from badges import expiry, imports, issuers, revocation
 from core.cli import console_operator
 from core.db import db, unit_of_work
 from core.errors import ServiceError
 from core.models import Organisation
 
-badges_cli = AppGroup("badges", help="Issued badges: signing keys, bulk import of past awards, revocation.")
+badges_cli = AppGroup("badges", help="Issued badges: signing keys, bulk import of past awards, revocation, suspension.")
 keys_cli = AppGroup("keys", help="Issuer signing keys.")
 badges_cli.add_command(keys_cli)
 
@@ -99,6 +100,40 @@ def revoke(badge_id: uuid.UUID, reason: str) -> None:
     except ServiceError as exc:
         _fail(exc)
     click.echo(f"Revoked {badge_id}.")
+
+
+@badges_cli.command("suspend")
+@click.argument("badge_id", type=click.UUID)
+@click.option("--reason", required=True)
+def suspend(badge_id: uuid.UUID, reason: str) -> None:
+    """Suspend a badge until it is reinstated."""
+    try:
+        with unit_of_work():
+            revocation.suspend(actor=console_operator(), badge_id=badge_id, reason=reason)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Suspended {badge_id}.")
+
+
+@badges_cli.command("reinstate")
+@click.argument("badge_id", type=click.UUID)
+@click.option("--reason", required=True)
+def reinstate(badge_id: uuid.UUID, reason: str) -> None:
+    """Lift a badge's suspension."""
+    try:
+        with unit_of_work():
+            revocation.reinstate(actor=console_operator(), badge_id=badge_id, reason=reason)
+    except ServiceError as exc:
+        _fail(exc)
+    click.echo(f"Reinstated {badge_id}.")
+
+
+@badges_cli.command("expiry-notices")
+def expiry_notices() -> None:
+    """Mail the expiry notices due now (EXPIRY_NOTICE_DAYS before validUntil, and at it), each once; run daily."""
+    with unit_of_work():
+        sent = expiry.send_notices()
+    click.echo(f"Sent {sent} expiry notice(s).")
 
 
 def init_app(app: Flask) -> None:

@@ -47,8 +47,15 @@ class SigningKey(IdMixin, TimestampMixin, db.Model):
         return str(self.id)
 
 
+class StatusPurpose(enum.StrEnum):
+    REVOCATION = "revocation"
+    SUSPENSION = "suspension"
+
+
 class StatusList(IdMixin, TimestampMixin, db.Model):
-    """A W3C Bitstring Status List of one issuer (revocation). Badges take random free indexes in it."""
+    """A W3C Bitstring Status List of one issuer. Badges take random free indexes in a *revocation* list; a
+    *suspension* list is paired with one revocation list (``pairs_with_id``): same size, and a badge's bit in it
+    is at the badge's revocation index (OB 3.0 allows one ``credentialStatus`` entry, see docs/issuing.md)."""
 
     __tablename__ = "status_lists"
 
@@ -60,6 +67,10 @@ class StatusList(IdMixin, TimestampMixin, db.Model):
     allocated: Mapped[int] = mapped_column(default=0)
     # Bumped by every revocation; the served (signed) list is cached by it. Allocation takes a row lock.
     revision: Mapped[int] = mapped_column(default=1)
+    # On a suspension list: the revocation list whose indexes it shares (one pair per revocation list).
+    pairs_with_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("status_lists.id", ondelete="CASCADE"), unique=True
+    )
 
 
 class BadgeSource(enum.StrEnum):
@@ -78,6 +89,7 @@ class Badge(IdMixin, TimestampMixin, db.Model):
         sa.UniqueConstraint("status_list_id", "status_index"),
         sa.Index("ix_badges_earner", "earner_id", "issued_at"),
         sa.Index("ix_badges_org_time", "organisation_id", "issued_at"),
+        sa.Index("ix_badges_valid_until", "valid_until"),  # the daily expiry-notice scan
     )
 
     organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"))
@@ -105,15 +117,21 @@ class Badge(IdMixin, TimestampMixin, db.Model):
     revoked_at: Mapped[datetime | None]
     revocation_reason: Mapped[str | None] = mapped_column(sa.String(500))
     revoked_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # Suspended until lifted: the bit at ``status_index`` of the paired suspension list is on meanwhile.
+    suspended_at: Mapped[datetime | None]
+    suspension_reason: Mapped[str | None] = mapped_column(sa.String(500))
+    suspended_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     organisation: Mapped[Organisation] = relationship()
     status_list: Mapped[StatusList] = relationship()
 
     def status(self, now: datetime | None = None) -> str:
-        """`revoked`, `expired`, `not_yet_valid` or `valid` at ``now``."""
+        """`revoked`, `suspended`, `expired`, `not_yet_valid` or `valid` at ``now``; revoked wins over suspended."""
         now = now or clock.now()
         if self.revoked_at is not None:
             return "revoked"
+        if self.suspended_at is not None:
+            return "suspended"
         if self.valid_until is not None and self.valid_until <= now:
             return "expired"
         if self.valid_from > now:
@@ -129,6 +147,17 @@ class EarnerDid(db.Model):
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     did: Mapped[str] = mapped_column(sa.String(500))
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+
+class ExpiryNotice(db.Model):
+    """One expiry notice mailed for a badge, ``days_before`` its ``valid_until`` (0: at expiry): the primary key
+    is what makes each notice go out once, however often or concurrently ``flask badges expiry-notices`` runs."""
+
+    __tablename__ = "badge_expiry_notices"
+
+    badge_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("badges.id", ondelete="CASCADE"), primary_key=True)
+    days_before: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    sent_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class BakedImage(db.Model):

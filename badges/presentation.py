@@ -26,6 +26,7 @@ CONTEXTS_FOR_FRAGMENTS = documents.CONTEXTS[:2]
 STATUS_TEXT = {
     "valid": "VALID",
     "revoked": "REVOKED",
+    "suspended": "SUSPENDED",
     "expired": "EXPIRED",
     "not_yet_valid": "NOT YET VALID",
 }
@@ -89,6 +90,8 @@ def badge_view(badge: Badge, base: str) -> dict[str, Any]:
         "valid_until": credential.get("validUntil", "")[:10] or None,
         "revoked_at": badge.revoked_at,
         "revocation_reason": badge.revocation_reason,
+        "suspended_at": badge.suspended_at,
+        "suspension_reason": badge.suspension_reason,
         "linkedin": linkedin_url(credential, url),
         "downloads": {kind: f"{url}.{kind}" for kind in ("json", "jwt", "png", "svg")},
         "png_available": True,  # an SVG-only badge gets the default design as its PNG
@@ -98,7 +101,7 @@ def badge_view(badge: Badge, base: str) -> dict[str, Any]:
 
 def link_preview(status: str, credential: dict[str, Any], badge: Badge, url: str) -> dict[str, str]:
     """What a link preview (LinkedIn, Facebook, X, chat apps) shows: the baked PNG (none of them draws SVG) and a
-    sentence that never claims a revoked, expired or not-yet-valid badge is simply "earned"."""
+    sentence that never claims a revoked, suspended, expired or not-yet-valid badge is simply "earned"."""
     achievement = credential["credentialSubject"]["achievement"]
     issuer = credential["issuer"].get("name", "")
     who = badge.recipient_name or "An educator"
@@ -107,6 +110,9 @@ def link_preview(status: str, credential: dict[str, Any], badge: Badge, url: str
     elif status == "revoked":
         when = badge.revoked_at.strftime("%Y-%m-%d") if badge.revoked_at else ""
         sentence = f"{issuer} revoked this badge{f' on {when}' if when else ''}. It is no longer valid."
+    elif status == "suspended":
+        when = badge.suspended_at.strftime("%Y-%m-%d") if badge.suspended_at else ""
+        sentence = f"{issuer} suspended this badge{f' on {when}' if when else ''}. It is not valid while suspended."
     elif status == "expired":
         sentence = f"This badge from {issuer} expired on {credential.get('validUntil', '')[:10]}."
     else:

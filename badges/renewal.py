@@ -22,6 +22,8 @@ def renew(*, actor: User, badge_id: uuid.UUID) -> Badge:
     authorize(actor, "badge.revoke", old)
     if old.revoked_at is not None:
         raise Conflict("A revoked badge cannot be renewed.")
+    if old.suspended_at is not None:
+        raise Conflict("A suspended badge cannot be renewed; lift the suspension first.")
     issue_key = f"renewal:{old.id}"
     if _existing(issue_key) is not None:
         raise Conflict("This badge has already been renewed.")

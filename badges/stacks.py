@@ -43,6 +43,7 @@ def issue_completed_stacks(*, earner_id: uuid.UUID, micro_credential_id: uuid.UU
                 .where(
                     Badge.earner_id == earner_id,
                     Badge.revoked_at.is_(None),
+                    Badge.suspended_at.is_(None),
                     CredentialVersion.micro_credential_id.in_(member_ids),
                 )
             )

@@ -1,8 +1,11 @@
-"""Revocation status lists (Bitstring Status List): each badge's random index, the encoded bitstring, and
-the list as a signed credential at its public URL.
+"""Status lists (Bitstring Status List): each badge's random index, the encoded bitstring, and the list as a
+signed credential at its public URL.
 
-Revoking sets no bit by hand: a badge's bit is on when its row is revoked (``badges.revocation``), and the
-list's revision moves so the signed copy cached here is rebuilt.
+A badge's index is taken in its issuer's current *revocation* list. Its *suspension* bit sits at the same index
+in the suspension list paired with that revocation list (made the first time one of its badges is suspended):
+OB 3.0 lets a credential carry one ``credentialStatus`` entry, so the pairing, not the credential, says where
+to look (docs/issuing.md). No bit is set by hand: a bit is on when the badge's row is revoked (or suspended),
+and the list's revision moves so the signed copy cached here is rebuilt.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ import secrets
 import uuid
 from typing import Any
 
+from flask import has_app_context
 from sqlalchemy import bindparam, select
 
 from badges import documents, keys
 from badges.access import _base
 from badges.issuers import active_key, key_url, private_key
-from badges.models import Badge, KeyAlgorithm, SigningKey, StatusList
+from badges.models import Badge, KeyAlgorithm, SigningKey, StatusList, StatusPurpose
 from core import clock
 from core.db import db
 from core.errors import NotFound
@@ -43,6 +47,7 @@ def _take_index_statement() -> Any:
         select(lists.c.id)
         .where(
             lists.c.organisation_id == bindparam("b_organisation_id"),
+            lists.c.purpose == StatusPurpose.REVOCATION.value,
             lists.c.allocated < lists.c.size * STATUS_LIST_FILL,
         )
         .order_by(lists.c.created_at.desc())
@@ -87,18 +92,71 @@ def _allocate(organisation_id: uuid.UUID) -> tuple[uuid.UUID, int]:
             return list_id, free
 
 
+def suspension_list(*, revocation_list_id: uuid.UUID, create: bool = False) -> StatusList | None:
+    """The suspension list paired with a revocation list; with ``create``, made when missing (under the
+    revocation list's row lock, so two first suspensions make one list)."""
+    query = select(StatusList).where(StatusList.pairs_with_id == revocation_list_id)
+    found = db.session.scalar(query)
+    if found is not None or not create:
+        return found
+    revocation_list = db.session.get(StatusList, revocation_list_id, with_for_update=True)
+    if revocation_list is None:
+        raise NotFound("No such status list.")
+    found = db.session.scalar(query)
+    if found is None:
+        found = StatusList(
+            id=uuid.uuid4(),
+            organisation_id=revocation_list.organisation_id,
+            purpose=StatusPurpose.SUSPENSION.value,
+            size=revocation_list.size,
+            allocated=0,
+            pairs_with_id=revocation_list.id,
+        )
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
+def own_list_id(url: str) -> uuid.UUID | None:
+    """The id of one of our status lists from its public URL; None for anyone else's URL."""
+    if not has_app_context():
+        return None
+    prefix = f"{_base()}/status-lists/"
+    if not url.startswith(prefix):
+        return None
+    try:
+        return uuid.UUID(url.removeprefix(prefix))
+    except ValueError:
+        return None
+
+
+def paired_suspension_url(revocation_list_url: str) -> tuple[bool, str | None]:
+    """For the verifier: (is this one of our revocation lists, the URL of its paired suspension list or None)."""
+    list_id = own_list_id(revocation_list_url)
+    if list_id is None:
+        return False, None
+    status_list = db.session.get(StatusList, list_id)
+    if status_list is None or status_list.purpose != StatusPurpose.REVOCATION.value:
+        return False, None
+    paired = suspension_list(revocation_list_id=list_id)
+    return True, status_list_url(paired.id) if paired is not None else None
+
+
 def encoded_list(status_list: StatusList) -> str:
     """``u`` + base64url(GZIP(bitstring)); bit 0 is the most significant bit of byte 0."""
     bits = bytearray(status_list.size // 8)
-    revoked = db.session.scalars(
-        select(Badge.status_index).where(Badge.status_list_id == status_list.id, Badge.revoked_at.is_not(None))
-    )
-    for index in revoked:
+    if status_list.purpose == StatusPurpose.SUSPENSION.value:
+        query = select(Badge.status_index).where(
+            Badge.status_list_id == status_list.pairs_with_id, Badge.suspended_at.is_not(None)
+        )
+    else:
+        query = select(Badge.status_index).where(Badge.status_list_id == status_list.id, Badge.revoked_at.is_not(None))
+    for index in db.session.scalars(query):
         bits[index // 8] |= 0x80 >> (index % 8)
     return "u" + keys.b64url(gzip.compress(bytes(bits), mtime=0))
 
 
-# Signed lists by (list id, revision): revisions change on every revocation, so a stale entry is never served.
+# Signed lists by (list id, revision): every revocation or suspension moves the revision; no stale entry is served.
 _list_cache: dict[tuple[uuid.UUID, int, str], Any] = {}
 
 

@@ -123,7 +123,7 @@ def explain(report: Report) -> Verdict:
 def _status_detail(report: Report, word: str) -> str:
     """The status check's own detail (it carries the issuer's reason when the list gives one)."""
     for check in report.checks:
-        if check["step"] == "status" and word in check["detail"]:
+        if check["step"] == "status" and check["detail"].startswith(word):
             return check["detail"]
     return ""
 

@@ -4,8 +4,10 @@ The steps follow the spec's verification section and what the official 1EdTech v
 parse (JSON, compact VC-JWT, baked PNG/SVG, URL) → ``@context`` → ``type`` → JSON Schema → subject → issuer
 profile → proofs (VC-JWT and/or ``eddsa-rdfc-2022``) → status (Bitstring Status List or 1EdTechRevocationList)
 → validity dates. Every step appends a check ``{"step", "passed", "detail"}``; the overall status is
-``invalid`` if any check failed, else ``revoked``, ``expired`` or ``not_yet_valid`` when they apply, else
-``valid``.
+``invalid`` if any check failed, else ``revoked``, ``suspended``, ``expired`` or ``not_yet_valid`` when they
+apply (in that order), else ``valid``. A set status bit counts by its list's ``statusPurpose``: revocation
+revokes, suspension suspends, any other purpose is reported and changes nothing. Our own badges' suspension
+bit is read from the suspension list paired with their revocation list (``badges.status``).
 
 All network access goes through ``badges.fetching.fetch`` (SSRF-safe; our own URLs are served locally).
 The verifier never raises for a bad credential, only ``NotACredential`` for input that is no credential at
@@ -50,7 +52,7 @@ ACCEPT_CREDENTIAL = (
 )
 ACCEPT_STATUS_LIST = "application/vc+jwt, application/jwt;q=0.9, application/vc+ld+json;q=0.8, application/json;q=0.7"
 
-STATUSES = ("valid", "revoked", "expired", "not_yet_valid", "invalid")
+STATUSES = ("valid", "revoked", "suspended", "expired", "not_yet_valid", "invalid")
 log = logging.getLogger(__name__)
 
 
@@ -66,6 +68,7 @@ class Report:
     credential: dict[str, Any] | None = None
     source: str = ""
     revoked: bool = False
+    suspended: bool = False
     expired: bool = False
     not_yet_valid: bool = False
 
@@ -79,6 +82,8 @@ class Report:
             return "invalid"
         if self.revoked:
             return "revoked"
+        if self.suspended:
+            return "suspended"
         if self.expired:
             return "expired"
         if self.not_yet_valid:
@@ -591,6 +596,34 @@ def _bit(encoded: Any, index: int) -> bool:
     return bool(bitstring[index // 8] & (0x80 >> (index % 8)))
 
 
+def _read_bit(credential: dict[str, Any], url: str, purpose: Any, index: int) -> bool:
+    """The bit at ``index`` of the signed status list at ``url``, whose ``statusPurpose`` must be ``purpose``."""
+    listed = _status_list_credential(url, _issuer_id(credential))
+    if "BitstringStatusListCredential" not in _types(listed):
+        raise ProofError("the status list is not a BitstringStatusListCredential")
+    subject = _subject(listed) or {}
+    if subject.get("statusPurpose") != purpose:
+        raise ProofError(f"the list's statusPurpose {subject.get('statusPurpose')!r} differs from {purpose!r}")
+    return _bit(subject.get("encodedList"), index)
+
+
+def _flag(report: Report, purpose: Any, index: int, url: str, is_set: bool, where: str) -> None:
+    """Record one bit by its purpose: a revocation bit revokes, a suspension bit suspends, any other purpose
+    (``message``, ``refresh``…) changes nothing about validity and is only reported."""
+    if not is_set:
+        report.add("status", True, f"not {purpose or 'flagged'}: bit {index} is clear in the {where} {url}")
+    elif purpose == "revocation":
+        report.revoked = True
+        report.add("status", True, f"revoked: bit {index} is set in the {where} {url}")
+    elif purpose == "suspension":
+        report.suspended = True
+        report.add("status", True, f"suspended: bit {index} is set in the {where} {url}")
+    else:
+        report.add(
+            "status", True, f"bit {index} is set for statusPurpose {purpose!r} in {url} (does not affect validity)"
+        )
+
+
 def _check_bitstring(credential: dict[str, Any], entry: dict[str, Any], report: Report) -> None:
     purpose = entry.get("statusPurpose")
     url = entry.get("statusListCredential")
@@ -605,22 +638,37 @@ def _check_bitstring(credential: dict[str, Any], entry: dict[str, Any], report: 
         report.add("status", False, "statusListCredential is missing")
         return
     try:
-        listed = _status_list_credential(url, _issuer_id(credential))
-        if "BitstringStatusListCredential" not in _types(listed):
-            raise ProofError("the status list is not a BitstringStatusListCredential")
-        subject = _subject(listed) or {}
-        if subject.get("statusPurpose") != purpose:
-            raise ProofError(f"the list's statusPurpose {subject.get('statusPurpose')!r} differs from {purpose!r}")
-        is_set = _bit(subject.get("encodedList"), index)
+        is_set = _read_bit(credential, url, purpose, index)
     except (ProofError, FetchError) as exc:
         report.add("status", False, f"cannot check the status list {url}: {exc}")
         return
-    if is_set and purpose in ("revocation", "suspension"):
-        report.revoked = True
-        word = "revoked" if purpose == "revocation" else "suspended"
-        report.add("status", True, f"{word}: bit {index} is set in the signed status list {url}")
-    else:
-        report.add("status", True, f"not {purpose or 'flagged'}: bit {index} is clear in the signed status list {url}")
+    _flag(report, purpose, index, url, is_set, "signed status list")
+    if purpose == "revocation" and not _carries_purpose(credential, "suspension"):
+        _check_paired_suspension(credential, url, index, report)
+
+
+def _carries_purpose(credential: dict[str, Any], purpose: str) -> bool:
+    entries = _as_list(credential.get("credentialStatus"))
+    return any(isinstance(e, dict) and e.get("statusPurpose") == purpose for e in entries)
+
+
+def _check_paired_suspension(credential: dict[str, Any], url: str, index: int, report: Report) -> None:
+    """Our own badges: the suspension list paired with their revocation list, at the same index (OB 3.0 allows
+    one ``credentialStatus`` entry, so the credential cannot name it; docs/issuing.md)."""
+    from badges import status
+
+    ours, paired = status.paired_suspension_url(url)
+    if not ours:
+        return
+    if paired is None:
+        report.add("status", True, f"not suspended: no badge of the status list {url} was ever suspended")
+        return
+    try:
+        is_set = _read_bit(credential, paired, "suspension", index)
+    except (ProofError, FetchError) as exc:
+        report.add("status", False, f"cannot check the paired suspension list {paired}: {exc}")
+        return
+    _flag(report, "suspension", index, paired, is_set, "paired suspension list")
 
 
 def _check_revocation_list(credential: dict[str, Any], entry: dict[str, Any], report: Report) -> None:

@@ -74,7 +74,7 @@ class CheckSchema(Schema):
 
 class ReportSchema(Schema):
     verified = fields.Boolean(metadata={"description": "true only when status is valid"})
-    status = fields.String(metadata={"enum": ["valid", "revoked", "expired", "not_yet_valid", "invalid"]})
+    status = fields.String(metadata={"enum": ["valid", "revoked", "suspended", "expired", "not_yet_valid", "invalid"]})
     checks = fields.List(fields.Nested(CheckSchema))
     credential = fields.Dict(allow_none=True, metadata={"description": "the credential as read (JWT claims removed)"})
     recipient_matches = fields.Boolean(

@@ -46,6 +46,15 @@ def _str(value: str) -> str:
     return value.strip()
 
 
+def _days(value: str) -> tuple[int, ...]:
+    """A comma-separated list of whole days, e.g. ``60,30,7,0``; empty: none."""
+    try:
+        days = {int(part) for part in value.split(",") if part.strip()}
+    except ValueError:
+        raise ValueError(f"expected whole days separated by commas, e.g. 60,30,7,0, got {value!r}") from None
+    return tuple(sorted(days, reverse=True))
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -178,6 +187,13 @@ SETTINGS: tuple[Setting, ...] = (
         "How long a claimed review stays with its assessor before it returns to the queue.",
     ),
     Setting(
+        "EXPIRY_NOTICE_DAYS",
+        (60, 30, 7, 0),
+        _days,
+        "Days before a badge's expiry to mail its earner (0: on the day it expires), sent by "
+        "`flask badges expiry-notices`; empty: no expiry notices.",
+    ),
+    Setting(
         "ALLOW_SQLITE_IN_PRODUCTION",
         False,
         _bool,
@@ -260,6 +276,10 @@ def validate(values: dict[str, Any]) -> None:
     ):
         if values[name] <= 0:
             raise ConfigError(f"{name} must be positive")
+    days = values["EXPIRY_NOTICE_DAYS"]
+    if not isinstance(days, tuple | list) or any(not isinstance(d, int) or not 0 <= d <= 3650 for d in days):
+        raise ConfigError("EXPIRY_NOTICE_DAYS must be whole days from 0 to 3650, e.g. 60,30,7,0")
+    values["EXPIRY_NOTICE_DAYS"] = tuple(sorted(set(days), reverse=True))
     if env == "production":
         _refuse_unsafe_production(values)
 

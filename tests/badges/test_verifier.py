@@ -58,11 +58,11 @@ def _status_list(*set_bits: int, issuer: str = ISSUER, purpose: str = "revocatio
     return proofs.sign_vc_jwt(listed, key or rsa_key(), KID)
 
 
-def _entry(index: int = 94567) -> dict[str, Any]:
+def _entry(index: int = 94567, purpose: str = "revocation") -> dict[str, Any]:
     return {
         "id": f"{LIST_URL}#{index}",
         "type": "BitstringStatusListEntry",
-        "statusPurpose": "revocation",
+        "statusPurpose": purpose,
         "statusListIndex": str(index),
         "statusListCredential": LIST_URL,
     }
@@ -262,6 +262,21 @@ def test_revoked_by_bitstring_status_list(web: dict) -> None:
     assert not report.verified
     assert "revoked" in _steps_detail(report, "status")
     assert verify(_di(credential(credentialStatus=_entry(94568))), now=NOW).status == "valid"
+
+
+@pytest.mark.parametrize(
+    ("purpose", "expected"),
+    [("revocation", "revoked"), ("suspension", "suspended"), ("message", "valid"), ("refresh", "valid")],
+)
+def test_a_set_bit_counts_by_the_purpose_of_its_list(web: dict, purpose: str, expected: str) -> None:
+    # A suspended badge is not a revoked one, and a set "message" bit says nothing about validity.
+    web[LIST_URL] = _status_list(94567, purpose=purpose)
+    report = verify(_di(credential(credentialStatus=_entry(purpose=purpose))), now=NOW)
+    assert report.status == expected, _failed(report)
+    detail = _steps_detail(report, "status")
+    assert (expected in detail) if expected != "valid" else ("does not affect validity" in detail)
+    clear = verify(_di(credential(credentialStatus=_entry(94568, purpose=purpose))), now=NOW)
+    assert clear.status == "valid" and f"not {purpose}" in _steps_detail(clear, "status")
 
 
 @pytest.mark.parametrize(

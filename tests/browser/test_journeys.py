@@ -2,7 +2,8 @@
 catalogue and submits evidence with a file; an assessor claims it from the queue and scores it with the
 keyboard, blind to who the earner is; the earner sees the decision and the badge, and shares it; an
 anonymous visitor checks it on its page and on the verify page (pasted JSON, uploaded baked PNG); the org
-admin revokes it and the badge page says so; the org admin rotates keys and reads the reports.
+admin suspends it (the page says SUSPENDED), lifts the suspension, then revokes it, each through a
+confirmation page, and the badge page says so; the org admin rotates keys and reads the reports.
 
 One module-scoped story (each test continues the one before, in file order) keeps the suite fast: seeding
 and signing happen once. A test that fails leaves the later ones failing too, which names the broken step.
@@ -224,19 +225,58 @@ def test_visitor_sees_a_valid_badge_and_verifies_it_by_paste_and_upload(
     assert "signature does not match" in page.locator(".verdict-reasons").inner_text()
 
 
-def test_org_admin_revokes_the_badge_and_its_page_says_so(page: Any, story: dict[str, Any]) -> None:
-    login(page, story["admin"], TEST_PASSWORD)
-    visit(page, f"/organisations/{story['org_id']}/badges", "journey-admin-badges")
+def _open_action(page: Any, story: dict[str, Any], name: str) -> None:
+    """From the badges issued page, the action link of the story's badge (its name includes the badge title)."""
+    visit(page, f"/organisations/{story['org_id']}/badges")
     row = page.get_by_role("row").filter(has_text=story["title"])
     with page.expect_navigation():
-        row.get_by_role("button", name="Revoke").click()  # no reason: refused, the message tied to the field
+        row.get_by_role("link", name=re.compile(f"^{name}")).click()
+
+
+def test_org_admin_suspends_the_badge_then_lifts_the_suspension(
+    page: Any, story: dict[str, Any], live_server: Any
+) -> None:
+    login(page, story["admin"], TEST_PASSWORD)
+    _open_action(page, story, "Suspend")
+    assert page.get_by_role("heading", level=1).inner_text() == "Suspend this badge?"
+    check_page(page, "journey-admin-suspend-confirm")
+    page.get_by_label(re.compile("^Reason for suspending")).fill("A complaint about the evidence is being checked.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Suspend badge").click()
+    assert "Badge suspended" in page.locator(".flashes").inner_text()
+    assert any(m.to == story["earner"] and m.subject.endswith("has been suspended") for m in live_server.mail())
+    logout(page)
+    visit(page, story["badge_path"], "journey-badge-suspended")
+    assert page.locator(".badge-page .badge-status .verdict").inner_text() == "SUSPENDED"
+    assert "complaint about the evidence" in page.locator("main").inner_text()
+
+    login(page, story["admin"], TEST_PASSWORD)
+    _open_action(page, story, "Lift suspension")
+    page.get_by_label(re.compile("^Reason for lifting")).fill("The evidence is the earner's own.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Lift suspension").click()
+    assert "Suspension lifted" in page.locator(".flashes").inner_text()
+    logout(page)
+    page.goto(story["badge_path"])
+    assert page.locator(".badge-page .badge-status .verdict").inner_text() == "VALID"
+
+
+def test_org_admin_revokes_the_badge_and_its_page_says_so(page: Any, story: dict[str, Any]) -> None:
+    login(page, story["admin"], TEST_PASSWORD)
+    _open_action(page, story, "Revoke")
+    assert page.get_by_role("heading", level=1).inner_text() == "Revoke this badge?"
+    assert "Revocation is permanent" in page.locator("main").inner_text()
+    check_page(page, "journey-admin-revoke-confirm")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Revoke badge").click()  # no reason: refused, the message tied to the field
     field = page.get_by_label(re.compile("^Reason for revoking"))
     assert field.get_attribute("aria-invalid") == "true"
     check_page(page, "journey-admin-revoke-refused")
     field.fill("Awarded in error: the evidence was someone else's.")
     with page.expect_navigation():
-        page.get_by_role("row").filter(has_text=story["title"]).get_by_role("button", name="Revoke").click()
+        page.get_by_role("button", name="Revoke badge").click()
     assert "Badge revoked" in page.locator(".flashes").inner_text()
+    check_page(page, "journey-admin-badges")
     logout(page)
     visit(page, story["badge_path"], "journey-badge-revoked")
     assert "revoked" in page.locator(".badge-page .badge-status").get_attribute("class").split()
@@ -248,6 +288,11 @@ def test_org_admin_rotates_keys_and_reads_reports_with_csv(page: Any, story: dic
     visit(page, f"/organisations/{story['org_id']}/issuer", "journey-admin-issuer")
     active_before = page.get_by_role("row").filter(has_text="active").count()
     assert active_before >= 1
+    with page.expect_navigation():
+        page.get_by_role("link", name="Rotate keys…").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Rotate signing keys?"
+    assert page.get_by_role("row").filter(has_text="Ed25519").count() >= 1  # the keys about to be retired
+    check_page(page, "journey-admin-rotate-confirm")
     with page.expect_navigation():
         page.get_by_role("button", name="Rotate keys").click()
     assert "Keys rotated" in page.locator(".flashes").inner_text()
