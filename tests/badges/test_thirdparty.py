@@ -1,0 +1,85 @@
+"""Third-party credentials from public conformance suites (tests/badges/thirdparty/README.md): the verifier
+must reach the verdict their suites state, and must refuse a tampered copy of each that verifies."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from badges.verifier import Report, verify
+
+HERE = Path(__file__).resolve().parent / "thirdparty"
+EXPECTED: dict[str, dict[str, Any]] = json.loads((HERE / "expected.json").read_text(encoding="utf-8"))
+NOW = datetime(2026, 12, 4, tzinfo=UTC)
+
+# Verdicts we do not reach yet, and why. strict: fixing one fails its test until the mark goes.
+NOT_YET: dict[str, str] = {
+    "1edtech-simple_v1.json": "Ed25519Signature2020 proofs are not verified",
+    "1edtech-simple-eddsa-2022.json": "the legacy cryptosuite name eddsa-2022 and data-integrity/v1 are unknown",
+    "1edtech-simple-multiple-proofs.json": "Ed25519Signature2020 proofs are not verified",
+    "1edtech-simple-did-key-method.json": "a did:key that is not the issuer is refused outright",
+    "dcc-v1-ed25519-didkey-legacy-noStatus-noExpiry.json": "Ed25519Signature2020; a nameless subject is an error",
+    "dcc-v2-both-didkey-legacy-noStatus-noExpiry.json": "the ed25519-2020/v1 context is not bundled",
+    "dcc-v2-di-didkey-identityHash.json": "the ed25519-2020/v1 context is not bundled; schema errors are fatal",
+    "dcc-v2-di-didkey-notYetValid.json": "a subject without id or identifier is an error, not a warning",
+    "dcc-v2-both-didkey-endorsement.json": "the ed25519-2020/v1 context is not bundled",
+}
+
+
+def _cases() -> list[Any]:
+    return [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[name])) if name in NOT_YET else name
+        for name in EXPECTED
+    ]
+
+
+def _load(name: str) -> dict[str, Any]:
+    return json.loads((HERE / name).read_text(encoding="utf-8"))
+
+
+def _explain(report: Report) -> list[str]:
+    return [f"{c['step']}: {c['detail']}" for c in report.checks if not c["passed"]]
+
+
+def test_every_file_has_an_expected_verdict_and_a_source() -> None:
+    files = {path.name for path in HERE.glob("*.json")} - {"expected.json"}
+    assert files == set(EXPECTED)
+    readme = (HERE / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{name}`" in readme for name in files)
+    assert set(NOT_YET) <= files
+
+
+@pytest.mark.parametrize("name", _cases())
+def test_verdict_agrees_with_the_suite(name: str) -> None:
+    expected = EXPECTED[name]
+    report = verify(_load(name), now=NOW)
+    assert report.status == expected["status"], _explain(report)
+    assert report.verified == (expected["status"] == "valid")
+    failed = {c["step"] for c in report.checks if not c["passed"]}
+    assert set(expected.get("failed", [])) <= failed, _explain(report)
+    if "warning" in expected:
+        warnings = report.as_dict().get("warnings", [])
+        assert any(expected["warning"] in w["detail"] for w in warnings), warnings
+
+
+def _tampered_cases() -> list[Any]:
+    names = [name for name, e in EXPECTED.items() if e["status"] != "invalid"]
+    return [pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[name])) if name in NOT_YET
+            else name for name in names]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", _tampered_cases())
+def test_a_tampered_copy_is_invalid(name: str) -> None:
+    """The untampered file must verify first (so the test cannot pass for the wrong reason)."""
+    credential = _load(name)
+    assert verify(credential, now=NOW).status == EXPECTED[name]["status"]
+    forged = copy.deepcopy(credential)
+    forged["name"] = str(credential.get("name", "")) + " (forged)"
+    report = verify(forged, now=NOW)
+    assert report.status == "invalid"
+    assert not all(c["passed"] for c in report.checks if c["step"] == "proof"), _explain(report)
