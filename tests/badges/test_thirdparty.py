@@ -24,10 +24,10 @@ NOT_YET: dict[str, str] = {
     "1edtech-simple-multiple-proofs.json": "Ed25519Signature2020 proofs are not verified",
     "1edtech-simple-did-key-method.json": "a did:key that is not the issuer is refused outright",
     "dcc-v1-ed25519-didkey-legacy-noStatus-noExpiry.json": "Ed25519Signature2020; a nameless subject is an error",
-    "dcc-v2-both-didkey-legacy-noStatus-noExpiry.json": "the ed25519-2020/v1 context is not bundled",
-    "dcc-v2-di-didkey-identityHash.json": "the ed25519-2020/v1 context is not bundled; schema errors are fatal",
+    "dcc-v2-both-didkey-legacy-noStatus-noExpiry.json": "Ed25519Signature2020 proofs are not verified",
+    "dcc-v2-di-didkey-identityHash.json": "schema errors on a genuine credential are fatal",
     "dcc-v2-di-didkey-notYetValid.json": "a subject without id or identifier is an error, not a warning",
-    "dcc-v2-both-didkey-endorsement.json": "the ed25519-2020/v1 context is not bundled",
+    "dcc-v2-both-didkey-endorsement.json": "Ed25519Signature2020 proofs are not verified",
 }
 
 
