@@ -313,13 +313,24 @@ def test_expired_and_not_yet_valid() -> None:
 def test_schema_subject_issuer_context_and_type_failures() -> None:
     broken = credential()
     broken["credentialSubject"]["achievement"]["type"] = "Achievement"  # schema wants an array
+    # Genuinely signed but breaking a rule: valid, with a conformance warning (the issuer did sign it so).
     report = verify(_di(broken), now=NOW)
-    assert _steps(report)["schema"] == [False] and report.status == "invalid"
+    assert _steps(report)["schema"] == [False] and report.status == "valid" and report.verified
     assert "/credentialSubject/achievement/type" in _steps_detail(report, "schema")
+    assert [(w["step"], w["kind"]) for w in report.as_dict()["warnings"]] == [("schema", "conformance")]
+    # Unsigned, or signed and then changed, the same defect is a failure like any other.
+    assert verify(broken, now=NOW).status == "invalid"
+    forged = _di(broken)
+    forged["name"] = "Forged"
+    assert verify(forged, now=NOW).status == "invalid"
+    assert all(c.get("severity") != "warning" for c in verify(forged, now=NOW).checks)
 
     anonymous = credential()
     del anonymous["credentialSubject"]["id"]
-    assert _steps(verify(_di(anonymous), now=NOW))["subject"] == [False]
+    report = verify(_di(anonymous), now=NOW)
+    assert _steps(report)["subject"] == [False] and report.status == "valid"
+    assert "neither an id nor an identifier" in report.warnings[0]["detail"]
+    assert verify(anonymous, now=NOW).status == "invalid"
 
     bare_issuer = credential(issuer=ISSUER)
     assert _steps(verify(bare_issuer, now=NOW))["issuer"] == [False]
@@ -336,8 +347,14 @@ def test_no_proof_and_unknown_proof() -> None:
     report = verify(credential(), now=NOW)
     assert report.status == "invalid"
     assert "no proof" in _failed(report)[0]
-    odd = credential(proof=[{"type": "Ed25519Signature2020", "proofValue": "z1"}])
+    odd = credential(proof=[{"type": "BbsBlsSignature2020", "proofValue": "z1"}])
     assert "unsupported proof" in _failed(verify(odd, now=NOW))[0]
+    malformed = credential(proof=[{"type": "Ed25519Signature2020", "proofValue": "z1"}])
+    assert "no verificationMethod" in _failed(verify(malformed, now=NOW))[0]
+    # Beside a proof that verifies, a proof we cannot check is a warning, not a failure.
+    both = _di(credential(proof=[{"type": "BbsBlsSignature2020", "proofValue": "z1"}]))
+    report = verify(both, now=NOW)
+    assert report.status == "valid" and [w["kind"] for w in report.warnings] == ["proof"]
 
 
 @pytest.mark.parametrize(
