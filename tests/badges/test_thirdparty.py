@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from badges.jsonld import canonical_nquads, canonical_nquads_pyld
 from badges.verifier import Report, verify
 
 HERE = Path(__file__).resolve().parent / "thirdparty"
@@ -76,3 +77,13 @@ def test_a_tampered_copy_is_invalid(name: str) -> None:
     report = verify(forged, now=NOW)
     assert report.status == "invalid"
     assert not all(c["passed"] for c in report.checks if c["step"] == "proof"), _explain(report)
+
+
+@pytest.mark.parametrize("name", [n for n in EXPECTED if n not in NOT_YET])
+def test_fast_canonical_form_is_pyld_s(name: str) -> None:
+    """Our fast path gives the reference algorithm's bytes on every third-party shape (twice: templates)."""
+    credential = _load(name)
+    unsigned = {k: v for k, v in credential.items() if k != "proof"}
+    reference = canonical_nquads_pyld(unsigned)
+    assert canonical_nquads(unsigned) == reference
+    assert canonical_nquads(copy.deepcopy(unsigned)) == reference
