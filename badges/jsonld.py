@@ -42,6 +42,13 @@ CONTEXT_FILES: dict[str, str] = {
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json": "context-3.0.3.json",
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json": "context-3.0.2.json",
     "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json": "extensions.json",
+    # VCDM 1.1 era OB context (3.0.1 cannot be combined with credentials/v2: protected-term redefinition)
+    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json": "context-3.0.1.json",
+    "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json": "clr-context-2.0.1.json",
+    # The proof vocabularies third-party credentials name beside the OB context (Ed25519Signature2020,
+    # and DataIntegrityProof before credentials/v2 defined it)
+    "https://w3id.org/security/suites/ed25519-2020/v1": "ed25519-signature-2020-v1.jsonld",
+    "https://w3id.org/security/data-integrity/v1": "data-integrity-v1.jsonld",
 }
 
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"

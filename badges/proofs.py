@@ -1,5 +1,10 @@
 """The two proofs every badge carries: an ``eddsa-rdfc-2022`` Data Integrity proof and a VC-JWT.
 
+Other issuers' Ed25519 proofs verify here too: ``eddsa-2022`` (the name eddsa-rdfc-2022 had until 2023, same
+algorithm) and the older ``Ed25519Signature2020`` suite, which hashes and signs exactly as eddsa-rdfc-2022 does
+(URDNA2015 of the proof options and of the document, SHA-256 of each, concatenated, Ed25519, base58btc
+``proofValue``) and differs only in how the proof is labelled: its own ``type``, no ``cryptosuite``.
+
 Both follow ``shared/ob3/NOTES.md`` §3-4 (the OB 3.0 spec's integrity section and what the 1EdTech validator
 checks). Decisions worth knowing:
 
@@ -32,6 +37,8 @@ from badges.jsonld import ContextError, canonical_nquads
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
 PROOF_TYPE = "DataIntegrityProof"
+LEGACY_CRYPTOSUITE = "eddsa-2022"
+ED25519_SIGNATURE_2020 = "Ed25519Signature2020"
 # Algorithms we verify. The 1EdTech validator accepts only RS256/ES256 for VC-JWT; EdDSA is accepted here
 # because the spec permits it and other issuers use it.
 JWT_ALGORITHMS = ("RS256", "ES256", "EdDSA", "PS256", "RS384", "RS512", "ES384")
@@ -141,6 +148,24 @@ def sign_eddsa_rdfc_2022(
         "cryptosuite": CRYPTOSUITE,
         "proofPurpose": "assertionMethod",
     }
+    return _sign(credential, private_key, options)
+
+
+def sign_ed25519_signature_2020(
+    credential: dict[str, Any], private_key: Ed25519PrivateKey, verification_method: str, created: str
+) -> dict[str, Any]:
+    """Like ``sign_eddsa_rdfc_2022`` with an ``Ed25519Signature2020`` proof (used to test other issuers' form;
+    the credential's ``@context`` must name the suite's context)."""
+    options = {
+        "type": ED25519_SIGNATURE_2020,
+        "created": created,
+        "verificationMethod": verification_method,
+        "proofPurpose": "assertionMethod",
+    }
+    return _sign(credential, private_key, options)
+
+
+def _sign(credential: dict[str, Any], private_key: Ed25519PrivateKey, options: dict[str, Any]) -> dict[str, Any]:
     signature = private_key.sign(_hash_data(credential, options))
     signed = dict(credential)
     signed["proof"] = [
@@ -165,27 +190,41 @@ def key_from_verification_method(credential: dict[str, Any], verification_method
     return public_key_from_multikey(fragment)
 
 
-def verify_eddsa_rdfc_2022(credential: dict[str, Any], public_key: Ed25519PublicKey | None = None) -> None:
-    """Verify the credential's ``eddsa-rdfc-2022`` proof(s); one valid proof suffices. Raises ProofError.
+def suite_of(proof: Any) -> str | None:
+    """The Ed25519 suite a proof claims (``eddsa-rdfc-2022``, ``eddsa-2022`` or ``Ed25519Signature2020``), or
+    None when it is none of them."""
+    if not isinstance(proof, dict):
+        return None
+    if proof.get("type") == PROOF_TYPE and proof.get("cryptosuite") in (CRYPTOSUITE, LEGACY_CRYPTOSUITE):
+        return str(proof["cryptosuite"])
+    if proof.get("type") == ED25519_SIGNATURE_2020:
+        return ED25519_SIGNATURE_2020
+    return None
 
-    Without ``public_key`` the key is read from a ``<issuer id>#z6Mk…`` verificationMethod.
+
+def verify_eddsa_rdfc_2022(credential: dict[str, Any], public_key: Ed25519PublicKey | None = None) -> None:
+    """Verify the credential's Ed25519 proof(s) (any suite ``suite_of`` knows); one valid proof suffices.
+
+    Raises ProofError. Without ``public_key`` the key is read from a ``<issuer id>#z6Mk…`` verificationMethod.
     """
-    proofs = [p for p in _proofs_of(credential) if isinstance(p, dict) and p.get("cryptosuite") == CRYPTOSUITE]
+    proofs = [p for p in _proofs_of(credential) if suite_of(p)]
     if not proofs:
-        raise ProofError("no DataIntegrityProof with cryptosuite eddsa-rdfc-2022")
+        raise ProofError("no DataIntegrityProof with cryptosuite eddsa-rdfc-2022 (nor an Ed25519Signature2020)")
     reasons = []
     for proof in proofs:
         try:
-            _verify_one(credential, proof, public_key)
+            verify_proof(credential, proof, public_key)
             return
         except ProofError as exc:
             reasons.append(str(exc))
     raise ProofError("; ".join(reasons))
 
 
-def _verify_one(credential: dict[str, Any], proof: dict[str, Any], public_key: Ed25519PublicKey | None) -> None:
-    if proof.get("type") != PROOF_TYPE:
-        raise ProofError(f"proof type must be {PROOF_TYPE}")
+def verify_proof(credential: dict[str, Any], proof: dict[str, Any], public_key: Ed25519PublicKey | None) -> None:
+    """Verify one proof of the credential with the given key (or its ``<issuer id>#z6Mk…`` method)."""
+    suite = suite_of(proof)
+    if suite is None:
+        raise ProofError(f"proof type must be {PROOF_TYPE} (eddsa-rdfc-2022) or {ED25519_SIGNATURE_2020}")
     if proof.get("proofPurpose") != "assertionMethod":
         raise ProofError("proofPurpose must be assertionMethod")
     value = proof.get("proofValue")
@@ -197,10 +236,11 @@ def _verify_one(credential: dict[str, Any], proof: dict[str, Any], public_key: E
     if "@context" in proof and proof["@context"] != credential.get("@context"):
         raise ProofError("proof @context differs from the credential's")
     key = public_key or key_from_verification_method(credential, proof.get("verificationMethod", ""))
+    # The document is hashed without its proofs: a proof set, each proof over the same unsigned document.
     try:
         key.verify(signature, _hash_data(credential, proof))
     except InvalidSignature:
-        raise ProofError("Data Integrity signature does not match the credential (tampered or wrong key)") from None
+        raise ProofError(f"{suite} signature does not match the credential (tampered or wrong key)") from None
 
 
 # -- VC-JWT ---------------------------------------------------------------------------------------------------

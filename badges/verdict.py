@@ -88,7 +88,7 @@ def explain(report: Report) -> Verdict:
     status = report.status
     who = issuer_name or "The issuer"
     what = f"“{badge}”" if badge else "this badge"
-    failed = [c for c in report.checks if not c["passed"]]
+    failed = [c for c in report.checks if not c["passed"] and c.get("severity") != "warning"]  # warnings: shown apart
     reasons = list(dict.fromkeys(FAILED_STEP.get(c["step"], c["detail"]) for c in failed))
     if status == "valid":
         headline = f"Genuine and valid: {who} issued {what}, and it has not been changed since."

@@ -9,6 +9,12 @@ apply (in that order), else ``valid``. A set status bit counts by its list's ``s
 revokes, suspension suspends, any other purpose is reported and changes nothing. Our own badges' suspension
 bit is read from the suspension list paired with their revocation list (``badges.status``).
 
+A failed check may be only a **warning** (``"severity": "warning"`` and a ``"kind"``), which does not make the
+credential invalid: ``conformance`` for a genuinely signed credential that breaks an Open Badges rule (schema,
+a subject without id or identifier), ``authenticity`` for a genuine signature whose key is not shown to belong
+to the issuer, ``proof`` for a proof of a kind we cannot check beside one we verified. They are also listed
+in the report's ``warnings``. A forgery (a signature that does not verify) is always a failure.
+
 All network access goes through ``badges.fetching.fetch`` (SSRF-safe; our own URLs are served locally).
 The verifier never raises for a bad credential, only ``NotACredential`` for input that is no credential at
 all (the API answers 422 to that).
@@ -76,9 +82,21 @@ class Report:
         self.checks.append({"step": step, "passed": bool(passed), "detail": detail})
         return passed
 
+    def warn(self, step: str, kind: str, detail: str) -> None:
+        """A failed check that does not make the credential invalid (see the module docstring)."""
+        self.checks.append({"step": step, "passed": False, "detail": detail, "severity": "warning", "kind": kind})
+
+    @property
+    def warnings(self) -> list[dict[str, str]]:
+        return [
+            {"step": c["step"], "kind": c["kind"], "detail": c["detail"]}
+            for c in self.checks
+            if c.get("severity") == "warning"
+        ]
+
     @property
     def status(self) -> str:
-        if not self.checks or not all(check["passed"] for check in self.checks):
+        if not self.checks or any(not c["passed"] and c.get("severity") != "warning" for c in self.checks):
             return "invalid"
         if self.revoked:
             return "revoked"
@@ -95,7 +113,13 @@ class Report:
         return self.status == "valid"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"verified": self.verified, "status": self.status, "checks": self.checks, "credential": self.credential}
+        return {
+            "verified": self.verified,
+            "status": self.status,
+            "checks": self.checks,
+            "warnings": self.warnings,
+            "credential": self.credential,
+        }
 
 
 # -- entry point ----------------------------------------------------------------------------------------------
@@ -130,6 +154,7 @@ def verify(value: Any, *, now: datetime | None = None) -> Report:
         except Exception as exc:  # a malformed credential must give a failed check, never a server error
             log.warning("verifier step %s failed on malformed input", step, exc_info=exc)
             report.add(step, False, f"cannot be checked: the credential is malformed here ({type(exc).__name__})")
+    _settle_conformance(report)
     return report
 
 
@@ -338,9 +363,24 @@ def _check_schema(credential: dict[str, Any], report: Report) -> None:
         if errors:
             shown = "; ".join(f"/{'/'.join(str(p) for p in e.absolute_path)}: {e.message[:200]}" for e in errors[:5])
             more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
-            report.add("schema", False, f"{name}: {shown}{more}")
+            _conformance(report, "schema", f"{name}: {shown}{more}")
             return
     report.add("schema", True, "valid against " + ", ".join(_schema_names(credential)))
+
+
+def _conformance(report: Report, step: str, detail: str) -> None:
+    """A rule of the spec the credential breaks. Whether that is a failure or a warning depends on its proof:
+    ``_settle_conformance`` decides once the proofs are checked."""
+    report.checks.append({"step": step, "passed": False, "detail": detail, "conformance": True})
+
+
+def _settle_conformance(report: Report) -> None:
+    """A genuinely signed credential that breaks a conformance rule is reported with a warning (the issuer did
+    sign it as it is); without a verified proof the rule stays a failure."""
+    genuine = any(c["step"] == "proof" and c["passed"] for c in report.checks)
+    for check in report.checks:
+        if check.pop("conformance", False) and genuine:
+            check.update(severity="warning", kind="conformance")
 
 
 def _subject(credential: dict[str, Any]) -> dict[str, Any] | None:
@@ -360,7 +400,12 @@ def _check_subject(credential: dict[str, Any], report: Report) -> None:
         kinds = sorted({str(i.get("identityType")) for i in _as_list(subject["identifier"]) if isinstance(i, dict)})
         report.add("subject", True, "awarded to an identifier (" + ", ".join(kinds) + ")")
     else:
-        report.add("subject", False, "credentialSubject needs an id or an identifier")
+        _conformance(
+            report,
+            "subject",
+            "credentialSubject has neither an id nor an identifier, which Open Badges 3.0 requires: "
+            "the credential does not say whom it was awarded to in a form that can be checked",
+        )
 
 
 def _issuer_id(credential: dict[str, Any]) -> str | None:
@@ -477,7 +522,14 @@ def _jwt_key_resolver(credential: dict[str, Any], notes: list[str]) -> Callable[
     return resolve
 
 
-def _di_key(credential: dict[str, Any], proof: dict[str, Any]) -> tuple[Ed25519PublicKey, str]:
+def _can_hold_keys(issuer: str | None) -> bool:
+    """Whether the issuer id names something that publishes keys (a DID or a web address)."""
+    return isinstance(issuer, str) and issuer.startswith(("did:", "https://", "http://"))
+
+
+def _di_key(credential: dict[str, Any], proof: dict[str, Any]) -> tuple[Ed25519PublicKey, str, str | None]:
+    """The key a Data Integrity proof names, where it came from, and a warning when the key is genuine but
+    not shown to belong to the issuer."""
     issuer = _issuer_id(credential)
     method = proof.get("verificationMethod")
     if not isinstance(method, str) or not method:
@@ -485,11 +537,23 @@ def _di_key(credential: dict[str, Any], proof: dict[str, Any]) -> tuple[Ed25519P
     base, _, fragment = method.partition("#")
     if fragment.startswith("z6Mk"):
         if base == issuer:
-            return proofs.key_from_verification_method(credential, method), "key from the verificationMethod"
+            return proofs.key_from_verification_method(credential, method), "key from the verificationMethod", None
         if base.startswith("did:key:") and base.removeprefix("did:key:") == fragment:
             raise ProofError(f"did:key {base} is not the issuer ({issuer})")
     if method.startswith("did:key:"):
-        raise ProofError(f"did:key {base} is not the issuer ({issuer})")
+        if fragment:
+            raise ProofError(f"did:key {base} is not the issuer ({issuer})")
+        # A bare did:key names no controller. The 1EdTech validator accepts it whoever the issuer is; we do
+        # so only for an issuer id that publishes no keys (urn:uuid:…), and say that the key is not bound.
+        # For a DID or web issuer a foreign key would let anyone sign in its name.
+        if _can_hold_keys(issuer):
+            raise ProofError(f"did:key {base} is not the issuer ({issuer}), which publishes its own keys")
+        key = proofs.public_key_from_multikey(base.removeprefix("did:key:"))
+        warning = (
+            f"the signing key {base} is not shown to belong to the issuer {issuer}: the signature proves the "
+            "credential is unchanged since it was signed, not who signed it"
+        )
+        return key, f"key from {base}", warning
     if method.startswith("did:web:"):
         document = _fetch_json(did_web_url(method))
         found = _method_from_did_document(document, method)
@@ -499,7 +563,7 @@ def _di_key(credential: dict[str, Any], proof: dict[str, Any]) -> tuple[Ed25519P
         key = _key_from_method(found)
         if not isinstance(key, Ed25519PublicKey):
             raise ProofError("eddsa-rdfc-2022 needs an Ed25519 key")
-        return key, f"key from the did:web document of {base}"
+        return key, f"key from the did:web document of {base}", None
     if method.startswith(("https://", "http://")):
         document = _fetch_json(method, "application/did+json, application/ld+json, application/json")
         found = document if isinstance(document, dict) and "publicKeyMultibase" in document else None
@@ -507,7 +571,7 @@ def _di_key(credential: dict[str, Any], proof: dict[str, Any]) -> tuple[Ed25519P
             found = _method_from_did_document(document, method)
         if found.get("controller") != issuer:
             raise ProofError(f"verificationMethod controller {found.get('controller')} is not the issuer ({issuer})")
-        return proofs.public_key_from_multikey(found.get("publicKeyMultibase", "")), f"key from {method}"
+        return proofs.public_key_from_multikey(found.get("publicKeyMultibase", "")), f"key from {method}", None
     raise ProofError(f"cannot resolve verificationMethod {method!r}")
 
 
@@ -526,18 +590,32 @@ def _check_proofs(credential: dict[str, Any], token: str | None, report: Report)
         except (ProofError, FetchError) as exc:
             report.add("proof", False, f"VC-JWT {alg}: {exc}")
     embedded = [p for p in _as_list(credential.get("proof")) if isinstance(p, dict)]
+    unknown: list[str] = []
     for proof in embedded:
         any_proof = True
-        suite = proof.get("cryptosuite") or proof.get("type") or "unknown"
-        if suite != proofs.CRYPTOSUITE:
-            report.add("proof", False, f"unsupported proof {suite!r} (this verifier checks eddsa-rdfc-2022)")
+        suite = proofs.suite_of(proof)
+        if suite is None:
+            unknown.append(str(proof.get("cryptosuite") or proof.get("type") or "unknown"))
             continue
+        label = "Data Integrity " + suite if proof.get("type") == proofs.PROOF_TYPE else suite
         try:
-            key, where = _di_key(credential, proof)
-            proofs.verify_eddsa_rdfc_2022({**credential, "proof": [proof]}, key)
-            report.add("proof", True, f"Data Integrity eddsa-rdfc-2022 signature valid; {where}")
+            key, where, unbound = _di_key(credential, proof)
+            proofs.verify_proof({**credential, "proof": [proof]}, proof, key)
+            legacy = (
+                " (eddsa-2022 is the earlier name of eddsa-rdfc-2022)" if suite == proofs.LEGACY_CRYPTOSUITE else ""
+            )
+            report.add("proof", True, f"{label} signature valid{legacy}; {where}")
+            if unbound:
+                report.warn("proof", "authenticity", unbound)
         except (ProofError, FetchError) as exc:
-            report.add("proof", False, f"Data Integrity eddsa-rdfc-2022: {exc}")
+            report.add("proof", False, f"{label}: {exc}")
+    verified = any(c["step"] == "proof" and c["passed"] for c in report.checks)
+    for name in unknown:
+        detail = f"unsupported proof {name!r} (this verifier checks eddsa-rdfc-2022 and Ed25519Signature2020)"
+        if verified:
+            report.warn("proof", "proof", detail + "; not checked, another proof verified")
+        else:
+            report.add("proof", False, detail)
     if not any_proof:
         report.add("proof", False, "the credential carries no proof (neither a VC-JWT nor an embedded proof)")
 
@@ -569,8 +647,10 @@ def _status_list_credential(url: str, issuer: str | None) -> dict[str, Any]:
         proof_list = [p for p in _as_list(listed.get("proof")) if isinstance(p, dict)]
         if not proof_list:
             raise ProofError("the status list credential is not signed")
-        key, _where = _di_key(listed, proof_list[0])
-        proofs.verify_eddsa_rdfc_2022({**listed, "proof": [proof_list[0]]}, key)
+        key, _where, unbound = _di_key(listed, proof_list[0])
+        if unbound:
+            raise ProofError(f"the status list's key is not the issuer's: {unbound}")
+        proofs.verify_proof({**listed, "proof": [proof_list[0]]}, proof_list[0], key)
     if _issuer_id(listed) != issuer:
         raise ProofError(f"the status list is issued by {_issuer_id(listed)}, not by the credential's issuer")
     valid_until = listed.get("validUntil")

@@ -70,12 +70,30 @@ class CheckSchema(Schema):
     )
     passed = fields.Boolean()
     detail = fields.String()
+    severity = fields.String(
+        metadata={"enum": ["warning"], "description": "only on a failed check that does not make the badge invalid"}
+    )
+    kind = fields.String(metadata={"enum": ["conformance", "authenticity", "proof"]})
+
+
+class WarningSchema(Schema):
+    step = fields.String()
+    kind = fields.String(
+        metadata={
+            "enum": ["conformance", "authenticity", "proof"],
+            "description": "conformance: a genuinely signed credential breaks an Open Badges rule; authenticity: "
+            "the signature is genuine but its key is not shown to belong to the issuer; proof: a proof of a "
+            "kind we cannot check, beside one that verified",
+        }
+    )
+    detail = fields.String()
 
 
 class ReportSchema(Schema):
-    verified = fields.Boolean(metadata={"description": "true only when status is valid"})
+    verified = fields.Boolean(metadata={"description": "true only when status is valid (warnings allowed)"})
     status = fields.String(metadata={"enum": ["valid", "revoked", "suspended", "expired", "not_yet_valid", "invalid"]})
     checks = fields.List(fields.Nested(CheckSchema))
+    warnings = fields.List(fields.Nested(WarningSchema), metadata={"description": "the checks that are warnings"})
     credential = fields.Dict(allow_none=True, metadata={"description": "the credential as read (JWT claims removed)"})
     recipient_matches = fields.Boolean(
         allow_none=True,

@@ -20,6 +20,8 @@ with app.app_context():
             "OK " if good else "NO ",
             name,
             r.status,
-            "" if good else [c["detail"][:150] for c in r.checks if not c["passed"]],
+            [f"warning ({w['kind']})" for w in r.warnings]
+            if good
+            else [c["detail"][:150] for c in r.checks if not c["passed"] and c.get("severity") != "warning"],
         )
 print(f"agrees on {ok} of {len(exp)}")

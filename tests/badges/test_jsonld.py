@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 
 import pytest
 from pyld.jsonld import JsonLdError
 
 from badges import jsonld
-from badges.jsonld import CONTEXT_FILES, ContextError, canonical_nquads, canonical_nquads_pyld, document_loader
+from badges.jsonld import (
+    CONTEXT_FILES,
+    CONTEXTS_DIR,
+    CREDENTIALS_V1,
+    CREDENTIALS_V2,
+    ContextError,
+    canonical_nquads,
+    canonical_nquads_pyld,
+    document_loader,
+)
 from tests.badges.issued import award, passed_submission
 from tests.badges.samples import credential, data
 
@@ -19,6 +29,22 @@ def test_loader_serves_bundled_contexts_with_a_static_tag() -> None:
         assert loaded["documentUrl"] == url
         assert "@context" in loaded["document"]
         assert loaded["tag"] == "static"
+
+
+def test_every_bundled_context_is_listed_with_its_hash() -> None:
+    sources = (CONTEXTS_DIR / "SOURCES.md").read_text(encoding="utf-8")
+    for url, name in CONTEXT_FILES.items():
+        digest = hashlib.sha256((CONTEXTS_DIR / name).read_bytes()).hexdigest()
+        assert f"| {url} | `{name}` |" in sources and digest in sources, name
+
+
+def test_ob_3_0_1_context_works_with_vcdm_1_1_and_is_a_named_error_with_2_0() -> None:
+    doc = credential()
+    doc["@context"] = [CREDENTIALS_V1, "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json"]
+    assert "vocab.html#Achievement" in canonical_nquads(doc) == canonical_nquads_pyld(doc)
+    doc["@context"][0] = CREDENTIALS_V2
+    with pytest.raises(ContextError, match="redefine a protected term"):
+        canonical_nquads(doc)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import jwt
@@ -246,3 +248,80 @@ def test_vcdm_1_1_vc_claim_is_accepted() -> None:
     cred = credential()
     token = jwt.encode({"vc": cred, **proofs.jwt_claims(cred)}, rsa_key(), algorithm="RS256", headers={"kid": KID})
     assert proofs.decode_vc_jwt(token, lambda h: rsa_key().public_key()) == cred
+
+
+# -- other issuers' Ed25519 suites: the W3C vc-di-eddsa vectors (tests/badges/data/SOURCES.md) -------------------
+
+EXAMPLES_CONTEXT = "https://www.w3.org/ns/credentials/examples/v2"
+W3C_KEYS = data("w3c-eddsa/keyPair.json")
+W3C_DOCUMENT_HASH = "517744132ae165a5349155bef0bb0cf2258fff99dfe1dbd914b938d775a36017"  # docHashEdSig.txt
+
+
+@pytest.fixture
+def examples_context(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The W3C vectors name the VCDM examples context, which the service rightly does not bundle."""
+    from badges import jsonld
+
+    document = json.loads(data("w3c-eddsa/credentials-examples-v2.jsonld"))
+    original = jsonld._context_document
+    monkeypatch.setitem(jsonld.CONTEXT_FILES, EXAMPLES_CONTEXT, "(test only)")
+    monkeypatch.setattr(jsonld, "_context_document", lambda url: document if url == EXAMPLES_CONTEXT else original(url))
+    yield
+    jsonld._SHARED_CACHE.clear()  # PyLD keeps the processed context; later tests must not see it
+
+
+def _w3c_private_key() -> Ed25519PrivateKey:
+    raw = proofs.base58btc_decode(W3C_KEYS["privateKeyMultibase"][1:])
+    assert raw[:2] == b"\x80\x26"  # multicodec ed25519-priv
+    return Ed25519PrivateKey.from_private_bytes(raw[2:])
+
+
+@pytest.mark.parametrize("name", ["ed25519signature2020-signed.json", "eddsa-rdfc-2022-signed.json"])
+def test_w3c_vectors_verify_and_are_reproduced_byte_for_byte(examples_context: None, name: str) -> None:
+    from badges.jsonld import canonical_nquads, canonical_nquads_pyld
+
+    signed = data(f"w3c-eddsa/{name}")
+    proof = signed["proof"]
+    key = proofs.public_key_from_multikey(W3C_KEYS["publicKeyMultibase"])
+    assert proofs.multikey(_w3c_private_key().public_key()) == W3C_KEYS["publicKeyMultibase"]
+    proofs.verify_proof(signed, proof, key)
+    unsigned = {k: v for k, v in signed.items() if k != "proof"}
+    assert hashlib.sha256(canonical_nquads(unsigned).encode()).hexdigest() == W3C_DOCUMENT_HASH
+    assert canonical_nquads(unsigned) == canonical_nquads_pyld(unsigned)
+    sign = (
+        proofs.sign_ed25519_signature_2020 if proof["type"] == "Ed25519Signature2020" else proofs.sign_eddsa_rdfc_2022
+    )
+    again = sign(unsigned, _w3c_private_key(), proof["verificationMethod"], proof["created"])
+    assert again["proof"] == [proof]  # Ed25519 is deterministic: the same bytes or a different algorithm
+
+
+def test_w3c_ed25519_signature_2020_vector_tampered_or_relabelled_is_rejected(examples_context: None) -> None:
+    signed = data("w3c-eddsa/ed25519signature2020-signed.json")
+    key = proofs.public_key_from_multikey(W3C_KEYS["publicKeyMultibase"])
+    tampered = copy.deepcopy(signed)
+    tampered["credentialSubject"]["alumniOf"] = "Another School"
+    with pytest.raises(ProofError, match="Ed25519Signature2020 signature does not match"):
+        proofs.verify_proof(tampered, tampered["proof"], key)
+    # The proof options are signed too: the same signature under another suite's label does not verify.
+    relabelled = copy.deepcopy(signed)
+    relabelled["proof"] = {**signed["proof"], "type": "DataIntegrityProof", "cryptosuite": "eddsa-rdfc-2022"}
+    with pytest.raises(ProofError, match="does not match"):
+        proofs.verify_proof(relabelled, relabelled["proof"], key)
+
+
+def test_legacy_eddsa_2022_name_is_accepted_but_not_interchangeable() -> None:
+    """eddsa-2022 is eddsa-rdfc-2022's earlier name; 1EdTech's vector uses it (tests/badges/thirdparty)."""
+    key = ed25519_key()
+    signed = proofs.sign_eddsa_rdfc_2022(
+        credential(), key, f"{ISSUER}#{proofs.multikey(key.public_key())}", "2025-01-01T00:00:00Z"
+    )
+    proof = signed["proof"][0]
+    assert proofs.suite_of({**proof, "cryptosuite": "eddsa-2022"}) == "eddsa-2022"
+    assert proofs.suite_of({**proof, "cryptosuite": "ecdsa-rdfc-2019"}) is None
+    renamed = {**signed, "proof": [{**proof, "cryptosuite": "eddsa-2022"}]}
+    with pytest.raises(ProofError, match="eddsa-2022 signature does not match"):
+        proofs.verify_eddsa_rdfc_2022(renamed)
+    legacy = {k: v for k, v in proof.items() if k != "proofValue"}
+    legacy["cryptosuite"] = "eddsa-2022"
+    resigned = proofs._sign(credential(), key, legacy)
+    proofs.verify_eddsa_rdfc_2022(resigned)

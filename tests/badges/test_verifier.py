@@ -227,6 +227,48 @@ def test_did_key_and_foreign_verification_methods(web: dict) -> None:
     assert "not the issuer" in _failed(report)[0]
 
 
+def _bare_did_key(issuer: str, key: Ed25519PrivateKey) -> dict[str, Any]:
+    doc = credential(issuer={"id": issuer, "type": ["Profile"], "name": "Someone"})
+    return proofs.sign_eddsa_rdfc_2022(doc, key, "did:key:" + proofs.multikey(key.public_key()), "2025-01-01T00:00:00Z")
+
+
+def test_a_bare_did_key_is_accepted_with_a_warning_only_for_an_issuer_that_publishes_no_keys(web: dict) -> None:
+    key = Ed25519PrivateKey.generate()
+    report = verify(_bare_did_key("urn:uuid:6f2e33e5-7a29-4155-840a-59483ba10164", key), now=NOW)
+    assert report.status == "valid" and report.verified
+    assert [w["kind"] for w in report.warnings] == ["authenticity"]
+    assert "not shown to belong to the issuer" in report.warnings[0]["detail"]
+    # An issuer that can publish keys (web or DID) must have signed with one of its own.
+    for issuer in (ISSUER, "did:web:issuer.example", "did:key:" + proofs.multikey(ed25519_key().public_key())):
+        report = verify(_bare_did_key(issuer, key), now=NOW)
+        assert report.status == "invalid", issuer
+        assert "publishes its own keys" in _failed(report)[0]
+    # A did:key that names itself as controller (…#z6Mk…) must be the issuer, as in the 1EdTech validator.
+    named = _bare_did_key("urn:uuid:6f2e33e5-7a29-4155-840a-59483ba10164", key)
+    did = named["proof"][0]["verificationMethod"]
+    named["proof"][0]["verificationMethod"] = f"{did}#{did.removeprefix('did:key:')}"
+    assert verify(named, now=NOW).status == "invalid"
+    # The warning never hides a forgery.
+    forged = _bare_did_key("urn:uuid:6f2e33e5-7a29-4155-840a-59483ba10164", key)
+    forged["name"] = "Forged"
+    report = verify(forged, now=NOW)
+    assert report.status == "invalid" and not report.warnings
+
+
+def test_ed25519_signature_2020_badge_with_its_context(web: dict) -> None:
+    key = ed25519_key()
+    doc = credential()
+    doc["@context"] = [*doc["@context"], "https://w3id.org/security/suites/ed25519-2020/v1"]
+    signed = proofs.sign_ed25519_signature_2020(
+        doc, key, f"{ISSUER}#{proofs.multikey(key.public_key())}", "2025-01-01T00:00:00Z"
+    )
+    report = verify(signed, now=NOW)
+    assert report.status == "valid", _failed(report)
+    assert "Ed25519Signature2020 signature valid" in _steps_detail(report, "proof")
+    signed["credentialSubject"]["achievement"]["name"] = "Something else"
+    assert verify(signed, now=NOW).status == "invalid"
+
+
 def test_did_web_verification_method(web: dict) -> None:
     did = "did:web:issuer.example:issuers:7"
     key = Ed25519PrivateKey.generate()
@@ -328,13 +370,24 @@ def test_expired_and_not_yet_valid() -> None:
 def test_schema_subject_issuer_context_and_type_failures() -> None:
     broken = credential()
     broken["credentialSubject"]["achievement"]["type"] = "Achievement"  # schema wants an array
+    # Genuinely signed but breaking a rule: valid, with a conformance warning (the issuer did sign it so).
     report = verify(_di(broken), now=NOW)
-    assert _steps(report)["schema"] == [False] and report.status == "invalid"
+    assert _steps(report)["schema"] == [False] and report.status == "valid" and report.verified
     assert "/credentialSubject/achievement/type" in _steps_detail(report, "schema")
+    assert [(w["step"], w["kind"]) for w in report.as_dict()["warnings"]] == [("schema", "conformance")]
+    # Unsigned, or signed and then changed, the same defect is a failure like any other.
+    assert verify(broken, now=NOW).status == "invalid"
+    forged = _di(broken)
+    forged["name"] = "Forged"
+    assert verify(forged, now=NOW).status == "invalid"
+    assert all(c.get("severity") != "warning" for c in verify(forged, now=NOW).checks)
 
     anonymous = credential()
     del anonymous["credentialSubject"]["id"]
-    assert _steps(verify(_di(anonymous), now=NOW))["subject"] == [False]
+    report = verify(_di(anonymous), now=NOW)
+    assert _steps(report)["subject"] == [False] and report.status == "valid"
+    assert "neither an id nor an identifier" in report.warnings[0]["detail"]
+    assert verify(anonymous, now=NOW).status == "invalid"
 
     bare_issuer = credential(issuer=ISSUER)
     assert _steps(verify(bare_issuer, now=NOW))["issuer"] == [False]
@@ -351,8 +404,14 @@ def test_no_proof_and_unknown_proof() -> None:
     report = verify(credential(), now=NOW)
     assert report.status == "invalid"
     assert "no proof" in _failed(report)[0]
-    odd = credential(proof=[{"type": "Ed25519Signature2020", "proofValue": "z1"}])
+    odd = credential(proof=[{"type": "BbsBlsSignature2020", "proofValue": "z1"}])
     assert "unsupported proof" in _failed(verify(odd, now=NOW))[0]
+    malformed = credential(proof=[{"type": "Ed25519Signature2020", "proofValue": "z1"}])
+    assert "no verificationMethod" in _failed(verify(malformed, now=NOW))[0]
+    # Beside a proof that verifies, a proof we cannot check is a warning, not a failure.
+    both = _di(credential(proof=[{"type": "BbsBlsSignature2020", "proofValue": "z1"}]))
+    report = verify(both, now=NOW)
+    assert report.status == "valid" and [w["kind"] for w in report.warnings] == ["proof"]
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import base64
 import io
 import json
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,13 +20,20 @@ from tests.badges.samples import data
 from tests.conftest import csrf_token, problem
 
 URL = "/api/v1/verify"
+THIRDPARTY = Path(__file__).resolve().parent / "thirdparty"
 
 
 def _report(response: Any) -> dict[str, Any]:
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.get_json()
-    assert set(body) == {"verified", "status", "checks", "credential"}
-    assert all(set(check) == {"step", "passed", "detail"} for check in body["checks"])
+    # The DESIGN.md contract, plus "warnings" (issue 13: added, nothing changed)
+    assert set(body) == {"verified", "status", "checks", "credential", "warnings"}
+    for check in body["checks"]:
+        extra = {"severity", "kind"} if check.get("severity") == "warning" else set()
+        assert set(check) == {"step", "passed", "detail"} | extra
+    assert body["warnings"] == [
+        {"step": c["step"], "kind": c["kind"], "detail": c["detail"]} for c in body["checks"] if c.get("severity")
+    ]
     return body
 
 
@@ -284,3 +292,20 @@ def test_the_api_checks_a_recipient_when_asked(client: FlaskClient) -> None:
     upload = {"file": (io.BytesIO(badge.jwt.encode()), "badge.jwt", "text/plain"), "recipient": submission.earner.email}
     body = client.post(URL, data=upload, content_type="multipart/form-data").get_json()
     assert body["recipient_matches"] is True
+
+
+def test_warnings_reach_the_api_and_the_page_in_plain_words(client: FlaskClient) -> None:
+    """A genuine third-party badge whose key is not bound to its issuer, and one without a recipient id."""
+    unbound = json.loads((THIRDPARTY / "1edtech-simple-did-key-method.json").read_text())
+    answer = client.post(URL, json={"credential": unbound}).get_json()
+    assert answer["status"] == "valid" and answer["verified"] is True
+    assert [(w["step"], w["kind"]) for w in answer["warnings"]] == [("proof", "authenticity")]
+    assert any(c.get("severity") == "warning" and c["kind"] == "authenticity" for c in answer["checks"])
+    token = csrf_token(client.get("/verify").get_data(as_text=True))
+    html = client.post("/verify", data={"csrf_token": token, "text": json.dumps(unbound)}).get_data(as_text=True)
+    assert "VALID — with 1 warning" in html and "Signed, but not shown to be signed by the issuer" in html
+    nameless = (THIRDPARTY / "dcc-v2-di-didkey-notYetValid.json").read_text()
+    html = client.post("/verify", data={"csrf_token": token, "text": nameless}).get_data(as_text=True)
+    assert "NOT YET VALID — with 1 warning" in html and "Not made as the Open Badges standard requires" in html
+    # Our own badges carry no warnings.
+    assert client.post(URL, json={"credential": data("signed-credential.json")}).get_json()["warnings"] == []

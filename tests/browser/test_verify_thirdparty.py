@@ -1,0 +1,45 @@
+"""An employer verifies other issuers' badges on /verify: a genuine one with a warning reads as valid, says what
+is wrong in plain words, and stays accessible; a tampered copy reads as invalid."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from tests.browser.conftest import check_page
+
+THIRDPARTY = Path(__file__).resolve().parents[1] / "badges" / "thirdparty"
+
+
+def _verify_pasted(page: Any, text: str) -> None:
+    page.goto("/verify")
+    page.get_by_label(re.compile("^Paste a badge")).fill(text)
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("Verify")).click()
+
+
+def test_a_third_party_badge_with_a_warning_and_its_tampered_copy(page: Any, tmp_path: Path) -> None:
+    unbound = (THIRDPARTY / "1edtech-simple-did-key-method.json").read_text()
+    _verify_pasted(page, unbound)
+    assert page.locator("#result-heading").inner_text() == "VALID — with 1 warning"
+    warnings = page.get_by_role("list", name="Warnings")
+    assert "Signed, but not shown to be signed by the issuer" in warnings.inner_text()
+    check_page(page, "verify-thirdparty-warning")
+
+    uploaded = tmp_path / "badge.json"
+    uploaded.write_text((THIRDPARTY / "dcc-v1-ed25519-didkey-legacy-noStatus-noExpiry.json").read_text())
+    page.goto("/verify")
+    page.get_by_label(re.compile("upload the badge file")).set_input_files(str(uploaded))
+    with page.expect_navigation():
+        page.get_by_role("button", name=re.compile("Verify")).click()
+    assert page.locator("#result-heading").inner_text() == "VALID — with 1 warning"
+    assert "Ed25519Signature2020 signature valid" in page.locator("table").inner_text()
+
+    forged = json.loads(unbound)
+    forged["name"] = "Forged Badge"
+    _verify_pasted(page, json.dumps(forged))
+    assert page.locator("#result-heading").inner_text() == "INVALID"
+    assert page.get_by_role("list", name="Warnings").count() == 0
+    check_page(page, "verify-thirdparty-forged")
