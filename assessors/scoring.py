@@ -33,7 +33,7 @@ from core.db import db
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from core.models import User
 from credentials.authoring.models import CredentialVersion
-from credentials.portfolios.evidence import ensure_blind_copy
+from credentials.portfolios.evidence import ensure_blind_copy, record_opening
 from credentials.portfolios.models import EvidenceFile, Submission, SubmissionState
 
 
@@ -129,6 +129,7 @@ def evidence_download(actor: User, evidence_file: EvidenceFile, *, inline: bool 
     name = f"{submission.reference}-file-{number}.{_short_type(evidence_file.media_type)}"
     # The copy without identifying metadata (made now for a file stored before copies were made).
     ensure_blind_copy(evidence_file)
+    record_opening(actor, evidence_file, copy="assessor_copy", viewer="assessor")
     return storage.download(
         evidence_file.assessor_sha256, filename=name, media_type=evidence_file.media_type, inline=inline
     )

@@ -103,6 +103,7 @@ def _render(submission: Any, *, status: int = 200, typed: dict[str, str] | None 
         attempts_left=services.attempts_left(submission, submission.earner_id),
         kinds=EvidenceKind,
         max_file_size=current_app.config["EVIDENCE_MAX_FILE_SIZE"],
+        openings=evidence.openings(actor=user, submission_id=submission.id),
     )
     return html, status
 
@@ -174,7 +175,7 @@ def delete_file(submission_id: uuid.UUID, file_id: uuid.UUID) -> Page:
 
 @bp.get("/<uuid:submission_id>/files/<uuid:file_id>")
 def download(submission_id: uuid.UUID, file_id: uuid.UUID) -> WerkzeugResponse:
-    file = evidence.evidence_file(actor=_user(), submission_id=submission_id, file_id=file_id)
+    file = evidence.open_file(actor=_user(), submission_id=submission_id, file_id=file_id)
     return storage.download(file.sha256, filename=file.filename, media_type=file.media_type)
 
 
