@@ -27,6 +27,12 @@ def init_app(app: Flask) -> None:
     from badges import admin_views, api, cli, demo_data, issuing, models, verify, views  # noqa: F401 (models: the tables)
 
     issuance.register(issuing.issue_for_award)
+    from badges import personal_data
+    from core import privacy
+
+    privacy.register_exporter("badges", personal_data.export)
+    privacy.register_eraser("badges", personal_data.erase)
+    privacy.register_ties("badges", personal_data.recipients_of)
     views.init_app(app)
     admin_views.init_app(app)
     api.init_app(app)

@@ -64,12 +64,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.after_request(http.security_headers)
     app.after_request(_commit_or_rollback)  # runs first (after_request handlers run in reverse)
 
-    from core import admin_views, cli, health, storage, views
+    from core import admin_views, cli, health, privacy_views, storage, views
     from core import api as core_api
 
     core_api.init_app(app)
     views.init_app(app)
     admin_views.init_app(app)
+    privacy_views.init_app(app)
     health.init_app(app)
     cli.init_app(app)
     storage.init_app(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
@@ -14,6 +14,7 @@ from werkzeug.exceptions import PreconditionFailed, UnsupportedMediaType
 
 from core.db import Page
 from core.extensions import api, csrf
+from core.storage import content_disposition
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -130,4 +131,12 @@ def security_headers(response: Response) -> Response:
     )
     if current_app.config["BASE_URL"].startswith("https://"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def streamed_attachment(chunks: Iterator[bytes], *, filename: str, mimetype: str) -> Response:
+    """A download made while it is sent (an archive), never cached by anyone on the way."""
+    response = Response(chunks, mimetype=mimetype)
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["Cache-Control"] = "private, no-store"
     return response

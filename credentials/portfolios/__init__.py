@@ -23,3 +23,9 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     views.init_app(app)
     storage.register_referrer(evidence.referenced_digests)
+    from core import privacy
+    from credentials.portfolios import personal_data
+
+    privacy.register_exporter("portfolios", personal_data.export)
+    privacy.register_eraser("portfolios", personal_data.erase)
+    privacy.register_ties("portfolios", personal_data.earners_of)
