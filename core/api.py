@@ -22,6 +22,7 @@ from core.http import (
     PUBLIC,
     api_blueprint,
     expected_version,
+    export_limit,
     register,
     set_page,
     streamed_attachment,
@@ -144,6 +145,8 @@ class ApiTokenItem(MethodView):
 @me_blp.route("/export")
 class Export(MethodView):
     @me_blp.doc(responses={"200": {"description": "A ZIP archive", "content": {"application/zip": {"schema": {}}}}})
+    @me_blp.alt_response(429, description="Too many archives downloaded")
+    @export_limit
     def get(self) -> Response:
         """Everything the service holds about you as one ZIP (streamed): account, memberships, submissions with
         their files, feedback, reviews of your work (assessors unnamed), badges, audit entries, token names."""

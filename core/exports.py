@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from core import audit, clock, storage
 from core.db import db
-from core.models import ApiToken, AuditEvent, ErasureRequest, Membership, OutboxMessage, User
+from core.models import ApiToken, AuditEvent, ErasureRequest, Invitation, Membership, OutboxMessage, User
 from core.privacy import ExportPart, StoredFile, exporters, viewer_label
 
 ARCHIVE_FORMAT = 1
@@ -34,6 +34,7 @@ This archive holds everything the service keeps about you, as it stood on {when}
   manifest.json     the list of every file in this archive, with its size and SHA-256 checksum
   account.json      your account: name, email address, when it was made and last used
   memberships.json  the organisations you belong to and your roles in them
+  invitations.json  invitations to join an organisation sent to your email address
   api_tokens.json   your personal API tokens: names and dates only (their secrets are never kept)
   emails.json       the emails the service sent you (subjects and dates)
   erasure_requests.json  any request you made to have your data erased
@@ -87,6 +88,13 @@ def _core_parts(person: User) -> list[ExportPart]:
     requests = db.session.scalars(
         select(ErasureRequest).where(ErasureRequest.user_id == person.id).order_by(ErasureRequest.requested_at)
     )
+    invitations = list(
+        db.session.scalars(
+            select(Invitation)
+            .where(sa.func.lower(Invitation.email) == person.email.lower())
+            .order_by(Invitation.created_at)
+        )
+    )
     membership_rows = list(memberships)
     token_rows = list(tokens)
     return [
@@ -113,6 +121,15 @@ def _core_parts(person: User) -> list[ExportPart]:
                 {"organisation": m.organisation.name, "role": m.role, "since": m.created_at} for m in membership_rows
             ],
             objects=[m.id for m in membership_rows],
+        ),
+        ExportPart(
+            name="invitations",
+            description="Invitations sent to your email address",
+            records=[
+                {"organisation": i.organisation.name, "roles": i.roles, "state": i.state, "created_at": i.created_at}
+                for i in invitations
+            ],
+            objects=[i.id for i in invitations],
         ),
         ExportPart(
             name="api_tokens",
@@ -188,7 +205,7 @@ def _documents(person: User, parts: list[ExportPart]) -> dict[str, bytes]:
     for part in parts:
         documents[f"{part.name}.json"] = _json(part.records)
         documents.update(part.documents)
-    core_names = {"account", "memberships", "api_tokens", "emails", "erasure_requests", "audit"}
+    core_names = {"account", "memberships", "invitations", "api_tokens", "emails", "erasure_requests", "audit"}
     listed = "".join(
         f"  {part.name}.json{' ' * max(1, 16 - len(part.name) - 5)}{part.description.lower()}\n"
         for part in parts

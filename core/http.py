@@ -13,7 +13,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import PreconditionFailed, UnsupportedMediaType
 
 from core.db import Page
-from core.extensions import api, csrf
+from core.extensions import api, csrf, limiter
 from core.storage import content_disposition
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -140,3 +140,11 @@ def streamed_attachment(chunks: Iterator[bytes], *, filename: str, mimetype: str
     response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _export_limit() -> str:
+    return current_app.config["EXPORT_RATE_LIMIT"]
+
+
+# Building an archive reads every file a person ever uploaded: the page and the API share one budget.
+export_limit = limiter.shared_limit(_export_limit, scope="personal-data-export")

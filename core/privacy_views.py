@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from core import erasure, exports
 from core.db import clamp_page, db
 from core.errors import ServiceError
-from core.http import streamed_attachment
+from core.http import export_limit, streamed_attachment
 from core.models import ErasureState, User
 from core.views import require_sign_in, signed_in_user
 
@@ -23,6 +23,7 @@ _user = signed_in_user
 
 
 @bp.get("/account/export")
+@export_limit
 def export() -> WerkzeugResponse:
     archive = exports.export(actor=_user())
     return streamed_attachment(archive.chunks, filename=archive.filename, mimetype="application/zip")

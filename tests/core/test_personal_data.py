@@ -255,3 +255,16 @@ def test_the_account_page_links_to_the_archive(client: Any, session: Any, world:
     response = client.get("/account/export", headers=BROWSER)
     assert response.status_code == 200 and response.mimetype == "application/zip"
     assert "account.json" in zipfile.ZipFile(io.BytesIO(response.data)).namelist()
+
+
+def test_archives_are_rate_limited_across_the_page_and_the_api(client: Any, world: Any) -> None:
+    from tests.conftest import problem
+    from tests.core.test_web import BROWSER, sign_in
+
+    earner = member(world.org, Role.AUTHOR)
+    sign_in(client, earner.email)
+    for _ in range(5):
+        assert client.get("/api/v1/me/export", headers=bearer(earner)).status_code == 200
+        assert client.get("/account/export", headers=BROWSER).status_code == 200
+    problem(client.get("/api/v1/me/export", headers=bearer(earner)), 429)
+    assert client.get("/account/export", headers=BROWSER).status_code == 429
