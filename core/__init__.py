@@ -3,7 +3,9 @@ paging), ``models`` (users, organisations, memberships, invitations, tokens, aud
 ``auth`` (passwords, access tokens, the signed-in user), ``authz`` (the one authorisation helper),
 ``accounts`` (users, sign-in, password resets, personal API tokens), ``organisations`` (organisations,
 members, invitations, their audit log), ``audit``, ``mail`` (the outbox), ``storage`` (evidence files on disk
-or S3), ``errors`` (problem+json), ``clock``, ``http``, ``health``, ``api`` / ``views`` / ``admin_views``,
+or S3), ``privacy`` (the registries through which domains say what they hold about a person), ``exports`` (a
+person's archive of their data), ``erasure`` (erasure requests and carrying them out), ``errors``
+(problem+json), ``clock``, ``http``, ``health``, ``api`` / ``views`` / ``admin_views`` / ``privacy_views``,
 ``cli``, ``demo``.
 
 Domain packages (standards, credentials, assessors, badges) import from here, never the reverse;
