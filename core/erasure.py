@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from core import audit, clock, storage
 from core.authz import can, has_role, rule
@@ -132,7 +132,16 @@ def carry_out(*, actor: User, request_id: uuid.UUID) -> ErasureRequest:
     issued badges stay valid (a signed credential cannot change) but no longer show the name; audit rows are
     kept with the person pseudonymised. Audited, without the name."""
     request = get_request(actor=actor, request_id=request_id)
-    if request.state != ErasureState.PENDING.value:
+    # Claimed by a conditional update, so two admins pressing "Erase" at once erase once: PostgreSQL makes the
+    # second wait for the first's row lock and then finds the request no longer pending.
+    claimed = db.session.execute(
+        update(ErasureRequest)
+        .where(ErasureRequest.id == request.id, ErasureRequest.state == ErasureState.PENDING.value)
+        .values(state=ErasureState.COMPLETED.value)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.refresh(request)
         raise Conflict(f"This request is {request.state}; only a pending one can be carried out.")
     person = request.user
     pseudonym = f"person-{secrets.token_hex(4)}"

@@ -218,3 +218,26 @@ def test_the_erasure_journey_on_pages(client: Any, session: Any, world: Any) -> 
     session.expire_all()
     assert session.get(User, earner.id).erased_at is not None
     assert "Perpetua" not in text(client.get("/organisations/erasure-requests?state=completed", headers=BROWSER))
+
+
+def test_a_request_another_admin_just_carried_out_is_not_erased_twice(client: Any, session: Any, world: Any) -> None:
+    import sqlalchemy as sa
+
+    from core import erasure
+    from core.errors import Conflict
+
+    earner = member(world.org, Role.AUTHOR, name="Twice Over")
+    request = erasure.request_erasure(actor=earner)
+    session.flush()
+    # As if a second admin's transaction committed between this one reading the request and erasing:
+    # the row says completed, the object this session holds still says pending.
+    session.execute(
+        sa.update(ErasureRequest)
+        .where(ErasureRequest.id == request.id)
+        .values(state="completed")
+        .execution_options(synchronize_session=False)
+    )
+    assert request.state == "pending"
+    with pytest.raises(Conflict):
+        erasure.carry_out(actor=world.admin, request_id=request.id)
+    assert session.get(User, earner.id).name == "Twice Over"

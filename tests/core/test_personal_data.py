@@ -268,3 +268,15 @@ def test_archives_are_rate_limited_across_the_page_and_the_api(client: Any, worl
         assert client.get("/account/export", headers=BROWSER).status_code == 200
     problem(client.get("/api/v1/me/export", headers=bearer(earner)), 429)
     assert client.get("/account/export", headers=BROWSER).status_code == 429
+
+
+def test_a_file_missing_from_storage_is_named_in_the_archive(client: Any, session: Any, world: Any) -> None:
+    from tests.factories import EvidenceFileFactory
+
+    earner = member(world.org, Role.AUTHOR)
+    submission = SubmissionFactory(version=world.version, earner=earner)
+    EvidenceFileFactory(submission=submission, sha256="ab" * 32, filename="gone.png")
+    archive = archive_of(client, earner)
+    [missing] = [n for n in archive.namelist() if n.endswith(".missing.txt")]
+    assert missing.startswith(f"evidence/{submission.reference}/1-gone.png")
+    assert b"could not be read" in archive.read(missing)
