@@ -22,3 +22,7 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     cli.init_app(app)
     views.init_app(app)
+    from core import privacy
+    from credentials.authoring import personal_data
+
+    privacy.register_exporter("authoring", personal_data.export)

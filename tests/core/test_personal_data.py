@@ -31,7 +31,7 @@ from credentials.portfolios.models import EvidenceFile, Submission
 from tests.assessors.test_services import full_scores
 from tests.conftest import bearer
 from tests.credentials import test_blind_evidence as blind
-from tests.factories import AnswerFactory, SubmissionFactory, member
+from tests.factories import AnswerFactory, DraftCommentFactory, SubmissionFactory, member
 
 world = blind.world  # an organisation whose credential takes files, with qualified assessors
 
@@ -105,6 +105,7 @@ def test_the_archive_holds_each_part_of_a_persons_data(client: Any, session: Any
     me, _ = two
     assert me.badge is not None and me.submission.state == "passed"
     accounts.create_api_token(actor=me.user, name="my laptop script")
+    DraftCommentFactory(version=world.version, author=me.user, body="Tighten criterion 2, please.")
     session.flush()
 
     archive = archive_of(client, me.user)
@@ -141,6 +142,9 @@ def test_the_archive_holds_each_part_of_a_persons_data(client: Any, session: Any
     assert archive.read(file["in_archive"]) == me.file_bytes  # the original, as uploaded
     assert file["in_archive"].startswith(f"evidence/{me.submission.reference}/")
 
+    [comment] = json.loads(archive.read("draft_comments.json"))
+    assert comment["body"] == "Tighten criterion 2, please."
+
     [review] = json.loads(archive.read("reviews_of_your_work.json"))
     assert review["assessor"] == "an assessor" and review["summary"] == "Ottoline's lesson met the standard."
     assert review["scores"][0]["feedback"] == "Good questioning, Ottoline"
@@ -168,6 +172,7 @@ def test_the_archive_holds_each_part_of_a_persons_data(client: Any, session: Any
 
 def test_nobody_elses_data_is_in_the_archive(client: Any, session: Any, world: Any, two: Any) -> None:
     me, other = two
+    DraftCommentFactory(version=world.version, author=other.user, body="Bartholomew's private remark")
     data = everything(archive_of(client, me.user))
     assert me.user.email.encode() in data  # the check below would mean nothing if the archive were empty
     strangers = [
