@@ -12,6 +12,7 @@ import pytest
 
 from core.models import Role
 from tests.browser.conftest import check_page, login, logout, unique
+from tests.browser.test_orgadmin import _submit
 from tests.conftest import TEST_PASSWORD
 from tests.factories import AnswerFactory, OrganisationFactory, SubmissionFactory, member
 
@@ -26,11 +27,6 @@ def people(live_server: Any) -> dict[str, str]:
         submission = SubmissionFactory(version__organisation=organisation, earner=earner)
         AnswerFactory(submission=submission, text=f"My reflection {tag}")
         return {"tag": tag, "admin": admin.email, "earner": earner.email, "org": organisation.name}
-
-
-def _submit(locator: Any, page: Any) -> None:
-    with page.expect_navigation():
-        locator.click()
 
 
 def test_download_ask_for_erasure_and_an_admin_carries_it_out(page: Any, people: dict[str, str]) -> None:
