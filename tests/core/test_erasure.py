@@ -50,6 +50,9 @@ def erase_and_check(client: Any, session: Any, world: Any, two: Any) -> None:
     store = storage.backend()
     mine, theirs = digests_of(session, me), digests_of(session, other)
     assert mine and theirs and all(store.exists(d) for d in mine | theirs)
+    archive = pd.archive_of(client, me.user)  # read back from this store (local, or S3 over HTTP)
+    [exported] = json.loads(archive.read("submissions.json"))[0]["files"]
+    assert archive.read(exported["in_archive"]) == me.file_bytes
     accounts.update_profile(actor=me.user, name="Ottoline F. Fairweather")  # an audit row naming the person
     session.flush()
     old_name, old_email, old_token = me.user.name, me.user.email, bearer(me.user)
