@@ -156,6 +156,14 @@ class History(MethodView):
         return services.history(actor=require_user(), submission_id=submission_id)
 
 
+@blp.route("/<uuid:submission_id>/openings")
+class Openings(MethodView):
+    @blp.response(200, s.OpeningSchema(many=True))
+    def get(self, submission_id: uuid.UUID) -> Any:
+        """Who other than the earner opened this submission's evidence files, newest first (assessors unnamed)."""
+        return evidence.openings(actor=require_user(), submission_id=submission_id)
+
+
 @blp.route("/<uuid:submission_id>/files")
 class Files(MethodView):
     @accepts("multipart/form-data")

@@ -103,7 +103,7 @@ def _render(submission: Any, *, status: int = 200, typed: dict[str, str] | None 
         attempts_left=services.attempts_left(submission, submission.earner_id),
         kinds=EvidenceKind,
         max_file_size=current_app.config["EVIDENCE_MAX_FILE_SIZE"],
-        openings=evidence.openings(actor=user, submission_id=submission.id),
+        openings=evidence.openings(actor=user, submission_id=submission.id) if user.id == submission.earner_id else [],
     )
     return html, status
 

@@ -54,6 +54,14 @@ def test_downloads_by_others_are_audited_and_the_earner_sees_them(client: Any, s
     assert all(r.after["file_id"] == files[0]["id"] and r.organisation_id == world.org.id for r in rows)
     assert all(r.object_type == "Submission" for r in rows)
 
+    listed = client.get(f"/api/v1/submissions/{submission_id}/openings", headers=bearer(earner)).json
+    assert [(o["who"], o["file"], o["copy"]) for o in listed] == [
+        ("an assessor", "my-plan.pdf", "the copy without hidden details"),
+        ("an assessor", "my-plan.pdf", "the copy without hidden details"),
+        ("Adele Admin (organisation admin)", "my-plan.pdf", "the original"),
+    ]
+    problem(client.get(f"/api/v1/submissions/{submission_id}/openings", headers=bearer(world.assessor)), 404)
+
     sign_in(client, earner.email)
     page = text(client.get(f"/portfolio/{submission_id}", headers=BROWSER))
     assert "Who opened your evidence" in page
