@@ -57,6 +57,8 @@ def erase_and_check(client: Any, session: Any, world: Any, two: Any) -> None:
     session.flush()
     old_name, old_email, old_token = me.user.name, me.user.email, bearer(me.user)
     assert old_email in audit_text(session, me.user.id) and old_name in audit_text(session, me.user.id)
+    before = text(client.get(f"/badges/{me.badge.id}", headers=BROWSER))
+    assert "Ottoline Fairweather" in before and "fractions" in before  # name and public evidence, until erasure
     request = ask(client, me.user)
     events_before = count_events(session, me.user.id)
 

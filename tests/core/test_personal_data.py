@@ -63,6 +63,7 @@ def person(client: Any, session: Any, world: Any, name: str, *roles: Role) -> Pe
     submission = session.get(Submission, uuid.UUID(submission_id))
     answer = f"{name} taught the fractions unit in room 12."
     AnswerFactory(submission=submission, text=answer)
+    submission.evidence_public = True  # so the signed badge carries the answer as its evidence narrative
     blind._submit_and_claim(session, world, submission_id)
     opened = client.get(f"/api/v1/review-evidence/{files[0]['id']}", headers=bearer(world.assessor))
     assert opened.status_code in {200, 302}  # 302: to a presigned S3 URL
