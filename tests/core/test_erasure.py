@@ -96,6 +96,9 @@ def erase_and_check(client: Any, session: Any, world: Any, two: Any) -> None:
     assert "fractions" not in badge_page
     served = client.get(f"/badges/{me.badge.id}.json")
     assert served.status_code == 200 and served.json == me.badge.credential  # signed: unchanged
+    for given in ({"credential": me.badge.jwt}, {"credential": me.badge.credential}):
+        report = client.post("/api/v1/verify", json=given).json
+        assert (report["verified"], report["status"]) == (True, "valid")
     # audit rows kept, pseudonymised
     assert count_events(session, me.user.id) == events_before
     kept = audit_text(session, me.user.id)
