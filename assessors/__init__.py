@@ -32,3 +32,8 @@ def init_app(app: Flask) -> None:
     from credentials.portfolios import services as portfolios
 
     portfolios.on_withdrawn(queue.cancel_queued)
+    from assessors import personal_data
+    from core import privacy
+
+    privacy.register_exporter("assessors", personal_data.export)
+    privacy.register_eraser("assessors", personal_data.erase)

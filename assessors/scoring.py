@@ -34,7 +34,7 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_e
 from core.models import User
 from credentials.authoring.models import CredentialVersion
 from credentials.portfolios import previews
-from credentials.portfolios.evidence import ensure_blind_copy
+from credentials.portfolios.evidence import ensure_blind_copy, record_opening
 from credentials.portfolios.models import EvidenceFile, Submission, SubmissionState
 
 
@@ -136,6 +136,7 @@ def evidence_download(actor: User, evidence_file: EvidenceFile, *, inline: bool 
     reference and the file's number ("S1234567-file-2.pdf"), as in the blind view.
     """
     name = _held_file(actor, evidence_file)
+    record_opening(actor, evidence_file, copy="assessor_copy", viewer="assessor")
     return storage.download(
         evidence_file.assessor_sha256, filename=name, media_type=evidence_file.media_type, inline=inline
     )
@@ -163,6 +164,8 @@ def evidence_page(actor: User, evidence_file: EvidenceFile, number: int) -> byte
     """Page ``number`` of a PDF evidence file as a PNG, rendered from the assessor's copy, for the assessor
     holding its submission. NotFound for other types, pages out of range and PDFs that cannot be rendered."""
     _held_file(actor, evidence_file)
+    if number == 1:  # opening the preview is opening the file (audited once per view, not once per page)
+        record_opening(actor, evidence_file, copy="assessor_copy", viewer="assessor")
     if evidence_file.media_type != "application/pdf":
         raise NotFound("Only PDF evidence has page previews.")
     try:

@@ -29,6 +29,12 @@ def init_app(app: Flask) -> None:
     issuance.register(issuing.issue_for_award)
     issuing.register_checklist_step()
     issuers.register_checklist_step()
+    from badges import personal_data
+    from core import privacy
+
+    privacy.register_exporter("badges", personal_data.export)
+    privacy.register_eraser("badges", personal_data.erase)
+    privacy.register_ties("badges", personal_data.recipients_of)
     views.init_app(app)
     admin_views.init_app(app)
     api.init_app(app)

@@ -17,7 +17,7 @@ from badges.models import Badge, BakedImage
 from core import clock
 from core.db import db
 from core.errors import NotFound
-from core.models import Organisation
+from core.models import Organisation, User
 from credentials.authoring import images
 from credentials.authoring.catalogue import aligned_items
 from credentials.authoring.models import CredentialVersion, Stack, StackState, VersionState
@@ -82,7 +82,8 @@ def badge_view(badge: Badge, base: str) -> dict[str, Any]:
         "image": achievement.get("image", {}).get("id"),
         "alignments": achievement.get("alignment", []),
         "results": results,
-        "evidence": credential.get("evidence", []),
+        # An erased earner's badge stays valid, but its page no longer repeats the evidence it carries.
+        "evidence": [] if _earner_erased(badge) else credential.get("evidence", []),
         "issuer": credential["issuer"],
         "recipient_name": badge.recipient_name,
         "awarded": credential.get("awardedDate", credential["validFrom"])[:10],
@@ -97,6 +98,13 @@ def badge_view(badge: Badge, base: str) -> dict[str, Any]:
         "png_available": True,  # an SVG-only badge gets the default design as its PNG
         "checked_at": clock.now(),
     } | {"preview": link_preview(status, credential, badge, url)}
+
+
+def _earner_erased(badge: Badge) -> bool:
+    if badge.earner_id is None:
+        return False
+    earner = db.session.get(User, badge.earner_id)
+    return earner is not None and earner.erased_at is not None
 
 
 def link_preview(status: str, credential: dict[str, Any], badge: Badge, url: str) -> dict[str, str]:

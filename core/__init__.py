@@ -3,7 +3,9 @@ paging), ``models`` (users, organisations, memberships, invitations, tokens, aud
 ``auth`` (passwords, access tokens, the signed-in user), ``authz`` (the one authorisation helper),
 ``accounts`` (users, sign-in, password resets, personal API tokens), ``organisations`` (organisations,
 members, invitations, their audit log), ``audit``, ``mail`` (the outbox), ``storage`` (evidence files on disk
-or S3), ``errors`` (problem+json), ``clock``, ``http``, ``health``, ``api`` / ``views`` / ``admin_views``,
+or S3), ``privacy`` (the registries through which domains say what they hold about a person), ``exports`` (a
+person's archive of their data), ``erasure`` (erasure requests and carrying them out), ``errors``
+(problem+json), ``clock``, ``http``, ``health``, ``api`` / ``views`` / ``admin_views`` / ``privacy_views``,
 ``cli``, ``demo``.
 
 Domain packages (standards, credentials, assessors, badges) import from here, never the reverse;
@@ -64,12 +66,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.after_request(http.security_headers)
     app.after_request(_commit_or_rollback)  # runs first (after_request handlers run in reverse)
 
-    from core import admin_views, cli, health, storage, views
+    from core import admin_views, cli, health, privacy_views, storage, views
     from core import api as core_api
 
     core_api.init_app(app)
     views.init_app(app)
     admin_views.init_app(app)
+    privacy_views.init_app(app)
     health.init_app(app)
     cli.init_app(app)
     storage.init_app(app)

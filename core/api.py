@@ -13,17 +13,28 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from swagger_ui_bundle import swagger_ui_path
 
-from core import accounts, checklist, organisations
+from core import accounts, checklist, erasure, exports, organisations
 from core import schemas as s
 from core.auth import current_user, require_user, token_response
+from core.errors import NotFound
 from core.extensions import limiter
-from core.http import PUBLIC, api_blueprint, expected_version, register, set_page, version_etag
+from core.http import (
+    PUBLIC,
+    api_blueprint,
+    expected_version,
+    export_limit,
+    register,
+    set_page,
+    streamed_attachment,
+    version_etag,
+)
 
 auth_blp = api_blueprint("auth", __name__, "/auth", "Sign in, sign up, password reset, invitations")
 me_blp = api_blueprint("me", __name__, "/me", "The signed-in user and their personal API tokens")
 users_blp = api_blueprint("users", __name__, "/users", "Accounts (platform admins)")
 orgs_blp = api_blueprint("organisations", __name__, "/organisations", "Organisations, members, invitations")
 audit_blp = api_blueprint("audit", __name__, "/audit-events", "The audit log across organisations")
+erasure_blp = api_blueprint("erasure", __name__, "/erasure-requests", "People's requests to have their data erased")
 
 
 def _login_limit() -> str:
@@ -129,6 +140,78 @@ class ApiTokenItem(MethodView):
     def delete(self, token_id: uuid.UUID) -> None:
         """Revoke a personal API token at once."""
         accounts.revoke_api_token(actor=require_user(), token_id=token_id)
+
+
+@me_blp.route("/export")
+class Export(MethodView):
+    @me_blp.doc(responses={"200": {"description": "A ZIP archive", "content": {"application/zip": {"schema": {}}}}})
+    @me_blp.alt_response(429, description="Too many archives downloaded")
+    @export_limit
+    def get(self) -> Response:
+        """Everything the service holds about you as one ZIP (streamed): account, memberships, submissions with
+        their files, feedback, reviews of your work (assessors unnamed), badges, audit entries, token names."""
+        archive = exports.export(actor=require_user())
+        return streamed_attachment(archive.chunks, filename=archive.filename, mimetype="application/zip")
+
+
+@me_blp.route("/erasure-request")
+class MyErasureRequest(MethodView):
+    @me_blp.response(200, s.MyErasureRequestSchema)
+    def get(self) -> Any:
+        """Your pending request to have your data erased (404 when there is none)."""
+        request = erasure.pending_request(actor=require_user())
+        if request is None:
+            raise NotFound("You have no pending erasure request.")
+        return request
+
+    @me_blp.arguments(s.CreateErasureRequestSchema)
+    @me_blp.response(201, s.MyErasureRequestSchema)
+    @me_blp.alt_response(409, description="A request is already pending")
+    def post(self, data: dict[str, Any]) -> Any:
+        """Ask for your data to be erased; an administrator carries it out (see docs/security.md for what stays)."""
+        return erasure.request_erasure(actor=require_user(), **data)
+
+    @me_blp.response(204)
+    def delete(self) -> None:
+        """Withdraw your pending erasure request."""
+        erasure.cancel_erasure(actor=require_user())
+
+
+# --- erasure requests (admins) -----------------------------------------------------------------------
+
+
+@erasure_blp.route("")
+class ErasureRequests(MethodView):
+    @erasure_blp.arguments(s.ErasureArgsSchema, location="query")
+    @erasure_blp.response(200, s.ErasureRequestSchema(many=True))
+    @erasure_blp.paginate()
+    def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> Any:
+        """Erasure requests you may carry out, oldest first (org admins: people your organisations hold data
+        about; platform admins: everyone)."""
+        page = erasure.list_requests(
+            actor=require_user(),
+            page=pagination_parameters.page,
+            page_size=pagination_parameters.page_size,
+            **_filters(args),
+        )
+        return set_page(pagination_parameters, page)
+
+
+@erasure_blp.route("/<uuid:request_id>")
+class ErasureRequestItem(MethodView):
+    @erasure_blp.response(200, s.ErasureRequestSchema)
+    def get(self, request_id: uuid.UUID) -> Any:
+        return erasure.get_request(actor=require_user(), request_id=request_id)
+
+
+@erasure_blp.route("/<uuid:request_id>/carry-out")
+class CarryOutErasure(MethodView):
+    @erasure_blp.response(200, s.ErasureRequestSchema)
+    @erasure_blp.alt_response(409, description="The request is not pending")
+    def post(self, request_id: uuid.UUID) -> Any:
+        """Erase the person: evidence deleted from storage, submissions emptied, the account anonymised; badges
+        stay valid without the name; audit rows stay, pseudonymised."""
+        return erasure.carry_out(actor=require_user(), request_id=request_id)
 
 
 # --- users (platform admins) -------------------------------------------------------------------------
@@ -352,7 +435,7 @@ DOCS_ASSETS = {"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-
 
 
 def init_app(app: Flask) -> None:
-    register(app, auth_blp, me_blp, users_blp, orgs_blp, audit_blp)
+    register(app, auth_blp, me_blp, users_blp, orgs_blp, audit_blp, erasure_blp)
 
     @app.get("/api/v1/docs")
     def api_docs() -> Response:

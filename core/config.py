@@ -206,6 +206,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Let the badge verifier fetch private, loopback and link-local addresses (tests only; never in production).",
     ),
     Setting("VERIFY_FETCH_TIMEOUT", 5, _int, "Seconds the verifier may spend on one URL fetch, redirects included."),
+    Setting(
+        "EXPORT_RATE_LIMIT",
+        "10 per hour",
+        _str,
+        "Personal data archives a client address may download (Flask-Limiter syntax), `/account/export` and "
+        "`/api/v1/me/export` together.",
+    ),
     Setting("VERIFY_MAX_BYTES", 1024 * 1024, _int, "Largest response in bytes the verifier reads from a URL."),
     Setting(
         "VERIFY_RATE_LIMIT",

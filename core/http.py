@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
@@ -13,7 +13,8 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import PreconditionFailed, UnsupportedMediaType
 
 from core.db import Page
-from core.extensions import api, csrf
+from core.extensions import api, csrf, limiter
+from core.storage import content_disposition
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -131,3 +132,19 @@ def security_headers(response: Response) -> Response:
     if current_app.config["BASE_URL"].startswith("https://"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     return response
+
+
+def streamed_attachment(chunks: Iterator[bytes], *, filename: str, mimetype: str) -> Response:
+    """A download made while it is sent (an archive), never cached by anyone on the way."""
+    response = Response(chunks, mimetype=mimetype)
+    response.headers["Content-Disposition"] = content_disposition(filename)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def _export_limit() -> str:
+    return current_app.config["EXPORT_RATE_LIMIT"]
+
+
+# Building an archive reads every file a person ever uploaded: the page and the API share one budget.
+export_limit = limiter.shared_limit(_export_limit, scope="personal-data-export")

@@ -45,6 +45,8 @@ class User(IdMixin, TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None]
     # The school or unit the person works in; review can keep assessors off their own unit's submissions.
     unit: Mapped[str | None] = mapped_column(sa.String(100))
+    # Set when the person's erasure request was carried out: name and email are placeholders from then on.
+    erased_at: Mapped[datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="Membership.user_id"
@@ -171,6 +173,44 @@ class AuditEvent(IdMixin, db.Model):
     after: Mapped[dict[str, Any] | None]
 
     actor: Mapped[User | None] = relationship()
+
+
+class ErasureState(enum.StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+_PENDING_SQL = sa.text("state = 'pending'")
+
+
+class ErasureRequest(IdMixin, db.Model):
+    """A person's request that the service erase what it holds about them; an admin carries it out."""
+
+    __tablename__ = "erasure_requests"
+    __table_args__ = (
+        sa.Index(
+            "uq_erasure_requests_one_pending",
+            "user_id",
+            unique=True,
+            sqlite_where=_PENDING_SQL,
+            postgresql_where=_PENDING_SQL,
+        ),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(sa.String(16), default=ErasureState.PENDING.value)
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    requested_at: Mapped[datetime] = mapped_column(default=clock.now)
+    cancelled_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # What the person is called from then on (in audit rows, to admins); chosen when the erasure is carried out.
+    pseudonym: Mapped[str | None] = mapped_column(sa.String(32))
+    # What was removed, counted per kind (no names).
+    summary: Mapped[dict[str, Any] | None]
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
 class OutboxMessage(IdMixin, db.Model):

@@ -280,6 +280,45 @@ class CreatedApiTokenSchema(ApiTokenSchema):
     token = fields.String(metadata={"description": "The secret; shown once, store it now."})
 
 
+# --- personal data -----------------------------------------------------------------------------------
+
+
+class CreateErasureRequestSchema(StrictSchema):
+    reason = Text(
+        multiline=True,
+        allow_blank=True,
+        load_default="",
+        validate=validate.Length(max=2000),
+        metadata={"description": "Optional: why, in your words (removed once the erasure is carried out)"},
+    )
+
+
+class MyErasureRequestSchema(Schema):
+    id = fields.UUID()
+    state = fields.String()
+    reason = fields.String()
+    requested_at = fields.DateTime()
+    cancelled_at = fields.DateTime(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+
+
+class ErasurePersonSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+    email = fields.String()
+
+
+class ErasureRequestSchema(MyErasureRequestSchema):
+    person = fields.Nested(ErasurePersonSchema, attribute="user")
+    pseudonym = fields.String(allow_none=True)
+    summary = fields.Dict(allow_none=True, metadata={"description": "What was removed, counted per kind"})
+
+
+class ErasureArgsSchema(ListArgsSchema):
+    state = fields.String(validate=validate.OneOf(["pending", "completed", "cancelled"]))
+    organisation_id = fields.UUID(metadata={"description": "Only people this organisation holds data about"})
+
+
 # --- audit -------------------------------------------------------------------------------------------
 
 

@@ -298,7 +298,12 @@ class S3Backend:
             raise StorageUnavailable("The file could not be read.") from exc
 
     def delete(self, sha256: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._key(sha256))
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(sha256))
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable("The file could not be deleted; try again.") from exc
 
     def list(self) -> Iterator[tuple[str, datetime]]:
         paginator = self.client.get_paginator("list_objects_v2")
@@ -490,6 +495,14 @@ def register_referrer(fn: Referrer) -> Referrer:
     return fn
 
 
+def referenced(digests: list[str]) -> set[str]:
+    """Which of ``digests`` some row still uses (every domain that stores files is asked)."""
+    found: set[str] = set()
+    for referrer in _referrers:
+        found |= referrer(digests)
+    return found
+
+
 def _batches(items: Iterable[tuple[str, datetime]], size: int) -> Iterator[list[tuple[str, datetime]]]:
     batch: list[tuple[str, datetime]] = []
     for item in items:
@@ -510,11 +523,9 @@ def collect_garbage(*, grace: timedelta, dry_run: bool = False, store: Backend |
         old = [digest for digest, modified in batch if modified < cutoff]
         if not old:
             continue
-        referenced: set[str] = set()
-        for referrer in _referrers:
-            referenced |= referrer(old)
+        in_use = referenced(old)
         for digest in old:
-            if digest not in referenced:
+            if digest not in in_use:
                 if not dry_run:
                     store.delete(digest)
                 removed.append(digest)

@@ -18,10 +18,15 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the authoring API, pages and demo step."""
-    from credentials.authoring import api, checklist, cli, dashboard, models, views  # noqa: F401 (models: the tables)
+    # stack_views adds its routes to views' blueprint, so it is imported before views.init_app registers it.
+    from credentials.authoring import api, checklist, cli, dashboard, models, stack_views, views  # noqa: F401 (tables, routes)
 
     checklist.register()
     api.init_app(app)
     cli.init_app(app)
     views.init_app(app)
     dashboard.init_app()
+    from core import privacy
+    from credentials.authoring import personal_data
+
+    privacy.register_exporter("authoring", personal_data.export)

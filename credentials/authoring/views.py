@@ -23,15 +23,13 @@ from core.models import Organisation, Role, User
 from core.views import register_nav, require_sign_in, signed_in_user, text_arg
 from credentials.authoring import catalogue, images, publication
 from credentials.authoring import schemas as s
-from credentials.authoring import stacks as stack_rules
 from credentials.authoring import versions as version_rules
-from credentials.authoring.forms import LISTS, Parsed, field_errors, parse, rows_from_form, rows_of
+from credentials.authoring.forms import LISTS, field_errors, parse, rows_from_form, rows_of
 from credentials.authoring.models import (
     ACHIEVEMENT_TYPES,
     FILE_TYPES,
     CredentialVersion,
     EvidenceKind,
-    StackState,
     VersionState,
     achievement_type_label,
 )
@@ -421,90 +419,6 @@ def start_new_version(micro_credential_id: uuid.UUID) -> Page:
         return redirect(request.referrer or url_for("authoring.index"))
     flash(f"Version {version.number} started as a draft.")
     return redirect(url_for("authoring.edit", version_id=version.id))
-
-
-@bp.get("/stacks")
-def stacks() -> Page:
-    user = _user()
-    organisation = _chosen_organisation(user)
-    page = stack_rules.list_stacks(actor=user, organisation_id=organisation.id, page=1, page_size=200)
-    return render_template(
-        "credentials/authoring/stacks.html",
-        organisation=organisation,
-        organisations=_author_organisations(user),
-        stacks=page.items,
-    )
-
-
-def _published_choices(organisation_id: uuid.UUID) -> list[CredentialVersion]:
-    """What a stack can hold: the organisation's published micro-credentials (their current versions)."""
-    return catalogue.catalogue(organisation=organisation_id, page=1, page_size=200).items
-
-
-@bp.route("/stacks/new", methods=["GET", "POST"])
-@bp.route("/stacks/<uuid:stack_id>", methods=["GET", "POST"])
-def stack(stack_id: uuid.UUID | None = None) -> Page:
-    user = _user()
-    existing = stack_rules.get_stack(actor=user, stack_id=stack_id) if stack_id else None
-    organisation = db.session.get(Organisation, existing.organisation_id) if existing else _chosen_organisation(user)
-    errors: dict[str, list[str]] = {}
-    form = request.form
-    if request.method == "POST" and form.get("state") in {"published", "retired", "draft"}:
-        try:
-            stack_rules.set_stack_state(actor=user, stack_id=existing.id, state=StackState(form["state"]))  # type: ignore[union-attr]
-        except ServiceError as exc:
-            db.session.rollback()
-            flash(f"Not done: {exc.detail}")
-        else:
-            flash(f"The stack is {form['state']}.")
-        return redirect(url_for("authoring.stack", stack_id=existing.id))  # type: ignore[union-attr]
-    if request.method == "POST":
-        parsed = Parsed()
-        data = {
-            "title": form.get("title", ""),
-            "description": form.get("description", ""),
-            "micro_credentials": form.getlist("micro_credentials"),
-            "required_count": parsed.number(form.get("required_count"), "required_count"),
-            "validity_days": parsed.number(form.get("validity_days"), "validity_days"),
-        }
-        try:
-            if parsed.errors:
-                raise ServiceError("Some numbers are not numbers.", errors=parsed.errors)
-            if existing is None:
-                loaded = s.StackInSchema().load(data)
-                stack_id = stack_rules.create_stack(actor=user, organisation_id=organisation.id, **loaded).id
-            else:
-                stack_rules.update_stack(actor=user, stack_id=existing.id, changes=s.UpdateStackSchema().load(data))
-        except SchemaValidationError as exc:
-            errors = field_errors(_top_level(flatten_messages(exc.messages)), None)
-        except ServiceError as exc:
-            errors = field_errors(_top_level(exc.errors), None) or {"_form": [exc.detail]}
-        else:
-            flash("Stack saved.")
-            return redirect(url_for("authoring.stack", stack_id=stack_id))
-        db.session.rollback()
-    values = {
-        "title": form.get("title", existing.title if existing else ""),
-        "description": form.get("description", existing.description if existing else ""),
-        "required_count": form.get("required_count", existing.required_count if existing else "") or "",
-        "validity_days": form.get("validity_days", existing.validity_days if existing else "") or "",
-        "members": set(form.getlist("micro_credentials"))
-        if request.method == "POST"
-        else {str(m.micro_credential_id) for m in (existing.members if existing else [])},
-    }
-    return render_template(
-        "credentials/authoring/stack.html",
-        stack=existing,
-        organisation=organisation,
-        values=values,
-        errors=errors,
-        choices=_published_choices(organisation.id),
-    ), (422 if errors else 200)
-
-
-def _top_level(errors: list[dict[str, str]]) -> list[dict[str, str]]:
-    """``micro_credentials.3`` is one checkbox of a group: the group's field carries the message."""
-    return [{**e, "field": e.get("field", "").split(".")[0]} for e in errors]
 
 
 def init_app(app: Flask) -> None:

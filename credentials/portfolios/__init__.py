@@ -24,3 +24,9 @@ def init_app(app: Flask) -> None:
     views.init_app(app)
     dashboard.init_app()
     storage.register_referrer(evidence.referenced_digests)
+    from core import privacy
+    from credentials.portfolios import personal_data
+
+    privacy.register_exporter("portfolios", personal_data.export)
+    privacy.register_eraser("portfolios", personal_data.erase)
+    privacy.register_ties("portfolios", personal_data.earners_of)

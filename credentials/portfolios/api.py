@@ -156,6 +156,14 @@ class History(MethodView):
         return services.history(actor=require_user(), submission_id=submission_id)
 
 
+@blp.route("/<uuid:submission_id>/openings")
+class Openings(MethodView):
+    @blp.response(200, s.OpeningSchema(many=True))
+    def get(self, submission_id: uuid.UUID) -> Any:
+        """Who other than the earner opened this submission's evidence files, newest first (assessors unnamed)."""
+        return evidence.openings(actor=require_user(), submission_id=submission_id)
+
+
 @blp.route("/<uuid:submission_id>/files")
 class Files(MethodView):
     @accepts("multipart/form-data")
@@ -195,7 +203,7 @@ class FileItem(MethodView):
     @blp.doc(responses={"200": {"description": "The bytes, as an attachment"}, "302": {"description": "To S3"}})
     def get(self, submission_id: uuid.UUID, file_id: uuid.UUID) -> Response:
         """Download a file: always as an attachment (local store) or a redirect to a presigned URL (S3)."""
-        file = evidence.evidence_file(actor=require_user(), submission_id=submission_id, file_id=file_id)
+        file = evidence.open_file(actor=require_user(), submission_id=submission_id, file_id=file_id)
         return storage.download(file.sha256, filename=file.filename, media_type=file.media_type)
 
     @blp.response(200, s.SubmissionSchema)

@@ -9,28 +9,98 @@ import uuid
 from collections.abc import Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
 from flask import current_app
 from sqlalchemy import select
 
-from core import audit, metadata, storage
+from core import audit, metadata, privacy, storage
 from core.db import db
 from core.errors import NotFound, ValidationFailed
-from core.models import User
+from core.models import AuditEvent, Role, User
 from credentials.authoring.models import FILE_TYPES, EvidenceKind, Requirement
 from credentials.portfolios.models import EvidenceFile, Submission
 from credentials.portfolios.services import editable_submission, load_submission, requirement_of, touch
 
 
 def evidence_file(*, actor: User | None, submission_id: uuid.UUID, file_id: uuid.UUID) -> EvidenceFile:
-    """One evidence file (for download) of a submission the actor may see."""
+    """One evidence file of a submission the actor may see."""
     submission = load_submission(submission_id, actor)
     file = db.session.get(EvidenceFile, file_id)
     if file is None or file.submission_id != submission.id:
         raise NotFound("No such file.")
     return file
+
+
+def open_file(*, actor: User, submission_id: uuid.UUID, file_id: uuid.UUID) -> EvidenceFile:
+    """An evidence file to download; opened by anyone but its earner, the opening is audited."""
+    file = evidence_file(actor=actor, submission_id=submission_id, file_id=file_id)
+    record_opening(actor, file, copy="original")
+    return file
+
+
+def record_opening(actor: User, file: EvidenceFile, *, copy: str, viewer: str | None = None) -> None:
+    """Audit that someone other than the earner opened ``file`` (who, which file, when). ``viewer`` is what the
+    earner is told of them: ``assessor`` (anonymous: blind review), else their admin role. ``copy`` says
+    whether they got the original or the assessor's copy without metadata."""
+    submission = file.submission
+    if actor.id == submission.earner_id:
+        return
+    if viewer is None:  # only the earner and admins pass ``load_submission``
+        viewer = "org_admin" if Role.ORG_ADMIN in actor.roles_in(submission.organisation_id) else "platform_admin"
+    audit.record(
+        actor=actor,
+        action=OPENED,
+        obj=submission,
+        organisation_id=submission.organisation_id,
+        after={"file_id": file.id, "requirement_key": file.requirement_key, "copy": copy, "viewer": viewer},
+    )
+
+
+OPENED = "evidence.opened"
+
+
+@dataclass
+class Opening:
+    """One time someone other than the earner opened one of their files, as the earner is told of it."""
+
+    occurred_at: datetime
+    who: str
+    file: str
+    copy: str
+
+
+def openings(*, actor: User, submission_id: uuid.UUID) -> list[Opening]:
+    """Who other than the earner opened a submission's evidence, newest first (at most 500), as told to the earner:
+    assessors unnamed, the viewer as "you"."""
+    submission = load_submission(submission_id, actor)
+    names = {f.id: f.filename for f in submission.files}
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(
+            AuditEvent.object_type == "Submission",
+            AuditEvent.object_id == str(submission.id),
+            AuditEvent.action == OPENED,
+        )
+        .order_by(AuditEvent.occurred_at.desc())
+        .limit(500)
+    )
+    out = []
+    for event in events:
+        after = event.after or {}
+        file_id = after.get("file_id")
+        name = next((n for i, n in names.items() if str(i) == file_id), "a file since removed")
+        out.append(
+            Opening(
+                occurred_at=event.occurred_at,
+                who=privacy.viewer_label(event, actor.id),
+                file=name,
+                copy="the copy without hidden details" if after.get("copy") == "assessor_copy" else "the original",
+            )
+        )
+    return out
 
 
 @dataclass
@@ -150,7 +220,9 @@ def ensure_blind_copy(file: EvidenceFile) -> EvidenceFile:
 
 def blind_copy_of(*, actor: User, submission_id: uuid.UUID, file_id: uuid.UUID) -> EvidenceFile:
     """One of the earner's files, its assessor's copy made if it was not yet ("what the assessor will see")."""
-    return ensure_blind_copy(evidence_file(actor=actor, submission_id=submission_id, file_id=file_id))
+    file = ensure_blind_copy(evidence_file(actor=actor, submission_id=submission_id, file_id=file_id))
+    record_opening(actor, file, copy="assessor_copy")
+    return file
 
 
 def assessor_copy_name(file: EvidenceFile) -> str:

@@ -75,6 +75,13 @@ class FeedbackSchema(Schema):
     feedback = fields.String()
 
 
+class OpeningSchema(Schema):
+    occurred_at = fields.DateTime()
+    who = fields.String(metadata={"description": '"an assessor", an admin by name and role, or "you"'})
+    file = fields.String(metadata={"description": "The file's name"})
+    copy = fields.String(metadata={"description": "The original, or the copy without hidden details"})
+
+
 class SubmissionSummarySchema(Schema):
     id = fields.UUID()
     reference = fields.String()

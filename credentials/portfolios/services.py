@@ -424,6 +424,11 @@ def withdraw(*, actor: User, submission_id: uuid.UUID, expected_version: int | N
         raise Conflict("Review has started or finished; this submission can no longer be withdrawn.")
     PreconditionFailed.unless_current(expected_version, submission.lock_version, "This submission has changed.")
     _change(actor, submission, "submission.withdrawn", state=SubmissionState.WITHDRAWN.value, withdrawn_at=clock.now())
+    notify_withdrawn(submission)
+    return submission
+
+
+def notify_withdrawn(submission: Submission) -> None:
+    """Tell the listeners (the review queue) that ``submission`` was withdrawn."""
     for listener in _withdrawal_listeners:
         listener(submission)
-    return submission

@@ -152,6 +152,7 @@ def _render(
         attempts_left=services.attempts_left(submission, submission.earner_id),
         kinds=EvidenceKind,
         max_file_size=current_app.config["EVIDENCE_MAX_FILE_SIZE"],
+        openings=evidence.openings(actor=user, submission_id=submission.id) if user.id == submission.earner_id else [],
     )
     return html, status
 
@@ -223,7 +224,7 @@ def delete_file(submission_id: uuid.UUID, file_id: uuid.UUID) -> Page:
 
 @bp.get("/<uuid:submission_id>/files/<uuid:file_id>")
 def download(submission_id: uuid.UUID, file_id: uuid.UUID) -> WerkzeugResponse:
-    file = evidence.evidence_file(actor=_user(), submission_id=submission_id, file_id=file_id)
+    file = evidence.open_file(actor=_user(), submission_id=submission_id, file_id=file_id)
     return storage.download(file.sha256, filename=file.filename, media_type=file.media_type)
 
 
