@@ -26,7 +26,10 @@ class TreeArgsSchema(StrictSchema):
     include_obsolete = fields.Boolean(load_default=False)
 
 
-class FrameworkImportFormSchema(StrictSchema):
+class FrameworkImportSchema(StrictSchema):
+    """The multipart/form-data body of a CASE import: the file part and two optional form fields."""
+
+    file = Upload(required=True, metadata={"description": "A CASE CFPackage JSON file"})
     organisation_id = fields.UUID(
         metadata={"description": "The organisation that will own a new framework (org admins must name it)"}
     )
@@ -34,10 +37,6 @@ class FrameworkImportFormSchema(StrictSchema):
         validate=validate.Length(max=2000),
         metadata={"description": "Where this copy comes from; shown with the framework's rights notice"},
     )
-
-
-class FrameworkImportFileSchema(Schema):
-    file = Upload(required=True, metadata={"description": "A CASE CFPackage JSON file"})
 
 
 class FrameworkImportReportSchema(Schema):

@@ -9,6 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from openapi_spec_validator import OpenAPIV30SpecValidator, validate
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from core import clock, mail
 from core.models import Role
@@ -1116,6 +1118,20 @@ def test_openapi_document(client):
     token = spec["paths"]["/api/v1/auth/token"]["post"]
     assert token["security"] == []  # signing in needs no token
     assert {"200", "401", "422", "429"} <= set(token["responses"])
+
+
+def test_openapi_document_validates(client):
+    """Generated clients and contract testers refuse a document that breaks the OpenAPI 3.0 schema."""
+    spec = client.get("/api/v1/openapi.json").json
+    validate(spec, cls=OpenAPIV30SpecValidator)  # raises, naming the first invalid place
+
+
+def test_openapi_validation_catches_an_openapi_2_form_parameter(client):
+    spec = client.get("/api/v1/openapi.json").json
+    post = spec["paths"]["/api/v1/standards/frameworks"]["post"]
+    post.setdefault("parameters", []).append({"in": "formData", "name": "note", "schema": {"type": "string"}})
+    with pytest.raises(OpenAPIValidationError):
+        validate(spec, cls=OpenAPIV30SpecValidator)
 
 
 def test_api_docs_page_uses_only_local_assets(client):
