@@ -83,6 +83,7 @@ def badge_view(badge: Badge, base: str) -> dict[str, Any]:
         "results": results,
         "evidence": credential.get("evidence", []),
         "issuer": credential["issuer"],
+        "issuer_page": documents.issuer_url(base, badge.organisation_id),
         "recipient_name": badge.recipient_name,
         "awarded": credential.get("awardedDate", credential["validFrom"])[:10],
         "valid_from": credential["validFrom"][:10],

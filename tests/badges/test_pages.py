@@ -151,8 +151,11 @@ def test_did_web_document_lists_multikey_and_jwk(client: Any, badge: Badge) -> N
     assert doc["id"] == f"did:web:localhost:issuers:{badge.organisation_id}"
     types = {m["type"] for m in doc["verificationMethod"]}
     assert types == {"Multikey", "JsonWebKey"}
-    multikey = next(m for m in doc["verificationMethod"] if m["type"] == "Multikey")["publicKeyMultibase"]
-    assert badge.credential["proof"][0]["verificationMethod"].endswith("#" + multikey)
+    method = next(m for m in doc["verificationMethod"] if m["type"] == "Multikey")
+    assert method["controller"] == doc["id"] == badge.credential["issuer"]["id"]
+    assert badge.credential["proof"][0]["verificationMethod"] == method["id"]
+    assert method["id"] in doc["assertionMethod"]
+    assert doc["alsoKnownAs"] == [f"http://localhost/issuers/{badge.organisation_id}"]
 
 
 def test_issuer_profile_json_and_html(client: Any, badge: Badge) -> None:
@@ -174,6 +177,8 @@ def test_status_list_is_a_signed_jwt_by_default_and_json_with_di_by_accept(clien
     did = client.get(f"/issuers/{badge.organisation_id}/did.json").json
     multikey = next(m for m in did["verificationMethod"] if m["type"] == "Multikey")["publicKeyMultibase"]
     proofs.verify_eddsa_rdfc_2022(as_json, proofs.public_key_from_multikey(multikey))
+    assert as_json["issuer"] == did["id"] == badge.credential["issuer"]["id"]
+    assert as_json["proof"][0]["verificationMethod"] in did["assertionMethod"]
     problem(client.get(f"/status-lists/{uuid.uuid4()}", headers={"Accept": "application/json"}), 404)
     assert client.get(f"/status-lists/{uuid.uuid4()}").status_code == 404
 
