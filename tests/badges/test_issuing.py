@@ -58,6 +58,9 @@ def test_a_passed_submission_becomes_a_schema_valid_badge_with_both_proofs(clien
     OB3LdpVerifier(ed_pub).verify(doc)
     checked = OB3Verifier(rsa_pub).verify(badge.jwt, check_status=True, download=downloader(client))
     assert checked.id == doc["id"]
+    # without a pinned key: openbadgeslib resolves the proof's key from the issuer's did:web document
+    resolved = OB3LdpVerifier.for_issuer_did(doc["issuer"]["id"]).verify(doc, download=downloader(client))
+    assert resolved.issuer.id == doc["issuer"]["id"]
 
 
 def test_the_earner_is_named_by_a_salted_hash_of_their_email_unless_they_gave_a_did(session: Any) -> None:
