@@ -1,13 +1,15 @@
 """Contract run: schemathesis generates requests for every operation of /api/v1/openapi.json and checks the answers.
 
-    .venv/bin/python bench/contract.py [--examples 5] [--only PATH_PREFIX] [--database-url URL]
+    .venv/bin/python bench/contract.py [--examples 5] [--negative] [--only PATH_PREFIX] [--database-url URL]
 
 The service runs in-process (WSGI) on a fresh database (a temporary SQLite file unless ``--database-url``
 names an empty one), migrated and filled by ``flask demo``; requests carry the demo org admin's bearer token.
 For each operation it draws up to ``--examples`` requests from the document (valid ones: schemathesis'
 positive mode) and checks that no answer is a 5xx, that each status code is one the document lists, and that
-each body and Content-Type match the document. Prints one line per operation with a failure and the totals;
-exits 1 if anything failed, so CI can run it with a small example count.
+each body and Content-Type match the document. ``--negative`` also draws as many requests that break the
+document (wrong types, missing fields, bad formats): those must be answered 4xx, never 5xx. Prints one line
+per operation with a failure and the totals; exits 1 if anything failed, so CI can run it with a small example
+count.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import schemathesis  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
-from schemathesis import checks  # noqa: E402
+from schemathesis import GenerationMode, checks  # noqa: E402
 from schemathesis.core.failures import Failure, FailureGroup  # noqa: E402
 from schemathesis.openapi.checks import JsonSchemaError  # noqa: E402
 
@@ -96,7 +98,7 @@ def _record(failures: list[str], failure: Failure) -> None:
         failures.append(line)
 
 
-def run_operation(operation: Any, headers: dict[str, str], examples: int) -> tuple[int, list[str]]:
+def run_operation(operation: Any, headers: dict[str, str], examples: int, mode: str) -> tuple[int, list[str]]:
     """Draw up to ``examples`` requests for one operation; return how many were sent and the failures seen."""
     sent = 0
     failures: list[str] = []
@@ -109,7 +111,7 @@ def run_operation(operation: Any, headers: dict[str, str], examples: int) -> tup
         phases=[Phase.explicit, Phase.generate],  # no shrinking: report, do not minimise
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy())
+    @given(case=operation.as_strategy(generation_mode=GenerationMode(mode)))
     def exercise(case: Any) -> None:
         nonlocal sent
         sent += 1
@@ -125,7 +127,9 @@ def run_operation(operation: Any, headers: dict[str, str], examples: int) -> tup
     return sent, failures
 
 
-def run(database_url: str, files: str, *, examples: int, only: str = "") -> tuple[Counter[str], dict[str, list[str]]]:
+def run(
+    database_url: str, files: str, *, examples: int, only: str = "", modes: tuple[str, ...] = ("positive",)
+) -> tuple[Counter[str], dict[str, list[str]]]:
     """Exercise every operation (under ``only``) of a fresh service on ``database_url``; totals and failures."""
     app = make_app(database_url, files)
     headers = bearer(app)
@@ -136,11 +140,12 @@ def run(database_url: str, files: str, *, examples: int, only: str = "") -> tupl
         operation = result.ok()
         if not operation.path.startswith(only):
             continue
-        sent, failures = run_operation(operation, headers, examples)
         totals["operations"] += 1
-        totals["requests"] += sent
-        if failures:
-            failing[f"{operation.method.upper():6} {operation.path}"] = failures
+        for mode in modes:
+            sent, failures = run_operation(operation, headers, examples, mode)
+            totals["requests"] += sent
+            if failures:
+                failing[f"{operation.method.upper():6} {operation.path} ({mode} data)"] = failures
     return totals, failing
 
 
@@ -149,12 +154,16 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=5, help="requests drawn per operation (default 5)")
     parser.add_argument("--only", default="", help="only operations whose path starts with this")
     parser.add_argument("--database-url", default=os.environ.get("CONTRACT_DATABASE_URL", ""))
+    parser.add_argument(
+        "--negative", action="store_true", help="also send requests the document says are invalid (must be 4xx)"
+    )
     args = parser.parse_args()
+    modes = ("positive", "negative") if args.negative else ("positive",)
 
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         database_url = args.database_url or f"sqlite:///{tmp}/contract.sqlite3"
-        totals, failing = run(database_url, tmp, examples=args.examples, only=args.only)
+        totals, failing = run(database_url, tmp, examples=args.examples, only=args.only, modes=modes)
     for operation, failures in failing.items():
         print(f"FAIL {operation}")
         for failure in failures:
