@@ -35,6 +35,9 @@ def test_badge_page_shows_a_valid_banner_and_what_it_certifies(client: Any, badg
     assert 'property="og:title"' in html
     assert "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME" in html
     assert response.headers["Cache-Control"] == "no-cache"
+    # the issuer's name links to its page (issuer.id is a did:web DID, which a browser cannot open)
+    assert f'<a href="http://localhost/issuers/{badge.organisation_id}">{badge.organisation.name}</a>' in html
+    assert f'href="{badge.credential["issuer"]["id"]}"' not in html
 
 
 def test_revoked_and_expired_badges_say_so_on_the_next_request(client: Any, badge: Badge) -> None:
