@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from core.models import Organisation
 from credentials.authoring.models import CredentialVersion, Stack
@@ -32,12 +33,27 @@ def _compact(obj: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if v not in (None, [], "", {})}
 
 
-def issuer_id(base: str, organisation_id: Any) -> str:
+def issuer_url(base: str, organisation_id: Any) -> str:
+    """Where the issuer's Profile page, keys and did:web document are served (``/issuers/<id>``)."""
     return f"{base}/issuers/{organisation_id}"
 
 
+def issuer_id(base: str, organisation_id: Any) -> str:
+    """The issuer's id in what we sign: its did:web DID, ``did:web:<host>[:<path>]:issuers:<id>``.
+
+    The DID document (``/issuers/<id>/did.json``) lists the signing keys with this DID as their controller, so a
+    verifier that resolves the proof's key finds it controlled by the issuer, as VC Data Integrity verifiers
+    (Digital Bazaar's and the DCC's ``vc``) and the 1EdTech validator require. Badges signed before this carry
+    the https ``issuer_url`` as their id and keep verifying (see docs/issuing.md).
+    """
+    parts = urlsplit(base)
+    path = [quote(segment, safe="") for segment in parts.path.split("/") if segment]
+    return ":".join(["did:web", parts.netloc.replace(":", "%3A"), *path, "issuers", str(organisation_id)])
+
+
 def profile(organisation: Organisation, base: str, *, has_image: bool = False) -> dict[str, Any]:
-    """The issuer's Open Badges ``Profile`` (with its logo as ``image`` when it has one)."""
+    """The issuer's Open Badges ``Profile`` (its id is the did:web DID, see ``issuer_id``; with its logo as
+    ``image`` when it has one)."""
     return _compact(
         {
             "id": issuer_id(base, organisation.id),
@@ -52,7 +68,7 @@ def profile(organisation: Organisation, base: str, *, has_image: bool = False) -
 
 
 def issuer_image(base: str, organisation: Organisation) -> dict[str, Any]:
-    url = f"{issuer_id(base, organisation.id)}/image"
+    url = f"{issuer_url(base, organisation.id)}/image"
     return {"id": url, "type": "Image", "caption": f"Logo of {organisation.name}"}
 
 

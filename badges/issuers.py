@@ -82,11 +82,10 @@ def private_key(row: SigningKey) -> keys.PrivateKey:
 
 @dataclass(frozen=True)
 class _Signer:
-    """What signing a badge needs of one key: its kid, the decrypted private key and (Ed25519) its multikey."""
+    """What signing a badge needs of one key: its kid and the decrypted private key."""
 
     kid: str
     private: keys.PrivateKey
-    multikey: str | None
 
 
 _signers: dict[tuple[str, str], _Signer] = {}
@@ -94,19 +93,14 @@ _signers: dict[tuple[str, str], _Signer] = {}
 
 def _signer(key_id: uuid.UUID) -> _Signer:
     """The signing material of one key, cached per process like the private key it holds (see ``_private_cache``)."""
-    from badges import proofs
-
     kek = _kek()
     cached = _signers.get((str(key_id), kek))
     if cached is None:
         row = db.session.get(SigningKey, key_id)
         assert row is not None
-        multikey = None
-        if row.algorithm == KeyAlgorithm.ED25519.value:
-            multikey = proofs.multikey(keys.ed25519_public_key(row.public_jwk))
         if len(_signers) > 1000:
             _signers.clear()
-        cached = _signers[(row.kid, kek)] = _Signer(row.kid, private_key(row), multikey)
+        cached = _signers[(row.kid, kek)] = _Signer(row.kid, private_key(row))
     return cached
 
 
@@ -175,12 +169,17 @@ def get_key(*, organisation_id: uuid.UUID, kid: str) -> SigningKey:
 
 
 def key_url(row: SigningKey) -> str:
-    return f"{documents.issuer_id(_base(), row.organisation_id)}/keys/{row.kid}"
+    return f"{documents.issuer_url(_base(), row.organisation_id)}/keys/{row.kid}"
 
 
 def did_web(organisation_id: uuid.UUID) -> str:
-    host = _base().split("://", 1)[1].replace(":", "%3A")
-    return f"did:web:{host}:issuers:{organisation_id}"
+    """The issuer's did:web DID, which is also its ``issuer.id`` in every badge it signs."""
+    return documents.issuer_id(_base(), organisation_id)
+
+
+def verification_method(organisation_id: uuid.UUID, kid: str) -> str:
+    """The DID URL of one of the issuer's keys in its did:web document (what a proof's verificationMethod names)."""
+    return f"{did_web(organisation_id)}#{kid}"
 
 
 def did_document(*, organisation_id: uuid.UUID) -> dict[str, Any]:
@@ -212,7 +211,7 @@ def did_document(*, organisation_id: uuid.UUID) -> dict[str, Any]:
             "https://w3id.org/security/jwk/v1",
         ],
         "id": did,
-        "alsoKnownAs": [documents.issuer_id(_base(), organisation_id)],
+        "alsoKnownAs": [documents.issuer_url(_base(), organisation_id)],
         "verificationMethod": methods,
         "assertionMethod": ids,
         "authentication": ids,
@@ -291,7 +290,7 @@ def update_profile(
 
 
 def image_url(organisation_id: uuid.UUID) -> str:
-    return f"{documents.issuer_id(_base(), organisation_id)}/image"
+    return f"{documents.issuer_url(_base(), organisation_id)}/image"
 
 
 def has_image(organisation: Organisation) -> bool:

@@ -85,6 +85,7 @@ def badge_view(badge: Badge, base: str) -> dict[str, Any]:
         # An erased earner's badge stays valid, but its page no longer repeats the evidence it carries.
         "evidence": [] if _earner_erased(badge) else credential.get("evidence", []),
         "issuer": credential["issuer"],
+        "issuer_page": documents.issuer_url(base, badge.organisation_id),
         "recipient_name": badge.recipient_name,
         "awarded": credential.get("awardedDate", credential["validFrom"])[:10],
         "valid_from": credential["validFrom"][:10],

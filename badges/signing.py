@@ -22,7 +22,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from badges import documents
 from badges.access import _base
-from badges.issuers import active_signers
+from badges.issuers import active_signers, verification_method
 from badges.models import Badge, BadgeSource, EarnerDid, KeyAlgorithm
 from badges.status import _allocate, status_list_url
 from core import audit, clock
@@ -99,10 +99,11 @@ def _sign_and_store(
     )
     signing = active_signers(organisation_id)
     ed_key, rsa_key = signing[KeyAlgorithm.ED25519.value], signing[KeyAlgorithm.RS256.value]
-    vm = f"{unsigned['issuer']['id']}#{ed_key.multikey}"
+    # The key as the issuer's did:web document lists it: its controller is the DID that is ``issuer.id``.
+    vm = verification_method(organisation_id, ed_key.kid)
     signed = proofs.sign_eddsa_rdfc_2022(unsigned, ed_key.private, vm, documents.iso(clock.now()))
     # DI proof first, then the JWT over the credential carrying it (NOTES §2: "If both …").
-    rsa_url = f"{documents.issuer_id(base, organisation_id)}/keys/{rsa_key.kid}"
+    rsa_url = f"{documents.issuer_url(base, organisation_id)}/keys/{rsa_key.kid}"
     token = proofs.sign_vc_jwt(signed, rsa_key.private, rsa_url)
     now = clock.now()
     row = {

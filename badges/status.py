@@ -20,8 +20,8 @@ from sqlalchemy import bindparam, select
 
 from badges import documents, keys
 from badges.access import _base
-from badges.issuers import active_key, key_url, private_key
-from badges.models import Badge, KeyAlgorithm, SigningKey, StatusList, StatusPurpose
+from badges.issuers import active_key, key_url, private_key, verification_method
+from badges.models import Badge, KeyAlgorithm, StatusList, StatusPurpose
 from core import clock
 from core.db import db
 from core.errors import NotFound
@@ -190,15 +190,9 @@ def status_list_credential(*, status_list_id: uuid.UUID, form: str = "jwt") -> A
         result: Any = proofs.sign_vc_jwt(body, private_key(rsa_key), key_url(rsa_key))
     else:
         ed_key = active_key(status_list.organisation_id, KeyAlgorithm.ED25519.value)
-        result = _sign_di(body, ed_key, issuer)
+        vm = verification_method(status_list.organisation_id, ed_key.kid)
+        result = proofs.sign_eddsa_rdfc_2022(body, private_key(ed_key), vm, documents.iso(clock.now()))
     if len(_list_cache) > 1000:
         _list_cache.clear()
     _list_cache[cache_key] = result
     return result
-
-
-def _sign_di(body: dict[str, Any], ed_key: SigningKey, issuer: str) -> dict[str, Any]:
-    from badges import proofs
-
-    vm = f"{issuer}#{proofs.multikey(keys.ed25519_public_key(ed_key.public_jwk))}"
-    return proofs.sign_eddsa_rdfc_2022(body, private_key(ed_key), vm, documents.iso(clock.now()))

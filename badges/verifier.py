@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -474,8 +475,11 @@ def _same_origin(url: str, issuer: str | None) -> bool:
         return False
     if issuer.startswith("did:web:") and url.startswith("did:web:"):
         return url.split("#", 1)[0].split(":")[2] == issuer.split("#", 1)[0].split(":")[2]
-    if issuer.startswith("did:web:") and url.startswith("https://"):
-        return did_web_url(issuer).split("/")[2] == url.split("/")[2]
+    if issuer.startswith("did:web:") and url.startswith(("https://", "http://")):
+        try:
+            return urlsplit(did_web_url(issuer)).netloc.lower() == urlsplit(url).netloc.lower()
+        except FetchError:
+            return False
     match = re.match(r"^(https?://[^/?#]+)", issuer)
     return bool(match) and url.split("#", 1)[0].startswith(match.group(1) + "/")
 
@@ -623,6 +627,24 @@ def _check_proofs(credential: dict[str, Any], token: str | None, report: Report)
 # -- status ---------------------------------------------------------------------------------------------------
 
 
+def _same_issuer(listed: str | None, issuer: str | None) -> bool:
+    """Whether a status list's issuer is the credential's: the same id, or one is a did:web DID whose document
+    names the other, an https URL on the same host, in ``alsoKnownAs``. (Our badges signed before issuer ids
+    became did:web DIDs name the https Profile URL; their status lists are now issued by the DID.)"""
+    if listed == issuer:
+        return True
+    if not isinstance(listed, str) or not isinstance(issuer, str):
+        return False
+    did, url = (listed, issuer) if listed.startswith("did:web:") else (issuer, listed)
+    if not did.startswith("did:web:") or not _same_origin(url, did):
+        return False
+    try:
+        document = _fetch_json(did_web_url(did))
+    except (FetchError, ProofError):
+        return False
+    return isinstance(document, dict) and document.get("id") == did and url in _as_list(document.get("alsoKnownAs"))
+
+
 def _status_list_credential(url: str, issuer: str | None) -> dict[str, Any]:
     """Fetch a status list credential and verify its own proof (VC-JWT or Data Integrity)."""
     fetched = fetch(url, accept=ACCEPT_STATUS_LIST)
@@ -633,7 +655,7 @@ def _status_list_credential(url: str, issuer: str | None) -> dict[str, Any]:
         except (jwt.PyJWTError, ValueError, RecursionError) as exc:
             raise ProofError(f"the status list is not a readable JWT: {exc}") from None
         claimed = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
-        if _issuer_id(claimed) != issuer:
+        if not _same_issuer(_issuer_id(claimed), issuer):
             raise ProofError(f"the status list is issued by {_issuer_id(claimed)}, not by the credential's issuer")
         notes: list[str] = []
         listed = proofs.decode_vc_jwt(text, _jwt_key_resolver(claimed, notes))
@@ -651,7 +673,7 @@ def _status_list_credential(url: str, issuer: str | None) -> dict[str, Any]:
         if unbound:
             raise ProofError(f"the status list's key is not the issuer's: {unbound}")
         proofs.verify_proof({**listed, "proof": [proof_list[0]]}, proof_list[0], key)
-    if _issuer_id(listed) != issuer:
+    if not _same_issuer(_issuer_id(listed), issuer):
         raise ProofError(f"the status list is issued by {_issuer_id(listed)}, not by the credential's issuer")
     valid_until = listed.get("validUntil")
     if isinstance(valid_until, str) and _parse_date(valid_until) and _parse_date(valid_until) < clock.now():  # type: ignore[operator]

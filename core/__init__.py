@@ -58,7 +58,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(config_module.PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
-    openapi.init_app(app)
+    openapi.init_app(app, spec_kwargs={"extra_plugins": [http.ProblemResponses()]})
     openapi.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     errors.init_app(app)  # after api.init_app: our problem+json handlers replace flask-smorest's
 

@@ -154,7 +154,7 @@ def handle_http_exception(exc: HTTPException) -> Response:
         messages = data["messages"]
         # strip webargs' location level ("json", "query", "files") so fields are named as the client sent them
         if isinstance(messages, dict):
-            for location in ("json", "query", "form", "files", "headers", "view_args"):
+            for location in ("json", "query", "form", "files", "multipart", "headers", "view_args"):
                 if location in messages and len(messages) == 1:
                     messages = messages[location]
         errors = flatten_messages(messages)

@@ -5,14 +5,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
+from http import HTTPStatus
 from typing import Any, TypeVar
 
+from apispec import BasePlugin
 from flask import Flask, Response, current_app, request
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import PreconditionFailed, UnsupportedMediaType
 
 from core.db import Page
+from core.errors import PROBLEM_MIMETYPE
 from core.extensions import api, csrf, limiter
 from core.storage import content_disposition
 
@@ -24,13 +29,22 @@ PUBLIC: list[dict[str, list[str]]] = []
 
 class ApiArgumentsParser(FlaskParser):
     """webargs' parser, stricter: query arguments obey the schema's ``unknown`` (ours refuse strangers, so a
-    mistyped filter is a 422 rather than silently ignored), and JSON the decoder chokes on is a 400."""
+    mistyped filter is a 422 rather than silently ignored), and JSON the decoder chokes on is a 400.
 
+    It adds the ``multipart`` location: the form fields and the file parts of one multipart/form-data body,
+    read by one schema, so the OpenAPI document describes the body as one requestBody (OpenAPI 3 has no
+    ``formData`` parameters, which two separate ``form`` and ``files`` schemas would produce)."""
+
+    __location_map__ = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
     DEFAULT_UNKNOWN_BY_LOCATION = {
         **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
         "query": None,
         "querystring": None,
+        "multipart": None,
     }
+
+    def load_multipart(self, req: Any, schema: Any) -> MultiDictProxy:
+        return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
 
     def _raw_load_json(self, req: Any) -> Any:
         try:
@@ -41,8 +55,58 @@ class ApiArgumentsParser(FlaskParser):
             self._handle_invalid_json_error(exc, req)  # type: ignore[arg-type]
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An RFC 9457 problem document. `errors` names each offending field of a request.",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "description": "A URI naming the kind of problem (`about:blank` when generic)"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string", "description": "The request path"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string", "description": "Dotted name of the field, empty for the whole body"},
+                    "pointer": {"type": "string", "description": "The same place as a JSON pointer fragment"},
+                    "detail": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+_PROBLEM_CONTENT = {PROBLEM_MIMETYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+
+
+class ProblemResponses(BasePlugin):
+    """apispec plugin: document every error response as what ``core.errors`` sends, an
+    ``application/problem+json`` document, instead of flask-smorest's ``application/json`` ``Error`` schema."""
+
+    def init_spec(self, spec: Any) -> None:
+        spec.components.schema("Problem", PROBLEM_SCHEMA)
+
+    def operation_helper(self, path: Any = None, operations: Any = None, **kwargs: Any) -> None:
+        for operation in (operations or {}).values():
+            responses = operation.get("responses", {}) if isinstance(operation, dict) else {}
+            for code, response in list(responses.items()):
+                if str(code) != "default" and not (str(code).isdigit() and int(code) >= 400):
+                    continue
+                if isinstance(response, str):  # a flask-smorest component (UNPROCESSABLE_ENTITY, DEFAULT_ERROR)
+                    phrase = "Error" if str(code) == "default" else HTTPStatus(int(code)).phrase
+                    responses[code] = {"description": phrase, "content": dict(_PROBLEM_CONTENT)}
+                elif isinstance(response, dict):
+                    response["content"] = dict(_PROBLEM_CONTENT)
+
+
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = ApiArgumentsParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {
+        **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
     DEFAULT_PAGINATION_PARAMETERS = {"page": 1, "page_size": 20, "max_page_size": 100}
 
 

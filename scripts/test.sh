@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh requirements/dev.lock
 scripts/browser-deps.sh  # chromium + axe-core for tests/browser (skips them with a message when impossible)
+scripts/wallet-deps.sh   # verifier-core (npm) for tests/wallets
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 status=0

@@ -46,20 +46,19 @@ class Frameworks(MethodView):
 
     @accepts("multipart/form-data")
     @upload_limit
-    @blp.arguments(s.FrameworkImportFormSchema, location="form")
-    @blp.arguments(s.FrameworkImportFileSchema, location="files")
+    @blp.arguments(s.FrameworkImportSchema, location="multipart")
     @blp.response(201, s.FrameworkImportReportSchema, description="A new framework was imported")
     @blp.alt_response(200, schema=s.FrameworkImportReportSchema, description="Updated in place")
     @blp.alt_response(403, description="Not an org admin of the owning organisation")
     @blp.alt_response(413, description="The file is larger than STANDARDS_MAX_UPLOAD")
     @blp.alt_response(422, description="The package is malformed; `errors` name each place as a JSON pointer")
-    def post(self, form: dict[str, Any], files: dict[str, Any]) -> Any:
+    def post(self, form: dict[str, Any]) -> Any:
         """Import a CASE package (multipart `file`), or re-import one to update it in place.
 
         Items keep their ids; items missing from the new package become obsolete. Org admins import for
         their organisation (`organisation_id`) and may re-import only frameworks it owns.
         """
-        upload = files["file"]
+        upload = form["file"]
         report = imports.import_package(
             actor=require_user(),
             data=upload.read(),

@@ -26,7 +26,10 @@ class TreeArgsSchema(StrictSchema):
     include_obsolete = fields.Boolean(load_default=False)
 
 
-class FrameworkImportFormSchema(StrictSchema):
+class FrameworkImportSchema(StrictSchema):
+    """The multipart/form-data body of a CASE import: the file part and two optional form fields."""
+
+    file = Upload(required=True, metadata={"description": "A CASE CFPackage JSON file"})
     organisation_id = fields.UUID(
         metadata={"description": "The organisation that will own a new framework (org admins must name it)"}
     )
@@ -34,10 +37,6 @@ class FrameworkImportFormSchema(StrictSchema):
         validate=validate.Length(max=2000),
         metadata={"description": "Where this copy comes from; shown with the framework's rights notice"},
     )
-
-
-class FrameworkImportFileSchema(Schema):
-    file = Upload(required=True, metadata={"description": "A CASE CFPackage JSON file"})
 
 
 class FrameworkImportReportSchema(Schema):
@@ -58,24 +57,24 @@ class FrameworkImportReportSchema(Schema):
 class FrameworkSchema(Schema):
     id = fields.UUID()
     case_identifier = fields.String()
-    uri = fields.String()
+    uri = fields.String(allow_none=True)
     url = fields.Function(frameworks.public_framework_url, metadata={"description": "Our public page"})
     title = fields.String()
-    creator = fields.String()
-    publisher = fields.String()
-    description = fields.String()
-    version = fields.String()
-    language = fields.String()
-    adoption_status = fields.String()
+    creator = fields.String(allow_none=True)
+    publisher = fields.String(allow_none=True)
+    description = fields.String(allow_none=True)
+    version = fields.String(allow_none=True)
+    language = fields.String(allow_none=True)
+    adoption_status = fields.String(allow_none=True)
     subject = fields.List(fields.String())
-    official_source_url = fields.String()
-    notes = fields.String()
-    rights = fields.String()
-    licence_uri = fields.String()
+    official_source_url = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+    rights = fields.String(allow_none=True)
+    licence_uri = fields.String(allow_none=True)
     source_note = fields.String()
-    imported_by_organisation_id = fields.UUID()
-    last_change = fields.DateTime()
-    last_imported_at = fields.DateTime()
+    imported_by_organisation_id = fields.UUID(allow_none=True)
+    last_change = fields.DateTime(allow_none=True)
+    last_imported_at = fields.DateTime(allow_none=True)
     item_count = fields.Integer()
     obsolete_item_count = fields.Integer()
     association_count = fields.Integer()
@@ -87,10 +86,10 @@ class StandardItemRefSchema(Schema):
     """An item as a link: enough to show and follow it."""
 
     id = fields.UUID()
-    human_coding_scheme = fields.String()
+    human_coding_scheme = fields.String(allow_none=True)
     full_statement = fields.String()
-    abbreviated_statement = fields.String()
-    item_type = fields.String()
+    abbreviated_statement = fields.String(allow_none=True)
+    item_type = fields.String(allow_none=True)
     obsolete = fields.Boolean(attribute="is_obsolete")
     url = fields.Function(frameworks.public_item_url)
 
@@ -98,20 +97,20 @@ class StandardItemRefSchema(Schema):
 class StandardItemSchema(StandardItemRefSchema):
     framework_id = fields.UUID()
     case_identifier = fields.String()
-    uri = fields.String()
+    uri = fields.String(allow_none=True)
     alignment_url = fields.Function(
         frameworks.alignment_url,
         metadata={"description": "What an Open Badges alignment should link: the item's URI or our page"},
     )
-    list_enumeration = fields.String()
-    notes = fields.String()
+    list_enumeration = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
     education_level = fields.List(fields.String())
-    language = fields.String()
-    last_change = fields.DateTime()
-    parent_id = fields.UUID()
+    language = fields.String(allow_none=True)
+    last_change = fields.DateTime(allow_none=True)
+    parent_id = fields.UUID(allow_none=True)
     position = fields.Integer()
     depth = fields.Integer()
-    obsolete_at = fields.DateTime()
+    obsolete_at = fields.DateTime(allow_none=True)
 
 
 class FrameworkRefSchema(Schema):
@@ -124,8 +123,8 @@ class StandardAssociationSchema(Schema):
     association_type = fields.String()
     direction = fields.String(metadata={"description": "`outgoing`: this item is the origin"})
     identifier = fields.String(metadata={"description": "CASE identifier of the other end"})
-    uri = fields.String()
-    title = fields.String()
+    uri = fields.String(allow_none=True)
+    title = fields.String(allow_none=True)
     item = fields.Nested(StandardItemRefSchema, allow_none=True, metadata={"description": "The other end, if ours"})
 
 
@@ -138,9 +137,9 @@ class StandardItemDetailSchema(StandardItemSchema):
 
 class StandardTreeNodeSchema(Schema):
     id = fields.UUID(attribute="item.id")
-    human_coding_scheme = fields.String(attribute="item.human_coding_scheme")
+    human_coding_scheme = fields.String(attribute="item.human_coding_scheme", allow_none=True)
     full_statement = fields.String(attribute="item.full_statement")
-    abbreviated_statement = fields.String(attribute="item.abbreviated_statement")
-    item_type = fields.String(attribute="item.item_type")
+    abbreviated_statement = fields.String(attribute="item.abbreviated_statement", allow_none=True)
+    item_type = fields.String(attribute="item.item_type", allow_none=True)
     obsolete = fields.Boolean(attribute="item.is_obsolete")
     children = fields.List(fields.Nested(lambda: StandardTreeNodeSchema()))

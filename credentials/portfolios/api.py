@@ -168,20 +168,19 @@ class Openings(MethodView):
 class Files(MethodView):
     @accepts("multipart/form-data")
     @upload_limit
-    @blp.arguments(s.UploadFormSchema, location="form")
-    @blp.arguments(s.UploadFilesSchema, location="files")
+    @blp.arguments(s.UploadSchema, location="multipart")
     @blp.response(201, s.EvidenceFileSchema(many=True))
     @blp.alt_response(412, description="If-Match names an older save")
     @blp.alt_response(413, description="Larger than EVIDENCE_MAX_FILE_SIZE or the submission's total size limit")
     @blp.alt_response(422, description="Empty, wrong type (judged by content), bad name, or too many files")
     @blp.alt_response(503, description="The file store failed; nothing was recorded")
-    def post(self, form: dict[str, Any], files: dict[str, Any], submission_id: uuid.UUID) -> Any:
+    def post(self, form: dict[str, Any], submission_id: uuid.UUID) -> Any:
         """Upload evidence files (multipart `file`, repeatable) for a file requirement: all are kept or none."""
         created = evidence.add_files(
             actor=require_user(),
             submission_id=submission_id,
             requirement_key=form["requirement_key"],
-            files=[evidence.IncomingFile(stream=f.stream, filename=f.filename) for f in files["file"]],
+            files=[evidence.IncomingFile(stream=f.stream, filename=f.filename) for f in form["file"]],
             expected_version=_expected(submission_id),
         )
         return created, 201, _etag(created[0].submission)

@@ -31,11 +31,10 @@ class UpdateSubmissionSchema(StrictSchema):
     evidence_public = fields.Boolean(metadata={"description": "Show this evidence on the public badge page"})
 
 
-class UploadFormSchema(StrictSchema):
+class UploadSchema(StrictSchema):
+    """The multipart/form-data body of an evidence upload."""
+
     requirement_key = fields.String(required=True, validate=validate.Length(min=1, max=64))
-
-
-class UploadFilesSchema(Schema):
     file = fields.List(Upload(), required=True, metadata={"description": "One or more files (repeat the field)"})
 
 

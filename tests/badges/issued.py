@@ -69,10 +69,11 @@ def admin_of(badge: Badge) -> Any:
 
 
 def downloader(client: FlaskClient) -> Any:
-    """openbadgeslib's ``download`` hook answered by our app (it would otherwise fetch over HTTPS)."""
+    """openbadgeslib's ``download`` hook answered by our app (it would otherwise fetch over HTTPS; did:web
+    documents of ``did:web:localhost:…`` are asked for at https://localhost/…)."""
 
     def download(url: str) -> bytes:
-        path = url.removeprefix("http://localhost")
+        path = url.removeprefix("http://localhost").removeprefix("https://localhost")
         response = client.get(path)
         assert response.status_code == 200, (url, response.status_code)
         return response.data

@@ -39,7 +39,12 @@ def test_a_passed_submission_becomes_a_schema_valid_badge_with_both_proofs(clien
         "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
     ]
     assert doc["id"] == f"http://localhost/badges/{badge.id}"
-    assert doc["issuer"]["id"] == f"http://localhost/issuers/{badge.organisation_id}"
+    did = f"did:web:localhost:issuers:{badge.organisation_id}"
+    assert doc["issuer"]["id"] == did
+    ed_kid = (
+        db.session.query(SigningKey).filter_by(organisation_id=badge.organisation_id, algorithm="Ed25519").one().kid
+    )
+    assert doc["proof"][0]["verificationMethod"] == f"{did}#{ed_kid}"  # listed in /issuers/<id>/did.json
     achievement = doc["credentialSubject"]["achievement"]
     assert achievement["id"] == f"http://localhost/achievements/{submission.version_id}"
     assert achievement["alignment"][0]["targetType"] == "CFItem"
@@ -53,6 +58,9 @@ def test_a_passed_submission_becomes_a_schema_valid_badge_with_both_proofs(clien
     OB3LdpVerifier(ed_pub).verify(doc)
     checked = OB3Verifier(rsa_pub).verify(badge.jwt, check_status=True, download=downloader(client))
     assert checked.id == doc["id"]
+    # without a pinned key: openbadgeslib resolves the proof's key from the issuer's did:web document
+    resolved = OB3LdpVerifier.for_issuer_did(doc["issuer"]["id"]).verify(doc, download=downloader(client))
+    assert resolved.issuer.id == doc["issuer"]["id"]
 
 
 def test_the_earner_is_named_by_a_salted_hash_of_their_email_unless_they_gave_a_did(session: Any) -> None:

@@ -35,6 +35,9 @@ def test_badge_page_shows_a_valid_banner_and_what_it_certifies(client: Any, badg
     assert 'property="og:title"' in html
     assert "https://www.linkedin.com/profile/add?startTask=CERTIFICATION_NAME" in html
     assert response.headers["Cache-Control"] == "no-cache"
+    # the issuer's name links to its page (issuer.id is a did:web DID, which a browser cannot open)
+    assert f'<a href="http://localhost/issuers/{badge.organisation_id}">{badge.organisation.name}</a>' in html
+    assert f'href="{badge.credential["issuer"]["id"]}"' not in html
 
 
 def test_revoked_and_expired_badges_say_so_on_the_next_request(client: Any, badge: Badge) -> None:
@@ -151,8 +154,11 @@ def test_did_web_document_lists_multikey_and_jwk(client: Any, badge: Badge) -> N
     assert doc["id"] == f"did:web:localhost:issuers:{badge.organisation_id}"
     types = {m["type"] for m in doc["verificationMethod"]}
     assert types == {"Multikey", "JsonWebKey"}
-    multikey = next(m for m in doc["verificationMethod"] if m["type"] == "Multikey")["publicKeyMultibase"]
-    assert badge.credential["proof"][0]["verificationMethod"].endswith("#" + multikey)
+    method = next(m for m in doc["verificationMethod"] if m["type"] == "Multikey")
+    assert method["controller"] == doc["id"] == badge.credential["issuer"]["id"]
+    assert badge.credential["proof"][0]["verificationMethod"] == method["id"]
+    assert method["id"] in doc["assertionMethod"]
+    assert doc["alsoKnownAs"] == [f"http://localhost/issuers/{badge.organisation_id}"]
 
 
 def test_issuer_profile_json_and_html(client: Any, badge: Badge) -> None:
@@ -174,6 +180,8 @@ def test_status_list_is_a_signed_jwt_by_default_and_json_with_di_by_accept(clien
     did = client.get(f"/issuers/{badge.organisation_id}/did.json").json
     multikey = next(m for m in did["verificationMethod"] if m["type"] == "Multikey")["publicKeyMultibase"]
     proofs.verify_eddsa_rdfc_2022(as_json, proofs.public_key_from_multikey(multikey))
+    assert as_json["issuer"] == did["id"] == badge.credential["issuer"]["id"]
+    assert as_json["proof"][0]["verificationMethod"] in did["assertionMethod"]
     problem(client.get(f"/status-lists/{uuid.uuid4()}", headers={"Accept": "application/json"}), 404)
     assert client.get(f"/status-lists/{uuid.uuid4()}").status_code == 404
 

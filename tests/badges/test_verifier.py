@@ -290,6 +290,26 @@ def test_did_web_verification_method(web: dict) -> None:
     assert "did:web" in _steps_detail(report, "proof")
 
 
+def test_status_list_issued_by_the_did_web_alias_of_an_https_issuer(web: dict) -> None:
+    """A badge naming the https issuer id, whose status list is issued by the issuer's did:web DID: accepted
+    when the DID document (same host) names the https id in alsoKnownAs, and only then."""
+    did = "did:web:issuer.example:issuers:7"
+    key = rsa_key()
+    web[LIST_URL] = _status_list(94567, issuer=did, key=key)
+    web[KID] = _jwk(key.public_key())
+    doc = _di(credential(credentialStatus=_entry()))
+    web["https://issuer.example/issuers/7/did.json"] = {"id": did, "alsoKnownAs": [ISSUER]}
+    assert verify(doc, now=NOW).status == "revoked"
+    for document in ({"id": did}, {"id": did, "alsoKnownAs": ["https://issuer.example/issuers/8"]}):
+        web["https://issuer.example/issuers/7/did.json"] = document
+        report = verify(doc, now=NOW)
+        assert report.status == "invalid" and "not by the credential's issuer" in _failed(report)[0]
+    elsewhere = "did:web:other.example:issuers:7"
+    web[LIST_URL] = _status_list(94567, issuer=elsewhere, key=key)
+    web["https://other.example/issuers/7/did.json"] = {"id": elsewhere, "alsoKnownAs": [ISSUER]}
+    assert verify(doc, now=NOW).status == "invalid"
+
+
 def _steps_detail(report: verifier.Report, step: str) -> str:
     return " ".join(c["detail"] for c in report.checks if c["step"] == step)
 

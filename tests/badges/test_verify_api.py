@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import io
 import json
 from datetime import timedelta
@@ -12,7 +13,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from badges import baking, presentation, revocation
+from badges import baking, issuers, keys, presentation, proofs, revocation
+from badges.models import SigningKey
 from core import clock
 from core.db import db
 from tests.badges.issued import admin_of, award, passed_submission
@@ -66,6 +68,28 @@ def test_our_issued_badge_verifies_in_every_form_without_network(client: FlaskCl
         assert "status" in steps and "proof" in steps, kind
     both = _report(client.post(URL, json={"credential": badge.jwt}))
     assert [c["passed"] for c in both["checks"] if c["step"] == "proof"] == [True, True]
+
+
+def _signed_the_old_way(badge: Any) -> dict[str, Any]:
+    """The badge as we signed it before issuer ids became did:web DIDs: the https Profile URL as issuer.id and a
+    self-describing ``<issuer id>#z6Mk…`` verification method, the DI proof only."""
+    ed_key = db.session.query(SigningKey).filter_by(organisation_id=badge.organisation_id, algorithm="Ed25519").one()
+    url = f"http://localhost/issuers/{badge.organisation_id}"
+    old = {k: v for k, v in copy.deepcopy(badge.credential).items() if k != "proof"}
+    old["issuer"]["id"] = old["credentialSubject"]["achievement"]["creator"]["id"] = url
+    vm = f"{url}#{proofs.multikey(keys.ed25519_public_key(ed_key.public_jwk))}"
+    return proofs.sign_eddsa_rdfc_2022(old, issuers.private_key(ed_key), vm, badge.credential["validFrom"])
+
+
+def test_badges_signed_before_did_web_issuer_ids_keep_verifying(client: FlaskClient) -> None:
+    badge = award(passed_submission())
+    old = _signed_the_old_way(badge)
+    body = _report(client.post(URL, json={"credential": old}))
+    assert body["status"] == "valid", [c for c in body["checks"] if not c["passed"]]
+    # their status list is the one new badges use, now issued by the DID whose document names the old id
+    revocation.revoke(actor=admin_of(badge), badge_id=badge.id, reason="Issued in error")
+    db.session.flush()
+    assert _report(client.post(URL, json={"credential": old}))["status"] == "revoked"
 
 
 def test_a_revoked_badge_is_revoked_at_the_next_request(client: FlaskClient) -> None:

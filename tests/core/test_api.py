@@ -8,7 +8,10 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+import jsonschema
 import pytest
+from openapi_spec_validator import OpenAPIV30SpecValidator, validate
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from core import clock, mail
 from core.models import Role
@@ -1117,6 +1120,38 @@ def test_openapi_document(client):
     token = spec["paths"]["/api/v1/auth/token"]["post"]
     assert token["security"] == []  # signing in needs no token
     assert {"200", "401", "422", "429"} <= set(token["responses"])
+
+
+def test_openapi_document_validates(client):
+    """Generated clients and contract testers refuse a document that breaks the OpenAPI 3.0 schema."""
+    spec = client.get("/api/v1/openapi.json").json
+    validate(spec, cls=OpenAPIV30SpecValidator)  # raises, naming the first invalid place
+
+
+def test_openapi_documents_every_error_as_the_problem_document_we_send(client, admin):
+    spec = client.get("/api/v1/openapi.json").json
+    problem_schema = spec["components"]["schemas"]["Problem"]
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            for code, response in operation.get("responses", {}).items() if isinstance(operation, dict) else ():
+                if code == "default" or int(code) >= 400:
+                    assert list(response["content"]) == ["application/problem+json"], (method, path, code)
+    for answer in (
+        client.get("/api/v1/organisations/" + str(uuid.uuid4()), headers=bearer(admin)),  # 404
+        client.post("/api/v1/auth/token", json={"email": 3}),  # 422 naming the field
+        client.get("/api/v1/me"),  # 401
+    ):
+        assert answer.mimetype == "application/problem+json"
+        jsonschema.validate(answer.json, problem_schema)
+        assert set(answer.json) <= set(problem_schema["properties"])
+
+
+def test_openapi_validation_catches_an_openapi_2_form_parameter(client):
+    spec = client.get("/api/v1/openapi.json").json
+    post = spec["paths"]["/api/v1/standards/frameworks"]["post"]
+    post.setdefault("parameters", []).append({"in": "formData", "name": "note", "schema": {"type": "string"}})
+    with pytest.raises(OpenAPIValidationError):
+        validate(spec, cls=OpenAPIV30SpecValidator)
 
 
 def test_api_docs_page_uses_only_local_assets(client):
