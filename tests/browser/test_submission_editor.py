@@ -151,3 +151,32 @@ def test_several_files_upload_without_javascript(browser: Any, live_server: Any)
     finally:
         context.close()
     assert not live_server.errors, live_server.errors
+
+
+def test_attempt_two_shows_attempt_ones_feedback_beside_the_editor(page: Any, live_server: Any) -> None:
+    from core import clock
+    from credentials.portfolios.models import CriterionFeedback
+
+    with live_server.seed() as session:
+        earner = UserFactory()
+        version = portfolio_version()
+        first = services.start(actor=earner, version_id=version.id)
+        first.state, first.decided_at, first.feedback_summary = "not_yet", clock.now(), "Close: cite the text."
+        session.add(
+            CriterionFeedback(
+                submission=first, criterion_key="quality", level_position=1, level_name="Developing",
+                feedback="Quote the passage your pupils used.",
+            )
+        )  # fmt: skip
+        email, url, criterion = earner.email, f"/portfolio/{first.id}", version.criteria[0].name
+    login(page, email, TEST_PASSWORD)
+    page.goto(url)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Start attempt 2 from this one").click()
+    aside = page.get_by_role("complementary", name="Feedback on attempt 1")
+    text = aside.inner_text()
+    assert criterion in text and "Level reached: Developing" in text and "Quote the passage" in text
+    # beside the editor on a desktop: the feedback's column starts right of the requirements
+    editor = page.locator("#req-reflection").bounding_box()
+    assert aside.bounding_box()["x"] > editor["x"] + editor["width"] - 1
+    check_page(page, "portfolio-attempt-2-with-feedback")
