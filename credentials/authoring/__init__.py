@@ -17,8 +17,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the authoring API, pages and demo step."""
-    from credentials.authoring import api, cli, models, views  # noqa: F401 (models: registers the tables)
+    from credentials.authoring import api, cli, image_views, models, views  # noqa: F401 (models: the tables)
 
     api.init_app(app)
     cli.init_app(app)
-    views.init_app(app)
+    views.init_app(app)  # image_views added its page to the same blueprint when imported above
