@@ -17,8 +17,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the authoring API, pages and demo step."""
-    from credentials.authoring import api, cli, image_views, models, views  # noqa: F401 (models: the tables)
+    from credentials.authoring import api, cli, models, views  # noqa: F401 (models: registers the tables)
 
     api.init_app(app)
+    from credentials.authoring import image_views  # noqa: F401 (adds the badge image page to the views' blueprint)
+
     cli.init_app(app)
-    views.init_app(app)  # image_views added its page to the same blueprint when imported above
+    views.init_app(app)
