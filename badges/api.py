@@ -16,7 +16,6 @@ from core.authz import authorize
 from core.errors import ValidationFailed
 from core.http import accepts, api_blueprint, register, set_page
 from core.schemas import ListArgsSchema, SearchArgsSchema, StrictSchema, Text
-from credentials.authoring.api import IMAGE_BODY, IMAGE_TYPES, uploaded_image
 
 blp = api_blueprint("issued-badges", __name__, "", "Issued badges: earners' badges, revocation, keys, bulk import")
 
@@ -118,26 +117,6 @@ class OrganisationBadges(MethodView):
             q=args.get("q"),
         )
         return set_page(pagination_parameters, page)
-
-
-@blp.route("/organisations/<uuid:organisation_id>/issuer-image")
-class IssuerLogo(MethodView):
-    @accepts(*IMAGE_TYPES)
-    @blp.doc(requestBody=IMAGE_BODY)
-    @blp.response(200)
-    def put(self, organisation_id: uuid.UUID) -> Any:
-        """Set the issuer's logo (org admins): a PNG (max 2048x2048) or an SVG, which is sanitised; the answer is
-        the issuer Profile, whose ``image`` it now is."""
-        issuers.update_profile(
-            actor=require_user(), organisation_id=organisation_id, changes={}, image=uploaded_image()
-        )
-        return issuers.issuer_profile(organisation_id=organisation_id)[1]
-
-    @blp.response(200)
-    def delete(self, organisation_id: uuid.UUID) -> Any:
-        """Remove the issuer's logo (org admins); the answer is the issuer Profile."""
-        issuers.update_profile(actor=require_user(), organisation_id=organisation_id, changes={}, remove_image=True)
-        return issuers.issuer_profile(organisation_id=organisation_id)[1]
 
 
 @blp.route("/badges/<uuid:badge_id>/revoke")

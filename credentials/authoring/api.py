@@ -181,19 +181,6 @@ class Diff(MethodView):
         return versions.diff(actor=current_user(), version_id=version_id, against_id=args["against"])
 
 
-def uploaded_image() -> bytes:
-    """The image an API request sends: the raw body (PNG or SVG), or the multipart field ``file``."""
-    if request.mimetype == "multipart/form-data":
-        upload = request.files.get("file")
-        if upload is None:
-            raise ValidationFailed.field("file", "Send the image as the form field 'file'.")
-        return upload.read()
-    return request.get_data()
-
-
-IMAGE_BODY = {"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES}}
-
-
 @blp.route("/credential-versions/<uuid:version_id>/image")
 class Image(MethodView):
     @blp.doc(security=[{"bearerAuth": []}, {}], responses={"200": {"description": "PNG or SVG"}})
@@ -207,11 +194,18 @@ class Image(MethodView):
         return response
 
     @accepts(*IMAGE_TYPES)
-    @blp.doc(requestBody=IMAGE_BODY)
+    @blp.doc(requestBody={"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in IMAGE_TYPES}})
     @blp.response(200, s.VersionSchema)
     def put(self, version_id: uuid.UUID) -> Any:
         """Upload the badge image of a draft: a PNG (max 2048x2048) or an SVG, which is sanitised."""
-        version = images.set_image(actor=require_user(), version_id=version_id, data=uploaded_image())
+        if request.mimetype == "multipart/form-data":
+            upload = request.files.get("file")
+            if upload is None:
+                raise ValidationFailed.field("file", "Send the image as the form field 'file'.")
+            data = upload.read()
+        else:
+            data = request.get_data()
+        version = images.set_image(actor=require_user(), version_id=version_id, data=data)
         return version, 200, _etag(version)
 
     @blp.response(200, s.VersionSchema)

@@ -13,7 +13,6 @@ from badges.models import IssuerImage
 from core.models import AuditEvent, Role
 from tests.badges.issued import admin_of, award, passed_submission, schema_errors
 from tests.badges.test_issuing import _keys_of
-from tests.conftest import bearer
 from tests.core.test_web import BROWSER, location, page, sign_in, text
 from tests.factories import CredentialVersionFactory, OrganisationFactory, member, png_bytes
 
@@ -159,28 +158,3 @@ def test_the_issuer_image_of_an_issuer_without_a_logo_is_not_found(client: Any, 
     assert admin_of(badge) is not None
     assert client.get(f"/issuers/{badge.organisation_id}/image").status_code == 404
     assert "image" not in badge.credential["issuer"]
-
-
-def test_the_logo_through_the_api(client: Any, session: Any) -> None:
-    organisation, admin = _org_admin(session)
-    url = f"/api/v1/organisations/{organisation.id}/issuer-image"
-    logo = png_bytes(32, 32)
-    r = client.put(url, data=logo, headers=bearer(admin) | {"Content-Type": "image/png"})
-    assert r.status_code == 200 and r.get_json()["image"]["id"].endswith(f"/issuers/{organisation.id}/image")
-    assert client.get(f"/issuers/{organisation.id}/image").data == logo
-    actions = list(session.scalars(select(AuditEvent.action).where(AuditEvent.organisation_id == organisation.id)))
-    assert actions == ["issuer.image_set"]  # the organisation itself did not change
-
-    r = client.put(url, data=b"MZ\x90\x00", headers=bearer(admin) | {"Content-Type": "image/png"})
-    assert r.status_code == 422 and r.mimetype == "application/problem+json"
-    r = client.put(url, data=b"GIF89a", headers=bearer(admin) | {"Content-Type": "image/gif"})
-    assert r.status_code == 415
-    outsider = member(OrganisationFactory(), Role.ORG_ADMIN)
-    r = client.put(url, data=logo, headers=bearer(outsider) | {"Content-Type": "image/png"})
-    assert r.status_code in (403, 404) and r.mimetype == "application/problem+json"
-    assert client.delete(url, headers=bearer(member(organisation, Role.AUTHOR))).status_code == 403
-    assert client.get(f"/issuers/{organisation.id}/image").data == logo
-
-    r = client.delete(url, headers=bearer(admin))
-    assert r.status_code == 200 and "image" not in r.get_json()
-    assert client.get(f"/issuers/{organisation.id}/image").status_code == 404
