@@ -15,7 +15,7 @@ from core.auth import require_user
 from core.authz import authorize
 from core.errors import ValidationFailed
 from core.http import accepts, api_blueprint, register, set_page
-from core.schemas import ListArgsSchema, StrictSchema, Text
+from core.schemas import ListArgsSchema, SearchArgsSchema, StrictSchema, Text
 
 blp = api_blueprint("issued-badges", __name__, "", "Issued badges: revocation, suspension, keys, bulk import")
 
@@ -106,16 +106,18 @@ class MyDid(MethodView):
 
 @blp.route("/organisations/<uuid:organisation_id>/badges")
 class OrganisationBadges(MethodView):
-    @blp.arguments(ListArgsSchema, location="query")
+    @blp.arguments(SearchArgsSchema, location="query")
     @blp.response(200, BadgeSchema(many=True))
     @blp.paginate()
     def get(self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters) -> Any:
-        """Badges the organisation issued, newest first (org admins)."""
+        """Badges the organisation issued, newest first (org admins); ``q`` finds the earner's name or e-mail or
+        the credential's title."""
         page = issuing.list_organisation_badges(
             actor=require_user(),
             organisation_id=organisation_id,
             page=pagination_parameters.page,
             page_size=pagination_parameters.page_size,
+            q=args.get("q"),
         )
         return set_page(pagination_parameters, page)
 

@@ -23,6 +23,8 @@ def init_app(app: Flask) -> None:
 
     checklist.register()
     api.init_app(app)
+    from credentials.authoring import image_views  # noqa: F401 (adds the badge image page to the views' blueprint)
+
     cli.init_app(app)
     views.init_app(app)
     dashboard.init_app()

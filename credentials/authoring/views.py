@@ -18,10 +18,10 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from core.authz import can, has_role
 from core.db import db
-from core.errors import ServiceError, ValidationFailed, flatten_messages
+from core.errors import ServiceError, flatten_messages
 from core.models import Organisation, Role, User
 from core.views import register_nav, require_sign_in, signed_in_user, text_arg
-from credentials.authoring import catalogue, images, publication
+from credentials.authoring import catalogue, publication
 from credentials.authoring import schemas as s
 from credentials.authoring import versions as version_rules
 from credentials.authoring.forms import LISTS, field_errors, parse, rows_from_form, rows_of
@@ -300,43 +300,6 @@ def preview(version_id: uuid.UUID) -> Page:
     return _render_version(
         "credentials/authoring/preview.html", version, "preview", aligned=catalogue.aligned_items(version)
     )
-
-
-@bp.route("/versions/<uuid:version_id>/image", methods=["GET", "POST"])
-def badge_image(version_id: uuid.UUID) -> Page:
-    """The badge image: see it, upload a PNG or SVG (checked by content; an SVG is cleaned) or go back to the
-    generated design. Only a draft's image changes."""
-    version = _version(version_id)
-    errors: dict[str, list[str]] = {}
-    status = 200
-    if request.method == "POST":
-        try:
-            if request.form.get("action") == "default":
-                images.remove_image(actor=_user(), version_id=version.id)
-                flash("The badge uses the generated design again.")
-            else:
-                upload = request.files.get("image")
-                data = upload.read() if upload and upload.filename else b""
-                if not data:
-                    raise ValidationFailed.field("file", "Choose a PNG or SVG file to upload.")
-                images.set_image(actor=_user(), version_id=version.id, data=data)
-                flash("Badge image saved.")
-            return redirect(url_for("authoring.badge_image", version_id=version.id))
-        except ServiceError as exc:
-            db.session.rollback()
-            status = exc.status
-            errors = {"image": [e["detail"] for e in exc.errors] or [exc.detail]}
-            version = _version(version_id)
-    html = _render_version(
-        "credentials/authoring/image.html",
-        version,
-        "image",
-        errors=errors,
-        image_key=version.image_id or "default",
-        max_image_kib=images.MAX_IMAGE_BYTES // 1024,
-        max_pixels=images.MAX_PIXELS,
-    )
-    return (html, status) if errors else html
 
 
 @bp.get("/versions/<uuid:version_id>/history")

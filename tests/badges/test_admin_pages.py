@@ -10,7 +10,7 @@ from badges.models import Badge, SigningKey
 from badges.revocation import CHANGES
 from core.models import Role, User
 from tests.badges.issued import admin_of, ago, award, passed_submission
-from tests.conftest import csrf_token
+from tests.conftest import bearer, csrf_token
 from tests.core.test_web import BROWSER, location, sign_in, text
 from tests.factories import CredentialVersionFactory, OrganisationFactory, member
 
@@ -227,3 +227,19 @@ def test_the_badges_list_searches_by_earner_or_credential_and_shows_the_awarded_
 def first_version_copy(badge: Badge) -> Any:
     """Another published micro-credential of the badge's organisation, titled "Second programme"."""
     return CredentialVersionFactory(organisation=badge.organisation, published=True, title="Second programme")
+
+
+def test_the_badges_api_searches_the_same_way(client: Any, session: Any) -> None:
+    badge = award(passed_submission())
+    badge.recipient_name = "Katherine Johnson"
+    award(passed_submission(version=first_version_copy(badge)))
+    session.flush()
+    url = f"/api/v1/organisations/{badge.organisation_id}/badges"
+    headers = bearer(admin_of(badge))
+    assert len(client.get(url, headers=headers).get_json()) == 2
+    found = client.get(url, query_string={"q": "johnson"}, headers=headers).get_json()
+    assert [b["id"] for b in found] == [str(badge.id)]
+    r = client.get(url, query_string={"q": "x" * 201}, headers=headers)
+    assert r.status_code == 422 and r.mimetype == "application/problem+json"
+    r = client.get(url, query_string={"colour": "blue"}, headers=headers)
+    assert r.status_code == 422
