@@ -81,11 +81,15 @@ def _form_values(names: tuple[str, ...], defaults: dict[str, str]) -> dict[str, 
 
 @bp.route("/new", methods=["GET", "POST"])
 def new() -> Page:
-    """Create an organisation: its founder becomes its org admin and author; then its overview page."""
+    """Create an organisation, or a unit of one the user administers: its founder becomes its org admin and
+    author; then its overview page."""
     user = _user()
-    if not can(user, "organisation.create"):
+    may_create = can(user, "organisation.create")
+    parents = administered(user)
+    if not may_create and not parents:
         return render_template("orgadmin/new.html", allowed=False), 403
-    values = _form_values(("slug", *PROFILE_FIELDS), {"kind": OrganisationKind.OTHER.value})
+    defaults = {"kind": OrganisationKind.OTHER.value, "parent_id": request.args.get("parent", "")}
+    values = _form_values(("slug", "parent_id", *PROFILE_FIELDS), defaults)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         # Blank optional fields are left out, as an API client would: a blank slug is made from the name.
@@ -100,7 +104,14 @@ def new() -> Page:
         else:
             flash(f"{organisation.name} is created and you are its admin. Work through the checklist below.")
             return redirect(url_for("orgadmin.overview", organisation_id=organisation.id))
-    html = render_template("orgadmin/new.html", allowed=True, values=values, errors=errors, kinds=KIND_LABELS)
+    html = render_template(
+        "orgadmin/new.html",
+        allowed=True,
+        values=values,
+        errors=errors,
+        kinds=KIND_LABELS,
+        parents=[("", "None: an organisation of its own")] * bool(may_create) + [(str(o.id), o.name) for o in parents],
+    )
     return (html, 422) if errors else html
 
 
@@ -114,7 +125,8 @@ def checklist_url(step: checklist.Step, organisation: Organisation) -> str | Non
 @bp.get("/<uuid:organisation_id>")
 def overview(organisation_id: uuid.UUID) -> Page:
     """The organisation's home for its admins: the first-run checklist, each step ticked from real data."""
-    progress = checklist.first_run_checklist(actor=_user(), organisation_id=organisation_id)
+    user = _user()
+    progress = checklist.first_run_checklist(actor=user, organisation_id=organisation_id)
     steps = [(step, done, checklist_url(step, progress.organisation)) for step, done in progress.steps]
     return render_template(
         "orgadmin/overview.html",
@@ -122,6 +134,7 @@ def overview(organisation_id: uuid.UUID) -> Page:
         progress=progress,
         steps=steps,
         kinds=KIND_LABELS,
+        units=organisations.list_units(actor=user, organisation_id=organisation_id),
     )
 
 

@@ -233,6 +233,24 @@ class OrganisationItem(MethodView):
         )
 
 
+@orgs_blp.route("/<uuid:organisation_id>/parent")
+class Parent(MethodView):
+    @orgs_blp.arguments(s.SetParentSchema)
+    @orgs_blp.response(200, s.OrganisationSchema)
+    @orgs_blp.alt_response(409, description="The new parent is the organisation itself or one of its units")
+    def put(self, data: dict[str, Any], organisation_id: uuid.UUID) -> Any:
+        """Make the organisation a unit of `parent_id` (admins of both sides), or a root with null."""
+        return organisations.set_parent(actor=require_user(), organisation_id=organisation_id, **data)
+
+
+@orgs_blp.route("/<uuid:organisation_id>/units")
+class Units(MethodView):
+    @orgs_blp.response(200, s.OrganisationSchema(many=True))
+    def get(self, organisation_id: uuid.UUID) -> Any:
+        """The organisation's direct units (schools of a district …), by name."""
+        return organisations.list_units(actor=require_user(), organisation_id=organisation_id)
+
+
 @orgs_blp.route("/<uuid:organisation_id>/checklist")
 class Checklist(MethodView):
     @orgs_blp.response(200, s.ChecklistStepSchema(many=True))
