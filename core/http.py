@@ -13,6 +13,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import PreconditionFailed, UnsupportedMediaType
 
 from core.db import Page
+from core.errors import ValidationFailed
 from core.extensions import api, csrf
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,6 +66,17 @@ def accepts(*mimetypes: str) -> Callable[[F], F]:
         return fn
 
     return mark
+
+
+def uploaded_bytes(what: str) -> bytes:
+    """The body of an upload endpoint: the multipart field ``file``, or the raw body of any other accepted type;
+    a multipart request without the field is a 422 naming it (``what``: "the image", "the CSV")."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValidationFailed.field("file", f"Send {what} as the form field 'file'.")
+        return upload.read()
+    return request.get_data()
 
 
 def _body_types_for_request() -> tuple[str, ...]:
