@@ -47,6 +47,11 @@ def _get_organisation(organisation_id: uuid.UUID) -> Organisation:
     return organisation
 
 
+def find_by_slug(slug: str) -> Organisation | None:
+    """The organisation with this slug (for the console, which acts as a platform admin)."""
+    return db.session.scalar(select(Organisation).where(Organisation.slug == slug))
+
+
 def get_organisation(*, actor: User, organisation_id: uuid.UUID) -> Organisation:
     organisation = _get_organisation(organisation_id)
     authorize(actor, "organisation.read", organisation)
