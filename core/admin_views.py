@@ -20,6 +20,7 @@ from core import checklist, organisations
 from core.authz import can
 from core.db import db
 from core.errors import ServiceError, flatten_messages
+from core.http import organisation_creation_limit
 from core.models import Organisation, OrganisationKind, Role, User
 from core.schemas import CreateOrganisationSchema, UpdateOrganisationSchema
 from core.views import register_nav, require_sign_in, signed_in_user, text_arg
@@ -80,6 +81,7 @@ def _form_values(names: tuple[str, ...], defaults: dict[str, str]) -> dict[str, 
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@organisation_creation_limit(methods=["POST"])
 def new() -> Page:
     """Create an organisation, or a unit of one the user administers: its founder becomes its org admin and
     author; then its overview page."""

@@ -17,7 +17,15 @@ from core import accounts, checklist, organisations
 from core import schemas as s
 from core.auth import current_user, require_user, token_response
 from core.extensions import limiter
-from core.http import PUBLIC, api_blueprint, expected_version, register, set_page, version_etag
+from core.http import (
+    PUBLIC,
+    api_blueprint,
+    expected_version,
+    organisation_creation_limit,
+    register,
+    set_page,
+    version_etag,
+)
 
 auth_blp = api_blueprint("auth", __name__, "/auth", "Sign in, sign up, password reset, invitations")
 me_blp = api_blueprint("me", __name__, "/me", "The signed-in user and their personal API tokens")
@@ -191,6 +199,8 @@ class Organisations(MethodView):
     @orgs_blp.response(201, s.OrganisationSchema)
     @orgs_blp.alt_response(403, description="Self-service is off (`ALLOW_ORGANISATION_SIGNUP`) for non-admins")
     @orgs_blp.alt_response(409, description="The slug is taken")
+    @orgs_blp.alt_response(429, description="Too many organisations created (`ORGANISATION_SIGNUP_RATE_LIMIT`)")
+    @organisation_creation_limit()
     def post(self, data: dict[str, Any]) -> Any:
         """Create an organisation. Platform admins always may (and may name its first admin); anyone signed in may
         when the service allows self-service, becoming its org admin and author. Without `slug`, one is made from

@@ -12,9 +12,10 @@ from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import PreconditionFailed, UnsupportedMediaType
 
+from core.auth import is_platform_admin_request, per_user_limit_key
 from core.db import Page
 from core.errors import ValidationFailed
-from core.extensions import api, csrf
+from core.extensions import api, csrf, limiter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -66,6 +67,19 @@ def accepts(*mimetypes: str) -> Callable[[F], F]:
         return fn
 
     return mark
+
+
+def organisation_creation_limit(**options: Any) -> Callable[[F], F]:
+    """The rate limit on creating organisations (``ORGANISATION_SIGNUP_RATE_LIMIT``), per person, for the page and
+    the API alike: platform admins are exempt, and a refused attempt (a typo in the form) does not count."""
+    return limiter.shared_limit(  # type: ignore[return-value]
+        lambda: current_app.config["ORGANISATION_SIGNUP_RATE_LIMIT"],
+        scope="organisation-create",  # one count for the page and the API
+        key_func=per_user_limit_key,
+        exempt_when=is_platform_admin_request,
+        deduct_when=lambda response: response.status_code < 400,
+        **options,
+    )
 
 
 def uploaded_bytes(what: str) -> bytes:
