@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from assessors.models import Qualification
-from core.authz import has_role, rule
+from core.authz import admin_above, has_role, rule
 from core.db import db
 from core.errors import NotFound
 from core.models import Organisation, Role, User
@@ -22,7 +22,8 @@ def _may_manage(actor: User | None, organisation: Any) -> bool:
 
 @rule("review.report", description="read review reports of this organisation")
 def _may_report(actor: User | None, organisation: Any) -> bool:
-    return has_role(actor, organisation, Role.ORG_ADMIN)
+    # A parent's admins read the reports of its units (a district's of its schools), not their drafts or queues.
+    return has_role(actor, organisation, Role.ORG_ADMIN) or admin_above(actor, organisation)
 
 
 @rule("review.assess", description="assess for this organisation")

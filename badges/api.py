@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from marshmallow import Schema, fields
@@ -13,8 +13,7 @@ from marshmallow import Schema, fields
 from badges import imports, issuers, issuing, presentation, renewal, revocation
 from core.auth import require_user
 from core.authz import authorize
-from core.errors import ValidationFailed
-from core.http import accepts, api_blueprint, register, set_page
+from core.http import accepts, api_blueprint, register, set_page, uploaded_bytes
 from core.schemas import ListArgsSchema, SearchArgsSchema, StrictSchema, Text
 
 blp = api_blueprint("issued-badges", __name__, "", "Issued badges: revocation, suspension, keys, bulk import")
@@ -192,13 +191,7 @@ class Logo(MethodView):
     def put(self, organisation_id: uuid.UUID) -> Any:
         """Set the issuer's logo (org admins): a PNG (max 2048x2048) or an SVG, which is sanitised; badges issued
         from then on carry it as the issuer's `image`."""
-        if request.mimetype == "multipart/form-data":
-            upload = request.files.get("file")
-            if upload is None:
-                raise ValidationFailed.field("file", "Send the image as the form field 'file'.")
-            data = upload.read()
-        else:
-            data = request.get_data()
+        data = uploaded_bytes("the image")
         issuers.update_profile(actor=require_user(), organisation_id=organisation_id, changes={}, image=data)
         row = issuers.issuer_image(organisation_id=organisation_id)
         return {"url": issuers.image_url(organisation_id), "media_type": row.media_type}
@@ -217,13 +210,7 @@ class Imports(MethodView):
     def post(self, organisation_id: uuid.UUID) -> Any:
         """Issue badges for past awards from a CSV (docs/issuing.md); all or nothing; rows already issued
         from an earlier upload are reported as `skipped`."""
-        if request.mimetype == "multipart/form-data":
-            upload = request.files.get("file")
-            if upload is None:
-                raise ValidationFailed.field("file", "Send the CSV as the form field 'file'.")
-            data = upload.read()
-        else:
-            data = request.get_data()
+        data = uploaded_bytes("the CSV")
         return imports.import_awards(actor=require_user(), organisation_id=organisation_id, data=data)
 
 

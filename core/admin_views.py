@@ -20,6 +20,7 @@ from core import checklist, organisations
 from core.authz import can
 from core.db import db
 from core.errors import ServiceError, flatten_messages
+from core.http import organisation_creation_limit
 from core.models import Organisation, OrganisationKind, Role, User
 from core.schemas import CreateOrganisationSchema, UpdateOrganisationSchema
 from core.views import register_nav, require_sign_in, signed_in_user, text_arg
@@ -80,12 +81,17 @@ def _form_values(names: tuple[str, ...], defaults: dict[str, str]) -> dict[str, 
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@organisation_creation_limit(methods=["POST"])
 def new() -> Page:
-    """Create an organisation: its founder becomes its org admin and author; then its overview page."""
+    """Create an organisation, or a unit of one the user administers: its founder becomes its org admin and
+    author; then its overview page."""
     user = _user()
-    if not can(user, "organisation.create"):
+    may_create = can(user, "organisation.create")
+    parents = administered(user)
+    if not may_create and not parents:
         return render_template("orgadmin/new.html", allowed=False), 403
-    values = _form_values(("slug", *PROFILE_FIELDS), {"kind": OrganisationKind.OTHER.value})
+    defaults = {"kind": OrganisationKind.OTHER.value, "parent_id": request.args.get("parent", "")}
+    values = _form_values(("slug", "parent_id", *PROFILE_FIELDS), defaults)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         # Blank optional fields are left out, as an API client would: a blank slug is made from the name.
@@ -100,7 +106,14 @@ def new() -> Page:
         else:
             flash(f"{organisation.name} is created and you are its admin. Work through the checklist below.")
             return redirect(url_for("orgadmin.overview", organisation_id=organisation.id))
-    html = render_template("orgadmin/new.html", allowed=True, values=values, errors=errors, kinds=KIND_LABELS)
+    html = render_template(
+        "orgadmin/new.html",
+        allowed=True,
+        values=values,
+        errors=errors,
+        kinds=KIND_LABELS,
+        parents=[("", "None: an organisation of its own")] * bool(may_create) + [(str(o.id), o.name) for o in parents],
+    )
     return (html, 422) if errors else html
 
 
@@ -114,7 +127,8 @@ def checklist_url(step: checklist.Step, organisation: Organisation) -> str | Non
 @bp.get("/<uuid:organisation_id>")
 def overview(organisation_id: uuid.UUID) -> Page:
     """The organisation's home for its admins: the first-run checklist, each step ticked from real data."""
-    progress = checklist.first_run_checklist(actor=_user(), organisation_id=organisation_id)
+    user = _user()
+    progress = checklist.first_run_checklist(actor=user, organisation_id=organisation_id)
     steps = [(step, done, checklist_url(step, progress.organisation)) for step, done in progress.steps]
     return render_template(
         "orgadmin/overview.html",
@@ -122,6 +136,7 @@ def overview(organisation_id: uuid.UUID) -> Page:
         progress=progress,
         steps=steps,
         kinds=KIND_LABELS,
+        units=organisations.list_units(actor=user, organisation_id=organisation_id),
     )
 
 

@@ -23,6 +23,7 @@ from core.http import (
     api_blueprint,
     expected_version,
     export_limit,
+    organisation_creation_limit,
     register,
     set_page,
     streamed_attachment,
@@ -274,6 +275,8 @@ class Organisations(MethodView):
     @orgs_blp.response(201, s.OrganisationSchema)
     @orgs_blp.alt_response(403, description="Self-service is off (`ALLOW_ORGANISATION_SIGNUP`) for non-admins")
     @orgs_blp.alt_response(409, description="The slug is taken")
+    @orgs_blp.alt_response(429, description="Too many organisations created (`ORGANISATION_SIGNUP_RATE_LIMIT`)")
+    @organisation_creation_limit()
     def post(self, data: dict[str, Any]) -> Any:
         """Create an organisation. Platform admins always may (and may name its first admin); anyone signed in may
         when the service allows self-service, becoming its org admin and author. Without `slug`, one is made from
@@ -314,6 +317,24 @@ class OrganisationItem(MethodView):
             200,
             {"ETag": version_etag("organisation", organisation.id, organisation.version)},
         )
+
+
+@orgs_blp.route("/<uuid:organisation_id>/parent")
+class Parent(MethodView):
+    @orgs_blp.arguments(s.SetParentSchema)
+    @orgs_blp.response(200, s.OrganisationSchema)
+    @orgs_blp.alt_response(409, description="The new parent is the organisation itself or one of its units")
+    def put(self, data: dict[str, Any], organisation_id: uuid.UUID) -> Any:
+        """Make the organisation a unit of `parent_id` (admins of both sides), or a root with null."""
+        return organisations.set_parent(actor=require_user(), organisation_id=organisation_id, **data)
+
+
+@orgs_blp.route("/<uuid:organisation_id>/units")
+class Units(MethodView):
+    @orgs_blp.response(200, s.OrganisationSchema(many=True))
+    def get(self, organisation_id: uuid.UUID) -> Any:
+        """The organisation's direct units (schools of a district …), by name."""
+        return organisations.list_units(actor=require_user(), organisation_id=organisation_id)
 
 
 @orgs_blp.route("/<uuid:organisation_id>/checklist")

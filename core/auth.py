@@ -197,3 +197,16 @@ def end_session() -> None:
 
 def token_response(token: str, ttl: int) -> dict[str, Any]:
     return {"access_token": token, "token_type": "Bearer", "expires_in": ttl}
+
+
+def per_user_limit_key() -> str:
+    """A rate-limit key per signed-in person (Flask-Limiter ``key_func``) for actions that need an account: a
+    school's people may share one address. Anonymous requests share one key; they are refused anyway."""
+    user = current_user()
+    return f"user:{user.id}" if user else "user:anonymous"
+
+
+def is_platform_admin_request() -> bool:
+    """For Flask-Limiter's ``exempt_when``: platform admins are not rate limited where this is used."""
+    user = current_user()
+    return bool(user and user.is_platform_admin)

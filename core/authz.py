@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import current_app
 
+from core.db import db
 from core.errors import Forbidden, NotFound, Unauthorized
 from core.models import Organisation, Role, User
 
@@ -90,6 +91,28 @@ def has_role(actor: User | None, organisation: Any, *roles: Role) -> bool:
     return bool(held & set(roles)) if roles else bool(held)
 
 
+MAX_DEPTH = 8  # levels of units below a root: state agency → region → district → school … with room to spare
+
+
+def ancestor_ids(organisation_id: uuid.UUID) -> list[uuid.UUID]:
+    """The organisations ``organisation_id`` is a unit of, nearest first (at most ``MAX_DEPTH``)."""
+    found: list[uuid.UUID] = []
+    current = db.session.get(Organisation, organisation_id)
+    while current is not None and current.parent_id is not None and len(found) < MAX_DEPTH:
+        found.append(current.parent_id)
+        current = db.session.get(Organisation, current.parent_id)
+    return found
+
+
+def admin_above(actor: User | None, target: Any) -> bool:
+    """True when ``actor`` is an org admin of an organisation that ``target``'s organisation is a unit of, at any
+    depth (a state agency's admin over its districts' schools). Not a platform-admin shortcut: see ``has_role``."""
+    if actor is None:
+        return False
+    administered = {m.organisation_id for m in actor.memberships if m.role == Role.ORG_ADMIN.value}
+    return bool(administered) and any(a in administered for a in ancestor_ids(org_id_of(target)))
+
+
 @rule("organisation.create", description="create organisations here; ask a platform admin to create one for you")
 def _create_organisation(actor: User | None, _: Any) -> bool:
     # Platform admins always; anyone signed in when the operator allows self-service (ALLOW_ORGANISATION_SIGNUP).
@@ -100,7 +123,12 @@ def _create_organisation(actor: User | None, _: Any) -> bool:
 
 @rule("organisation.read")
 def _read_organisation(actor: User | None, organisation: Any) -> bool:
-    return has_role(actor, organisation)
+    return has_role(actor, organisation) or admin_above(actor, organisation)
+
+
+@rule("organisation.add_unit", description="add units to this organisation or move them")
+def _add_unit(actor: User | None, organisation: Any) -> bool:
+    return has_role(actor, organisation, Role.ORG_ADMIN) or admin_above(actor, organisation)
 
 
 @rule("organisation.update")

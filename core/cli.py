@@ -78,8 +78,9 @@ def set_password(email: str, password: str) -> None:
 @click.option("--name", required=True)
 @click.option("--kind", type=click.Choice([k.value for k in OrganisationKind]), default="other")
 @click.option("--admin-email", required=True, help="Existing account that becomes the first org admin.")
-def create_org(slug: str, name: str, kind: str, admin_email: str) -> None:
-    """Create an organisation with its first org admin."""
+@click.option("--parent", "parent_slug", help="Slug of the organisation it is a unit of (a district's school).")
+def create_org(slug: str, name: str, kind: str, admin_email: str, parent_slug: str | None) -> None:
+    """Create an organisation (or a unit of another) with its first org admin."""
     from core.auth import find_user_by_email
     from core.schemas import CreateOrganisationSchema
 
@@ -92,8 +93,16 @@ def create_org(slug: str, name: str, kind: str, admin_email: str) -> None:
             admin = find_user_by_email(admin_email)
             if admin is None:
                 raise ServiceError(f"no account with email {admin_email}")
+            parent = organisations.find_by_slug(parent_slug) if parent_slug else None
+            if parent_slug and parent is None:
+                raise ServiceError(f"no organisation with slug {parent_slug}")
             org = organisations.create_organisation(
-                actor=console_operator(), slug=slug, name=name, kind=kind, admin_user_id=admin.id
+                actor=console_operator(),
+                slug=slug,
+                name=name,
+                kind=kind,
+                admin_user_id=admin.id,
+                parent_id=parent.id if parent else None,
             )
     except ServiceError as exc:
         _fail(exc)

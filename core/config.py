@@ -142,6 +142,13 @@ SETTINGS: tuple[Setting, ...] = (
         "may. Unset: on, except with `APP_ENV=production`.",
     ),
     Setting(
+        "ORGANISATION_SIGNUP_RATE_LIMIT",
+        "10 per hour",
+        _str,
+        "Organisations one person may create per period (Flask-Limiter syntax), on the page and through the API; "
+        "platform admins are not limited.",
+    ),
+    Setting(
         "LOGIN_RATE_LIMIT",
         "10 per minute",
         _str,

@@ -16,8 +16,9 @@ from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import PreconditionFailed, UnsupportedMediaType
 
+from core.auth import is_platform_admin_request, per_user_limit_key
 from core.db import Page
-from core.errors import PROBLEM_MIMETYPE
+from core.errors import PROBLEM_MIMETYPE, ValidationFailed
 from core.extensions import api, csrf, limiter
 from core.storage import content_disposition
 
@@ -130,6 +131,30 @@ def accepts(*mimetypes: str) -> Callable[[F], F]:
         return fn
 
     return mark
+
+
+def organisation_creation_limit(**options: Any) -> Callable[[F], F]:
+    """The rate limit on creating organisations (``ORGANISATION_SIGNUP_RATE_LIMIT``), per person, for the page and
+    the API alike: platform admins are exempt, and a refused attempt (a typo in the form) does not count."""
+    return limiter.shared_limit(  # type: ignore[return-value]
+        lambda: current_app.config["ORGANISATION_SIGNUP_RATE_LIMIT"],
+        scope="organisation-create",  # one count for the page and the API
+        key_func=per_user_limit_key,
+        exempt_when=is_platform_admin_request,
+        deduct_when=lambda response: response.status_code < 400,
+        **options,
+    )
+
+
+def uploaded_bytes(what: str) -> bytes:
+    """The body of an upload endpoint: the multipart field ``file``, or the raw body of any other accepted type;
+    a multipart request without the field is a 422 naming it (``what``: "the image", "the CSV")."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValidationFailed.field("file", f"Send {what} as the form field 'file'.")
+        return upload.read()
+    return request.get_data()
 
 
 def _body_types_for_request() -> tuple[str, ...]:

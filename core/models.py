@@ -68,10 +68,14 @@ class Organisation(IdMixin, TimestampMixin, db.Model):
     url: Mapped[str | None] = mapped_column(sa.String(2048))
     email: Mapped[str | None] = mapped_column(sa.String(254))
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    # The organisation this one is a unit of (a district of a state agency, a school of a district); None: a root.
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     # Optimistic concurrency: each update bumps it; clients send it back as If-Match.
     version: Mapped[int] = mapped_column(default=1)
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="organisation", cascade="all, delete-orphan")
+    parent: Mapped[Organisation | None] = relationship(remote_side="Organisation.id", back_populates="children")
+    children: Mapped[list[Organisation]] = relationship(back_populates="parent", order_by="Organisation.name")
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -24,7 +24,7 @@ from core.auth import (
     new_secret_token,
     token_digest,
 )
-from core.authz import authorize
+from core.authz import MAX_DEPTH, admin_above, ancestor_ids, authorize, has_role
 from core.db import Page, db, like_pattern, paginate
 from core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unauthorized, ValidationFailed
 from core.models import (
@@ -45,6 +45,11 @@ def _get_organisation(organisation_id: uuid.UUID) -> Organisation:
     if organisation is None:
         raise NotFound("No such organisation.")
     return organisation
+
+
+def find_by_slug(slug: str) -> Organisation | None:
+    """The organisation with this slug (for the console, which acts as a platform admin)."""
+    return db.session.scalar(select(Organisation).where(Organisation.slug == slug))
 
 
 def get_organisation(*, actor: User, organisation_id: uuid.UUID) -> Organisation:
@@ -117,14 +122,20 @@ def create_organisation(
     email: str | None = None,
     description: str = "",
     admin_user_id: uuid.UUID | None = None,
+    parent_id: uuid.UUID | None = None,
 ) -> Organisation:
     """A new tenant, its issuer profile being its name, website, email and description.
+
+    With ``parent_id`` it is a unit of that organisation (a school of a district), which the parent's admins (or
+    those above it) may create whatever ``ALLOW_ORGANISATION_SIGNUP`` says.
 
     Platform admins may create one at any time and name its first org admin (``admin_user_id``, default:
     themselves). Anyone else signed in may when ``ALLOW_ORGANISATION_SIGNUP`` is on, and becomes its org admin
     and author, so they can draft its first micro-credential at once. Without ``slug`` a free one is made from
     the name; a slug that is taken is a 409."""
-    authorize(actor, "organisation.create")
+    parent = _parent_for_new_unit(actor, parent_id) if parent_id is not None else None
+    if parent is None:
+        authorize(actor, "organisation.create")
     self_service = not actor.is_platform_admin
     if self_service and admin_user_id not in (None, actor.id):
         raise Forbidden(
@@ -136,7 +147,9 @@ def create_organisation(
     if admin is None:
         raise ValidationFailed.field("admin_user_id", "No such user.")
     roles = [Role.ORG_ADMIN, Role.AUTHOR] if self_service else [Role.ORG_ADMIN]
-    organisation = Organisation(slug=slug, name=name.strip(), kind=kind, url=url, email=email, description=description)
+    organisation = Organisation(
+        slug=slug, name=name.strip(), kind=kind, url=url, email=email, description=description, parent=parent
+    )
     # Through the relationships, so the admin's loaded memberships include the new ones at once.
     for role in roles:
         organisation.memberships.append(Membership(user=admin, role=role.value))
@@ -151,9 +164,70 @@ def create_organisation(
         obj=organisation,
         organisation_id=organisation.id,
         after=audit.snapshot(organisation, ORG_FIELDS)
-        | {"first_admin": str(admin.id), "first_admin_roles": [r.value for r in roles], "self_service": self_service},
+        | {"first_admin": str(admin.id), "first_admin_roles": [r.value for r in roles], "self_service": self_service}
+        | ({"parent_id": str(parent.id)} if parent else {}),
     )
     return organisation
+
+
+def _parent_for_new_unit(actor: User, parent_id: uuid.UUID) -> Organisation:
+    parent = db.session.get(Organisation, parent_id)
+    if parent is None or not (has_role(actor, parent) or admin_above(actor, parent)):
+        raise ValidationFailed.field("parent_id", "No such organisation.")
+    authorize(actor, "organisation.add_unit", parent)
+    if len(ancestor_ids(parent.id)) + 1 >= MAX_DEPTH:
+        raise ValidationFailed.field("parent_id", f"Units may nest at most {MAX_DEPTH} levels deep.")
+    return parent
+
+
+def set_parent(*, actor: User, organisation_id: uuid.UUID, parent_id: uuid.UUID | None) -> Organisation:
+    """Make the organisation a unit of ``parent_id``, or a root with None. The current parent's admins let it go
+    (a root's own admins offer it); the new parent's admins take it in; a platform admin may do both."""
+    organisation = _get_organisation(organisation_id)
+    authorize(actor, "organisation.read", organisation, hidden="No such organisation.")
+    if organisation.parent_id is not None:
+        authorize(actor, "organisation.add_unit", organisation.parent)
+    else:
+        authorize(actor, "organisation.update", organisation)
+    parent = None
+    if parent_id is not None:
+        parent = _parent_for_new_unit(actor, parent_id)
+        if parent.id == organisation.id or organisation.id in ancestor_ids(parent.id):
+            raise Conflict(
+                "An organisation cannot be a unit of itself or of one of its own units.",
+                errors=[{"field": "parent_id", "pointer": "#/parent_id", "detail": "This is one of its own units."}],
+            )
+        if len(ancestor_ids(parent.id)) + 1 + _height(organisation.id) >= MAX_DEPTH:
+            raise ValidationFailed.field("parent_id", f"Units may nest at most {MAX_DEPTH} levels deep.")
+    before = {"parent_id": str(organisation.parent_id) if organisation.parent_id else None}
+    organisation.parent = parent
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="organisation.parent_set",
+        obj=organisation,
+        organisation_id=organisation.id,
+        before=before,
+        after={"parent_id": str(parent.id) if parent else None},
+    )
+    return organisation
+
+
+def _height(organisation_id: uuid.UUID) -> int:
+    """How many levels of units hang below the organisation (0 for none)."""
+    level, height = [organisation_id], 0
+    while height < MAX_DEPTH:
+        level = list(db.session.scalars(select(Organisation.id).where(Organisation.parent_id.in_(level))))
+        if not level:
+            return height
+        height += 1
+    return height
+
+
+def list_units(*, actor: User, organisation_id: uuid.UUID) -> list[Organisation]:
+    """The organisation's direct units, by name (for anyone who may read it)."""
+    organisation = get_organisation(actor=actor, organisation_id=organisation_id)
+    return list(organisation.children)
 
 
 def update_organisation(

@@ -171,6 +171,7 @@ class CreateOrganisationSchema(StrictSchema):
     email = email_field(allow_none=True)
     description = Text(multiline=True, allow_blank=True, validate=validate.Length(max=5000), load_default="")
     admin_user_id = fields.UUID(metadata={"description": "First org admin (default: you)"})
+    parent_id = fields.UUID(metadata={"description": "Create it as a unit of this organisation (its admins)"})
 
 
 class UpdateOrganisationSchema(StrictSchema):
@@ -190,9 +191,14 @@ class OrganisationSchema(Schema):
     url = fields.String(allow_none=True)
     email = fields.String(allow_none=True)
     description = fields.String()
+    parent_id = fields.UUID(allow_none=True, metadata={"description": "The organisation this one is a unit of"})
     version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
+
+
+class SetParentSchema(StrictSchema):
+    parent_id = fields.UUID(required=True, allow_none=True, metadata={"description": "None makes it a root"})
 
 
 class ChecklistStepSchema(Schema):

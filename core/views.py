@@ -312,4 +312,6 @@ def init_app(app: Flask) -> None:
             "allow_signup": app.config["ALLOW_SIGNUP"],
             "nav_links": nav_links,
             "view_endpoints": lambda: app.view_functions,
+            # For deciding what to show only; the services authorise every action themselves.
+            "may": lambda action, target=None: can(current_user(), action, target),
         }

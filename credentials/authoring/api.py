@@ -5,13 +5,21 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
 from core.auth import current_user, require_user
-from core.errors import ValidationFailed
-from core.http import PUBLIC, accepts, api_blueprint, expected_version, register, set_page, version_etag
+from core.http import (
+    PUBLIC,
+    accepts,
+    api_blueprint,
+    expected_version,
+    register,
+    set_page,
+    uploaded_bytes,
+    version_etag,
+)
 from credentials.authoring import catalogue, images, publication, stacks, versions
 from credentials.authoring import schemas as s
 from credentials.authoring.models import StackState
@@ -198,13 +206,7 @@ class Image(MethodView):
     @blp.response(200, s.VersionSchema)
     def put(self, version_id: uuid.UUID) -> Any:
         """Upload the badge image of a draft: a PNG (max 2048x2048) or an SVG, which is sanitised."""
-        if request.mimetype == "multipart/form-data":
-            upload = request.files.get("file")
-            if upload is None:
-                raise ValidationFailed.field("file", "Send the image as the form field 'file'.")
-            data = upload.read()
-        else:
-            data = request.get_data()
+        data = uploaded_bytes("the image")
         version = images.set_image(actor=require_user(), version_id=version_id, data=data)
         return version, 200, _etag(version)
 

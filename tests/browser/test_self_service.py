@@ -90,6 +90,19 @@ def test_sign_up_create_an_organisation_and_follow_the_checklist(page: Any) -> N
     check_page(page, "self-service-issuer-logo")
     visit(page, overview)
     assert "3 of 9 steps done" in page.locator("#checklist-progress").inner_text()
+    # A unit (a school of the district): "Add a unit" on the overview, then the district lists it with its reports.
+    with page.expect_navigation():
+        page.get_by_role("link", name="Add a unit").click()
+    assert page.get_by_label("Part of").input_value() != ""
+    check_page(page, "self-service-new-unit")
+    page.get_by_label("Name").fill(f"Oak Grove Elementary {tag}")
+    _submit(page, "Create organisation")
+    assert f"A unit of {name}" in page.locator("main").inner_text()
+    visit(page, overview, "self-service-units")
+    with page.expect_navigation():
+        page.get_by_role("link", name=f"Reports of Oak Grove Elementary {tag}").click()
+    assert "/reports" in page.url
+
     # The founder is the organisation's admin: its tabs and the Organisation link are there.
     assert page.get_by_role("link", name="Organisation", exact=True).is_visible()
     assert page.get_by_role("link", name="My credentials").is_visible()

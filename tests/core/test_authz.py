@@ -28,6 +28,7 @@ ACTORS = (
 ALLOWED = {
     "organisation.create": {"platform_admin"},
     "organisation.read": {"author", "assessor", "org_admin", "platform_admin"},
+    "organisation.add_unit": {"org_admin", "platform_admin"},
     "organisation.update": {"org_admin", "platform_admin"},
     "organisation.manage_members": {"org_admin", "platform_admin"},
     "organisation.read_audit": {"org_admin", "platform_admin"},

@@ -52,6 +52,15 @@ def test_users_create_and_orgs_create(app, session):
     org = session.scalar(select(Organisation).where(Organisation.slug == "north"))
     assert {m.role for m in org.memberships} == {"org_admin"}
 
+    base = ["orgs", "create", "--name", "North High", "--admin-email", "root@example.org"]
+    result = runner.invoke(args=[*base, "--slug", "north-high", "--parent", "north"])
+    assert result.exit_code == 0, result.output
+    unit = session.scalar(select(Organisation).where(Organisation.slug == "north-high"))
+    assert unit.parent_id == org.id
+    result = runner.invoke(args=[*base, "--slug", "lost-high", "--parent", "nowhere"])
+    assert result.exit_code == 2 and "nowhere" in result.output
+    assert session.scalar(select(Organisation).where(Organisation.slug == "lost-high")) is None
+
 
 def test_cli_refuses_bad_input_without_writing(app, session):
     runner = app.test_cli_runner()

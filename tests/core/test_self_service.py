@@ -425,3 +425,27 @@ def test_overview_and_profile_pages_are_for_admins(client):
     assert client.get(f"/organisations/{organisation.id}", headers=BROWSER).status_code == 403
     assert client.get(f"/organisations/{organisation.id}/profile", headers=BROWSER).status_code == 403
     assert client.get(f"/organisations/{OrganisationFactory().id}", headers=BROWSER).status_code == 404
+
+
+@pytest.mark.usefixtures("signup_on")
+def test_creating_organisations_is_rate_limited_per_person_and_refusals_do_not_count(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "ORGANISATION_SIGNUP_RATE_LIMIT", "2 per hour")
+    founder, other = UserFactory(), UserFactory()
+    post = lambda who, body: client.post("/api/v1/organisations", json=body, headers=bearer(who))  # noqa: E731
+    for _ in range(3):
+        problem(post(founder, {"name": "!!!"}), 422)  # refused attempts are not counted
+    assert post(founder, {"name": "First"}).status_code == 201
+    assert post(founder, {"name": "Second"}).status_code == 201
+    refused = post(founder, {"name": "Third"})
+    problem(refused, 429)
+    assert int(refused.headers["Retry-After"]) > 0
+    assert post(other, {"name": "Someone else's"}).status_code == 201  # per person, not per address
+    admin = UserFactory(is_platform_admin=True)
+    for n in range(3):
+        assert post(admin, {"name": f"Admin {n}"}).status_code == 201
+
+    sign_in(client, founder.email)  # the page shares the person's count
+    token = form_token(client, "/organisations/new")
+    r = client.post("/organisations/new", data={"csrf_token": token, "name": "Fourth"}, headers=BROWSER)
+    assert r.status_code == 429
+    assert db.session.scalar(select(Organisation).where(Organisation.name.in_(["Third", "Fourth"]))) is None
