@@ -2,9 +2,10 @@
 paging), ``models`` (users, organisations, memberships, invitations, tokens, audit events, the outbox),
 ``auth`` (passwords, access tokens, the signed-in user), ``authz`` (the one authorisation helper),
 ``accounts`` (users, sign-in, password resets, personal API tokens), ``organisations`` (organisations,
-members, invitations, their audit log), ``audit``, ``mail`` (the outbox), ``storage`` (evidence files on disk
-or S3), ``errors`` (problem+json), ``clock``, ``http``, ``health``, ``api`` / ``views`` / ``admin_views``,
-``cli``, ``demo``.
+members, invitations, their audit log), ``audit``, ``mail`` (the outbox), ``tasks`` (background jobs, on
+Redis or inline), ``worker`` (the worker's entry point), ``storage`` (evidence files on disk or S3),
+``errors`` (problem+json), ``clock``, ``http``, ``health``, ``api`` / ``views`` / ``admin_views``, ``cli``,
+``demo``.
 
 Domain packages (standards, credentials, assessors, badges) import from here, never the reverse;
 ``create_app`` loads them by name from ``DOMAINS`` and calls each one's ``init_app``.
@@ -27,7 +28,8 @@ from core import config as config_module
 from core import (
     errors,
     http,
-    mail,  # noqa: F401 (registers the outbox's delivery with the transaction boundaries)
+    mail,  # noqa: F401 (registers the outbox's delivery jobs)
+    tasks,
 )
 from core.db import db, run_after_commit
 from core.extensions import api as openapi
@@ -75,6 +77,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     storage.init_app(app)
     for name in DOMAINS:
         importlib.import_module(name).init_app(app)
+    tasks.init_app(app)  # last: every domain has registered its jobs
     return app
 
 
