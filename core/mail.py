@@ -102,17 +102,19 @@ def deliver(message_id: str) -> bool:
         wait = max((until - now).total_seconds(), 1.0) if until else 1.0
         raise tasks.RetryLater(f"message {row_id} is {row.status} until {until}", delay=wait)
     ours = sa.and_(OutboxMessage.id == row_id, OutboxMessage.status == SENDING, OutboxMessage.claimed_until == lease)
+    message, attempts = Message(to=row.to, subject=row.subject, body=row.body), row.attempts
+    db.session.commit()  # hold no transaction while the mail server takes its time
     try:
-        transport(Message(to=row.to, subject=row.subject, body=row.body))
+        transport(message)
     except (OSError, smtplib.SMTPException) as exc:
         error = str(exc)[:500] or type(exc).__name__
-        if row.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        if attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
             _finish(ours, status=FAILED, last_error=error)
-            log.error("mail to %s failed for good after %d attempts: %s", row.to, row.attempts, exc)
+            log.error("mail to %s failed for good after %d attempts: %s", message.to, attempts, exc)
             return False
-        wait = backoff(row.attempts)
+        wait = backoff(attempts)
         _finish(ours, status=PENDING, next_attempt_at=clock.now() + wait, last_error=error)
-        log.warning("mail to %s failed (attempt %d), next in %s: %s", row.to, row.attempts, wait, exc)
+        log.warning("mail to %s failed (attempt %d), next in %s: %s", message.to, attempts, wait, exc)
         raise tasks.RetryLater(error, delay=wait.total_seconds()) from None
     _finish(ours, status=SENT, sent_at=clock.now())
     return True

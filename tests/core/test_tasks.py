@@ -74,3 +74,10 @@ def test_an_inline_failure_is_logged_not_raised_into_the_committed_caller(app, s
 def test_send_outside_a_transaction_runs_inline_without_a_queue(app, session):
     tasks.send("tests.record", n=5, delay=30)
     assert ran == [{"n": 5}]
+
+
+def test_worker_and_scheduler_refuse_to_start_without_a_queue(app):
+    runner = app.test_cli_runner()
+    for command in ("worker", "scheduler"):
+        result = runner.invoke(args=[command])
+        assert result.exit_code == 2 and "TASK_QUEUE_URL is not set" in result.output
