@@ -28,9 +28,11 @@ from urllib.parse import unquote, urlsplit
 import sqlalchemy as sa
 from flask import current_app
 
-from core import clock, tasks
+from core import audit, clock, tasks
+from core.authz import authorize
 from core.db import db
-from core.models import OutboxMessage
+from core.errors import Conflict, NotFound
+from core.models import OutboxMessage, User
 
 log = logging.getLogger("microcred.mail")
 
@@ -169,6 +171,45 @@ def sweep(limit: int = 1000) -> int:
     for row_id in ids:
         tasks.send("outbox.deliver", message_id=str(row_id))
     return len(ids)
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    counts: dict[str, int]  # messages per status
+    waiting: list[OutboxMessage]  # not sent yet (pending, sending, failed), failed first, oldest first
+
+
+def summary(*, actor: User, limit: int = 100) -> OutboxSummary:
+    """What the outbox holds, for the operators' page (bodies are never shown: they carry sign-in links)."""
+    authorize(actor, "outbox.manage")
+    counts = dict.fromkeys((PENDING, SENDING, SENT, FAILED), 0)
+    for status, count in db.session.execute(
+        sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
+    ):
+        counts[status] = count
+    failed_first = sa.case((OutboxMessage.status == FAILED, 0), else_=1)
+    waiting = db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.status != SENT)
+        .order_by(failed_first, OutboxMessage.created_at)
+        .limit(limit)
+    ).all()
+    return OutboxSummary(counts=counts, waiting=list(waiting))
+
+
+def resend(*, actor: User, message_id: uuid.UUID) -> OutboxMessage:
+    """Give a ``failed`` message a fresh set of attempts (after the cause was fixed); Conflict otherwise."""
+    authorize(actor, "outbox.manage")
+    row = db.session.get(OutboxMessage, message_id)
+    if row is None:
+        raise NotFound("No such message in the outbox.")
+    if row.status != FAILED:
+        raise Conflict(f"Only a failed message can be sent again; this one is {row.status}.")
+    row.status, row.attempts, row.next_attempt_at = PENDING, 0, None
+    db.session.flush()
+    tasks.enqueue("outbox.deliver", message_id=str(row.id))
+    audit.record(actor=actor, action="outbox.resent", obj=row, after={"to": row.to, "subject": row.subject})
+    return row
 
 
 def transport(message: Message) -> None:

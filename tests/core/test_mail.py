@@ -156,3 +156,43 @@ def test_the_sweep_leaves_fresh_rows_to_their_own_job(app, session, monkeypatch)
 
 def test_an_unknown_message_id_is_nothing_to_do(app, session):
     assert mail.deliver("00000000-0000-0000-0000-000000000000") is False
+
+
+# --- the operators' page -------------------------------------------------------------------------------
+
+
+def test_platform_admins_see_failed_mail_and_send_it_again(app, client, session, monkeypatch):
+    from tests.conftest import csrf_token
+    from tests.core.test_web import BROWSER, location, sign_in, text
+
+    delivered: list[Any] = []
+    monkeypatch.setattr(mail, "transport", delivered.append)
+    admin = UserFactory(is_platform_admin=True)
+    with unit_of_work():
+        row = mail.send(to="gave-up@example.org", subject="Your badge", body="secret link")
+    session.refresh(row)
+    row.status, row.attempts, row.last_error = "failed", 8, "550 mailbox unavailable"
+    session.flush()
+    delivered.clear()
+    sign_in(client, admin.email)
+    page = text(client.get("/admin/outbox/", headers=BROWSER))
+    assert "gave-up@example.org" in page and "550 mailbox unavailable" in page and "1 failed" in page
+    assert "secret link" not in page  # bodies hold sign-in links
+    assert ">Mail<" in page  # the nav link platform admins see
+    r = client.post(f"/admin/outbox/{row.id}/resend", data={"csrf_token": csrf_token(page)}, headers=BROWSER)
+    assert "is queued again" in text(client.get(location(r), headers=BROWSER))
+    session.refresh(row)
+    assert (row.status, row.attempts, [m.to for m in delivered]) == ("sent", 1, ["gave-up@example.org"])
+    r = client.post(f"/admin/outbox/{row.id}/resend", data={"csrf_token": csrf_token(page)}, headers=BROWSER)
+    assert "Only a failed message" in text(client.get(location(r), headers=BROWSER))
+
+
+def test_other_users_may_not_see_the_outbox(client, session):
+    from tests.core.test_web import BROWSER, sign_in, text
+
+    user = UserFactory()
+    sign_in(client, user.email)
+    assert ">Mail<" not in text(client.get("/", headers=BROWSER))
+    assert client.get("/admin/outbox/", headers=BROWSER).status_code == 403
+    anonymous = client.application.test_client()
+    assert anonymous.get("/admin/outbox/", headers=BROWSER).status_code in {302, 303}
