@@ -101,7 +101,6 @@ def import_awards(organisation_id: uuid.UUID) -> Page:
     actor = _user()
     organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
     authorize(actor, "badge.import", organisation)
-    report = None
     errors: list[dict[str, str]] = []
     if request.method == "POST":
         upload = request.files.get("file")
@@ -110,19 +109,27 @@ def import_awards(organisation_id: uuid.UUID) -> Page:
             if not data:
                 errors = [{"field": "file", "detail": "Choose a CSV file."}]
             else:
-                report = imports.import_awards(actor=actor, organisation_id=organisation_id, data=data)
+                job = imports.start_import(actor=actor, organisation_id=organisation_id, data=data)
+                return redirect(url_for("issuing.award_import", organisation_id=organisation_id, import_id=job.id))
         except ServiceError as exc:
             db.session.rollback()
             errors = exc.errors or [{"field": "file", "detail": exc.detail}]
     html = render_template(
         "badges/admin_import.html",
         organisation=organisation,
-        report=report,
         errors=errors,
         columns=IMPORT_COLUMNS,
+        imports=imports.recent_imports(actor=actor, organisation_id=organisation_id),
         max_size=current_app.config.get("MAX_CONTENT_LENGTH"),
     )
     return (html, 422) if errors else html
+
+
+@bp.get("/<uuid:organisation_id>/badges/imports/<uuid:import_id>")
+def award_import(organisation_id: uuid.UUID, import_id: uuid.UUID) -> Page:
+    organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
+    job = imports.get_import(actor=_user(), organisation_id=organisation_id, import_id=import_id)
+    return render_template("badges/admin_import_progress.html", organisation=organisation, job=job)
 
 
 def init_app(app: Flask) -> None:

@@ -97,4 +97,9 @@ def test_import_page_reports_problems_and_issues_rows(client: Any, session: Any)
         "awards.csv",
     )
     r = client.post(url, data={"csrf_token": token, "file": good}, headers=BROWSER, content_type="multipart/form-data")
-    assert r.status_code == 200 and "1 badge issued" in text(r)
+    assert r.status_code == 302  # to the import's progress page; without a task queue the job ran already
+    progress = client.get(location(r), headers=BROWSER)
+    assert progress.status_code == 200
+    assert "1 badge issued, 0 skipped" in text(progress) and 'value="1"' in text(progress)
+    assert 'http-equiv="refresh"' not in text(progress)  # done: no more refreshing
+    assert "1 of 1" in text(client.get(url, headers=BROWSER))  # listed among the recent imports

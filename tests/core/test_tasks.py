@@ -81,3 +81,9 @@ def test_worker_and_scheduler_refuse_to_start_without_a_queue(app):
     for command in ("worker", "scheduler"):
         result = runner.invoke(args=[command])
         assert result.exit_code == 2 and "TASK_QUEUE_URL is not set" in result.output
+
+
+def test_every_domain_job_is_registered(app):
+    assert {"outbox.deliver", "outbox.sweep", "review.stale_claims", "review.enqueue", "badges.import_awards"} <= set(
+        tasks.registered()
+    )
