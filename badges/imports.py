@@ -324,6 +324,22 @@ def run_import(import_id: str) -> None:
     db.session.commit()
 
 
+@tasks.job("badges.resume_imports")
+def resume_imports() -> int:
+    """Send the job again for imports left waiting: queued over a minute ago (their job was lost, Redis was
+    away at the upload) or running under a lease that ran out (their worker died). The scheduler runs this."""
+    now = clock.now()
+    stale = sa.or_(
+        sa.and_(AwardImport.status == ImportState.QUEUED.value, AwardImport.created_at <= now - timedelta(minutes=1)),
+        sa.and_(AwardImport.status == ImportState.RUNNING.value, AwardImport.claimed_until <= now),
+    )
+    ids = list(db.session.scalars(select(AwardImport.id).where(stale).limit(100)))
+    db.session.commit()
+    for import_id in ids:
+        tasks.send("badges.import_awards", import_id=str(import_id))
+    return len(ids)
+
+
 def _advance(row_id: uuid.UUID, lease: datetime, **values: Any) -> bool:
     """Update the import while ``lease`` is still its claim; False when another job has taken it over."""
     result = db.session.execute(

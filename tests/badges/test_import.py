@@ -204,3 +204,22 @@ def test_an_import_is_seen_only_by_its_organisations_admins(client: Any, setup: 
     sign_in(client, member(other, Role.ORG_ADMIN).email)
     assert client.get(f"/organisations/{other.id}/badges/imports/{job.id}", headers=BROWSER).status_code == 404
     assert client.get(f"/organisations/{organisation.id}/badges/imports/{job.id}", headers=BROWSER).status_code == 403
+
+
+def test_imports_left_waiting_are_resumed_by_the_scheduled_job(setup: Any, monkeypatch: Any) -> None:
+    from datetime import timedelta
+
+    from core import clock, tasks
+    from core.db import unit_of_work
+
+    organisation, version, admin = setup
+    monkeypatch.setattr(tasks, "enqueue", lambda *a, **k: None)  # the job was lost (Redis away at the upload)
+    with unit_of_work():
+        job = imports.start_import(actor=admin, organisation_id=organisation.id, data=_five(version))
+    assert imports.resume_imports() == 0  # too fresh: its own job may still be on the way
+    with clock.shifted(timedelta(minutes=2)):
+        assert imports.resume_imports() == 1  # without a queue the resent job runs at once
+    db.session.refresh(job)
+    assert (job.status, job.issued) == ("done", 5)
+    with clock.shifted(timedelta(minutes=2)):
+        assert imports.resume_imports() == 0
