@@ -32,7 +32,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from core.config import ConfigError, parse_schedule
-from core.db import after_commit, db
+from core.db import after_commit, db, run_after_commit
 
 log = logging.getLogger("microcred.tasks")
 
@@ -129,6 +129,8 @@ def run_inline(name: str, kwargs: dict[str, Any]) -> None:
     except Exception:
         db.session.rollback()
         log.exception("job %s failed", name)
+    else:
+        run_after_commit()  # what the job's own commits asked for (a job that mails, say)
 
 
 class TaskQueue:
@@ -184,6 +186,7 @@ def _performer(app: Flask, spec: Job) -> Callable[..., None]:
         with app.app_context():
             try:
                 spec.run(**kwargs)
+                run_after_commit()  # send the jobs its own commits asked for
             except RetryLater as exc:
                 db.session.rollback()
                 raise dramatiq.Retry(str(exc), delay=max(1, int(exc.delay * 1000))) from None

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from core import tasks
-from core.db import unit_of_work
+from core.db import db, unit_of_work
 
 ran: list[dict[str, Any]] = []
 
@@ -87,3 +87,14 @@ def test_every_domain_job_is_registered(app):
     assert {"outbox.deliver", "outbox.sweep", "review.stale_claims", "review.enqueue", "badges.import_awards"} <= set(
         tasks.registered()
     )
+
+
+@tasks.job("tests.chain")
+def _chain() -> None:
+    tasks.enqueue("tests.record", n="chained")  # a job whose own commit (not a boundary) asks for another
+    db.session.commit()
+
+
+def test_a_job_asked_for_by_a_job_runs_too(app, session):
+    tasks.send("tests.chain")
+    assert ran == [{"n": "chained"}]
