@@ -13,6 +13,7 @@ Where things live:
 * ``appeals`` and ``calibration``: an earner's appeal; anchors, calibration sets and attempts;
 * ``reports``: throughput, pass rate, turnaround, inter-rater agreement;
 * ``issuance``: the seam through which a pass reaches the badges domain;
+* ``jobs``: the periodic jobs (stale claims, new submissions) for the task queue;
 * ``schemas`` / ``api``, ``views`` + ``templates/``, ``cli``, ``demo_data``.
 """
 
@@ -21,7 +22,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register this domain's blueprints, commands and demo steps."""
-    from assessors import api, cli, dashboard, demo_data, models, views  # noqa: F401 (models, demo_data: register)
+    from assessors import api, cli, dashboard, demo_data, jobs, models, views  # noqa: F401 (jobs, models, demo_data: register)
 
     api.init_app(app)
     cli.init_app(app)

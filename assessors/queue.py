@@ -417,7 +417,9 @@ def sweep_stale_claims(*, clear: bool = False) -> list[ReviewTask]:
     """Claims whose lease ran out: tell each assessor once; with ``clear``, drop the claim too.
 
     Expired claims are already claimable by others (the claim query checks the lease); this only tidies
-    up and tells people.
+    up and tells people. Safe to run twice at once (the scheduled job, a retried job): the notice is taken
+    with one ``UPDATE … WHERE stale_notified_at IS NULL`` and a claim is dropped only while it is still the
+    expired one, never after someone claimed the task again.
     """
     now = clock.now()
     tasks = list(
@@ -431,7 +433,17 @@ def sweep_stale_claims(*, clear: bool = False) -> list[ReviewTask]:
     )
     for task in tasks:
         assessor = db.session.get(User, task.claimed_by_id)
-        if task.stale_notified_at is None and assessor is not None:
+        still_this_claim = (
+            ReviewTask.id == task.id,
+            ReviewTask.claimed_by_id == task.claimed_by_id,
+            ReviewTask.lease_expires_at <= now,
+        )
+        notify = (
+            task.stale_notified_at is None
+            and assessor is not None
+            and _update_once(*still_this_claim, ReviewTask.stale_notified_at.is_(None), stale_notified_at=now)
+        )
+        if notify:
             reference = db.session.scalar(select(Submission.reference).where(Submission.id == task.submission_id))
             mail.send(
                 to=assessor.email,
@@ -439,10 +451,15 @@ def sweep_stale_claims(*, clear: bool = False) -> list[ReviewTask]:
                 body=f"Hello {assessor.name},\n\nYour claim on submission {reference} ran out and it went back to the "
                 "review queue. If you were still scoring it, claim it again from the queue.",
             )
-            task.stale_notified_at = now
         if clear:
-            task.claimed_by_id = None
-            task.claimed_at = None
-            task.lease_expires_at = None
-    db.session.flush()
+            _update_once(*still_this_claim, claimed_by_id=None, claimed_at=None, lease_expires_at=None)
+        db.session.refresh(task)
     return tasks
+
+
+def _update_once(*where: sa.ColumnElement[bool], **values: Any) -> bool:
+    """One conditional UPDATE of a review task; True when it changed the row (no one got there first)."""
+    result = db.session.execute(
+        update(ReviewTask).where(*where).values(**values).execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)

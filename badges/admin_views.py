@@ -188,7 +188,6 @@ def import_awards(organisation_id: uuid.UUID) -> Page:
     actor = _user()
     organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
     authorize(actor, "badge.import", organisation)
-    report = None
     errors: list[dict[str, str]] = []
     chosen = request.values.get("version", "")
     if request.method == "POST":
@@ -198,22 +197,23 @@ def import_awards(organisation_id: uuid.UUID) -> Page:
             if not data:
                 errors = [{"field": "file", "detail": "Choose a CSV file."}]
             else:
-                report = imports.import_awards(
+                job = imports.start_import(
                     actor=actor, organisation_id=organisation_id, data=data, default_version_id=_version_choice()
                 )
+                return redirect(url_for("issuing.award_import", organisation_id=organisation_id, import_id=job.id))
         except ServiceError as exc:
             db.session.rollback()
             errors = exc.errors or [{"field": "file", "detail": exc.detail}]
     html = render_template(
         "badges/admin_import.html",
         organisation=organisation,
-        report=report,
         errors=errors,
         file_errors=[e for e in errors if e.get("field") != "version"],
         version_errors=[e for e in errors if e.get("field") == "version"],
         columns=IMPORT_COLUMNS,
         versions=imports.importable_versions(actor=actor, organisation_id=organisation_id),
         chosen=chosen,
+        imports=imports.recent_imports(actor=actor, organisation_id=organisation_id),
         max_size=current_app.config.get("MAX_CONTENT_LENGTH"),
     )
     return (html, 422) if errors else html
@@ -250,6 +250,13 @@ def import_template(organisation_id: uuid.UUID) -> WerkzeugResponse:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@bp.get("/<uuid:organisation_id>/badges/imports/<uuid:import_id>")
+def award_import(organisation_id: uuid.UUID, import_id: uuid.UUID) -> Page:
+    organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
+    job = imports.get_import(actor=_user(), organisation_id=organisation_id, import_id=import_id)
+    return render_template("badges/admin_import_progress.html", organisation=organisation, job=job)
 
 
 def init_app(app: Flask) -> None:

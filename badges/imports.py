@@ -1,5 +1,7 @@
 """Bulk import of past awards from a CSV file: the whole file is checked first (every problem with its line
-number), then each row is issued once, so sending a file again issues nothing twice."""
+number), then each row is issued once, so sending a file again issues nothing twice. The API and the CLI
+issue in their own transaction (``import_awards``); the page queues an ``AwardImport`` whose job
+(``run_import``) issues it in chunks and shows its progress (``start_import``)."""
 
 from __future__ import annotations
 
@@ -9,19 +11,20 @@ import io
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
 from badges.access import _organisation
 from badges.issuing import issue
-from badges.models import BadgeSource
+from badges.models import AwardImport, BadgeSource, ImportState
 from badges.signing import Recipient, _existing
-from core import audit, clock
+from core import audit, clock, tasks
 from core.authz import authorize
 from core.db import db
-from core.errors import ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.models import User
 from credentials.authoring.models import CredentialVersion, VersionState
 
@@ -205,43 +208,195 @@ def import_awards(
     progress: Callable[[int], None] | None = None,
     default_version_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
-    """Issue a badge per CSV row, all or nothing: the file is checked whole first; rows issued before
-    (same row key) are reported as ``skipped``, so submitting a file twice issues each award once."""
+    """Issue a badge per CSV row, all or nothing, in this transaction (the API and the CLI): the file is
+    checked whole first; rows issued before (same row key) are reported as ``skipped``, so submitting a file
+    twice issues each award once. The page queues the same work as a job instead (``start_import``)."""
     organisation = _organisation(organisation_id)
     authorize(actor, "badge.import", organisation)
     rows = parse_import(organisation_id=organisation_id, data=data, default_version_id=default_version_id)
     report: dict[str, Any] = {"issued": 0, "skipped": 0, "rows": []}
     for row in rows:
-        existing = _existing(row.key)
-        if existing is not None:
-            report["skipped"] += 1
-            report["rows"].append({"line": row.line, "result": "skipped", "badge_id": existing.id})
-        else:
-            user = db.session.scalar(select(User).where(func.lower(User.email) == row.email.lower()))
-            recipient = Recipient(
-                email=row.email,
-                name=row.name or (user.name if user else ""),
-                user_id=user.id if user else None,
-                did=row.did,
-            )
-            badge = issue(
-                version=row.version,
-                recipient=recipient,
-                results=[],
-                evidence=[],
-                awarded_at=row.awarded_at,
-                source=BadgeSource.IMPORT,
-                issue_key=row.key,
-            )
-            report["issued"] += 1
-            report["rows"].append({"line": row.line, "result": "issued", "badge_id": badge.id})
+        result = _issue_row(row)
+        report[result["result"]] += 1
+        report["rows"].append(result)
         if progress:
             progress(1)
+    _record_imported(actor.id, organisation, report["issued"], report["skipped"])
+    return report
+
+
+def _issue_row(row: ImportRow) -> dict[str, Any]:
+    """Issue one row's badge unless its row key was issued before; ``{line, result, badge_id}``."""
+    existing = _existing(row.key)
+    if existing is not None:
+        return {"line": row.line, "result": "skipped", "badge_id": existing.id}
+    user = db.session.scalar(select(User).where(func.lower(User.email) == row.email.lower()))
+    recipient = Recipient(
+        email=row.email, name=row.name or (user.name if user else ""), user_id=user.id if user else None, did=row.did
+    )
+    badge = issue(
+        version=row.version,
+        recipient=recipient,
+        results=[],
+        evidence=[],
+        awarded_at=row.awarded_at,
+        source=BadgeSource.IMPORT,
+        issue_key=row.key,
+    )
+    return {"line": row.line, "result": "issued", "badge_id": badge.id}
+
+
+def _record_imported(actor_id: uuid.UUID | None, organisation: Any, issued: int, skipped: int) -> None:
+    audit.record_row(
+        actor_id=actor_id,
+        action="badge.imported",
+        object_type=type(organisation).__name__,
+        object_id=organisation.id,
+        organisation_id=organisation.id,
+        after={"issued": issued, "skipped": skipped},
+    )
+
+
+# --- the same as a job, with its progress on a page ------------------------------------------------------
+
+CHUNK = 100  # rows issued per transaction; progress moves (and a killed job resumes) chunk by chunk
+LEASE = timedelta(minutes=5)  # renewed by every chunk; past it a job that died is taken over
+
+
+def start_import(
+    *, actor: User, organisation_id: uuid.UUID, data: bytes, default_version_id: uuid.UUID | None = None
+) -> AwardImport:
+    """Check the file whole (nothing is queued if any row is wrong), then queue its issuing as a job.
+    ``default_version_id``: the micro-credential chosen on the page, for rows that name no version."""
+    organisation = _organisation(organisation_id)
+    authorize(actor, "badge.import", organisation)
+    rows = parse_import(organisation_id=organisation_id, data=data, default_version_id=default_version_id)
+    job = AwardImport(
+        organisation_id=organisation_id,
+        created_by_id=actor.id or None,
+        total=len(rows),
+        data=data,
+        default_version_id=default_version_id,
+        results=[],
+    )
+    db.session.add(job)
+    db.session.flush()
+    tasks.enqueue("badges.import_awards", import_id=str(job.id))
     audit.record(
         actor=actor if actor.id else None,
-        action="badge.imported",
-        obj=organisation,
+        action="badge.import_queued",
+        obj=job,
         organisation_id=organisation_id,
-        after={"issued": report["issued"], "skipped": report["skipped"]},
+        after={"rows": len(rows)},
     )
-    return report
+    return job
+
+
+def get_import(*, actor: User, organisation_id: uuid.UUID, import_id: uuid.UUID) -> AwardImport:
+    authorize(actor, "badge.import", _organisation(organisation_id))
+    job = db.session.get(AwardImport, import_id)
+    if job is None or job.organisation_id != organisation_id:
+        raise NotFound("No such import.")
+    return job
+
+
+def recent_imports(*, actor: User, organisation_id: uuid.UUID, limit: int = 10) -> list[AwardImport]:
+    authorize(actor, "badge.import", _organisation(organisation_id))
+    return list(
+        db.session.scalars(
+            select(AwardImport)
+            .where(AwardImport.organisation_id == organisation_id)
+            .order_by(AwardImport.created_at.desc())
+            .limit(limit)
+        )
+    )
+
+
+@tasks.job("badges.import_awards", max_retries=50)
+def run_import(import_id: str) -> None:
+    """Issue an import's rows chunk by chunk from where it stands; a duplicate or retried job changes nothing.
+
+    Each chunk commits its badges together with the counters, through an UPDATE that holds only while this
+    job's lease is the row's: a job that lost its lease rolls its chunk back (and badges are keyed per row
+    anyway, so none is issued twice).
+    """
+    row_id = uuid.UUID(import_id)
+    now = clock.now()
+    lease = now + LEASE
+    claimable = sa.or_(
+        AwardImport.status == ImportState.QUEUED.value,
+        sa.and_(AwardImport.status == ImportState.RUNNING.value, AwardImport.claimed_until <= now),
+    )
+    claimed = db.session.execute(
+        sa.update(AwardImport)
+        .where(AwardImport.id == row_id, claimable)
+        .values(status=ImportState.RUNNING.value, claimed_until=lease)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    job = db.session.get(AwardImport, row_id)
+    if job is None or job.status in {ImportState.DONE.value, ImportState.FAILED.value}:
+        return
+    if not claimed:
+        wait = (job.claimed_until - now).total_seconds() if job.claimed_until else 1.0
+        raise tasks.RetryLater(f"import {row_id} is running elsewhere", delay=max(wait, 1.0))
+    try:
+        rows = parse_import(
+            organisation_id=job.organisation_id, data=job.data, default_version_id=job.default_version_id
+        )
+    except ValidationFailed as exc:  # a version withdrawn since the upload, say
+        _advance(row_id, lease, status=ImportState.FAILED.value, error=exc.detail[:500], finished_at=clock.now())
+        db.session.commit()
+        return
+    processed, results = job.processed, list(job.results)
+    while processed < len(rows):
+        chunk = [_issue_row(row) for row in rows[processed : processed + CHUNK]]
+        issued = sum(r["result"] == "issued" for r in chunk)
+        results += [{**r, "badge_id": str(r["badge_id"])} for r in chunk]
+        processed += len(chunk)
+        renewed = clock.now() + LEASE
+        if not _advance(
+            row_id,
+            lease,
+            processed=processed,
+            issued=AwardImport.issued + issued,
+            skipped=AwardImport.skipped + len(chunk) - issued,
+            results=results,
+            claimed_until=renewed,
+        ):
+            db.session.rollback()
+            return  # another job took over
+        db.session.commit()
+        lease = renewed
+    job = db.session.get(AwardImport, row_id)
+    assert job is not None
+    _record_imported(job.created_by_id, _organisation(job.organisation_id), job.issued, job.skipped)
+    _advance(row_id, lease, status=ImportState.DONE.value, finished_at=clock.now(), claimed_until=None)
+    db.session.commit()
+
+
+@tasks.job("badges.resume_imports")
+def resume_imports() -> int:
+    """Send the job again for imports left waiting: queued over a minute ago (their job was lost, Redis was
+    away at the upload) or running under a lease that ran out (their worker died). The scheduler runs this."""
+    now = clock.now()
+    stale = sa.or_(
+        sa.and_(AwardImport.status == ImportState.QUEUED.value, AwardImport.created_at <= now - timedelta(minutes=1)),
+        sa.and_(AwardImport.status == ImportState.RUNNING.value, AwardImport.claimed_until <= now),
+    )
+    ids = list(db.session.scalars(select(AwardImport.id).where(stale).limit(100)))
+    db.session.commit()
+    for import_id in ids:
+        tasks.send("badges.import_awards", import_id=str(import_id))
+    return len(ids)
+
+
+def _advance(row_id: uuid.UUID, lease: datetime, **values: Any) -> bool:
+    """Update the import while ``lease`` is still its claim; False when another job has taken it over."""
+    result = db.session.execute(
+        sa.update(AwardImport)
+        .where(AwardImport.id == row_id, AwardImport.claimed_until == lease)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
-from core.db import IdMixin, TimestampMixin, db
+from core.db import IdMixin, JSONType, TimestampMixin, db
 from core.models import Organisation
 
 
@@ -186,3 +186,38 @@ class IssuerImage(db.Model):
     sha256: Mapped[str] = mapped_column(sa.String(64))
     data: Mapped[bytes] = mapped_column(sa.LargeBinary)
     updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+
+class ImportState(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class AwardImport(IdMixin, db.Model):
+    """One uploaded file of past awards, issued by the ``badges.import_awards`` job in chunks.
+
+    The file was checked whole before this row was made; ``processed`` counts rows handled so far (each chunk
+    commits its badges and the counters together), ``results`` holds one ``{line, result, badge_id}`` per row.
+    ``claimed_until`` is the lease of the job running it, so a second job waits and a dead one's is taken over.
+    """
+
+    __tablename__ = "award_imports"
+    __table_args__ = (sa.Index("ix_award_imports_organisation", "organisation_id", "created_at"),)
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"))
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(sa.String(16), default=ImportState.QUEUED.value)
+    total: Mapped[int] = mapped_column(default=0)
+    processed: Mapped[int] = mapped_column(default=0)
+    issued: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    # The micro-credential chosen on the import page, for rows that name no version_id (none: each row does).
+    default_version_id: Mapped[uuid.UUID | None]
+    results: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    error: Mapped[str | None] = mapped_column(sa.String(500))
+    claimed_until: Mapped[datetime | None]

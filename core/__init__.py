@@ -2,8 +2,9 @@
 paging), ``models`` (users, organisations, memberships, invitations, tokens, audit events, the outbox),
 ``auth`` (passwords, access tokens, the signed-in user), ``authz`` (the one authorisation helper),
 ``accounts`` (users, sign-in, password resets, personal API tokens), ``organisations`` (organisations,
-members, invitations, their audit log), ``audit``, ``mail`` (the outbox), ``storage`` (evidence files on disk
-or S3), ``privacy`` (the registries through which domains say what they hold about a person), ``exports`` (a
+members, invitations, their audit log), ``audit``, ``mail`` (the outbox), ``tasks`` (background jobs, on
+Redis or inline), ``worker`` (the worker's entry point), ``storage`` (evidence files on disk or S3),
+``privacy`` (the registries through which domains say what they hold about a person), ``exports`` (a
 person's archive of their data), ``erasure`` (erasure requests and carrying them out), ``errors``
 (problem+json), ``clock``, ``http``, ``health``, ``api`` / ``views`` / ``admin_views`` / ``privacy_views``,
 ``cli``, ``demo``.
@@ -29,7 +30,8 @@ from core import config as config_module
 from core import (
     errors,
     http,
-    mail,  # noqa: F401 (registers the outbox's delivery with the transaction boundaries)
+    mail,  # noqa: F401 (registers the outbox's delivery jobs)
+    tasks,
 )
 from core.db import db, run_after_commit
 from core.extensions import api as openapi
@@ -78,6 +80,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     storage.init_app(app)
     for name in DOMAINS:
         importlib.import_module(name).init_app(app)
+    tasks.init_app(app)  # last: every domain has registered its jobs
     return app
 
 

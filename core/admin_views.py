@@ -1,5 +1,6 @@
 """Web pages for organisation admins: creating an organisation, its overview with the first-run checklist, its
-profile, members and their roles, invitations.
+profile, members and their roles, invitations; and for platform admins the outgoing mail queue
+(``/admin/outbox``: what waits, what failed and why, and "send again").
 
 ``/organisations/`` lists the organisations the signed-in user administers; ``/organisations/new`` creates one
 (platform admins, and anyone when ``ALLOW_ORGANISATION_SIGNUP`` is on); each has an overview page (the first-run
@@ -16,7 +17,7 @@ from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_
 from marshmallow import ValidationError as SchemaValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from core import checklist, organisations
+from core import checklist, mail, organisations
 from core.authz import can
 from core.db import db
 from core.errors import ServiceError, flatten_messages
@@ -248,6 +249,31 @@ def revoke(organisation_id: uuid.UUID, invitation_id: uuid.UUID) -> Page:
     return redirect(url_for("orgadmin.members", organisation_id=organisation_id))
 
 
+outbox_bp = Blueprint("outbox", __name__, url_prefix="/admin/outbox")
+require_sign_in(outbox_bp)
+
+
+@outbox_bp.get("/")
+def outbox() -> Page:
+    return render_template("outbox.html", summary=mail.summary(actor=_user()))
+
+
+@outbox_bp.post("/<uuid:message_id>/resend")
+def resend(message_id: uuid.UUID) -> Page:
+    try:
+        row = mail.resend(actor=_user(), message_id=message_id)
+    except ServiceError as exc:
+        if exc.status == 403:
+            raise
+        db.session.rollback()
+        flash(f"Not sent again: {exc.detail}")
+    else:
+        flash(f"The message to {row.to} is queued again.")
+    return redirect(url_for("outbox.outbox"))
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    app.register_blueprint(outbox_bp)
     register_nav("Organisation", "orgadmin.index", visible=is_org_admin, order=60)
+    register_nav("Mail", "outbox.outbox", visible=lambda user: bool(user and user.is_platform_admin), order=70)

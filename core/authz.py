@@ -159,3 +159,8 @@ def _read_user(actor: User | None, user: Any) -> bool:
 @rule("audit.read_all", description="read the audit log of every organisation")
 def _read_all_audit(actor: User | None, _: Any) -> bool:
     return bool(actor and actor.is_platform_admin)
+
+
+@rule("outbox.manage", description="see the outgoing mail queue and send failed messages again")
+def _manage_outbox(actor: User | None, _: Any) -> bool:
+    return bool(actor and actor.is_platform_admin)

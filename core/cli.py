@@ -1,10 +1,14 @@
-"""Command-line tools: `flask demo`, `flask users …`, `flask orgs …`, `flask keygen …`, `flask check`."""
+"""Command-line tools: `flask demo`, `flask users …`, `flask orgs …`, `flask keygen …`, `flask outbox send`,
+`flask worker` and `flask scheduler` (the task queue)."""
 
 from __future__ import annotations
 
 import base64
+import os
 import secrets
+import signal
 import sys
+import threading
 
 import click
 from flask import Flask, current_app
@@ -133,7 +137,47 @@ def outbox_send(limit: int) -> None:
     click.echo(f"Delivered {mail.deliver_all(limit)} message(s).")
 
 
+@click.command("worker")
+@click.option("--processes", default=1, show_default=True, type=click.IntRange(1, 64), help="Worker processes.")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 256), help="Threads per process.")
+@click.option("--queues", multiple=True, help="Work only these queues (repeat; default: all, i.e. default and mail).")
+@click.option("--with-scheduler", is_flag=True, help="Also run the scheduler (TASK_SCHEDULE) in one more process.")
+def worker(processes: int, threads: int, queues: tuple[str, ...], with_scheduler: bool) -> None:
+    """Run task-queue workers (Dramatiq on TASK_QUEUE_URL) until stopped; SIGTERM finishes the jobs in hand."""
+    from core.config import PROJECT_ROOT
+
+    if "tasks" not in current_app.extensions:
+        click.echo(
+            "error: TASK_QUEUE_URL is not set; without a queue jobs run inline and no worker is needed", err=True
+        )
+        sys.exit(2)
+    argv = [sys.executable, "-m", "dramatiq", "core.worker:broker", "--path", str(PROJECT_ROOT)]
+    argv += ["--processes", str(processes), "--threads", str(threads)]
+    if queues:
+        argv += ["--queues", *queues]
+    if with_scheduler:
+        argv += ["--fork-function", "core.worker:scheduler"]
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)  # noqa: S606 (our own interpreter, arguments we built)
+
+
+@click.command("scheduler")
+def scheduler() -> None:
+    """Send the periodic jobs of TASK_SCHEDULE to the task queue until stopped (any number may run at once)."""
+    from core import tasks
+
+    if "tasks" not in current_app.extensions:
+        click.echo("error: TASK_QUEUE_URL is not set; run the cron commands instead (see docs/deploy.md)", err=True)
+        sys.exit(2)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    tasks.run_scheduler(current_app._get_current_object(), stop)  # type: ignore[attr-defined]
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(worker)
+    app.cli.add_command(scheduler)
     app.cli.add_command(users_cli)
     app.cli.add_command(orgs_cli)
     app.cli.add_command(keygen_cli)

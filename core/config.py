@@ -185,7 +185,48 @@ SETTINGS: tuple[Setting, ...] = (
         "OUTBOX_INLINE",
         True,
         _bool,
-        "Deliver a request's mail right after its commit; off: only `flask outbox send` (e.g. from cron) delivers.",
+        "Deliver each message as soon as its transaction commits (on the task queue when one is configured, "
+        "else in the same process); off: only the outbox sweep (`flask outbox send` or the scheduler) delivers.",
+    ),
+    Setting("OUTBOX_MAX_ATTEMPTS", 8, _int, "Delivery attempts of one message before it is marked `failed` and left."),
+    Setting(
+        "OUTBOX_BACKOFF_SECONDS",
+        30,
+        _int,
+        "Wait after a message's first failed delivery; each further failure doubles it (at most a day).",
+    ),
+    Setting(
+        "OUTBOX_CLAIM_SECONDS",
+        300,
+        _int,
+        "How long one delivery attempt holds a message; past it (the worker died mid-send) another attempt may.",
+    ),
+    Setting(
+        "TASK_QUEUE_URL",
+        "",
+        _str,
+        "Redis URL of the task queue (`redis://host:6379/1`); empty: jobs run inline, right after the commit "
+        "that asked for them.",
+        secret=True,
+    ),
+    Setting(
+        "TASK_QUEUE_PREFIX",
+        "microcred",
+        _str,
+        "Prefix of every Redis key of the task queue, so several services (or test runs) can share one Redis.",
+    ),
+    Setting(
+        "TASK_QUEUE_HEARTBEAT_TIMEOUT",
+        60,
+        _int,
+        "Seconds without a heartbeat after which a worker counts as dead and its unfinished jobs go back on the "
+        "queue. Longer than any pause of a busy worker.",
+    ),
+    Setting(
+        "TASK_SCHEDULE",
+        "outbox.sweep=60,review.stale_claims=3600,review.enqueue=300,badges.resume_imports=60",
+        _str,
+        "Periodic jobs the scheduler sends, as `job=seconds` separated by commas (empty: none).",
     ),
     Setting(
         "REVIEW_LEASE_HOURS",
@@ -228,6 +269,22 @@ SETTINGS: tuple[Setting, ...] = (
         "Verifications allowed per client address (Flask-Limiter syntax), for `POST /api/v1/verify` and the page.",
     ),
 )
+
+
+MAX_PERIOD = 30 * 24 * 3600
+
+
+def parse_schedule(text: str) -> list[tuple[str, int]]:
+    """``"a=60,b=3600"`` → ``[("a", 60), ("b", 3600)]``; ``ValueError`` naming the bad part."""
+    schedule = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        name, sep, seconds = (text.strip() for text in part.partition("="))
+        if not sep or not name or not (seconds.isascii() and seconds.isdigit()) or not 1 <= int(seconds) <= MAX_PERIOD:
+            raise ValueError(f"expected job=seconds (1 to {MAX_PERIOD} seconds), got {part!r}")
+        schedule.append((name, int(seconds)))
+    return schedule
 
 
 def load(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -287,6 +344,10 @@ def validate(values: dict[str, Any]) -> None:
         "EVIDENCE_MAX_FILES",
         "VERIFY_FETCH_TIMEOUT",
         "VERIFY_MAX_BYTES",
+        "OUTBOX_MAX_ATTEMPTS",
+        "OUTBOX_BACKOFF_SECONDS",
+        "OUTBOX_CLAIM_SECONDS",
+        "TASK_QUEUE_HEARTBEAT_TIMEOUT",
     ):
         if values[name] <= 0:
             raise ConfigError(f"{name} must be positive")
@@ -294,6 +355,15 @@ def validate(values: dict[str, Any]) -> None:
     if not isinstance(days, tuple | list) or any(not isinstance(d, int) or not 0 <= d <= 3650 for d in days):
         raise ConfigError("EXPIRY_NOTICE_DAYS must be whole days from 0 to 3650, e.g. 60,30,7,0")
     values["EXPIRY_NOTICE_DAYS"] = tuple(sorted(set(days), reverse=True))
+    queue = urlsplit(values["TASK_QUEUE_URL"])
+    if values["TASK_QUEUE_URL"] and (queue.scheme not in {"redis", "rediss", "unix"} or not queue.netloc + queue.path):
+        raise ConfigError("TASK_QUEUE_URL must be a Redis URL: redis://host:6379/1 (or empty: run jobs inline)")
+    if not values["TASK_QUEUE_PREFIX"] or any(c.isspace() for c in values["TASK_QUEUE_PREFIX"]):
+        raise ConfigError("TASK_QUEUE_PREFIX must be a non-empty word")
+    try:
+        parse_schedule(values["TASK_SCHEDULE"])
+    except ValueError as exc:
+        raise ConfigError(f"TASK_SCHEDULE: {exc}") from None
     if env == "production":
         _refuse_unsafe_production(values)
 

@@ -218,15 +218,22 @@ class ErasureRequest(IdMixin, db.Model):
 
 
 class OutboxMessage(IdMixin, db.Model):
-    """A message to a person, written in the transaction that caused it and delivered after commit."""
+    """A message to a person, written in the transaction that caused it and delivered after commit.
+
+    ``status``: ``pending`` (waiting; ``next_attempt_at`` says from when after a failure), ``sending`` (one
+    delivery attempt holds it until ``claimed_until``), ``sent`` or ``failed`` (gave up after the last attempt).
+    """
 
     __tablename__ = "outbox"
-    __table_args__ = (sa.Index("ix_outbox_pending", "sent_at", "created_at"),)
+    __table_args__ = (sa.Index("ix_outbox_status", "status", "created_at"),)
 
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
     to: Mapped[str] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(300))
     body: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending", server_default="pending")
     sent_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_until: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(sa.String(500))

@@ -25,6 +25,8 @@ from core.extensions import limiter
 from core.models import User
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+# Tests marked ``redis`` run real workers; each run keeps its keys under a prefix of its own.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 TEST_PASSWORD = "correct horse battery"
 
@@ -202,3 +204,18 @@ def s3_bucket(s3_server: str) -> str:
     )
     client.create_bucket(Bucket="evidence")
     return "evidence"
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis of the task-queue tests; they skip, saying why, when it is unreachable (fail in CI)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        message = f"needs Redis at {TEST_REDIS_URL} ({exc}); start redis-server or set TEST_REDIS_URL"
+        if os.environ.get("REQUIRE_REDIS_TESTS"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return TEST_REDIS_URL

@@ -469,6 +469,36 @@ def test_stale_claims_are_reported_once_and_cleared(world, session):
     assert task.claimed_by_id is None
 
 
+def test_the_sweep_never_releases_a_claim_taken_again_while_it_ran(world, session, monkeypatch):
+    from sqlalchemy import update
+
+    from core.models import User
+
+    world.submission()
+    task = world.claim(world.assessor)
+    fresh_lease = clock.now() + timedelta(hours=100)
+    real_get = session.get
+
+    def reclaimed_meanwhile(model: Any, ident: Any, **kwargs: Any) -> Any:
+        if model is User:  # the sweep has read the expired claim; another assessor claims the task now
+            session.execute(
+                update(ReviewTask)
+                .where(ReviewTask.id == task.id)
+                .values(claimed_by_id=world.assessor2.id, lease_expires_at=fresh_lease)
+                .execution_options(synchronize_session=False)
+            )
+        return real_get(model, ident, **kwargs)
+
+    mail.sent.clear()
+    with clock.shifted(timedelta(hours=49)):
+        monkeypatch.setattr(session, "get", reclaimed_meanwhile)
+        review_queue.sweep_stale_claims(clear=True)
+        monkeypatch.undo()
+    session.refresh(task)
+    assert task.claimed_by_id == world.assessor2.id and task.lease_expires_at == fresh_lease
+    assert mail.sent == []  # nobody's claim expired after all
+
+
 def test_only_org_admins_manage_qualifications_and_settings(world, session):
     with pytest.raises(Forbidden):
         review_settings.update_settings(

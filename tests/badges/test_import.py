@@ -131,3 +131,95 @@ def test_import_cli(app: Any, setup: Any, tmp_path: Any) -> None:
     assert result.exit_code == 2 and "line 1" in result.output
     result = runner.invoke(args=["badges", "keys", "rotate", "--org", organisation.slug])
     assert result.exit_code == 0 and "/keys/" in result.output
+
+
+# --- the import as a job (the page's way) ---------------------------------------------------------------
+
+
+def _five(version: Any) -> bytes:
+    return _csv(version, *(f"p{i}@example.org,P{i},{{v}},2023-05-0{i + 1}," for i in range(5)))
+
+
+def test_a_queued_import_issues_in_chunks_and_a_duplicate_job_changes_nothing(setup: Any, monkeypatch: Any) -> None:
+    from core.db import unit_of_work
+
+    organisation, version, admin = setup
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    with unit_of_work():  # without a task queue the job runs right after this commit
+        job = imports.start_import(actor=admin, organisation_id=organisation.id, data=_five(version))
+    db.session.refresh(job)
+    assert (job.status, job.total, job.processed, job.issued, job.skipped) == ("done", 5, 5, 5, 0)
+    assert [r["line"] for r in job.results] == [2, 3, 4, 5, 6] and {r["result"] for r in job.results} == {"issued"}
+    imports.run_import(str(job.id))  # delivered twice by the queue
+    db.session.refresh(job)
+    assert (job.processed, job.issued, len(job.results)) == (5, 5, 5)
+    assert db.session.query(Badge).filter_by(organisation_id=organisation.id).count() == 5
+    with unit_of_work():
+        again = imports.start_import(actor=admin, organisation_id=organisation.id, data=_five(version))
+    db.session.refresh(again)
+    assert (again.status, again.issued, again.skipped) == ("done", 0, 5)
+
+
+def test_an_import_whose_worker_died_is_resumed_from_its_last_chunk(setup: Any, monkeypatch: Any) -> None:
+    from datetime import timedelta
+
+    from core import clock, tasks
+    from core.db import unit_of_work
+
+    organisation, version, admin = setup
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    monkeypatch.setattr(tasks, "enqueue", lambda *a, **k: None)  # as if the job were still on its way
+    with unit_of_work():
+        job = imports.start_import(actor=admin, organisation_id=organisation.id, data=_five(version))
+    # A worker took it and died after its first chunk: two badges and the counters committed together.
+    rows = imports.parse_import(organisation_id=organisation.id, data=job.data)
+    with unit_of_work():
+        first = [imports._issue_row(row) for row in rows[:2]]
+        job.status, job.processed, job.issued = "running", 2, 2
+        job.results = [{**r, "badge_id": str(r["badge_id"])} for r in first]
+        job.claimed_until = clock.now() + timedelta(minutes=5)
+    with pytest.raises(tasks.RetryLater):  # its lease still runs: the redelivered job waits
+        imports.run_import(str(job.id))
+    with clock.shifted(timedelta(minutes=6)):
+        imports.run_import(str(job.id))
+    db.session.refresh(job)
+    assert (job.status, job.processed, job.issued, job.skipped) == ("done", 5, 5, 0)
+    assert [r["line"] for r in job.results] == [2, 3, 4, 5, 6]
+    assert db.session.query(Badge).filter_by(organisation_id=organisation.id).count() == 5
+
+
+def test_an_import_is_seen_only_by_its_organisations_admins(client: Any, setup: Any) -> None:
+    from core.db import unit_of_work
+    from core.errors import NotFound
+    from tests.core.test_web import BROWSER, sign_in
+
+    organisation, version, admin = setup
+    with unit_of_work():
+        job = imports.start_import(actor=admin, organisation_id=organisation.id, data=_five(version))
+    other = OrganisationFactory()
+    with pytest.raises(NotFound):
+        imports.get_import(actor=member(other, Role.ORG_ADMIN), organisation_id=other.id, import_id=job.id)
+    with pytest.raises(Forbidden):
+        imports.get_import(actor=member(organisation, Role.AUTHOR), organisation_id=organisation.id, import_id=job.id)
+    sign_in(client, member(other, Role.ORG_ADMIN).email)
+    assert client.get(f"/organisations/{other.id}/badges/imports/{job.id}", headers=BROWSER).status_code == 404
+    assert client.get(f"/organisations/{organisation.id}/badges/imports/{job.id}", headers=BROWSER).status_code == 403
+
+
+def test_imports_left_waiting_are_resumed_by_the_scheduled_job(setup: Any, monkeypatch: Any) -> None:
+    from datetime import timedelta
+
+    from core import clock, tasks
+    from core.db import unit_of_work
+
+    organisation, version, admin = setup
+    monkeypatch.setattr(tasks, "enqueue", lambda *a, **k: None)  # the job was lost (Redis away at the upload)
+    with unit_of_work():
+        job = imports.start_import(actor=admin, organisation_id=organisation.id, data=_five(version))
+    assert imports.resume_imports() == 0  # too fresh: its own job may still be on the way
+    with clock.shifted(timedelta(minutes=2)):
+        assert imports.resume_imports() == 1  # without a queue the resent job runs at once
+    db.session.refresh(job)
+    assert (job.status, job.issued) == ("done", 5)
+    with clock.shifted(timedelta(minutes=2)):
+        assert imports.resume_imports() == 0

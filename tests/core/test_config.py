@@ -47,6 +47,15 @@ def test_test_config_overrides_the_environment():
         ("KEY_ENCRYPTION_KEY", "not base64 at all!", "KEY_ENCRYPTION_KEY"),
         ("STORAGE_URL", "ftp://files", "STORAGE_URL"),
         ("MAX_CONTENT_LENGTH", "-1", "MAX_CONTENT_LENGTH"),
+        ("TASK_QUEUE_URL", "amqp://rabbit", "TASK_QUEUE_URL"),
+        ("TASK_QUEUE_URL", "redis://", "TASK_QUEUE_URL"),
+        ("TASK_QUEUE_PREFIX", "two words", "TASK_QUEUE_PREFIX"),
+        ("TASK_QUEUE_HEARTBEAT_TIMEOUT", "0", "TASK_QUEUE_HEARTBEAT_TIMEOUT"),
+        ("TASK_SCHEDULE", "outbox.sweep", "TASK_SCHEDULE"),
+        ("TASK_SCHEDULE", "outbox.sweep=0", "TASK_SCHEDULE"),
+        ("TASK_SCHEDULE", "outbox.sweep=²", "TASK_SCHEDULE"),
+        ("TASK_SCHEDULE", "=60", "TASK_SCHEDULE"),
+        ("OUTBOX_BACKOFF_SECONDS", "0", "OUTBOX_BACKOFF_SECONDS"),
     ],
 )
 def test_malformed_values_stop_the_app_naming_the_setting(name, value, message):
@@ -104,3 +113,18 @@ def test_only_the_config_module_reads_the_environment():
         if "os.environ" in path.read_text() and path.name != "config.py"
     ]
     assert offenders == []
+
+
+def test_a_schedule_naming_no_job_stops_the_app():
+    from core import create_app
+
+    with pytest.raises(ConfigError, match=r"no job 'outbox\.sned'"):
+        create_app({"APP_ENV": "test", "TASK_SCHEDULE": "outbox.sned=60"})
+
+
+def test_the_schedule_is_parsed_with_spaces_and_empty_parts():
+    assert config.parse_schedule(" outbox.sweep = 60 ,, review.enqueue=300,") == [
+        ("outbox.sweep", 60),
+        ("review.enqueue", 300),
+    ]
+    assert config.parse_schedule("") == []
