@@ -160,16 +160,21 @@ def pdf_preview_pages(evidence_file: dict[str, Any]) -> int | None:
     return pages or None
 
 
-def evidence_page(actor: User, evidence_file: EvidenceFile, number: int) -> bytes:
-    """Page ``number`` of a PDF evidence file as a PNG, rendered from the assessor's copy, for the assessor
-    holding its submission. NotFound for other types, pages out of range and PDFs that cannot be rendered."""
+def evidence_page_source(actor: User, evidence_file: EvidenceFile, number: int) -> bytes:
+    """The PDF bytes (the assessor's copy) behind page ``number``'s preview, for the assessor holding its
+    submission; the opening is audited once per view (page 1). NotFound for other types."""
     _held_file(actor, evidence_file)
     if number == 1:  # opening the preview is opening the file (audited once per view, not once per page)
         record_opening(actor, evidence_file, copy="assessor_copy", viewer="assessor")
     if evidence_file.media_type != "application/pdf":
         raise NotFound("Only PDF evidence has page previews.")
+    return _stored_bytes(evidence_file.assessor_sha256)
+
+
+def render_evidence_page(data: bytes, number: int) -> bytes:
+    """Page ``number`` of a PDF as a PNG; NotFound for pages out of range and PDFs that cannot be rendered."""
     try:
-        return previews.render_page(_stored_bytes(evidence_file.assessor_sha256), number)
+        return previews.render_page(data, number)
     except previews.PreviewFailed as exc:
         raise NotFound(f"No preview of page {number}: {exc}.") from None
 

@@ -151,7 +151,11 @@ def evidence_page(file_id: uuid.UUID, number: int) -> Page:
     evidence_file = db.session.get(EvidenceFile, file_id)
     if evidence_file is None:
         raise NotFound("No such evidence file.")
-    png = scoring.evidence_page(_user(), evidence_file, number)
+    data = scoring.evidence_page_source(_user(), evidence_file, number)
+    # Rendering takes up to seconds in a child process: end the transaction first, so its writes (the blind
+    # copy, the audit row) hold no lock meanwhile (SQLite has one writer; the page's images load in parallel).
+    db.session.commit()
+    png = scoring.render_evidence_page(data, number)
     # Private: only the assigned assessor may see it; the rendering of stored (immutable) content never changes.
     return Response(png, mimetype="image/png", headers={"Cache-Control": "private, max-age=3600"})
 

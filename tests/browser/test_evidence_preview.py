@@ -62,7 +62,8 @@ def test_assessor_reads_a_pdf_page_by_page_beside_the_rubric(page: Any, story: d
     assert pages.count() == 3
     first = pages.first
     first.scroll_into_view_if_needed()
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=first.element_handle())
+    # Rendered in a child process: allow for a loaded machine.
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=first.element_handle(), timeout=30_000)
     assert first.evaluate("img => img.naturalWidth") == 1100
     assert first.get_attribute("alt").startswith("Page 1 of 3, file 1 (pdf")
     assert page.get_by_role("link", name="Download file 1 (pdf", exact=False).count() == 1
