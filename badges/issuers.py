@@ -257,9 +257,12 @@ def update_profile(
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
         raise ValueError(f"not profile fields: {sorted(unknown)}")
-    organisation = update_organisation(
-        actor=actor, organisation_id=organisation_id, changes=changes, expected_version=expected_version
-    )
+    organisation = _organisation(organisation_id)
+    authorize(actor, "organisation.update", organisation)
+    if changes or expected_version is not None:  # a logo alone leaves the organisation row and its audit as they are
+        organisation = update_organisation(
+            actor=actor, organisation_id=organisation_id, changes=changes, expected_version=expected_version
+        )
     row = db.session.get(IssuerImage, organisation_id)
     if image is not None:
         media_type, clean = check_badge_image(image)

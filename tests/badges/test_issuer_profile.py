@@ -6,10 +6,12 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
-from badges import proofs
+from badges import issuers, proofs
 from badges.models import IssuerImage
+from core.errors import ServiceError
 from core.models import AuditEvent, Role
 from tests.badges.issued import admin_of, award, passed_submission, schema_errors
 from tests.badges.test_issuing import _keys_of
@@ -77,6 +79,18 @@ def test_admin_edits_the_profile_and_logo_and_verifiers_see_it(client: Any, sess
     assert badge.credential["issuer"]["name"] == "Lakeside District"
     assert schema_errors(badge.credential) == []
     proofs.verify_eddsa_rdfc_2022(badge.credential, _keys_of(badge)[0])
+
+
+def test_changing_only_the_logo_records_only_the_logo(session: Any) -> None:
+    organisation, admin = _org_admin(session)
+    version = organisation.version
+    issuers.update_profile(actor=admin, organisation_id=organisation.id, changes={}, image=png_bytes(8, 8))
+    actions = list(session.scalars(select(AuditEvent.action).where(AuditEvent.organisation_id == organisation.id)))
+    assert actions == ["issuer.image_set"] and organisation.version == version
+    stranger = member(OrganisationFactory(), Role.ORG_ADMIN)
+    with pytest.raises(ServiceError):
+        issuers.update_profile(actor=stranger, organisation_id=organisation.id, changes={}, remove_image=True)
+    assert session.get(IssuerImage, organisation.id) is not None
 
 
 def test_an_svg_logo_is_cleaned_and_can_be_removed(client: Any, session: Any) -> None:
