@@ -37,6 +37,8 @@ KIND_LABELS = {
     OrganisationKind.OTHER.value: "Other",
 }
 PROFILE_FIELDS = ("name", "kind", "url", "email", "description")
+# The profile page also sets how long evidence is kept after a decision (credentials/portfolios/retention.py).
+EDIT_FIELDS = (*PROFILE_FIELDS, "evidence_retention_days")
 
 
 def administered(user: User | None) -> list[Organisation]:
@@ -148,11 +150,11 @@ def profile(organisation_id: uuid.UUID) -> Page:
     organisation = organisations.get_organisation(actor=user, organisation_id=organisation_id)
     if not can(user, "organisation.update", organisation):
         abort(403, "Only the organisation's admins edit its profile.")
-    current = {name: getattr(organisation, name) or "" for name in PROFILE_FIELDS}
-    values = _form_values(PROFILE_FIELDS, current)
+    current = {name: getattr(organisation, name) or "" for name in EDIT_FIELDS}
+    values = _form_values(EDIT_FIELDS, current)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        data = {k: (v or None) if k in {"url", "email"} else v for k, v in values.items()}
+        data = {k: (v or None) if k in {"url", "email", "evidence_retention_days"} else v for k, v in values.items()}
         try:
             changes = UpdateOrganisationSchema().load(data)
             organisations.update_organisation(

@@ -157,7 +157,7 @@ def carry_out(*, actor: User, request_id: uuid.UUID) -> ErasureRequest:
     request.completed_by_id = actor.id
     request.pseudonym = pseudonym
     request.reason = ""
-    erasure.counts["stored_files_deleted"] = _delete_unreferenced(erasure.digests)
+    erasure.counts["stored_files_deleted"] = storage.delete_unreferenced(erasure.digests)
     request.summary = dict(sorted(erasure.counts.items()))
     db.session.flush()
     audit.record(
@@ -236,17 +236,3 @@ def _replace(value: Any, needles: list[str], pseudonym: str) -> Any:
     if isinstance(value, dict):
         return {k: _replace(v, needles, pseudonym) for k, v in value.items()}
     return value
-
-
-def _delete_unreferenced(digests: set[str]) -> int:
-    """Delete the stored files the erased rows held that no remaining row uses (the same bytes uploaded by
-    someone else stay); how many were deleted."""
-    if not digests:
-        return 0
-    batch = sorted(digests)
-    referenced = storage.referenced(batch)
-    store = storage.backend()
-    gone = [d for d in batch if d not in referenced]
-    for digest in gone:
-        store.delete(digest)
-    return len(gone)

@@ -70,6 +70,8 @@ class Organisation(IdMixin, TimestampMixin, db.Model):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     # The organisation this one is a unit of (a district of a state agency, a school of a district); None: a root.
     parent_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
+    # Days after a submission's decision its evidence files are kept; None: kept (credentials/portfolios/retention.py).
+    evidence_retention_days: Mapped[int | None]
     # Optimistic concurrency: each update bumps it; clients send it back as If-Match.
     version: Mapped[int] = mapped_column(default=1)
 

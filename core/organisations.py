@@ -37,6 +37,8 @@ from core.models import (
 )
 
 ORG_FIELDS = ("slug", "name", "kind", "url", "email", "description")
+# What an update may change: the record, and how long evidence is kept (credentials/portfolios/retention.py).
+UPDATABLE_FIELDS = (*ORG_FIELDS, "evidence_retention_days")
 SLUG_MAX = 64
 
 
@@ -241,8 +243,10 @@ def update_organisation(
     )
     if "slug" in changes:
         _ensure_slug_free(changes["slug"], except_id=organisation.id)
-    before = audit.snapshot(organisation, ORG_FIELDS)
-    for field in ORG_FIELDS:
+    # The audit row names the retention period only when it is what changed.
+    audited = (*ORG_FIELDS, "evidence_retention_days") if "evidence_retention_days" in changes else ORG_FIELDS
+    before = audit.snapshot(organisation, audited)
+    for field in UPDATABLE_FIELDS:
         if field in changes:
             setattr(organisation, field, changes[field].strip() if field == "name" else changes[field])
     db.session.flush()
@@ -252,7 +256,7 @@ def update_organisation(
         obj=organisation,
         organisation_id=organisation.id,
         before=before,
-        after=audit.snapshot(organisation, ORG_FIELDS),
+        after=audit.snapshot(organisation, audited),
     )
     return organisation
 

@@ -181,6 +181,11 @@ class UpdateOrganisationSchema(StrictSchema):
     url = fields.URL(schemes={"http", "https"}, validate=validate.Length(max=2048), allow_none=True)
     email = email_field(allow_none=True)
     description = Text(multiline=True, allow_blank=True, validate=validate.Length(max=5000))
+    evidence_retention_days = fields.Integer(
+        allow_none=True,
+        validate=validate.Range(min=30, max=36500),
+        metadata={"description": "days after a decision that evidence files are kept (30 or more); null: kept"},
+    )
 
 
 class OrganisationSchema(Schema):
@@ -192,6 +197,7 @@ class OrganisationSchema(Schema):
     email = fields.String(allow_none=True)
     description = fields.String()
     parent_id = fields.UUID(allow_none=True, metadata={"description": "The organisation this one is a unit of"})
+    evidence_retention_days = fields.Integer(allow_none=True)
     version = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()

@@ -537,6 +537,20 @@ def collect_garbage(*, grace: timedelta, dry_run: bool = False, store: Backend |
     return removed
 
 
+def delete_unreferenced(digests: set[str]) -> int:
+    """Delete the stored files of these digests that no remaining row uses (the same bytes uploaded by someone
+    else stay): after rows were erased or evidence passed its retention period. How many were deleted."""
+    if not digests:
+        return 0
+    batch = sorted(digests)
+    in_use = referenced(batch)
+    store = backend()
+    gone = [d for d in batch if d not in in_use]
+    for digest in gone:
+        store.delete(digest)
+    return len(gone)
+
+
 storage_cli = AppGroup("storage", help="Evidence file storage.")
 
 

@@ -18,12 +18,13 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the portfolio API, pages and demo step, and tell storage which files are still referenced."""
     from core import storage
-    from credentials.portfolios import api, dashboard, demo_data, evidence, models, views  # noqa: F401 (tables, demo)
+    from credentials.portfolios import api, dashboard, demo_data, evidence, models, retention, views  # noqa: F401 (tables, demo, jobs)
 
     api.init_app(app)
     views.init_app(app)
     dashboard.init_app()
     storage.register_referrer(evidence.referenced_digests)
+    storage.storage_cli.add_command(retention.purge_command)
     from core import privacy
     from credentials.portfolios import personal_data
 

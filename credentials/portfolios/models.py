@@ -82,6 +82,8 @@ class Submission(IdMixin, TimestampMixin, db.Model):
     queued_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
+    # When the evidence files were deleted at the end of the organisation's retention period (None: kept).
+    evidence_purged_at: Mapped[datetime | None]
     # The earner's choice: may the public badge page show (and link to) this evidence?
     evidence_public: Mapped[bool] = mapped_column(default=False)
     # The final decision's summary as released to the earner (the per-criterion part is CriterionFeedback).
