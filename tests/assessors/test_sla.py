@@ -1,0 +1,172 @@
+"""Service level of review: business-day due dates, the calendar, reminders to the holder, breach rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from assessors import jobs, sla
+from assessors import queue as review_queue
+from assessors import settings as review_settings
+from assessors.models import ReviewTask
+from core import clock, mail
+from core.errors import Conflict, Forbidden, NotFound
+from core.models import AuditEvent
+from tests.assessors.test_services import NO_DOUBLE, World
+from tests.factories import AnswerFactory, SubmissionFactory
+
+FRIDAY = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+HOLIDAY = date(2026, 12, 8)  # the Tuesday after
+CLAIMED = datetime(2026, 12, 9, 8, 0, tzinfo=UTC)  # Wednesday morning: the 48 h lease lasts past the due date
+
+
+@pytest.fixture
+def world(session: Any) -> World:
+    w = World(session, settings={**NO_DOUBLE, "turnaround_business_days": 3, "reminder_business_days": 1})
+    sla.add_non_working_day(actor=w.admin, organisation_id=w.org.id, day=HOLIDAY, label="Staff day")
+    return w
+
+
+def submit_at(world: World, moment: datetime) -> Any:
+    with clock.frozen_at(moment):
+        submission = SubmissionFactory(version=world.version, submitted=True)
+    AnswerFactory(submission=submission)
+    return submission
+
+
+def test_business_days_skip_weekends_and_listed_dates() -> None:
+    holidays = {HOLIDAY}
+    # Fri → Mon (1), Tue is listed, Wed (2), Thu (3), same time of day.
+    assert sla.add_business_days(FRIDAY, 3, holidays) == datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
+    assert sla.add_business_days(FRIDAY, 1, set()) == datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    # Submitted on a Saturday: the first working day after is Monday.
+    assert sla.add_business_days(FRIDAY + timedelta(days=1), 1, set()).date() == date(2026, 12, 7)
+    assert sla.subtract_business_days(datetime(2026, 12, 10, 10, tzinfo=UTC), 2, holidays).date() == date(2026, 12, 7)
+
+
+def test_due_date_fixed_from_submission_and_shown_on_queue(world: World, session: Any) -> None:
+    submission = submit_at(world, FRIDAY)
+    with clock.frozen_at(FRIDAY + timedelta(days=2)):  # queued on Sunday: still counted from Friday
+        queue = review_queue.list_queue(actor=world.assessor, organisation_id=world.org.id)
+    session.refresh(submission)
+    assert submission.due_at == datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
+    (item,) = queue.items
+    assert item.due_at == submission.due_at and not item.overdue
+    assert item.task.remind_at == datetime(2026, 12, 9, 10, 0, tzinfo=UTC)
+    with clock.frozen_at(datetime(2026, 12, 10, 11, tzinfo=UTC)):
+        later = review_queue.list_queue(actor=world.assessor, organisation_id=world.org.id)
+    assert later.overdue == 1 and later.items[0].overdue
+
+
+def test_without_business_days_the_due_date_is_turnaround_hours(session: Any) -> None:
+    w = World(session, settings={**NO_DOUBLE, "turnaround_hours": 30})
+    submission = submit_at(w, FRIDAY)
+    with clock.frozen_at(FRIDAY + timedelta(hours=1)):
+        w.claim(w.assessor)
+    assert submission.due_at == FRIDAY + timedelta(hours=30)
+
+
+def test_reminder_goes_once_to_the_holder(world: World) -> None:
+    submission = submit_at(world, FRIDAY)
+    with clock.frozen_at(CLAIMED):
+        task = world.claim(world.assessor)
+    assert task is not None
+    mail.sent.clear()
+    with clock.frozen_at(datetime(2026, 12, 9, 9, 59, tzinfo=UTC)):
+        assert sla.sweep().reminded == 0
+    with clock.frozen_at(datetime(2026, 12, 9, 10, 30, tzinfo=UTC)):
+        assert sla.sweep().reminded == 1
+        assert sla.sweep().reminded == 0  # once per threshold
+    (message,) = mail.sent
+    assert message.to == world.assessor.email
+    assert submission.reference in message.subject and "10 Dec 2026" in message.subject
+    assert "Thursday 10 December 2026, 10:00 UTC" in message.body
+    assert f"/review/tasks/{task.id}" in message.body
+    assert submission.earner.email not in message.body and submission.earner.name not in message.body
+
+
+def test_unclaimed_work_sends_no_reminder(world: World) -> None:
+    submit_at(world, FRIDAY)
+    with clock.frozen_at(FRIDAY + timedelta(hours=1)):
+        review_queue.enqueue_submitted(world.org.id)
+    mail.sent.clear()
+    with clock.frozen_at(datetime(2026, 12, 9, 12, tzinfo=UTC)):
+        assert sla.sweep().reminded == 0
+    assert mail.sent == []
+
+
+def test_breach_with_release_returns_the_claim_and_tells_the_holder(world: World, session: Any) -> None:
+    review_settings.update_settings(
+        actor=world.admin, organisation_id=world.org.id, changes={"breach_action": "release"}
+    )
+    submission = submit_at(world, FRIDAY)
+    with clock.frozen_at(CLAIMED):
+        task = world.claim(world.assessor)
+    mail.sent.clear()
+    with clock.frozen_at(datetime(2026, 12, 10, 10, 1, tzinfo=UTC)):
+        result = sla.sweep()
+        assert (result.released, result.escalated) == (1, 0)
+        assert sla.sweep().released == 0
+        session.refresh(task)
+        assert task.claimed_by_id is None and task.breached_at is not None
+        # Someone else can take it now.
+        assert world.claim(world.assessor2).id == task.id
+    (message,) = [m for m in mail.sent if m.to == world.assessor.email]
+    assert "went back to the queue" in message.subject and submission.reference in message.subject
+    assert "Your saved draft is kept" in message.body
+    event = session.scalar(select(AuditEvent).where(AuditEvent.action == "review.sla_breached"))
+    assert event is not None and event.after["action"] == "release"
+
+
+def test_breach_with_escalate_tells_the_leads_and_keeps_the_claim(world: World, session: Any) -> None:
+    submission = submit_at(world, FRIDAY)
+    with clock.frozen_at(CLAIMED):
+        task = world.claim(world.assessor)
+    mail.sent.clear()
+    with clock.frozen_at(datetime(2026, 12, 10, 23, tzinfo=UTC)):
+        result = jobs.sweep_due_dates()
+        assert result == {"reminded": 0, "released": 0, "escalated": 1}
+        assert jobs.sweep_due_dates()["escalated"] == 0
+        session.refresh(task)
+        assert task.claimed_by_id == world.assessor.id
+        overdue = sla.overdue(actor=world.admin, organisation_id=world.org.id)
+    assert [m.to for m in mail.sent] == [world.lead.email]
+    assert submission.reference in mail.sent[0].subject
+    assert f"claimed by {world.assessor.name}" in mail.sent[0].body
+    assert submission.earner.name not in mail.sent[0].body
+    (item,) = overdue
+    assert item.reference == submission.reference and item.holder == world.assessor.name
+    assert item.overdue_hours == 13.0
+
+
+def test_overdue_list_is_for_org_admins(world: World) -> None:
+    with pytest.raises(Forbidden):
+        sla.overdue(actor=world.assessor, organisation_id=world.org.id)
+
+
+def test_calendar_rules(world: World, session: Any) -> None:
+    days = sla.list_non_working_days(actor=world.admin, organisation_id=world.org.id)
+    assert [(d.day, d.label) for d in days] == [(HOLIDAY, "Staff day")]
+    with pytest.raises(Conflict):
+        sla.add_non_working_day(actor=world.admin, organisation_id=world.org.id, day=HOLIDAY)
+    with pytest.raises(Forbidden):
+        sla.add_non_working_day(actor=world.assessor, organisation_id=world.org.id, day=date(2026, 12, 24))
+    with pytest.raises(NotFound):
+        sla.remove_non_working_day(actor=world.admin, organisation_id=world.org.id, day_id=world.org.id)
+    elsewhere = World(session)
+    with pytest.raises(NotFound):  # another organisation's admin cannot remove this one's day through theirs
+        sla.remove_non_working_day(actor=elsewhere.admin, organisation_id=elsewhere.org.id, day_id=days[0].id)
+    sla.remove_non_working_day(actor=world.admin, organisation_id=world.org.id, day_id=days[0].id)
+    assert sla.list_non_working_days(actor=world.admin, organisation_id=world.org.id) == []
+
+
+def test_both_independent_reviews_share_the_due_date(session: Any) -> None:
+    w = World(session, settings={"double_first_n": 5, "double_share": 0.0, "turnaround_business_days": 2})
+    submission = submit_at(w, FRIDAY)
+    with clock.frozen_at(FRIDAY + timedelta(hours=1)):
+        review_queue.enqueue_submitted(w.org.id)
+    dues = set(session.scalars(select(ReviewTask.due_at).where(ReviewTask.submission_id == submission.id)))
+    assert dues == {datetime(2026, 12, 8, 10, 0, tzinfo=UTC)}
