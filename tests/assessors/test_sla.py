@@ -16,6 +16,8 @@ from core import clock, mail
 from core.errors import Conflict, Forbidden, NotFound
 from core.models import AuditEvent
 from tests.assessors.test_services import NO_DOUBLE, World
+from tests.conftest import bearer, problem
+from tests.core.test_web import BROWSER, page, sign_in
 from tests.factories import AnswerFactory, SubmissionFactory
 
 FRIDAY = datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
@@ -170,3 +172,99 @@ def test_both_independent_reviews_share_the_due_date(session: Any) -> None:
         review_queue.enqueue_submitted(w.org.id)
     dues = set(session.scalars(select(ReviewTask.due_at).where(ReviewTask.submission_id == submission.id)))
     assert dues == {datetime(2026, 12, 8, 10, 0, tzinfo=UTC)}
+
+
+def _text(r: Any) -> str:
+    return r.get_data(as_text=True)
+
+
+def test_settings_page_sets_the_service_level_and_calendar(client, session: Any) -> None:
+    w = World(session)
+    sign_in(client, w.admin.email)
+    r, token = page(client, f"/review/{w.org.id}/admin")
+    assert "Service level" in _text(r) and "Non-working days" in _text(r) and "Nothing is overdue." in _text(r)
+    posted = {
+        "csrf_token": token,
+        "action": "settings",
+        "turnaround_hours": "336",
+        "double_share": "0",
+        "double_first_n": "0",
+        "calibration_threshold": "80",
+        "recalibration_days": "",
+        "turnaround_business_days": "3",
+        "reminder_business_days": "1",
+        "breach_action": "release",
+    }
+    assert client.post(f"/review/{w.org.id}/admin", data=posted, headers=BROWSER).status_code == 302
+    values = review_settings.settings_for(w.org.id)
+    assert (values["turnaround_business_days"], values["breach_action"]) == (3, "release")
+    # Hostile or mistaken input changes nothing and says why.
+    for bad in ({"breach_action": "delete"}, {"turnaround_business_days": "-4"}, {"reminder_business_days": "x"}):
+        r = client.post(f"/review/{w.org.id}/admin", data={**posted, **bad}, headers=BROWSER, follow_redirects=True)
+        assert (r.status_code == 200 and "Not saved" in _text(r)) or "not numbers" in _text(r)
+    assert review_settings.settings_for(w.org.id)["breach_action"] == "release"
+    add = {"csrf_token": token, "action": "add_day", "day": "2026-12-08", "label": "Staff day"}
+    r = client.post(f"/review/{w.org.id}/admin", data=add, headers=BROWSER, follow_redirects=True)
+    assert "08 December 2026 is now a non-working day." in _text(r) and "Staff day" in _text(r)
+    r = client.post(f"/review/{w.org.id}/admin", data=add, headers=BROWSER, follow_redirects=True)
+    assert "already a non-working day" in _text(r)
+    r = client.post(f"/review/{w.org.id}/admin", data={**add, "day": "08/12"}, headers=BROWSER, follow_redirects=True)
+    assert "Not added: choose a date." in _text(r)
+    (day,) = sla.list_non_working_days(actor=w.admin, organisation_id=w.org.id)
+    remove = {"csrf_token": token, "action": "remove_day", "day_id": str(day.id)}
+    r = client.post(f"/review/{w.org.id}/admin", data=remove, headers=BROWSER, follow_redirects=True)
+    assert "working day again" in _text(r) and "No dates listed." in _text(r)
+
+
+def test_due_date_on_earner_queue_and_scoring_pages_and_overdue_list(client, world: World) -> None:
+    submission = submit_at(world, FRIDAY)
+    with clock.frozen_at(CLAIMED):
+        task = world.claim(world.assessor)
+        sign_in(client, submission.earner.email)
+        r, _ = page(client, f"/portfolio/{submission.id}")
+        assert "Decision due by" in _text(r) and "Thursday 10 December 2026, 10:00 UTC" in _text(r)
+        sign_in(client, world.assessor.email)
+        r, _ = page(client, f"/review/tasks/{task.id}")
+        assert "Decision due by" in _text(r) and "overdue" not in _text(r).split("Decision due by")[1][:80]
+        r, _ = page(client, f"/review/{world.org.id}")
+        assert "Thu 10 Dec 10:00" in _text(r)
+    with clock.frozen_at(datetime(2026, 12, 10, 12, tzinfo=UTC)):
+        r, _ = page(client, f"/review/tasks/{task.id}")
+        assert "— overdue" in _text(r)
+        sign_in(client, world.admin.email)
+        r, _ = page(client, f"/review/{world.org.id}/admin")
+        body = _text(r)
+        assert submission.reference in body and "2.0 h" in body and world.assessor.name in body
+        assert "not yet swept" in body and submission.earner.name not in body
+
+
+def test_calendar_and_overdue_api(client, world: World) -> None:
+    admin = bearer(world.admin)
+    url = f"/api/v1/organisations/{world.org.id}/review-calendar"
+    (day,) = client.get(url, headers=admin).json
+    assert day["day"] == "2026-12-08" and day["label"] == "Staff day"
+    created = client.post(url, json={"day": "2026-12-24", "label": "Eve"}, headers=admin)
+    assert created.status_code == 201
+    problem(client.post(url, json={"day": "2026-12-24"}, headers=admin), 409)
+    problem(client.post(url, json={"day": "tomorrow"}, headers=admin), 422)
+    problem(client.post(url, json={"day": "2026-12-25", "colour": "red"}, headers=admin), 422)
+    problem(client.post(url, json={"day": "2026-12-25", "label": "x" * 101}, headers=admin), 422)
+    problem(client.post(url, json={"day": "2026-12-25"}, headers=bearer(world.assessor)), 403)
+    assert client.delete(f"{url}/{created.json['id']}", headers=admin).status_code == 204
+    problem(client.delete(f"{url}/{created.json['id']}", headers=admin), 404)
+    settings_url = f"/api/v1/organisations/{world.org.id}/review-settings"
+    problem(client.patch(settings_url, json={"breach_action": "shred"}, headers=admin), 422)
+    problem(client.patch(settings_url, json={"turnaround_business_days": 0}, headers=admin), 422)
+    assert (
+        client.patch(settings_url, json={"breach_action": "release"}, headers=admin).json["breach_action"] == "release"
+    )
+    # Real time here (access tokens are checked against the wall clock): submitted ten days ago.
+    submitted = clock.now() - timedelta(days=10)
+    submission = submit_at(world, submitted)
+    due = sla.add_business_days(submitted, 3, set())
+    queue = client.get(f"/api/v1/organisations/{world.org.id}/review-queue", headers=bearer(world.assessor)).json
+    assert queue["items"][0]["due_at"] == due.isoformat()
+    assert queue["items"][0]["overdue"] is True and queue["overdue"] == 1
+    (item,) = client.get(f"/api/v1/organisations/{world.org.id}/review-overdue", headers=admin).json
+    assert item["reference"] == submission.reference and item["holder"] is None and item["overdue_hours"] > 24
+    problem(client.get(f"/api/v1/organisations/{world.org.id}/review-overdue", headers=bearer(world.assessor)), 403)
