@@ -284,6 +284,8 @@ class CredentialReportSchema(Schema):
     pass_rate = fields.Float(allow_none=True)
     turnaround_median_hours = fields.Float(allow_none=True)
     turnaround_p90_hours = fields.Float(allow_none=True)
+    breached = fields.Integer()
+    breach_rate = fields.Float(allow_none=True)
     queue_open = fields.Integer()
     queue_oldest_hours = fields.Float(allow_none=True)
     agreement = fields.Nested(AgreementSchema)

@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from assessors import jobs, sla
+from assessors import jobs, reports, scoring, sla
 from assessors import queue as review_queue
 from assessors import settings as review_settings
 from assessors.models import ReviewTask
 from core import clock, mail
 from core.errors import Conflict, Forbidden, NotFound
 from core.models import AuditEvent
-from tests.assessors.test_services import NO_DOUBLE, World
+from tests.assessors.test_services import NO_DOUBLE, World, full_scores
 from tests.conftest import bearer, problem
 from tests.core.test_web import BROWSER, page, sign_in
 from tests.factories import AnswerFactory, SubmissionFactory
@@ -268,3 +268,17 @@ def test_calendar_and_overdue_api(client, world: World) -> None:
     (item,) = client.get(f"/api/v1/organisations/{world.org.id}/review-overdue", headers=admin).json
     assert item["reference"] == submission.reference and item["holder"] is None and item["overdue_hours"] > 24
     problem(client.get(f"/api/v1/organisations/{world.org.id}/review-overdue", headers=bearer(world.assessor)), 403)
+
+
+def test_breach_rate_in_the_credential_report(session: Any) -> None:
+    w = World(session, settings={**NO_DOUBLE, "turnaround_hours": 4})
+    w.submission(minutes_ago=600)  # decided now: 6 h late
+    w.submission(minutes_ago=60)  # decided now: in time
+    w.submission(minutes_ago=30)  # still open: not counted until decided
+    for _ in range(2):
+        task = w.claim(w.assessor)
+        scoring.submit_review(actor=w.assessor, task_id=task.id, scores=full_scores(2, 2), summary="Good.")
+    [row] = reports.credential_report(actor=w.admin, organisation_id=w.org.id)
+    assert (row["decided"], row["breached"], row["breach_rate"]) == (2, 1, 0.5)
+    header, values = reports.to_csv([row]).splitlines()[:2]
+    assert "breach_rate" in header.split(",") and "0.5" in values.split(",")
