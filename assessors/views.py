@@ -117,6 +117,7 @@ def queue(organisation_id: uuid.UUID) -> Page:
         selected=micro_credential_id,
         claims=review_queue.my_claims(actor=actor),
         leads=[q for q in mine if q.is_lead and q.micro_credential_id in titles],
+        may_manage=can(actor, "review.manage", organisation_id),
         form=CsrfForm(),
     )
 
