@@ -282,3 +282,15 @@ def test_breach_rate_in_the_credential_report(session: Any) -> None:
     assert (row["decided"], row["breached"], row["breach_rate"]) == (2, 1, 0.5)
     header, values = reports.to_csv([row]).splitlines()[:2]
     assert "breach_rate" in header.split(",") and "0.5" in values.split(",")
+
+
+def test_due_dates_command_reminds_once(app, world: World) -> None:
+    submit_at(world, FRIDAY)
+    with clock.frozen_at(CLAIMED):
+        world.claim(world.assessor)
+    runner = app.test_cli_runner()
+    with clock.frozen_at(datetime(2026, 12, 9, 11, tzinfo=UTC)):
+        first = runner.invoke(args=["review", "due-dates"])
+        again = runner.invoke(args=["review", "due-dates"])
+    assert first.exit_code == 0 and "1 reminder(s), 0 claim(s) released, 0 escalated." in first.output
+    assert "0 reminder(s)" in again.output
