@@ -12,7 +12,7 @@ the reminder and the breach are each taken with a conditional ``UPDATE … WHERE
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -27,7 +27,7 @@ from core import audit, clock, mail
 from core.authz import authorize
 from core.db import db
 from core.errors import Conflict, NotFound, ValidationFailed
-from core.models import User
+from core.models import Membership, Role, User
 from credentials.portfolios.models import Submission
 
 _MAX_DAYS = 366 * 3  # no due date is searched further ahead than this, whatever the calendar says
@@ -264,17 +264,33 @@ def sweep() -> SweepResult:
 
 
 def _escalate(task: ReviewTask, reference: str, holder: User | None) -> None:
-    """Tell the credential's lead assessors (blind: the reference, never the earner)."""
-    leads: Iterable[User] = db.session.scalars(
-        select(User)
-        .join(Qualification, Qualification.user_id == User.id)
-        .where(
-            Qualification.micro_credential_id == task.micro_credential_id,
-            Qualification.is_lead.is_(True),
-            User.id != task.earner_id,
+    """Tell the credential's lead assessors, or the organisation's admins when it has none (blind: the
+    reference, never the earner)."""
+    leads: list[User] = list(
+        db.session.scalars(
+            select(User)
+            .join(Qualification, Qualification.user_id == User.id)
+            .where(
+                Qualification.micro_credential_id == task.micro_credential_id,
+                Qualification.is_lead.is_(True),
+                User.id != task.earner_id,
+            )
+            .order_by(User.name)
         )
-        .order_by(User.name)
     )
+    if not leads:
+        leads = list(
+            db.session.scalars(
+                select(User)
+                .join(Membership, Membership.user_id == User.id)
+                .where(
+                    Membership.organisation_id == task.organisation_id,
+                    Membership.role == Role.ORG_ADMIN.value,
+                    User.id != task.earner_id,
+                )
+                .order_by(User.name)
+            )
+        )
     state = f"claimed by {holder.name}" if holder is not None else "not claimed by anyone"
     kind = "adjudication" if task.kind == TaskKind.ADJUDICATION.value else task.kind
     for lead in leads:
@@ -282,6 +298,6 @@ def _escalate(task: ReviewTask, reference: str, holder: User | None) -> None:
             to=lead.email,
             subject=f"Overdue: {reference} was due {task.due_at:%d %b %Y}",
             body=f"Hello {lead.name},\n\nThe {kind} of submission {reference} was due by {_when(task.due_at)} and "
-            f"is still open ({state}). As a lead assessor you are asked to see that it is decided.\n\n"
+            f"is still open ({state}). You are asked to see that it is decided.\n\n"
             f"The overdue list:\n{current_app.config['BASE_URL']}/review/{task.organisation_id}/admin#overdue",
         )

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from assessors import jobs, reports, scoring, sla
 from assessors import queue as review_queue
 from assessors import settings as review_settings
-from assessors.models import ReviewTask
+from assessors.models import Qualification, ReviewTask
 from core import clock, mail
 from core.errors import Conflict, Forbidden, NotFound
 from core.models import AuditEvent
@@ -294,3 +294,17 @@ def test_due_dates_command_reminds_once(app, world: World) -> None:
         again = runner.invoke(args=["review", "due-dates"])
     assert first.exit_code == 0 and "1 reminder(s), 0 claim(s) released, 0 escalated." in first.output
     assert "0 reminder(s)" in again.output
+
+
+def test_escalation_without_leads_goes_to_the_org_admins(session: Any) -> None:
+    w = World(session, settings={**NO_DOUBLE, "turnaround_business_days": 1})
+    session.delete(session.scalar(select(Qualification).where(Qualification.user_id == w.lead.id)))
+    session.flush()
+    submission = submit_at(w, FRIDAY)
+    with clock.frozen_at(FRIDAY + timedelta(hours=1)):
+        review_queue.enqueue_submitted(w.org.id)
+    mail.sent.clear()
+    with clock.frozen_at(datetime(2026, 12, 8, 9, tzinfo=UTC)):
+        assert sla.sweep().escalated == 1
+    assert [m.to for m in mail.sent] == [w.admin.email]
+    assert "not claimed by anyone" in mail.sent[0].body and submission.reference in mail.sent[0].subject
