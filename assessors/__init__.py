@@ -8,12 +8,13 @@ Where things live:
 * ``qualifications``: who may assess (and lead) which micro-credential;
 * ``settings``: programme settings (double scoring, turnaround, lease, calibration);
 * ``queue``: submitted work onto the queue, listing it, claim-next, release, stale claims;
+* ``sla``: due dates in business days, the calendar of non-working days, reminders, breaches, overdue work;
 * ``scoring``: what a blind assessor sees, evidence downloads, saving and submitting scores;
 * ``decisions``: the passing rule, agreement of two reviews, adjudication, the final decision;
 * ``appeals`` and ``calibration``: an earner's appeal; anchors, calibration sets and attempts;
 * ``reports``: throughput, pass rate, turnaround, inter-rater agreement;
 * ``issuance``: the seam through which a pass reaches the badges domain;
-* ``jobs``: the periodic jobs (stale claims, new submissions) for the task queue;
+* ``jobs``: the periodic jobs (stale claims, new submissions, due dates) for the task queue;
 * ``schemas`` / ``api``, ``views`` + ``templates/``, ``cli``, ``demo_data``.
 """
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, Response
 from flask.views import MethodView
 
-from assessors import appeals, calibration, qualifications, queue, reports, scoring, settings
+from assessors import appeals, calibration, qualifications, queue, reports, scoring, settings, sla
 from assessors import schemas as s
 from core.auth import require_user
 from core.db import db
@@ -154,6 +154,37 @@ class CredentialSettings(MethodView):
         return settings.update_settings(
             actor=require_user(), organisation_id=organisation_id, micro_credential_id=micro_credential_id, changes=data
         )
+
+
+@blp.route("/organisations/<uuid:organisation_id>/review-calendar")
+class Calendar(MethodView):
+    @blp.response(200, s.NonWorkingDaySchema(many=True))
+    def get(self, organisation_id: uuid.UUID) -> Any:
+        """The organisation's listed non-working days (weekends are never working days) (org admins)."""
+        return sla.list_non_working_days(actor=require_user(), organisation_id=organisation_id)
+
+    @blp.arguments(s.NonWorkingDayInSchema)
+    @blp.response(201, s.NonWorkingDaySchema)
+    def post(self, data: dict[str, Any], organisation_id: uuid.UUID) -> Any:
+        """List a non-working day; due dates counted from now on skip it (org admins)."""
+        return sla.add_non_working_day(actor=require_user(), organisation_id=organisation_id, **data)
+
+
+@blp.route("/organisations/<uuid:organisation_id>/review-calendar/<uuid:day_id>")
+class CalendarDay(MethodView):
+    @blp.response(204)
+    def delete(self, organisation_id: uuid.UUID, day_id: uuid.UUID) -> Any:
+        """Make a listed day a working day again (org admins)."""
+        sla.remove_non_working_day(actor=require_user(), organisation_id=organisation_id, day_id=day_id)
+        return Response(status=204)
+
+
+@blp.route("/organisations/<uuid:organisation_id>/review-overdue")
+class Overdue(MethodView):
+    @blp.response(200, s.OverdueItemSchema(many=True))
+    def get(self, organisation_id: uuid.UUID) -> Any:
+        """Open review work past its due date, most overdue first, with who holds it (org admins)."""
+        return sla.overdue(actor=require_user(), organisation_id=organisation_id)
 
 
 @blp.route("/micro-credentials/<uuid:micro_credential_id>/calibration-anchors")

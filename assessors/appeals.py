@@ -32,7 +32,8 @@ def appeal(*, actor: User, submission_id: uuid.UUID, reason: str) -> Appeal:
     record = Appeal(submission_id=submission.id, earner_id=actor.id, reason=reason.strip())
     db.session.add(record)
     submission.state = SubmissionState.IN_REVIEW.value
-    _new_task(submission, TaskKind.APPEAL, 1, queued_at=clock.now())
+    task = _new_task(submission, TaskKind.APPEAL, 1, queued_at=clock.now())
+    submission.due_at = task.due_at  # the appeal's decision is due counted from now
     db.session.flush()
     audit.record(actor=actor, action="submission.appealed", obj=record, organisation_id=submission.organisation_id)
     return record

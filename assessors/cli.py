@@ -1,4 +1,5 @@
-"""`flask review …`: tidy stale claims (and tell their assessors) and pick up newly submitted work."""
+"""`flask review …`: tidy stale claims (and tell their assessors), pick up newly submitted work, and act on due
+dates (reminders, breaches)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from assessors import queue
+from assessors import queue, sla
 from core.db import db, unit_of_work
 from core.models import Organisation
 
@@ -31,6 +32,15 @@ def enqueue() -> None:
     with unit_of_work():
         total = sum(queue.enqueue_submitted(org_id) for org_id in db.session.scalars(select(Organisation.id)))
     click.echo(f"{total} submission(s) queued for review.")
+
+
+@review_cli.command("due-dates")
+def due_dates() -> None:
+    """Remind assessors of claimed work nearing its due date and act on breaches (run it from cron, e.g. every
+    15 minutes; each reminder and breach is acted on once)."""
+    with unit_of_work():
+        result = sla.sweep()
+    click.echo(f"{result.reminded} reminder(s), {result.released} claim(s) released, {result.escalated} escalated.")
 
 
 def init_app(app: Flask) -> None:

@@ -102,7 +102,9 @@ def _after_review(task: ReviewTask, review: Review, version: CredentialVersion) 
         return
     submission = db.session.get(Submission, task.submission_id)
     assert submission is not None
-    _new_task(submission, TaskKind.ADJUDICATION, 1, queued_at=submission.submitted_at)
+    # The adjudication keeps the submission's due date: the earner was promised a decision, not a first review.
+    due = (task.due_at, task.remind_at) if task.due_at and task.remind_at else None
+    _new_task(submission, TaskKind.ADJUDICATION, 1, queued_at=submission.submitted_at, due=due)
     db.session.flush()
 
 

@@ -1,8 +1,10 @@
-"""The review queue's periodic jobs (``TASK_SCHEDULE``): release stale claims, queue new submissions.
+"""The review queue's periodic jobs (``TASK_SCHEDULE``): release stale claims, queue new submissions, act on
+due dates (reminders and breaches).
 
 Both are safe to run twice at once (a retried job, two schedulers): ``sweep_stale_claims`` takes each notice
 and release with a conditional UPDATE, and ``enqueue_submitted`` skips submissions another run holds
-(``SKIP LOCKED`` on PostgreSQL; SQLite has one writer at a time).
+(``SKIP LOCKED`` on PostgreSQL; SQLite has one writer at a time); ``sweep_due_dates`` takes each reminder and
+breach with a conditional UPDATE too.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import logging
 
 from sqlalchemy import select
 
-from assessors import queue
+from assessors import queue, sla
 from core import tasks
 from core.db import db, unit_of_work
 from core.models import Organisation
@@ -37,3 +39,13 @@ def enqueue_submitted() -> int:
         with unit_of_work():
             total += queue.enqueue_submitted(org_id)
     return total
+
+
+@tasks.job("review.sla")
+def sweep_due_dates() -> dict[str, int]:
+    """Remind claim holders of work nearing its due date and act on breaches; the counts of each."""
+    with unit_of_work():
+        result = sla.sweep()
+    if result.reminded or result.released or result.escalated:
+        log.info("due dates: %s", result)
+    return {"reminded": result.reminded, "released": result.released, "escalated": result.escalated}

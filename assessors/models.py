@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,6 +50,27 @@ class ProgrammeSettings(IdMixin, TimestampMixin, db.Model):
     # Days after which a passed calibration lapses (None: never).
     recalibration_days: Mapped[int | None]
     conflict_by_unit: Mapped[bool] = mapped_column(default=False)
+    # Service level: a decision due this many business days after submission (None: ``turnaround_hours``
+    # of calendar time), a reminder to the claim holder this many business days before, and what a breach does.
+    turnaround_business_days: Mapped[int | None]
+    reminder_business_days: Mapped[int] = mapped_column(default=1)
+    breach_action: Mapped[str] = mapped_column(sa.String(16), default="escalate")
+
+
+class BreachAction(enum.StrEnum):
+    RELEASE = "release"  # the claim goes back to the queue (its holder is told)
+    ESCALATE = "escalate"  # the credential's lead assessors are told; the claim stays
+
+
+class NonWorkingDay(IdMixin, db.Model):
+    """A date on which an organisation does no review (a holiday); weekends are never working days."""
+
+    __tablename__ = "review_non_working_days"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "day"),)
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id", ondelete="CASCADE"))
+    day: Mapped[date]
+    label: Mapped[str] = mapped_column(sa.String(100), default="")
 
 
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -59,6 +80,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "calibration_threshold": 0.8,
     "recalibration_days": None,
     "conflict_by_unit": False,
+    "turnaround_business_days": None,
+    "reminder_business_days": 1,
+    "breach_action": BreachAction.ESCALATE.value,
 }
 
 
@@ -89,12 +113,13 @@ class ReviewTask(IdMixin, db.Model):
         sa.UniqueConstraint("submission_id", "kind", "slot"),
         # The claim and queue queries: open tasks of one organisation (or credential), oldest first. Partial, so
         # they hold only the queue, not the million decided tasks; lease_expires_at is included so the queue's
-        # counts (claimed, overdue, oldest) are an index-only scan.
+        # counts (claimed, overdue, oldest) are an index-only scan; due_at likewise for the overdue count.
         sa.Index(
             "ix_review_tasks_open_credential",
             "micro_credential_id",
             "queued_at",
             "lease_expires_at",
+            "due_at",
             sqlite_where=_OPEN_SQL,
             postgresql_where=_OPEN_SQL,
         ),
@@ -103,6 +128,7 @@ class ReviewTask(IdMixin, db.Model):
             "organisation_id",
             "queued_at",
             "lease_expires_at",
+            "due_at",
             sqlite_where=_OPEN_SQL,
             postgresql_where=_OPEN_SQL,
         ),
@@ -124,6 +150,12 @@ class ReviewTask(IdMixin, db.Model):
     lease_expires_at: Mapped[datetime | None]
     stale_notified_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
+    # The service level (assessors/sla.py): when the decision is due, when its holder is reminded, and when
+    # the reminder and the breach were acted on (each once: a conditional UPDATE from NULL).
+    due_at: Mapped[datetime | None]
+    remind_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
 
     submission: Mapped[Submission] = relationship()
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import exists, func, select, update
 
+from assessors import sla
 from assessors.access import _micro_credential
 from assessors.models import (
     OPEN_TASK,
@@ -37,8 +38,20 @@ from core.models import Role, User
 from credentials.portfolios.models import TO_QUEUE, Submission, SubmissionState
 
 
-def _new_task(submission: Submission, kind: TaskKind, slot: int = 1, queued_at: datetime | None = None) -> ReviewTask:
+def _new_task(
+    submission: Submission,
+    kind: TaskKind,
+    slot: int = 1,
+    queued_at: datetime | None = None,
+    *,
+    due: tuple[datetime, datetime] | None = None,
+) -> ReviewTask:
+    """A task on the queue; ``due`` is its (due, remind) times, else counted afresh from ``queued_at``."""
     earner = db.session.get(User, submission.earner_id)
+    queued_at = queued_at or submission.submitted_at or clock.now()
+    if due is None:
+        settings = settings_for(submission.organisation_id, submission.micro_credential_id)
+        due = sla.calendar_for(submission.organisation_id)(queued_at, settings)
     task = ReviewTask(
         submission_id=submission.id,
         organisation_id=submission.organisation_id,
@@ -48,7 +61,9 @@ def _new_task(submission: Submission, kind: TaskKind, slot: int = 1, queued_at: 
         earner_unit=earner.unit if earner else None,
         kind=kind.value,
         slot=slot,
-        queued_at=queued_at or submission.submitted_at or clock.now(),
+        queued_at=queued_at,
+        due_at=due[0],
+        remind_at=due[1],
     )
     db.session.add(task)
     return task
@@ -70,19 +85,26 @@ def enqueue_submitted(organisation_id: uuid.UUID) -> int:
     if db.session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     submissions = db.session.scalars(stmt).all()
+    if not submissions:
+        return 0
+    settings_of = _settings_map(organisation_id)
+    dated = sla.calendar_for(organisation_id)
+    due_at: dict[uuid.UUID, datetime] = {}
     for submission in submissions:
-        settings = settings_for(submission.organisation_id, submission.micro_credential_id)
+        settings = settings_of(submission.micro_credential_id)
         double = _double_scored(submission, settings)  # before adding its own task, which autoflush would count
-        _new_task(submission, TaskKind.REVIEW, 1)
+        due = dated(submission.submitted_at or clock.now(), settings)
+        due_at[submission.id] = due[0]
+        _new_task(submission, TaskKind.REVIEW, 1, due=due)
         if double:
-            _new_task(submission, TaskKind.REVIEW, 2)
+            _new_task(submission, TaskKind.REVIEW, 2, due=due)
         db.session.flush()
     if submissions:
         # A plain UPDATE: queuing is not a change the earner made, so their ETag (lock_version) stays valid.
         db.session.execute(
             update(Submission)
             .where(Submission.id.in_([s.id for s in submissions]))
-            .values(queued_at=clock.now())
+            .values(queued_at=clock.now(), due_at=sa.case(due_at, value=Submission.id))
             .execution_options(synchronize_session="fetch")
         )
     return len(submissions)
@@ -105,10 +127,11 @@ class QueueItem:
     age_hours: float
     turnaround_hours: int
     claimed: bool
+    overdue: bool
 
     @property
-    def overdue(self) -> bool:
-        return self.age_hours > self.turnaround_hours
+    def due_at(self) -> datetime | None:
+        return self.task.due_at
 
 
 @dataclass
@@ -169,6 +192,11 @@ def _claimable_credentials(
     return claimable
 
 
+def _overdue(now: datetime, queued_before: datetime) -> sa.ColumnElement[bool]:
+    """Past its due date (tasks queued before due dates existed: older than the turnaround target)."""
+    return sa.or_(ReviewTask.due_at < now, sa.and_(ReviewTask.due_at.is_(None), ReviewTask.queued_at < queued_before))
+
+
 def list_queue(
     *,
     actor: User,
@@ -197,7 +225,7 @@ def list_queue(
             func.count(),
             func.coalesce(func.sum(sa.case((live, 1), else_=0)), 0),
             func.min(ReviewTask.queued_at),
-            func.coalesce(func.sum(sa.case((ReviewTask.queued_at < overdue_before, 1), else_=0)), 0),
+            func.coalesce(func.sum(sa.case((_overdue(now, overdue_before), 1), else_=0)), 0),
         ).where(*where)
     ).one()
     rows = db.session.execute(
@@ -220,6 +248,9 @@ def list_queue(
                 age_hours=round((now - task.queued_at).total_seconds() / 3600, 1),
                 turnaround_hours=turnaround[task.micro_credential_id],
                 claimed=task.lease_live(now),
+                overdue=task.due_at < now
+                if task.due_at is not None
+                else (now - task.queued_at) > timedelta(hours=turnaround[task.micro_credential_id]),
             )
         )
     oldest = counts[2]

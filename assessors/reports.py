@@ -2,7 +2,8 @@
 inter-rater agreement on double-scored submissions (exact, adjacent, quadratic-weighted Cohen's kappa) and
 calibration results.
 
-Turnaround is submitted → decided (per credential) and queued → review submitted (per assessor), in hours.
+Turnaround is submitted → decided (per credential); the breach rate is the share of decisions with a due date
+that came after it and queued → review submitted (per assessor), in hours.
 Percentiles are computed by the database on PostgreSQL (``percentile_cont``) and in Python on SQLite, which
 has no percentile function.
 """
@@ -193,14 +194,17 @@ def credential_report(
     where = [Submission.organisation_id == organisation_id, Submission.submitted_at.is_not(None)]
     if since is not None:
         where.append(Submission.submitted_at >= since)
+    dated = sa.and_(Submission.decided_at.is_not(None), Submission.due_at.is_not(None))
     counts = {
-        mc: (received, decided or 0, passed or 0)
-        for mc, received, decided, passed in db.session.execute(
+        mc: (received, decided or 0, passed or 0, with_due or 0, late or 0)
+        for mc, received, decided, passed, with_due, late in db.session.execute(
             select(
                 Submission.micro_credential_id,
                 func.count(),
                 func.sum(sa.case((Submission.decided_at.is_not(None), 1), else_=0)),
                 func.sum(sa.case((Submission.state == SubmissionState.PASSED.value, 1), else_=0)),
+                func.sum(sa.case((dated, 1), else_=0)),
+                func.sum(sa.case((sa.and_(dated, Submission.decided_at > Submission.due_at), 1), else_=0)),
             )
             .where(*where)
             .group_by(Submission.micro_credential_id)
@@ -227,7 +231,7 @@ def credential_report(
     titles = _titles(organisation_id)
     report = []
     for mc in sorted(set(counts) | set(queue) | set(pairs) | set(calibration), key=lambda k: titles.get(k, "")):
-        received, decided, passed = counts.get(mc, (0, 0, 0))
+        received, decided, passed, with_due, late = counts.get(mc, (0, 0, 0, 0, 0))
         open_tasks, oldest = queue.get(mc, (0, None))
         median, p90 = turnaround.get(mc, (None, None))
         report.append(
@@ -240,6 +244,9 @@ def credential_report(
                 "pass_rate": round(passed / decided, 4) if decided else None,
                 "turnaround_median_hours": median,
                 "turnaround_p90_hours": p90,
+                # Decisions made after their due date, of the decisions that had one.
+                "breached": late,
+                "breach_rate": round(late / with_due, 4) if with_due else None,
                 "queue_open": open_tasks,
                 "queue_oldest_hours": _round((now - oldest).total_seconds() / 3600) if oldest else None,
                 "agreement": agreement(pairs.get(mc, [])),

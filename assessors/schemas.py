@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from assessors.models import BreachAction
 from core.db import MAX_PAGE
 from core.schemas import StrictSchema, Text
 
@@ -49,6 +50,14 @@ class SettingsInSchema(StrictSchema):
     calibration_threshold = fields.Float(validate=validate.Range(min=0, max=1))
     recalibration_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=3650))
     conflict_by_unit = fields.Boolean()
+    turnaround_business_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=365))
+    reminder_business_days = fields.Integer(validate=validate.Range(min=0, max=60))
+    breach_action = fields.String(validate=validate.OneOf([a.value for a in BreachAction]))
+
+
+class NonWorkingDayInSchema(StrictSchema):
+    day = fields.Date(required=True)
+    label = Text(load_default="", validate=validate.Length(max=100))
 
 
 class AnchorInSchema(StrictSchema):
@@ -102,6 +111,7 @@ class TaskSchema(Schema):
     queued_at = fields.DateTime()
     claimed_at = fields.DateTime()
     lease_expires_at = fields.DateTime()
+    due_at = fields.DateTime()
 
 
 class QueueItemSchema(Schema):
@@ -111,6 +121,7 @@ class QueueItemSchema(Schema):
     turnaround_hours = fields.Integer()
     overdue = fields.Boolean()
     claimed = fields.Boolean()
+    due_at = fields.DateTime(allow_none=True)
 
 
 class QueueSchema(Schema):
@@ -185,6 +196,22 @@ class SettingsSchema(Schema):
     calibration_threshold = fields.Float()
     recalibration_days = fields.Integer(allow_none=True)
     conflict_by_unit = fields.Boolean()
+    turnaround_business_days = fields.Integer(allow_none=True)
+    reminder_business_days = fields.Integer()
+    breach_action = fields.String()
+
+
+class NonWorkingDaySchema(Schema):
+    id = fields.UUID()
+    day = fields.Date()
+    label = fields.String()
+
+
+class OverdueItemSchema(Schema):
+    task = fields.Nested(TaskSchema)
+    reference = fields.String()
+    holder = fields.String(allow_none=True)
+    overdue_hours = fields.Float()
 
 
 class AnchorSchema(Schema):
@@ -257,6 +284,8 @@ class CredentialReportSchema(Schema):
     pass_rate = fields.Float(allow_none=True)
     turnaround_median_hours = fields.Float(allow_none=True)
     turnaround_p90_hours = fields.Float(allow_none=True)
+    breached = fields.Integer()
+    breach_rate = fields.Float(allow_none=True)
     queue_open = fields.Integer()
     queue_oldest_hours = fields.Float(allow_none=True)
     agreement = fields.Nested(AgreementSchema)

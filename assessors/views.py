@@ -4,22 +4,25 @@ shortcuts), calibration, adjudication, and for org admins qualifications, settin
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
+from marshmallow import ValidationError as MarshmallowValidationError
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from assessors import access, appeals, reports, scoring, settings
+from assessors import access, appeals, reports, scoring, settings, sla
 from assessors import calibration as calibration_rules
 from assessors import qualifications as qualification_rules
 from assessors import queue as review_queue
-from assessors.models import Qualification
-from core import storage
+from assessors.models import BreachAction, Qualification
+from assessors.schemas import SettingsInSchema
+from core import clock, storage
 from core.authz import can
 from core.db import db
-from core.errors import NotFound, ServiceError
+from core.errors import NotFound, ServiceError, ValidationFailed
 from core.models import Membership, Role, User
 from core.views import require_sign_in, signed_in_user
 from credentials.authoring.models import CredentialVersion, VersionState
@@ -114,6 +117,7 @@ def queue(organisation_id: uuid.UUID) -> Page:
         selected=micro_credential_id,
         claims=review_queue.my_claims(actor=actor),
         leads=[q for q in mine if q.is_lead and q.micro_credential_id in titles],
+        may_manage=can(actor, "review.manage", organisation_id),
         form=CsrfForm(),
     )
 
@@ -235,6 +239,7 @@ def task(task_id: uuid.UUID) -> Page:
             inline_types=storage.INLINE_IMAGE_TYPES,
             pdf_pages={f["id"]: scoring.pdf_preview_pages(f) for f in view["submission"]["files"]},
             max_pdf_pages=previews.MAX_PAGES,
+            now=clock.now(),
         ),
         status,
     )  # type: ignore[return-value]
@@ -390,8 +395,25 @@ def admin(organisation_id: uuid.UUID) -> Page:
                     "recalibration_days": int(request.form["recalibration_days"] or 0) or None,
                     "conflict_by_unit": request.form.get("conflict_by_unit") == "on",
                 }
-                settings.update_settings(actor=actor, organisation_id=organisation_id, changes=changes)
+                form_sla = {  # the service-level fields, where the form has them
+                    "turnaround_business_days": lambda v: int(v or 0) or None,
+                    "reminder_business_days": lambda v: int(v or 0),
+                    "breach_action": str,
+                }
+                changes |= {k: read(request.form[k]) for k, read in form_sla.items() if k in request.form}
+                settings.update_settings(actor=actor, organisation_id=organisation_id, changes=_settings_in(changes))
                 flash("Settings saved.")
+            elif action == "add_day":
+                day = _form_date("day")
+                sla.add_non_working_day(
+                    actor=actor, organisation_id=organisation_id, day=day, label=request.form.get("label", "")
+                )
+                flash(f"{day:%d %B %Y} is now a non-working day.")
+            elif action == "remove_day":
+                sla.remove_non_working_day(
+                    actor=actor, organisation_id=organisation_id, day_id=uuid.UUID(request.form.get("day_id", ""))
+                )
+                flash("That day is a working day again.")
         except (ValueError, KeyError):
             db.session.rollback()
             flash("Some values were not numbers; nothing was changed.")
@@ -417,8 +439,27 @@ def admin(organisation_id: uuid.UUID) -> Page:
         credentials=_credentials(organisation_id),
         settings=settings.settings_for(organisation_id),
         anchor_counts=calibration_rules.anchor_counts(organisation_id),
+        non_working_days=sla.list_non_working_days(actor=actor, organisation_id=organisation_id),
+        overdue=sla.overdue(actor=actor, organisation_id=organisation_id),
+        breach_actions=list(BreachAction),
         form=form,
     )
+
+
+def _form_date(name: str) -> date:
+    try:
+        return date.fromisoformat(request.form.get(name, ""))
+    except ValueError:
+        raise ValidationFailed("Not added: choose a date.") from None
+
+
+def _settings_in(changes: dict[str, Any]) -> dict[str, Any]:
+    """The settings form through the API's schema, so the page refuses what the API refuses."""
+    try:
+        return SettingsInSchema().load(changes)
+    except MarshmallowValidationError as exc:
+        fields = ", ".join(sorted(exc.messages))
+        raise ValidationFailed(f"Not saved: check {fields}.") from None
 
 
 @bp.route("/<uuid:organisation_id>/reports")

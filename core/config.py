@@ -224,7 +224,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "TASK_SCHEDULE",
-        "outbox.sweep=60,review.stale_claims=3600,review.enqueue=300,badges.resume_imports=60,evidence.purge=3600",
+        "outbox.sweep=60,review.stale_claims=3600,review.enqueue=300,review.sla=900,badges.resume_imports=60,evidence.purge=3600",
         _str,
         "Periodic jobs the scheduler sends, as `job=seconds` separated by commas (empty: none).",
     ),

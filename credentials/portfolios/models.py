@@ -80,6 +80,9 @@ class Submission(IdMixin, TimestampMixin, db.Model):
     # Set when the review domain has put the submission on its queue. Review starts only when an assessor
     # claims it (state in_review); until then the earner may still withdraw.
     queued_at: Mapped[datetime | None]
+    # When a decision is due, set by the review domain as it queues the submission (from ``submitted_at``
+    # and the organisation's business-day calendar) and shown to the earner.
+    due_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]
     # When the evidence files were deleted at the end of the organisation's retention period (None: kept).

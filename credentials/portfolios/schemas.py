@@ -91,6 +91,7 @@ class SubmissionSummarySchema(Schema):
     state = fields.String()
     created_at = fields.DateTime()
     submitted_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
     decided_at = fields.DateTime(allow_none=True)
     withdrawn_at = fields.DateTime(allow_none=True)
     evidence_public = fields.Boolean()
