@@ -10,7 +10,7 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from marshmallow import Schema, fields
 
-from badges import imports, issuers, issuing, presentation, renewal, revocation
+from badges import consent, imports, issuers, issuing, presentation, renewal, revocation
 from core.auth import require_user
 from core.authz import authorize
 from core.http import accepts, api_blueprint, register, set_page, uploaded_bytes
@@ -41,6 +41,8 @@ class BadgeSchema(Schema):
     suspended_at = fields.DateTime(allow_none=True)
     suspension_reason = fields.String(allow_none=True)
     renewed_from_id = fields.UUID(allow_none=True)
+    acceptance = fields.String(metadata={"description": "The earner's answer: pending, accepted or declined"})
+    hidden_at = fields.DateTime(allow_none=True, metadata={"description": "When the earner hid it from public view"})
     links = fields.Function(lambda b: _links(b))
 
 
@@ -92,6 +94,40 @@ class MyBadges(MethodView):
             actor=require_user(), page=pagination_parameters.page, page_size=pagination_parameters.page_size
         )
         return set_page(pagination_parameters, page)
+
+
+@blp.route("/me/badges/<uuid:badge_id>/<any(accept, decline, hide, show):change>")
+class MyBadgeConsent(MethodView):
+    @blp.response(200, BadgeSchema)
+    @blp.alt_response(404, description="Not one of your badges")
+    @blp.alt_response(409, description="Not possible in the badge's state (e.g. declining an accepted badge)")
+    def post(self, badge_id: uuid.UUID, change: str) -> Any:
+        """Accept or decline one of your pending badges, or hide an accepted one from public view (and show it
+        again): a pending or declined badge is not public; a hidden one's page says only whether it is valid."""
+        return consent.CHANGES[change](actor=require_user(), badge_id=badge_id)
+
+
+class IssuingSettingsSchema(StrictSchema):
+    require_acceptance = fields.Boolean(required=True)
+
+
+@blp.route("/organisations/<uuid:organisation_id>/issuing-settings")
+class IssuingSettings(MethodView):
+    @blp.response(200, IssuingSettingsSchema)
+    def get(self, organisation_id: uuid.UUID) -> Any:
+        """The organisation's issuing policy (org admins)."""
+        actor = require_user()
+        authorize(actor, "badge.settings", organisation_id)
+        return {"require_acceptance": consent.requires_acceptance(organisation_id)}
+
+    @blp.arguments(IssuingSettingsSchema)
+    @blp.response(200, IssuingSettingsSchema)
+    def put(self, data: dict[str, Any], organisation_id: uuid.UUID) -> Any:
+        """With `require_acceptance`, each new badge is pending until its earner accepts it (org admins)."""
+        row = consent.set_requires_acceptance(
+            actor=require_user(), organisation_id=organisation_id, require=data["require_acceptance"]
+        )
+        return {"require_acceptance": row.require_acceptance}
 
 
 @blp.route("/me/did")
