@@ -299,3 +299,20 @@ def test_the_setting_is_for_org_admins_audited_and_validated(client: FlaskClient
     )
     assert response.status_code == 302
     assert not consent.requires_acceptance(organisation.id)
+
+
+def test_a_declined_badge_gets_no_expiry_notice_but_a_pending_one_does(pending: Badge) -> None:
+    from datetime import timedelta
+
+    from badges import expiry
+    from badges.models import ExpiryNotice
+    from core import clock
+    from credentials.authoring.models import CredentialVersion
+
+    declined = award(passed_submission(version=db.session.get(CredentialVersion, pending.version_id)))
+    consent.decline(actor=_earner(declined), badge_id=declined.id)
+    assert pending.valid_until is not None and declined.valid_until is not None
+    with clock.frozen_at(max(pending.valid_until, declined.valid_until) - timedelta(days=7)):
+        expiry.send_notices()
+    sent = set(db.session.scalars(select(ExpiryNotice.badge_id)))
+    assert pending.id in sent and declined.id not in sent
