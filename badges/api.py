@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, current_app
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from badges import consent, imports, issuers, issuing, presentation, renewal, revocation
 from core.auth import require_user
@@ -139,20 +139,28 @@ class MyDid(MethodView):
         return {"did": issuing.set_did(actor=require_user(), did=data["did"])}
 
 
+class BadgeSearchArgsSchema(SearchArgsSchema):
+    acceptance = fields.String(
+        validate=validate.OneOf(["pending", "accepted", "declined"]),
+        metadata={"description": "Only badges whose earner's answer is this (`pending`: not accepted yet)"},
+    )
+
+
 @blp.route("/organisations/<uuid:organisation_id>/badges")
 class OrganisationBadges(MethodView):
-    @blp.arguments(SearchArgsSchema, location="query")
+    @blp.arguments(BadgeSearchArgsSchema, location="query")
     @blp.response(200, BadgeSchema(many=True))
     @blp.paginate()
     def get(self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters) -> Any:
         """Badges the organisation issued, newest first (org admins); ``q`` finds the earner's name or e-mail or
-        the credential's title."""
+        the credential's title; ``acceptance=pending`` lists the badges their earners have not accepted yet."""
         page = issuing.list_organisation_badges(
             actor=require_user(),
             organisation_id=organisation_id,
             page=pagination_parameters.page,
             page_size=pagination_parameters.page_size,
             q=args.get("q"),
+            acceptance=args.get("acceptance"),
         )
         return set_page(pagination_parameters, page)
 

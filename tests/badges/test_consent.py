@@ -244,6 +244,10 @@ def test_imports_to_people_outside_the_organisation_wait_for_their_acceptance(
     assert client.get(f"/organisations/{organisation.id}/badges?acceptance=x", headers=BROWSER).status_code == 422
     everything = client.get(f"/organisations/{organisation.id}/badges", headers=BROWSER).get_data(as_text=True)
     assert everything.count("not accepted yet</span>") == 2
+    api = client.get(f"/api/v1/organisations/{organisation.id}/badges?acceptance=pending", headers=bearer(admin))
+    assert sorted(b["recipient_name"] for b in api.json) == ["Person 1", "Person 2"]
+    assert {b["acceptance"] for b in api.json} == {"pending"}
+    problem(client.get(f"/api/v1/organisations/{organisation.id}/badges?acceptance=maybe", headers=bearer(admin)), 422)
 
 
 def test_the_import_page_counts_the_badges_not_accepted(client: FlaskClient, session: Any) -> None:
