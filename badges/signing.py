@@ -106,7 +106,14 @@ def _sign_and_store(
     rsa_url = f"{documents.issuer_url(base, organisation_id)}/keys/{rsa_key.kid}"
     token = proofs.sign_vc_jwt(signed, rsa_key.private, rsa_url)
     now = clock.now()
-    pending = consent.starts_pending(organisation_id=organisation_id, earner_id=recipient.user_id, source=source.value)
+    original = db.session.get(Badge, renewed_from_id) if renewed_from_id is not None else None
+    hidden_at = original.hidden_at if original is not None else None
+    if original is not None:  # a renewal keeps the earner's answer about the badge it renews
+        pending = original.acceptance != Acceptance.ACCEPTED.value
+    else:
+        pending = consent.starts_pending(
+            organisation_id=organisation_id, earner_id=recipient.user_id, source=source.value
+        )
     row = {
         "id": badge_id,
         "organisation_id": organisation_id,
@@ -132,7 +139,7 @@ def _sign_and_store(
         "revoked_by_id": None,
         "acceptance": (Acceptance.PENDING if pending else Acceptance.ACCEPTED).value,
         "acceptance_at": None,
-        "hidden_at": None,
+        "hidden_at": hidden_at,
         "created_at": now,
         "updated_at": now,
     }

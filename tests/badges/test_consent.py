@@ -320,3 +320,14 @@ def test_a_declined_badge_gets_no_expiry_notice_but_a_pending_one_does(pending: 
         expiry.send_notices()
     sent = set(db.session.scalars(select(ExpiryNotice.badge_id)))
     assert pending.id in sent and declined.id not in sent
+
+
+def test_a_renewal_keeps_the_earners_answer(pending: Badge) -> None:
+    from badges import renewal
+
+    earner = _earner(pending)
+    admin = member(pending.organisation, Role.ORG_ADMIN)
+    consent.accept(actor=earner, badge_id=pending.id)
+    consent.hide(actor=earner, badge_id=pending.id)
+    renewed = renewal.renew(actor=admin, badge_id=pending.id)
+    assert renewed.acceptance == "accepted" and renewed.hidden_at is not None  # not asked again, still hidden
