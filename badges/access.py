@@ -34,6 +34,11 @@ def _may_import(actor: User | None, organisation: Any) -> bool:
     return has_role(actor, organisation, Role.ORG_ADMIN)
 
 
+@rule("badge.settings", description="set this organisation's issuing policy (require the earner's acceptance)")
+def _may_set_policy(actor: User | None, organisation: Any) -> bool:
+    return has_role(actor, organisation, Role.ORG_ADMIN)
+
+
 def _base() -> str:
     return str(current_app.config["BASE_URL"])
 

@@ -15,7 +15,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, flash, redirec
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from badges import imports, issuers, issuing, revocation
+from badges import consent, imports, issuers, issuing, revocation
 from badges.imports import IMPORT_COLUMNS
 from core.authz import authorize
 from core.db import clamp_page, db
@@ -48,8 +48,22 @@ def issuer(organisation_id: uuid.UUID) -> Page:
         profile=profile,
         keys=keys,
         did=issuers.did_web(organisation_id),
+        require_acceptance=consent.requires_acceptance(organisation_id),
     )
     return html
+
+
+@bp.post("/<uuid:organisation_id>/issuer/consent")
+def consent_settings(organisation_id: uuid.UUID) -> Page:
+    """Turn "require acceptance" on or off."""
+    require = request.form.get("require_acceptance") == "on"
+    consent.set_requires_acceptance(actor=_user(), organisation_id=organisation_id, require=require)
+    flash(
+        "New badges now wait for their earner's acceptance before they are public."
+        if require
+        else "New badges are public as soon as they are issued (imports to non-members still wait for acceptance)."
+    )
+    return redirect(url_for("issuing.issuer", organisation_id=organisation_id) + "#consent-heading")
 
 
 @bp.route("/<uuid:organisation_id>/issuer/profile", methods=["GET", "POST"])
@@ -124,8 +138,16 @@ def badges(organisation_id: uuid.UUID) -> Page:
     actor = _user()
     page_number = clamp_page(request.args.get("page", 1, type=int))
     q = text_arg("q")
+    acceptance = text_arg("acceptance", 16)
+    if acceptance not in ("", "pending", "accepted", "declined"):
+        raise ValidationFailed.field("acceptance", "Choose pending, accepted or declined.")
     listing = issuing.list_organisation_badges(
-        actor=actor, organisation_id=organisation_id, page=page_number, page_size=PAGE_SIZE, q=q or None
+        actor=actor,
+        organisation_id=organisation_id,
+        page=page_number,
+        page_size=PAGE_SIZE,
+        q=q or None,
+        acceptance=acceptance or None,
     )
     organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
     return render_template(
@@ -134,6 +156,7 @@ def badges(organisation_id: uuid.UUID) -> Page:
         badges=listing.items,
         total=listing.total,
         q=q,
+        acceptance=acceptance,
         page=page_number,
         pages=max(1, -(-listing.total // PAGE_SIZE)),
     )
@@ -256,7 +279,12 @@ def import_template(organisation_id: uuid.UUID) -> WerkzeugResponse:
 def award_import(organisation_id: uuid.UUID, import_id: uuid.UUID) -> Page:
     organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
     job = imports.get_import(actor=_user(), organisation_id=organisation_id, import_id=import_id)
-    return render_template("badges/admin_import_progress.html", organisation=organisation, job=job)
+    return render_template(
+        "badges/admin_import_progress.html",
+        organisation=organisation,
+        job=job,
+        not_accepted=imports.not_accepted(job),
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -8,9 +8,9 @@ from typing import Any
 from flask import Flask, current_app
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
-from badges import imports, issuers, issuing, presentation, renewal, revocation
+from badges import consent, imports, issuers, issuing, presentation, renewal, revocation
 from core.auth import require_user
 from core.authz import authorize
 from core.http import accepts, api_blueprint, register, set_page, uploaded_bytes
@@ -41,6 +41,8 @@ class BadgeSchema(Schema):
     suspended_at = fields.DateTime(allow_none=True)
     suspension_reason = fields.String(allow_none=True)
     renewed_from_id = fields.UUID(allow_none=True)
+    acceptance = fields.String(metadata={"description": "The earner's answer: pending, accepted or declined"})
+    hidden_at = fields.DateTime(allow_none=True, metadata={"description": "When the earner hid it from public view"})
     links = fields.Function(lambda b: _links(b))
 
 
@@ -94,6 +96,40 @@ class MyBadges(MethodView):
         return set_page(pagination_parameters, page)
 
 
+@blp.route("/me/badges/<uuid:badge_id>/<any(accept, decline, hide, show):change>")
+class MyBadgeConsent(MethodView):
+    @blp.response(200, BadgeSchema)
+    @blp.alt_response(404, description="Not one of your badges")
+    @blp.alt_response(409, description="Not possible in the badge's state (e.g. declining an accepted badge)")
+    def post(self, badge_id: uuid.UUID, change: str) -> Any:
+        """Accept or decline one of your pending badges, or hide an accepted one from public view (and show it
+        again): a pending or declined badge is not public; a hidden one's page says only whether it is valid."""
+        return consent.CHANGES[change](actor=require_user(), badge_id=badge_id)
+
+
+class IssuingSettingsSchema(StrictSchema):
+    require_acceptance = fields.Boolean(required=True)
+
+
+@blp.route("/organisations/<uuid:organisation_id>/issuing-settings")
+class IssuingSettings(MethodView):
+    @blp.response(200, IssuingSettingsSchema)
+    def get(self, organisation_id: uuid.UUID) -> Any:
+        """The organisation's issuing policy (org admins)."""
+        actor = require_user()
+        authorize(actor, "badge.settings", organisation_id)
+        return {"require_acceptance": consent.requires_acceptance(organisation_id)}
+
+    @blp.arguments(IssuingSettingsSchema)
+    @blp.response(200, IssuingSettingsSchema)
+    def put(self, data: dict[str, Any], organisation_id: uuid.UUID) -> Any:
+        """With `require_acceptance`, each new badge is pending until its earner accepts it (org admins)."""
+        row = consent.set_requires_acceptance(
+            actor=require_user(), organisation_id=organisation_id, require=data["require_acceptance"]
+        )
+        return {"require_acceptance": row.require_acceptance}
+
+
 @blp.route("/me/did")
 class MyDid(MethodView):
     @blp.arguments(DidSchema)
@@ -103,20 +139,28 @@ class MyDid(MethodView):
         return {"did": issuing.set_did(actor=require_user(), did=data["did"])}
 
 
+class BadgeSearchArgsSchema(SearchArgsSchema):
+    acceptance = fields.String(
+        validate=validate.OneOf(["pending", "accepted", "declined"]),
+        metadata={"description": "Only badges whose earner's answer is this (`pending`: not accepted yet)"},
+    )
+
+
 @blp.route("/organisations/<uuid:organisation_id>/badges")
 class OrganisationBadges(MethodView):
-    @blp.arguments(SearchArgsSchema, location="query")
+    @blp.arguments(BadgeSearchArgsSchema, location="query")
     @blp.response(200, BadgeSchema(many=True))
     @blp.paginate()
     def get(self, args: dict[str, Any], organisation_id: uuid.UUID, pagination_parameters: PaginationParameters) -> Any:
         """Badges the organisation issued, newest first (org admins); ``q`` finds the earner's name or e-mail or
-        the credential's title."""
+        the credential's title; ``acceptance=pending`` lists the badges their earners have not accepted yet."""
         page = issuing.list_organisation_badges(
             actor=require_user(),
             organisation_id=organisation_id,
             page=pagination_parameters.page,
             page_size=pagination_parameters.page_size,
             q=args.get("q"),
+            acceptance=args.get("acceptance"),
         )
         return set_page(pagination_parameters, page)
 

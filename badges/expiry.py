@@ -60,6 +60,7 @@ def due(*, now: datetime | None = None, days: Iterable[int] | None = None) -> li
             Badge.revoked_at.is_(None),
             Badge.suspended_at.is_(None),
             Badge.earner_id.is_not(None),
+            Badge.acceptance != "declined",  # the earner said they do not want it
             ~exists().where(renewal.renewed_from_id == Badge.id),
         )
         .order_by(Badge.valid_until, Badge.id)

@@ -1,5 +1,6 @@
 """Bulk import of past awards from a CSV file: the whole file is checked first (every problem with its line
-number), then each row is issued once, so sending a file again issues nothing twice. The API and the CLI
+number), then each row is issued once, so sending a file again issues nothing twice. A badge imported to someone
+who is not a member of the organisation waits for their acceptance (``badges.consent``). The API and the CLI
 issue in their own transaction (``import_awards``); the page queues an ``AwardImport`` whose job
 (``run_import``) issues it in chunks and shows its progress (``start_import``)."""
 
@@ -17,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import func, select
 
+from badges import consent
 from badges.access import _organisation
 from badges.issuing import issue
 from badges.models import AwardImport, BadgeSource, ImportState
@@ -290,6 +292,12 @@ def start_import(
         after={"rows": len(rows)},
     )
     return job
+
+
+def not_accepted(job: AwardImport) -> int:
+    """How many of the import's badges still wait for their earner's acceptance."""
+    ids = [uuid.UUID(str(r["badge_id"])) for r in job.results if r.get("badge_id")]
+    return consent.pending_count(ids)
 
 
 def get_import(*, actor: User, organisation_id: uuid.UUID, import_id: uuid.UUID) -> AwardImport:

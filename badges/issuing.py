@@ -219,13 +219,21 @@ def list_my_badges(*, actor: User, page: int, page_size: int) -> Page[Badge]:
 
 
 def list_organisation_badges(
-    *, actor: User, organisation_id: uuid.UUID, page: int, page_size: int, q: str | None = None
+    *,
+    actor: User,
+    organisation_id: uuid.UUID,
+    page: int,
+    page_size: int,
+    q: str | None = None,
+    acceptance: str | None = None,
 ) -> Page[Badge]:
     """The organisation's badges, newest first; ``q`` finds words in the earner's name or e-mail (when they have
-    an account) or in the credential's title."""
+    an account) or in the credential's title; ``acceptance`` keeps the pending, accepted or declined ones."""
     organisation = _organisation(organisation_id)
     authorize(actor, "badge.revoke", organisation)
     stmt = select(Badge).where(Badge.organisation_id == organisation_id).order_by(Badge.issued_at.desc(), Badge.id)
+    if acceptance:
+        stmt = stmt.where(Badge.acceptance == acceptance)
     if q:
         like = like_pattern(q)
         stmt = stmt.outerjoin(User, User.id == Badge.earner_id).where(

@@ -90,6 +90,12 @@ class Badge(IdMixin, TimestampMixin, db.Model):
         sa.Index("ix_badges_earner", "earner_id", "issued_at"),
         sa.Index("ix_badges_org_time", "organisation_id", "issued_at"),
         sa.Index("ix_badges_valid_until", "valid_until"),  # the daily expiry-notice scan
+        sa.Index(
+            "ix_badges_pending",
+            "organisation_id",
+            sqlite_where=sa.text("acceptance = 'pending'"),
+            postgresql_where=sa.text("acceptance = 'pending'"),
+        ),
     )
 
     organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"))
@@ -121,6 +127,11 @@ class Badge(IdMixin, TimestampMixin, db.Model):
     suspended_at: Mapped[datetime | None]
     suspension_reason: Mapped[str | None] = mapped_column(sa.String(500))
     suspended_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # The earner's consent (``badges.consent``): a pending or declined badge is not public; a hidden one's page
+    # says only whether it is valid. ``acceptance_at``: when it was last accepted or declined.
+    acceptance: Mapped[str] = mapped_column(sa.String(16), default="accepted", server_default="accepted")
+    acceptance_at: Mapped[datetime | None]
+    hidden_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation] = relationship()
     status_list: Mapped[StatusList] = relationship()
@@ -137,6 +148,25 @@ class Badge(IdMixin, TimestampMixin, db.Model):
         if self.valid_from > now:
             return "not_yet_valid"
         return "valid"
+
+
+class Acceptance(enum.StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
+class IssuingSettings(db.Model):
+    """An organisation's issuing policy: with ``require_acceptance`` each new badge waits for its earner's
+    acceptance before it is public (imports to people outside the organisation always do)."""
+
+    __tablename__ = "issuing_settings"
+
+    organisation_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True
+    )
+    require_acceptance: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
 class EarnerDid(db.Model):

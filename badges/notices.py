@@ -1,5 +1,5 @@
-"""Mail to an earner about their badge: revoked, suspended, reinstated, and about to expire or expired
-(``badges.expiry`` decides when).
+"""Mail to an earner about their badge: waiting for their acceptance, revoked, suspended, reinstated, and about
+to expire or expired (``badges.expiry`` decides when).
 
 Each notice goes through the outbox (``core.mail.send``) in the caller's transaction, so it exists only if the
 change it reports commits. A badge with no account behind it (an imported award for an email nobody signed
@@ -89,4 +89,22 @@ def expiry(*, badge: Badge, days_before: int, now: datetime) -> OutboxMessage | 
         subject=subject,
         body=f"Hello {earner.name or 'there'},\n\n{news}\n\nThe badge's page:\n{page}\n{criteria}\n"
         f"To keep the credential current, ask {issuer} about renewing it.",
+    )
+
+
+def acceptance_requested(*, badge: Badge) -> OutboxMessage | None:
+    """Ask the earner to accept (or decline) a new badge that is not public until they do."""
+    earner = _earner(badge)
+    if earner is None:
+        return None
+    issuer = _issuer_name(badge)
+    return mail.send(
+        to=earner.email,
+        subject=f"Accept your badge “{badge.title}” from {issuer}",
+        body=f"Hello {earner.name or 'there'},\n\n"
+        f"{issuer} has issued you the badge “{badge.title}”. It waits for your answer: until you accept it, "
+        "its page says it is pending and it cannot be shared or downloaded.\n\n"
+        f"Accept or decline it on your badges page:\n{_base()}/my/badges#badge-{badge.id}\n\n"
+        "After accepting you can still hide it from public view at any time.\n"
+        f"If you do not know {issuer} or did not expect this badge, decline it.",
     )

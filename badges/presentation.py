@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.exc import IntegrityError
 
-from badges import baking, documents
+from badges import baking, consent, documents
 from badges.models import Badge, BakedImage
 from core import clock
 from core.db import db
@@ -69,8 +69,14 @@ def badge_view(badge: Badge, base: str) -> dict[str, Any]:
             }
         )
     status = badge.status()
+    visibility = consent.visibility(badge)
+    # Until the earner accepts (or once they hide it) the page names nobody and repeats no results or evidence.
+    private = visibility != consent.PUBLIC
     return {
         "id": badge.id,
+        "visibility": visibility,
+        "acceptance": badge.acceptance,
+        "hidden_at": badge.hidden_at,
         "url": url,
         "status": status,
         "status_text": STATUS_TEXT[status],
@@ -81,12 +87,12 @@ def badge_view(badge: Badge, base: str) -> dict[str, Any]:
         "achievement_type": achievement.get("achievementType", ""),
         "image": achievement.get("image", {}).get("id"),
         "alignments": achievement.get("alignment", []),
-        "results": results,
+        "results": [] if private else results,
         # An erased earner's badge stays valid, but its page no longer repeats the evidence it carries.
-        "evidence": [] if _earner_erased(badge) else credential.get("evidence", []),
+        "evidence": [] if private or _earner_erased(badge) else credential.get("evidence", []),
         "issuer": credential["issuer"],
         "issuer_page": documents.issuer_url(base, badge.organisation_id),
-        "recipient_name": badge.recipient_name,
+        "recipient_name": "" if private else badge.recipient_name,
         "awarded": credential.get("awardedDate", credential["validFrom"])[:10],
         "valid_from": credential["validFrom"][:10],
         "valid_until": credential.get("validUntil", "")[:10] or None,
@@ -98,7 +104,7 @@ def badge_view(badge: Badge, base: str) -> dict[str, Any]:
         "downloads": {kind: f"{url}.{kind}" for kind in ("json", "jwt", "png", "svg")},
         "png_available": True,  # an SVG-only badge gets the default design as its PNG
         "checked_at": clock.now(),
-    } | {"preview": link_preview(status, credential, badge, url)}
+    } | {"preview": link_preview(status, credential, badge, url, named=not private)}
 
 
 def _earner_erased(badge: Badge) -> bool:
@@ -108,12 +114,15 @@ def _earner_erased(badge: Badge) -> bool:
     return earner is not None and earner.erased_at is not None
 
 
-def link_preview(status: str, credential: dict[str, Any], badge: Badge, url: str) -> dict[str, str]:
+def link_preview(
+    status: str, credential: dict[str, Any], badge: Badge, url: str, *, named: bool = True
+) -> dict[str, str]:
     """What a link preview (LinkedIn, Facebook, X, chat apps) shows: the baked PNG (none of them draws SVG) and a
-    sentence that never claims a revoked, suspended, expired or not-yet-valid badge is simply "earned"."""
+    sentence that never claims a revoked, suspended, expired or not-yet-valid badge is simply "earned"; the
+    earner's name only when ``named`` (a pending or hidden badge names nobody)."""
     achievement = credential["credentialSubject"]["achievement"]
     issuer = credential["issuer"].get("name", "")
-    who = badge.recipient_name or "An educator"
+    who = (badge.recipient_name if named else "") or "An educator"
     if status == "valid":
         sentence = f"{who} earned this micro-credential from {issuer}: {achievement.get('description', '')}"
     elif status == "revoked":
@@ -129,7 +138,7 @@ def link_preview(status: str, credential: dict[str, Any], badge: Badge, url: str
     return {
         "title": f"{achievement['name']} — {issuer}" + ("" if status == "valid" else f" ({STATUS_TEXT[status]})"),
         "description": sentence.strip()[:300],
-        "image": f"{url}.png",
+        "image": f"{url}.png" if named else "",  # a pending or hidden badge's image is not downloadable
         "image_alt": f"Badge image of {achievement['name']}",
     }
 

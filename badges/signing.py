@@ -20,10 +20,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 
-from badges import documents
+from badges import consent, documents, notices
 from badges.access import _base
 from badges.issuers import active_signers, verification_method
-from badges.models import Badge, BadgeSource, EarnerDid, KeyAlgorithm
+from badges.models import Acceptance, Badge, BadgeSource, EarnerDid, KeyAlgorithm
 from badges.status import _allocate, status_list_url
 from core import audit, clock
 from core.db import db
@@ -106,6 +106,14 @@ def _sign_and_store(
     rsa_url = f"{documents.issuer_url(base, organisation_id)}/keys/{rsa_key.kid}"
     token = proofs.sign_vc_jwt(signed, rsa_key.private, rsa_url)
     now = clock.now()
+    original = db.session.get(Badge, renewed_from_id) if renewed_from_id is not None else None
+    hidden_at = original.hidden_at if original is not None else None
+    if original is not None:  # a renewal keeps the earner's answer about the badge it renews
+        pending = original.acceptance != Acceptance.ACCEPTED.value
+    else:
+        pending = consent.starts_pending(
+            organisation_id=organisation_id, earner_id=recipient.user_id, source=source.value
+        )
     row = {
         "id": badge_id,
         "organisation_id": organisation_id,
@@ -129,6 +137,9 @@ def _sign_and_store(
         "revoked_at": None,
         "revocation_reason": None,
         "revoked_by_id": None,
+        "acceptance": (Acceptance.PENDING if pending else Acceptance.ACCEPTED).value,
+        "acceptance_at": None,
+        "hidden_at": hidden_at,
         "created_at": now,
         "updated_at": now,
     }
@@ -158,11 +169,19 @@ def _sign_and_store(
         object_type="Badge",
         object_id=badge_id,
         organisation_id=organisation_id,
-        after={"source": source.value, "title": title, "earner_id": recipient.user_id, "issue_key": issue_key},
+        after={
+            "source": source.value,
+            "title": title,
+            "earner_id": recipient.user_id,
+            "issue_key": issue_key,
+            "acceptance": row["acceptance"],
+        },
     )
     badge = Badge(**row)
     make_transient_to_detached(badge)
     db.session.add(badge)
+    if pending:
+        notices.acceptance_requested(badge=badge)
     return badge
 
 

@@ -9,11 +9,15 @@ import json
 import uuid
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import NotAcceptable
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from badges import issuers, issuing, presentation, status
+from badges import consent, issuers, issuing, presentation, status
+from badges.models import Badge
+from core.auth import current_user
+from core.db import db
+from core.errors import Forbidden, NotFound, ServiceError
 from core.views import sign_in_redirect, signed_in_user
 
 bp = Blueprint(
@@ -58,47 +62,79 @@ def _text(body: str, mimetype: str, cache: str = SHORT_CACHE) -> Response:
     return _conditional(response, cache)
 
 
+def _is_earner(badge: Badge) -> bool:
+    user = current_user()
+    return user is not None and badge.earner_id is not None and user.id == badge.earner_id
+
+
+def _downloadable(badge_id: uuid.UUID) -> tuple[Badge, str]:
+    """The badge and the Cache-Control of its downloads, if its earner's consent allows them (``badges.consent``):
+    none while it is pending; a hidden badge only to its earner (and never through a shared cache); a declined
+    one is not there at all."""
+    badge = issuing.get_badge(badge_id=badge_id)
+    visibility = consent.visibility(badge)
+    if visibility == consent.PUBLIC:
+        return badge, DOWNLOAD_CACHE
+    if visibility == consent.DECLINED:
+        raise NotFound("No such badge.")
+    if visibility == consent.HIDDEN and _is_earner(badge):
+        return badge, "private, no-store"
+    if visibility == consent.PENDING:
+        raise Forbidden("This badge waits for its earner's acceptance; it cannot be downloaded until they accept it.")
+    raise Forbidden("The earner has hidden this badge from public view; whoever holds it can still verify it.")
+
+
 @bp.get("/badges/<uuid:badge_id>")
 def badge_page(badge_id: uuid.UUID) -> Response | str:
-    badge = issuing.get_badge(badge_id=badge_id)
     wanted = _negotiate("text/html", *JSON_TYPES, *JWT_TYPES)
-    if wanted in JSON_TYPES:
-        return _json(badge.credential, wanted)
-    if wanted in JWT_TYPES:
-        return _text(badge.jwt, wanted)
+    if wanted in JSON_TYPES or wanted in JWT_TYPES:
+        badge, cache = _downloadable(badge_id)
+        cache = SHORT_CACHE if cache == DOWNLOAD_CACHE else cache
+        if wanted in JSON_TYPES:
+            return _json(badge.credential, wanted, cache)
+        return _text(badge.jwt, wanted, cache)
+    badge = issuing.get_badge(badge_id=badge_id)
+    mine = _is_earner(badge)
+    if consent.visibility(badge) == consent.DECLINED and not mine:
+        raise NotFound("No such badge.")
     view = presentation.badge_view(badge, current_app.config["BASE_URL"])
-    response = Response(render_template("badges/badge.html", v=view))
+    response = Response(render_template("badges/badge.html", v=view, mine=mine))
     response.vary.add("Accept")
-    return _conditional(response, "no-cache")
+    # The earner's own view carries their controls: never kept by a shared cache.
+    return _conditional(response, "private, no-cache" if mine else "no-cache")
 
 
 @bp.get("/badges/<uuid:badge_id>.json")
 def badge_json(badge_id: uuid.UUID) -> Response:
-    return _json(issuing.get_badge(badge_id=badge_id).credential, "application/vc+ld+json", DOWNLOAD_CACHE)
+    badge, cache = _downloadable(badge_id)
+    return _json(badge.credential, "application/vc+ld+json", cache)
 
 
 @bp.get("/badges/<uuid:badge_id>.jwt")
 def badge_jwt(badge_id: uuid.UUID) -> Response:
     # NOTES §3: VC-JWT files served on the web as text/plain.
-    return _text(issuing.get_badge(badge_id=badge_id).jwt, "text/plain", DOWNLOAD_CACHE)
+    badge, cache = _downloadable(badge_id)
+    return _text(badge.jwt, "text/plain", cache)
 
 
 @bp.get("/badges/<uuid:badge_id>.png")
 def badge_png(badge_id: uuid.UUID) -> Response:
-    image = presentation.kept_image(issuing.get_badge(badge_id=badge_id), "png")
+    badge, cache = _downloadable(badge_id)
+    image = presentation.kept_image(badge, "png")
     response = Response(image.data, mimetype="image/png")
     response.headers["Content-Disposition"] = f'attachment; filename="badge-{badge_id}.png"'
-    return _conditional(response, DOWNLOAD_CACHE, image.sha256)
+    return _conditional(response, cache, image.sha256)
 
 
 @bp.get("/badges/<uuid:badge_id>.svg")
 def badge_svg(badge_id: uuid.UUID) -> Response:
-    image = presentation.kept_image(issuing.get_badge(badge_id=badge_id), "svg")
+    badge, cache = _downloadable(badge_id)
+    image = presentation.kept_image(badge, "svg")
     response = Response(image.data, mimetype="image/svg+xml")
     # Download, never render inline from our origin (an SVG is a document that could carry script).
     response.headers["Content-Disposition"] = f'attachment; filename="badge-{badge_id}.svg"'
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    return _conditional(response, DOWNLOAD_CACHE, image.sha256)
+    return _conditional(response, cache, image.sha256)
 
 
 @bp.get("/achievements/<uuid:achievement_id>")
@@ -165,7 +201,34 @@ def my_badges() -> WerkzeugResponse | str:
     page = issuing.list_my_badges(actor=user, page=1, page_size=100)
     base = current_app.config["BASE_URL"]
     views = [presentation.badge_view(b, base) for b in page.items]
-    return render_template("badges/my_badges.html", badges=views, total=page.total)
+    pending = [v for v in views if v["visibility"] in (consent.PENDING, consent.DECLINED)]
+    others = [v for v in views if v["visibility"] not in (consent.PENDING, consent.DECLINED)]
+    return render_template("badges/my_badges.html", badges=others, pending=pending, total=page.total)
+
+
+_DONE = {
+    "accept": "Badge accepted: it is public now, and you can share it.",
+    "decline": "Badge declined: it is not public. You can still accept it later.",
+    "hide": "Badge hidden: its page now says only whether it is valid, without your name or evidence.",
+    "show": "Badge shown: its page is public again.",
+}
+
+
+@bp.post("/my/badges/<uuid:badge_id>/<any(accept, decline, hide, show):change>")
+def change_my_badge(badge_id: uuid.UUID, change: str) -> WerkzeugResponse:
+    """The earner accepts, declines, hides or shows one of their badges (someone else's answers 404)."""
+    if (redirect_to_sign_in := sign_in_redirect()) is not None:
+        return redirect_to_sign_in
+    try:
+        badge = consent.CHANGES[change](actor=signed_in_user(), badge_id=badge_id)
+    except NotFound:
+        raise  # another person's badge: the same 404 page as an unknown id
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.detail)
+    else:
+        flash(f"{_DONE[change]} ({badge.title})")
+    return redirect(url_for("badges.my_badges") + f"#badge-{badge_id}")
 
 
 def badge_page_for_submission(submission_id: uuid.UUID) -> str | None:
