@@ -2,14 +2,14 @@
 view, and the organisation's "require acceptance" setting
 
 Revision ID: h22_recipient_consent
-Revises: h16_award_imports
+Revises: h21_review_sla
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "h22_recipient_consent"
-down_revision = "h16_award_imports"
+down_revision = "h21_review_sla"
 branch_labels = None
 depends_on = None
 
