@@ -317,7 +317,7 @@ def test_legacy_eddsa_2022_name_is_accepted_but_not_interchangeable() -> None:
     )
     proof = signed["proof"][0]
     assert proofs.suite_of({**proof, "cryptosuite": "eddsa-2022"}) == "eddsa-2022"
-    assert proofs.suite_of({**proof, "cryptosuite": "ecdsa-rdfc-2019"}) is None
+    assert proofs.suite_of({**proof, "cryptosuite": "ecdsa-sd-2023"}) is None
     renamed = {**signed, "proof": [{**proof, "cryptosuite": "eddsa-2022"}]}
     with pytest.raises(ProofError, match="eddsa-2022 signature does not match"):
         proofs.verify_eddsa_rdfc_2022(renamed)
@@ -325,3 +325,93 @@ def test_legacy_eddsa_2022_name_is_accepted_but_not_interchangeable() -> None:
     legacy["cryptosuite"] = "eddsa-2022"
     resigned = proofs._sign(credential(), key, legacy)
     proofs.verify_eddsa_rdfc_2022(resigned)
+
+
+# -- ecdsa-rdfc-2019: the W3C vc-di-ecdsa vectors (tests/badges/data/SOURCES.md) --------------------------------
+
+# combinedHashECDSAP256.txt / combinedHashECDSAP384.txt of w3c/vc-di-ecdsa: proof-options hash || document hash
+W3C_ECDSA_HASHES = {
+    "p256": "3a8a522f689025727fb9d1f0fa99a618da023e8494ac74f51015d009d35abc2e"
+    "517744132ae165a5349155bef0bb0cf2258fff99dfe1dbd914b938d775a36017",
+    "p384": "e32805a26492eac777aa7a138f6d8da3c74e0c7be7b296dcaccf97420c3b92eaad7be6449ca565e165031567f5c7cbc1"
+    "8bf6e01df72c5b62f91b685231915ac4b8c58ea95f002c6b8f6bfafa1b251df476b56b8e01518e317dab099d3ecbff96",
+}
+
+
+def _w3c_ecdsa_private_key(curve: str) -> Any:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    keys = data(f"w3c-ecdsa/{curve}KeyPair.json")
+    raw = proofs.base58btc_decode((keys.get("secretKeyMultibase") or keys["privateKeyMultibase"])[1:])
+    assert raw[:2] in (b"\x86\x26", b"\x87\x26")  # multicodec p256-priv / p384-priv
+    return ec.derive_private_key(int.from_bytes(raw[2:], "big"), ec.SECP256R1() if curve == "p256" else ec.SECP384R1())
+
+
+@pytest.mark.parametrize("curve", ["p256", "p384"])
+def test_w3c_ecdsa_vectors_verify_and_are_reproduced_byte_for_byte(examples_context: None, curve: str) -> None:
+    import hashlib as h
+
+    from badges.jsonld import canonical_nquads, canonical_nquads_pyld
+
+    signed = data(f"w3c-ecdsa/ecdsa-rdfc-2019-{curve}-signed.json")
+    proof = signed["proof"]
+    keys = data(f"w3c-ecdsa/{curve}KeyPair.json")
+    key = proofs.verification_key_from_multikey(keys["publicKeyMultibase"])
+    private = _w3c_ecdsa_private_key(curve)
+    assert proofs.ec_multikey(private.public_key()) == keys["publicKeyMultibase"]
+    digest = h.sha256 if curve == "p256" else h.sha384
+    assert proofs._hash_data(signed, proof, digest).hex() == W3C_ECDSA_HASHES[curve]
+    unsigned = {k: v for k, v in signed.items() if k != "proof"}
+    assert canonical_nquads(unsigned) == canonical_nquads_pyld(unsigned)
+    proofs.verify_proof(signed, proof, key)
+    # RFC 6979 signatures are deterministic: the same proofValue, or a different algorithm
+    again = proofs.sign_ecdsa_rdfc_2019(unsigned, private, proof["verificationMethod"], proof["created"])
+    assert again["proof"][0]["proofValue"] == proof["proofValue"]
+    assert again["proof"] == [{"type": proof["type"], "cryptosuite": proof["cryptosuite"], **proof}]
+
+
+@pytest.mark.parametrize("curve", ["p256", "p384"])
+def test_w3c_ecdsa_vector_tampered_or_with_another_key_is_rejected(examples_context: None, curve: str) -> None:
+    signed = data(f"w3c-ecdsa/ecdsa-rdfc-2019-{curve}-signed.json")
+    key = proofs.verification_key_from_multikey(data(f"w3c-ecdsa/{curve}KeyPair.json")["publicKeyMultibase"])
+    tampered = copy.deepcopy(signed)
+    tampered["credentialSubject"]["alumniOf"] = "Another School"
+    with pytest.raises(ProofError, match="ecdsa-rdfc-2019 signature does not match"):
+        proofs.verify_proof(tampered, tampered["proof"], key)
+    later = copy.deepcopy(signed)
+    later["proof"]["created"] = "2023-02-24T23:36:39Z"  # the proof options are signed too
+    with pytest.raises(ProofError, match="does not match"):
+        proofs.verify_proof(later, later["proof"], key)
+    with pytest.raises(ProofError, match="needs an Ed25519 key"):  # the same bytes under an Ed25519 label
+        proofs.verify_proof(signed, {**signed["proof"], "cryptosuite": "eddsa-rdfc-2022"}, key)
+    with pytest.raises(ProofError, match="needs a P-256 or P-384 key"):
+        proofs.verify_proof(signed, signed["proof"], ed25519_key().public_key())
+    other = "p384" if curve == "p256" else "p256"
+    other_key = proofs.verification_key_from_multikey(data(f"w3c-ecdsa/{other}KeyPair.json")["publicKeyMultibase"])
+    with pytest.raises(ProofError, match="signature"):
+        proofs.verify_proof(signed, signed["proof"], other_key)
+
+
+def test_ecdsa_round_trip_on_an_open_badge() -> None:
+    key = p256_key()
+    method = f"{ISSUER}#{proofs.ec_multikey(key.public_key())}"
+    signed = proofs.sign_ecdsa_rdfc_2019(credential(), key, method, "2025-01-01T00:00:00Z")
+    proofs.verify_eddsa_rdfc_2022(signed)  # the key read from <issuer id>#zDn…
+    forged = copy.deepcopy(signed)
+    forged["name"] = "Forged"
+    with pytest.raises(ProofError, match="does not match"):
+        proofs.verify_eddsa_rdfc_2022(forged)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "z" + proofs.base58btc_encode(b"\x80\x24" + bytes(33)),  # not a point
+        "z" + proofs.base58btc_encode(b"\x80\x24" + b"\x02" + bytes(20)),  # too short
+        "z" + proofs.base58btc_encode(b"\x81\x24" + b"\x02" + bytes(32)),  # P-384 prefix, P-256 size
+        "z" + proofs.base58btc_encode(b"\xe7\x01" + b"\x02" + bytes(32)),  # secp256k1: not supported
+    ],
+)
+def test_bad_ec_multikeys_are_refused(value: str) -> None:
+    with pytest.raises(ProofError):
+        proofs.verification_key_from_multikey(value)

@@ -360,6 +360,63 @@ def test_status_list_that_cannot_be_trusted_makes_the_badge_invalid(web: dict, p
     assert reason in _failed(report)[0]
 
 
+STATUS_LIST_2021 = "https://w3id.org/vc/status-list/2021/v1"
+ED25519_2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
+
+
+def _status_list_2021(*set_bits: int, list_type: str = "StatusList2021Credential") -> dict[str, Any]:
+    """A StatusList2021 list as DCC issuers publish it: VCDM 1.1, base64url without multibase prefix, signed
+    with Ed25519Signature2020 by the issuer's key."""
+    listed = {
+        "@context": [verifier.CREDENTIALS_V1, STATUS_LIST_2021, ED25519_2020],
+        "id": LIST_URL,
+        "type": ["VerifiableCredential", list_type],
+        "issuer": ISSUER,
+        "issuanceDate": "2025-01-01T00:00:00Z",
+        "credentialSubject": {
+            "id": LIST_URL + "#list",
+            "type": "StatusList2021",
+            "statusPurpose": "revocation",
+            "encodedList": _encoded_list(*set_bits)[1:],
+        },
+    }
+    key = ed25519_key()
+    return proofs.sign_ed25519_signature_2020(
+        listed, key, f"{ISSUER}#{proofs.multikey(key.public_key())}", "2025-01-01T00:00:00Z"
+    )
+
+
+def _entry_2021(index: int) -> dict[str, Any]:
+    return {**_entry(index), "type": "StatusList2021Entry"}
+
+
+def _with_2021_context(**changes: Any) -> dict[str, Any]:
+    doc = credential(**changes)
+    doc["@context"] = [*doc["@context"], STATUS_LIST_2021]
+    return doc
+
+
+def test_status_list_2021_revokes_and_clears(web: dict) -> None:
+    web[LIST_URL] = _status_list_2021(94567)
+    revoked = verify(_di(_with_2021_context(credentialStatus=_entry_2021(94567))), now=NOW)
+    assert revoked.status == "revoked", _failed(revoked)
+    assert "revoked: bit 94567 is set" in _steps_detail(revoked, "status")
+    clear = verify(_di(_with_2021_context(credentialStatus=_entry_2021(94568))), now=NOW)
+    assert clear.status == "valid", _failed(clear)
+
+
+def test_status_list_2021_that_cannot_be_trusted_makes_the_badge_invalid(web: dict) -> None:
+    doc = _di(_with_2021_context(credentialStatus=_entry_2021(94567)))
+    web[LIST_URL] = _status_list_2021(list_type="BitstringStatusListCredential")  # entry and list disagree
+    assert "not a StatusList2021Credential" in _failed(verify(doc, now=NOW))[0]
+    forged = _status_list_2021()
+    forged["credentialSubject"]["encodedList"] = _status_list_2021(94567)["credentialSubject"]["encodedList"]
+    web[LIST_URL] = forged
+    report = verify(doc, now=NOW)
+    assert report.status == "invalid"
+    assert "Ed25519Signature2020 signature does not match" in _failed(report)[0]
+
+
 def test_status_index_outside_the_list(web: dict) -> None:
     report = verify(_di(credential(credentialStatus=_entry(200000))), now=NOW)
     assert report.status == "invalid"
