@@ -415,3 +415,76 @@ def test_ecdsa_round_trip_on_an_open_badge() -> None:
 def test_bad_ec_multikeys_are_refused(value: str) -> None:
     with pytest.raises(ProofError):
         proofs.verification_key_from_multikey(value)
+
+
+# -- Ed25519Signature2018 (detached JWS): digitalbazaar/ed25519-signature-2018's vector (tests/badges/data/SOURCES.md)
+
+ED2018 = "ed25519-2018"
+ED2018_TEST_CONTEXTS = {
+    "https://www.w3.org/2018/credentials/examples/v1": f"{ED2018}/credentials-examples-v1.jsonld",
+    "https://www.w3.org/ns/odrl.jsonld": f"{ED2018}/odrl.jsonld",
+}
+
+
+@pytest.fixture
+def examples_v1_context(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The 2018 vector names the VCDM 1.1 examples context (and through it ODRL's): test-only contexts."""
+    from badges import jsonld
+
+    documents = {url: json.loads(data(name)) for url, name in ED2018_TEST_CONTEXTS.items()}
+    original = jsonld._context_document
+    for url in documents:
+        monkeypatch.setitem(jsonld.CONTEXT_FILES, url, "(test only)")
+    monkeypatch.setattr(jsonld, "_context_document", lambda url: documents.get(url) or original(url))
+    yield
+    jsonld._SHARED_CACHE.clear()
+
+
+def _ed2018_keys() -> tuple[Ed25519PrivateKey, Any]:
+    keys = data(f"{ED2018}/keyPair.json")
+    private = Ed25519PrivateKey.from_private_bytes(proofs.base58btc_decode(keys["privateKeyBase58"])[:32])
+    assert private.public_key().public_bytes_raw() == proofs.base58btc_decode(keys["publicKeyBase58"])
+    return private, private.public_key()
+
+
+def test_ed25519_signature_2018_vector_verifies_and_is_reproduced_byte_for_byte(examples_v1_context: None) -> None:
+    signed = data(f"{ED2018}/signed.json")
+    private, public = _ed2018_keys()
+    proofs.verify_proof(signed, signed["proof"], public)
+    unsigned = {k: v for k, v in signed.items() if k != "proof"}
+    again = proofs.sign_ed25519_signature_2018(
+        unsigned, private, signed["proof"]["verificationMethod"], signed["proof"]["created"]
+    )
+    assert again["proof"] == [signed["proof"]]  # the same jws, byte for byte
+    # The vector's method id ends in a Multikey that is not its publicKeyBase58 key (the mock labels the key;
+    # its DID document serves the real one). Read as a self-describing <issuer id>#z6Mk…, it must not verify.
+    assert proofs.multikey(public) != signed["proof"]["verificationMethod"].split("#")[1]
+    with pytest.raises(ProofError, match="does not match"):
+        proofs.verify_eddsa_rdfc_2022(signed)
+
+
+def test_ed25519_signature_2018_tampered_or_malformed_is_rejected(examples_v1_context: None) -> None:
+    signed = data(f"{ED2018}/signed.json")
+    _, public = _ed2018_keys()
+    tampered = copy.deepcopy(signed)
+    tampered["credentialSubject"]["alumniOf"] = "Another University"
+    with pytest.raises(ProofError, match="Ed25519Signature2018 signature does not match"):
+        proofs.verify_proof(tampered, tampered["proof"], public)
+    header, _, signature = signed["proof"]["jws"].split(".")
+    attached = proofs.base64url(b'{"alg":"EdDSA"}')
+    for jws, reason in [
+        (f"{header}.e30.{signature}", "detached JWS"),  # a payload where there must be none
+        (f"{attached}..{signature}", "unencoded-payload"),  # b64 missing: a different signing input
+        (proofs.base64url(b'{"alg":"ES256","b64":false,"crit":["b64"]}') + ".." + signature, "alg EdDSA"),
+        (f"{header}..!!", "base64url"),
+        ("%%..", "base64url"),
+        (None, "detached JWS"),
+    ]:
+        with pytest.raises(ProofError, match=reason):
+            proofs.verify_proof(signed, {**signed["proof"], "jws": jws}, public)
+    # the 2018 signature does not pass as a 2020 proof (other type, other signing input)
+    relabelled = {k: v for k, v in signed["proof"].items() if k != "jws"}
+    relabelled.update(type="Ed25519Signature2020", proofValue="z" + proofs.base58btc_encode(
+        proofs._unbase64url(signature)))  # fmt: skip
+    with pytest.raises(ProofError, match="does not match"):
+        proofs.verify_proof(signed, relabelled, public)

@@ -269,6 +269,65 @@ def test_ed25519_signature_2020_badge_with_its_context(web: dict) -> None:
     assert verify(signed, now=NOW).status == "invalid"
 
 
+@pytest.mark.parametrize("curve", ["P-256", "P-384"])
+def test_ecdsa_rdfc_2019_badge(web: dict, curve: str) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1() if curve == "P-256" else ec.SECP384R1())
+    method = f"{ISSUER}#{proofs.ec_multikey(key.public_key())}"
+    signed = proofs.sign_ecdsa_rdfc_2019(credential(), key, method, "2025-01-01T00:00:00Z")
+    report = verify(signed, now=NOW)
+    assert report.status == "valid", _failed(report)
+    assert "Data Integrity ecdsa-rdfc-2019 signature valid" in _steps_detail(report, "proof")
+    signed["credentialSubject"]["achievement"]["name"] = "Something else"
+    assert verify(signed, now=NOW).status == "invalid"
+
+
+def test_ecdsa_did_web_key_as_jwk(web: dict) -> None:
+    """A did:web document may give the P-256 key as a JWK instead of a Multikey."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    did = "did:web:issuer.example:issuers:7"
+    key = ec.generate_private_key(ec.SECP256R1())
+    jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    web["https://issuer.example/issuers/7/did.json"] = {
+        "id": did,
+        "verificationMethod": [{"id": f"{did}#key-2", "type": "JsonWebKey", "controller": did, "publicKeyJwk": jwk}],
+    }
+    doc = credential(issuer={"id": did, "type": ["Profile"], "name": "DID issuer"})
+    signed = proofs.sign_ecdsa_rdfc_2019(doc, key, f"{did}#key-2", "2025-01-01T00:00:00Z")
+    assert verify(signed, now=NOW).status == "valid"
+    other = proofs.sign_ecdsa_rdfc_2019(doc, ec.generate_private_key(ec.SECP256R1()), f"{did}#key-2", "2025-01-01")
+    assert "ecdsa-rdfc-2019 signature does not match" in " ".join(_failed(verify(other, now=NOW)))
+
+
+def test_ed25519_signature_2018_badge_with_a_did_document_key(web: dict) -> None:
+    """Ed25519Signature2018 as its issuers publish keys: an Ed25519VerificationKey2018 with publicKeyBase58."""
+    did = "did:web:issuer.example:issuers:7"
+    key = Ed25519PrivateKey.generate()
+    web["https://issuer.example/issuers/7/did.json"] = {
+        "id": did,
+        "verificationMethod": [
+            {
+                "id": f"{did}#key-1",
+                "type": "Ed25519VerificationKey2018",
+                "controller": did,
+                "publicKeyBase58": proofs.base58btc_encode(key.public_key().public_bytes_raw()),
+            }
+        ],
+    }
+    doc = credential(issuer={"id": did, "type": ["Profile"], "name": "DID issuer"})
+    doc["@context"] = [*doc["@context"], "https://w3id.org/security/suites/ed25519-2018/v1"]
+    signed = proofs.sign_ed25519_signature_2018(doc, key, f"{did}#key-1", "2025-01-01T00:00:00Z")
+    report = verify(signed, now=NOW)
+    assert report.status == "valid", _failed(report)
+    assert "Ed25519Signature2018 signature valid" in _steps_detail(report, "proof")
+    signed["credentialSubject"]["achievement"]["name"] = "Something else"
+    assert "Ed25519Signature2018 signature does not match" in " ".join(_failed(verify(signed, now=NOW)))
+    web["https://issuer.example/issuers/7/did.json"]["verificationMethod"][0]["publicKeyBase58"] = "abc"
+    assert "publicKeyBase58 is not a 32-byte" in " ".join(_failed(verify(signed, now=NOW)))
+
+
 def test_did_web_verification_method(web: dict) -> None:
     did = "did:web:issuer.example:issuers:7"
     key = Ed25519PrivateKey.generate()
