@@ -2,7 +2,8 @@
 
 The steps follow the spec's verification section and what the official 1EdTech validator runs (NOTES §7):
 parse (JSON, compact VC-JWT, baked PNG/SVG, URL) → ``@context`` → ``type`` → JSON Schema → subject → issuer
-profile → proofs (VC-JWT and/or ``eddsa-rdfc-2022``) → status (Bitstring Status List or 1EdTechRevocationList)
+profile → proofs (VC-JWT and/or a Linked Data proof ``badges.proofs`` knows) → status (Bitstring Status List,
+StatusList2021 or 1EdTechRevocationList)
 → validity dates. Every step appends a check ``{"step", "passed", "detail"}``; the overall status is
 ``invalid`` if any check failed, else ``revoked``, ``suspended``, ``expired`` or ``not_yet_valid`` when they
 apply (in that order), else ``valid``. A set status bit counts by its list's ``statusPurpose``: revocation
@@ -686,6 +687,9 @@ def _status_list_credential(url: str, issuer: str | None) -> dict[str, Any]:
     valid_until = listed.get("validUntil")
     if isinstance(valid_until, str) and _parse_date(valid_until) and _parse_date(valid_until) < clock.now():  # type: ignore[operator]
         raise ProofError("the status list has expired")
+    valid_from = _parse_date(listed.get("validFrom"))
+    if valid_from is not None and valid_from > clock.now():
+        raise ProofError(f"the status list is not valid until {listed['validFrom']}")
     return listed
 
 

@@ -476,6 +476,21 @@ def test_status_list_2021_that_cannot_be_trusted_makes_the_badge_invalid(web: di
     assert "Ed25519Signature2020 signature does not match" in _failed(report)[0]
 
 
+def test_status_list_not_valid_yet_cannot_be_trusted(web: dict) -> None:
+    listed = _status_list_2021()
+    listed["validFrom"] = "2999-01-01T00:00:00Z"
+    listed = proofs.sign_ed25519_signature_2020(
+        {k: v for k, v in listed.items() if k != "proof"},
+        ed25519_key(),
+        f"{ISSUER}#{proofs.multikey(ed25519_key().public_key())}",
+        "2025-01-01T00:00:00Z",
+    )
+    web[LIST_URL] = listed
+    report = verify(_di(_with_2021_context(credentialStatus=_entry_2021(1))), now=NOW)
+    assert report.status == "invalid"
+    assert "not valid until 2999" in _failed(report)[0]
+
+
 def test_status_index_outside_the_list(web: dict) -> None:
     report = verify(_di(credential(credentialStatus=_entry(200000))), now=NOW)
     assert report.status == "invalid"
