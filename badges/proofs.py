@@ -63,6 +63,7 @@ ED25519_SIGNATURE_2018 = "Ed25519Signature2018"
 ECDSA_RDFC_2019 = "ecdsa-rdfc-2019"
 # The detached-JWS header every Ed25519Signature2018 proof we know of uses (jsonld-signatures' only form).
 JWS_2018_HEADER = {"alg": "EdDSA", "b64": False, "crit": ["b64"]}
+MAX_PROOF_VALUE = 200
 # Algorithms we verify. The 1EdTech validator accepts only RS256/ES256 for VC-JWT; EdDSA is accepted here
 # because the spec permits it and other issuers use it.
 JWT_ALGORITHMS = ("RS256", "ES256", "EdDSA", "PS256", "RS384", "RS512", "ES384")
@@ -256,6 +257,10 @@ def _multibase_signature(proof: dict[str, Any]) -> bytes:
     value = proof.get("proofValue")
     if not isinstance(value, str) or not value.startswith("z"):
         raise ProofError("proofValue must be a base58btc multibase string")
+    # The longest signature here (P-384, 96 bytes) is 132 base58 characters; base58 decoding is quadratic, so
+    # a hostile megabyte-long value is refused before it is decoded.
+    if len(value) > MAX_PROOF_VALUE:
+        raise ProofError("proofValue is longer than any signature of the suites we verify")
     return base58btc_decode(value[1:])
 
 
@@ -263,7 +268,7 @@ def _detached_jws(proof: dict[str, Any]) -> tuple[str, bytes]:
     """The protected header (as sent) and signature of an Ed25519Signature2018 ``jws``; ProofError unless it is
     a detached EdDSA JWS with unencoded payload."""
     value = proof.get("jws")
-    if not isinstance(value, str) or value.count(".") != 2 or value.split(".")[1] != "":
+    if not isinstance(value, str) or len(value) > 4 * MAX_PROOF_VALUE or value.count(".") != 2 or value.split(".")[1]:
         raise ProofError("Ed25519Signature2018 needs a detached JWS (header..signature) in jws")
     header_text, _, signature_text = value.split(".")
     try:

@@ -488,3 +488,16 @@ def test_ed25519_signature_2018_tampered_or_malformed_is_rejected(examples_v1_co
         proofs._unbase64url(signature)))  # fmt: skip
     with pytest.raises(ProofError, match="does not match"):
         proofs.verify_proof(signed, relabelled, public)
+
+
+@pytest.mark.parametrize("field", ["proofValue", "jws"])
+def test_huge_signature_values_are_refused_before_decoding(field: str) -> None:
+    key = ed25519_key()
+    method = f"{ISSUER}#{proofs.multikey(key.public_key())}"
+    signed = proofs.sign_eddsa_rdfc_2022(credential(), key, method, "2025-01-01T00:00:00Z")
+    proof = {**signed["proof"][0], "proofValue": "z" + "2" * 1_000_000}
+    if field == "jws":
+        proof = {k: v for k, v in proof.items() if k not in ("proofValue", "cryptosuite")}
+        proof.update(type="Ed25519Signature2018", jws="e" * 1_000_000 + "..x")
+    with pytest.raises(ProofError, match=r"longer than any signature|detached JWS"):
+        proofs.verify_proof(signed, proof, key.public_key())
