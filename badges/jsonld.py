@@ -49,6 +49,11 @@ CONTEXT_FILES: dict[str, str] = {
     # and DataIntegrityProof before credentials/v2 defined it)
     "https://w3id.org/security/suites/ed25519-2020/v1": "ed25519-signature-2020-v1.jsonld",
     "https://w3id.org/security/data-integrity/v1": "data-integrity-v1.jsonld",
+    "https://w3id.org/security/suites/ed25519-2018/v1": "ed25519-signature-2018-v1.jsonld",
+    # StatusList2021Entry / StatusList2021Credential (Bitstring Status List's predecessor)
+    "https://w3id.org/vc/status-list/2021/v1": "vc-status-list-v1.jsonld",
+    # Bitstring Status List terms for VCDM 1.1 credentials (credentials/v2 defines them itself)
+    "https://www.w3.org/ns/credentials/status/v1": "vc-bitstring-status-list-v1.jsonld",
 }
 
 CREDENTIALS_V2 = "https://www.w3.org/ns/credentials/v2"

@@ -1,9 +1,17 @@
 """The two proofs every badge carries: an ``eddsa-rdfc-2022`` Data Integrity proof and a VC-JWT.
 
-Other issuers' Ed25519 proofs verify here too: ``eddsa-2022`` (the name eddsa-rdfc-2022 had until 2023, same
-algorithm) and the older ``Ed25519Signature2020`` suite, which hashes and signs exactly as eddsa-rdfc-2022 does
-(URDNA2015 of the proof options and of the document, SHA-256 of each, concatenated, Ed25519, base58btc
-``proofValue``) and differs only in how the proof is labelled: its own ``type``, no ``cryptosuite``.
+Other issuers' Linked Data proofs verify here too. All of them hash the same way: the RDFC-1.0 (URDNA2015)
+canonical form of the proof options and of the document, each hashed, the two hashes concatenated; they differ
+in the hash, the signature and how the signature is written:
+
+* ``eddsa-2022`` (the name eddsa-rdfc-2022 had until 2023, same algorithm) and the older
+  ``Ed25519Signature2020`` (its own ``type``, no ``cryptosuite``): SHA-256, Ed25519, base58btc ``proofValue``.
+* ``ecdsa-rdfc-2019`` (W3C vc-di-ecdsa): SHA-256 with a P-256 key, SHA-384 with a P-384 key; ECDSA with that
+  hash over the concatenated hashes; ``proofValue`` is base58btc of the raw ``r || s`` (IEEE P1363). Signing
+  here is deterministic (RFC 6979), which is how the W3C vectors were made, so tests reproduce them exactly.
+* ``Ed25519Signature2018``: SHA-256, Ed25519 over a *detached JWS* signing input (RFC 7797, ``b64: false``):
+  ``base64url(header) + "." + hashes``, the header ``{"alg":"EdDSA","b64":false,"crit":["b64"]}``; the
+  proof carries ``jws`` = ``header..signature`` instead of a ``proofValue``.
 
 Both follow ``shared/ob3/NOTES.md`` §3-4 (the OB 3.0 spec's integrity section and what the 1EdTech validator
 checks). Decisions worth knowing:
@@ -30,67 +38,37 @@ from typing import Any
 
 import jwt
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from badges.jsonld import ContextError, canonical_nquads
+from badges.multikey import ProofError as ProofError
+from badges.multikey import _unbase64url
+from badges.multikey import base58btc_decode as base58btc_decode
+from badges.multikey import base58btc_encode as base58btc_encode
+from badges.multikey import base64url as base64url
+from badges.multikey import ec_multikey as ec_multikey
+from badges.multikey import is_multikey as is_multikey
+from badges.multikey import multikey as multikey
+from badges.multikey import public_key_from_multikey as public_key_from_multikey
+from badges.multikey import verification_key_from_multikey as verification_key_from_multikey
 
 CRYPTOSUITE = "eddsa-rdfc-2022"
 PROOF_TYPE = "DataIntegrityProof"
 LEGACY_CRYPTOSUITE = "eddsa-2022"
 ED25519_SIGNATURE_2020 = "Ed25519Signature2020"
+ED25519_SIGNATURE_2018 = "Ed25519Signature2018"
+ECDSA_RDFC_2019 = "ecdsa-rdfc-2019"
+# The detached-JWS header every Ed25519Signature2018 proof we know of uses (jsonld-signatures' only form).
+JWS_2018_HEADER = {"alg": "EdDSA", "b64": False, "crit": ["b64"]}
+MAX_PROOF_VALUE = 200
 # Algorithms we verify. The 1EdTech validator accepts only RS256/ES256 for VC-JWT; EdDSA is accepted here
 # because the spec permits it and other issuers use it.
 JWT_ALGORITHMS = ("RS256", "ES256", "EdDSA", "PS256", "RS384", "RS512", "ES384")
 REGISTERED_CLAIMS = ("iss", "sub", "jti", "nbf", "exp", "iat", "aud")
-_ED25519_MULTICODEC = b"\xed\x01"
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_B58_INDEX = {c: i for i, c in enumerate(_B58)}
-
-
-class ProofError(ValueError):
-    """A proof is missing, malformed or does not verify; the message says which and why."""
-
-
-# -- multibase / Multikey ------------------------------------------------------------------------------------
-
-
-def base58btc_encode(data: bytes) -> str:
-    number = int.from_bytes(data, "big")
-    out = []
-    while number:
-        number, rest = divmod(number, 58)
-        out.append(_B58[rest])
-    leading = len(data) - len(data.lstrip(b"\0"))
-    return "1" * leading + "".join(reversed(out))
-
-
-def base58btc_decode(text: str) -> bytes:
-    number = 0
-    for char in text:
-        try:
-            number = number * 58 + _B58_INDEX[char]
-        except KeyError:
-            raise ProofError(f"not base58btc: unexpected character {char!r}") from None
-    leading = len(text) - len(text.lstrip("1"))
-    body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
-    return b"\0" * leading + body
-
-
-def multikey(public_key: Ed25519PublicKey) -> str:
-    """The Multikey (``z6Mk…``) of an Ed25519 public key: base58btc of the multicodec prefix and raw key."""
-    raw = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-    return "z" + base58btc_encode(_ED25519_MULTICODEC + raw)
-
-
-def public_key_from_multikey(value: str) -> Ed25519PublicKey:
-    """Inverse of ``multikey``; ProofError unless it is a base58btc Ed25519 Multikey."""
-    if not isinstance(value, str) or not value.startswith("z"):
-        raise ProofError("Multikey must be a base58btc multibase string starting with 'z'")
-    data = base58btc_decode(value[1:])
-    if len(data) != 34 or not data.startswith(_ED25519_MULTICODEC):
-        raise ProofError("Multikey is not an Ed25519 public key (multicodec 0xed01, 32 bytes)")
-    return Ed25519PublicKey.from_public_bytes(data[2:])
+_EC_HASHES = {"secp256r1": (hashlib.sha256, hashes.SHA256), "secp384r1": (hashlib.sha384, hashes.SHA384)}
 
 
 # -- Data Integrity eddsa-rdfc-2022 -----------------------------------------------------------------------------
@@ -109,12 +87,12 @@ _CONFIG_HASHES_SIZE = 256
 _config_lock = threading.Lock()
 
 
-def _config_hash(config: dict[str, Any]) -> bytes:
-    key = canonical_json(config)
+def _config_hash(config: dict[str, Any], digest: Callable[..., Any] = hashlib.sha256) -> bytes:
+    key = digest().name + canonical_json(config)
     with _config_lock:
         found = _CONFIG_HASHES.get(key)
     if found is None:
-        found = hashlib.sha256(canonical_nquads(config).encode()).digest()
+        found = digest(canonical_nquads(config).encode()).digest()
         with _config_lock:
             _CONFIG_HASHES[key] = found
             if len(_CONFIG_HASHES) > _CONFIG_HASHES_SIZE:
@@ -122,13 +100,16 @@ def _config_hash(config: dict[str, Any]) -> bytes:
     return found
 
 
-def _hash_data(credential: dict[str, Any], proof_options: dict[str, Any]) -> bytes:
+def _hash_data(
+    credential: dict[str, Any], proof_options: dict[str, Any], digest: Callable[..., Any] = hashlib.sha256
+) -> bytes:
     unsigned = {key: value for key, value in credential.items() if key != "proof"}
-    config = {key: value for key, value in proof_options.items() if key not in ("proofValue", "@context")}
+    signature_keys = ("proofValue", "jws", "@context")
+    config = {key: value for key, value in proof_options.items() if key not in signature_keys}
     config = {"@context": credential.get("@context"), **config}
     try:
-        proof_hash = _config_hash(config)
-        document_hash = hashlib.sha256(canonical_nquads(unsigned).encode()).digest()
+        proof_hash = _config_hash(config, digest)
+        document_hash = digest(canonical_nquads(unsigned).encode()).digest()
     except (ContextError, TypeError, ValueError) as exc:
         raise ProofError(f"cannot canonicalise the credential: {exc}") from exc
     return proof_hash + document_hash
@@ -165,17 +146,62 @@ def sign_ed25519_signature_2020(
     return _sign(credential, private_key, options)
 
 
-def _sign(credential: dict[str, Any], private_key: Ed25519PrivateKey, options: dict[str, Any]) -> dict[str, Any]:
-    signature = private_key.sign(_hash_data(credential, options))
+def sign_ecdsa_rdfc_2019(
+    credential: dict[str, Any], private_key: ec.EllipticCurvePrivateKey, verification_method: str, created: str
+) -> dict[str, Any]:
+    """Like ``sign_eddsa_rdfc_2022`` with an ``ecdsa-rdfc-2019`` proof (P-256 or P-384 key; deterministic
+    RFC 6979 signatures, so the same input gives the same proof)."""
+    options = {
+        "type": PROOF_TYPE,
+        "cryptosuite": ECDSA_RDFC_2019,
+        "created": created,
+        "verificationMethod": verification_method,
+        "proofPurpose": "assertionMethod",
+    }
+    return _sign(credential, private_key, options)
+
+
+def sign_ed25519_signature_2018(
+    credential: dict[str, Any], private_key: Ed25519PrivateKey, verification_method: str, created: str
+) -> dict[str, Any]:
+    """Like ``sign_eddsa_rdfc_2022`` with an ``Ed25519Signature2018`` proof (a detached JWS in ``jws``)."""
+    options = {
+        "type": ED25519_SIGNATURE_2018,
+        "created": created,
+        "verificationMethod": verification_method,
+        "proofPurpose": "assertionMethod",
+    }
+    return _sign(credential, private_key, options)
+
+
+def _jws_2018_input(header: str, hash_data: bytes) -> bytes:
+    return header.encode("ascii") + b"." + hash_data
+
+
+def _sign(credential: dict[str, Any], private_key: Any, options: dict[str, Any]) -> dict[str, Any]:
+    suite = suite_of(options)
+    if isinstance(private_key, ec.EllipticCurvePrivateKey):
+        digest, algorithm = _EC_HASHES[private_key.curve.name]
+        der = private_key.sign(
+            _hash_data(credential, options, digest), ec.ECDSA(algorithm(), deterministic_signing=True)
+        )
+        size = (private_key.curve.key_size + 7) // 8
+        r, s = decode_dss_signature(der)
+        signature = {"proofValue": "z" + base58btc_encode(r.to_bytes(size, "big") + s.to_bytes(size, "big"))}
+    elif suite == ED25519_SIGNATURE_2018:
+        header = base64url(canonical_json(JWS_2018_HEADER).encode())
+        raw = private_key.sign(_jws_2018_input(header, _hash_data(credential, options)))
+        signature = {"jws": f"{header}..{base64url(raw)}"}
+    else:
+        signature = {"proofValue": "z" + base58btc_encode(private_key.sign(_hash_data(credential, options)))}
     signed = dict(credential)
-    signed["proof"] = [
-        *copy.deepcopy(_proofs_of(credential)),
-        {**options, "proofValue": "z" + base58btc_encode(signature)},
-    ]
+    signed["proof"] = [*copy.deepcopy(_proofs_of(credential)), {**options, **signature}]
     return signed
 
 
-def key_from_verification_method(credential: dict[str, Any], verification_method: str) -> Ed25519PublicKey:
+def key_from_verification_method(
+    credential: dict[str, Any], verification_method: str
+) -> Ed25519PublicKey | ec.EllipticCurvePublicKey:
     """The key of a self-describing verification method ``<issuer id>#<Multikey>`` (also did:key).
 
     Refused unless the part before ``#`` is the credential's issuer id: the issuer must control the key.
@@ -187,29 +213,36 @@ def key_from_verification_method(credential: dict[str, Any], verification_method
     issuer_id = issuer.get("id") if isinstance(issuer, dict) else issuer
     if controller != issuer_id:
         raise ProofError(f"verificationMethod {verification_method!r} is not controlled by the issuer {issuer_id!r}")
-    return public_key_from_multikey(fragment)
+    return verification_key_from_multikey(fragment)
+
+
+SUITES = (CRYPTOSUITE, LEGACY_CRYPTOSUITE, ECDSA_RDFC_2019, ED25519_SIGNATURE_2020, ED25519_SIGNATURE_2018)
 
 
 def suite_of(proof: Any) -> str | None:
-    """The Ed25519 suite a proof claims (``eddsa-rdfc-2022``, ``eddsa-2022`` or ``Ed25519Signature2020``), or
-    None when it is none of them."""
+    """The suite a proof claims, one of ``SUITES`` (a DataIntegrityProof's ``cryptosuite`` or a legacy proof
+    ``type``), or None when it is none we verify."""
     if not isinstance(proof, dict):
         return None
-    if proof.get("type") == PROOF_TYPE and proof.get("cryptosuite") in (CRYPTOSUITE, LEGACY_CRYPTOSUITE):
+    if proof.get("type") == PROOF_TYPE and proof.get("cryptosuite") in (
+        CRYPTOSUITE,
+        LEGACY_CRYPTOSUITE,
+        ECDSA_RDFC_2019,
+    ):
         return str(proof["cryptosuite"])
-    if proof.get("type") == ED25519_SIGNATURE_2020:
-        return ED25519_SIGNATURE_2020
+    if proof.get("type") in (ED25519_SIGNATURE_2020, ED25519_SIGNATURE_2018):
+        return str(proof["type"])
     return None
 
 
-def verify_eddsa_rdfc_2022(credential: dict[str, Any], public_key: Ed25519PublicKey | None = None) -> None:
-    """Verify the credential's Ed25519 proof(s) (any suite ``suite_of`` knows); one valid proof suffices.
+def verify_eddsa_rdfc_2022(credential: dict[str, Any], public_key: Any = None) -> None:
+    """Verify the credential's Linked Data proof(s) (any suite ``suite_of`` knows); one valid proof suffices.
 
-    Raises ProofError. Without ``public_key`` the key is read from a ``<issuer id>#z6Mk…`` verificationMethod.
+    Raises ProofError. Without ``public_key`` the key is read from a ``<issuer id>#<Multikey>`` verificationMethod.
     """
     proofs = [p for p in _proofs_of(credential) if suite_of(p)]
     if not proofs:
-        raise ProofError("no DataIntegrityProof with cryptosuite eddsa-rdfc-2022 (nor an Ed25519Signature2020)")
+        raise ProofError("no DataIntegrityProof with cryptosuite eddsa-rdfc-2022 (nor another suite we verify)")
     reasons = []
     for proof in proofs:
         try:
@@ -220,27 +253,78 @@ def verify_eddsa_rdfc_2022(credential: dict[str, Any], public_key: Ed25519Public
     raise ProofError("; ".join(reasons))
 
 
-def verify_proof(credential: dict[str, Any], proof: dict[str, Any], public_key: Ed25519PublicKey | None) -> None:
-    """Verify one proof of the credential with the given key (or its ``<issuer id>#z6Mk…`` method)."""
-    suite = suite_of(proof)
-    if suite is None:
-        raise ProofError(f"proof type must be {PROOF_TYPE} (eddsa-rdfc-2022) or {ED25519_SIGNATURE_2020}")
-    if proof.get("proofPurpose") != "assertionMethod":
-        raise ProofError("proofPurpose must be assertionMethod")
+def _multibase_signature(proof: dict[str, Any]) -> bytes:
     value = proof.get("proofValue")
     if not isinstance(value, str) or not value.startswith("z"):
         raise ProofError("proofValue must be a base58btc multibase string")
-    signature = base58btc_decode(value[1:])
-    if len(signature) != 64:
-        raise ProofError("proofValue is not a 64-byte Ed25519 signature")
+    # The longest signature here (P-384, 96 bytes) is 132 base58 characters; base58 decoding is quadratic, so
+    # a hostile megabyte-long value is refused before it is decoded.
+    if len(value) > MAX_PROOF_VALUE:
+        raise ProofError("proofValue is longer than any signature of the suites we verify")
+    return base58btc_decode(value[1:])
+
+
+def _detached_jws(proof: dict[str, Any]) -> tuple[str, bytes]:
+    """The protected header (as sent) and signature of an Ed25519Signature2018 ``jws``; ProofError unless it is
+    a detached EdDSA JWS with unencoded payload."""
+    value = proof.get("jws")
+    if not isinstance(value, str) or len(value) > 4 * MAX_PROOF_VALUE or value.count(".") != 2 or value.split(".")[1]:
+        raise ProofError("Ed25519Signature2018 needs a detached JWS (header..signature) in jws")
+    header_text, _, signature_text = value.split(".")
+    try:
+        header = json.loads(_unbase64url(header_text))
+    except (ValueError, RecursionError):
+        raise ProofError("the jws header is not base64url JSON") from None
+    if not isinstance(header, dict) or header.get("alg") != "EdDSA":
+        raise ProofError("the jws header must name alg EdDSA")
+    if header.get("b64") is not False or header.get("crit") != ["b64"]:
+        raise ProofError('the jws header must be an unencoded-payload JWS ("b64": false, "crit": ["b64"])')
+    return header_text, _unbase64url(signature_text)
+
+
+def verify_proof(credential: dict[str, Any], proof: dict[str, Any], public_key: Any) -> None:
+    """Verify one proof of the credential with the given key (or its ``<issuer id>#<Multikey>`` method)."""
+    suite = suite_of(proof)
+    if suite is None:
+        raise ProofError(f"proof type must be {PROOF_TYPE} (eddsa-rdfc-2022, ecdsa-rdfc-2019) or a suite we know")
+    if proof.get("proofPurpose") != "assertionMethod":
+        raise ProofError("proofPurpose must be assertionMethod")
     if "@context" in proof and proof["@context"] != credential.get("@context"):
         raise ProofError("proof @context differs from the credential's")
     key = public_key or key_from_verification_method(credential, proof.get("verificationMethod", ""))
     # The document is hashed without its proofs: a proof set, each proof over the same unsigned document.
     try:
-        key.verify(signature, _hash_data(credential, proof))
+        if suite == ECDSA_RDFC_2019:
+            _verify_ecdsa(credential, proof, key)
+        elif suite == ED25519_SIGNATURE_2018:
+            header, signature = _detached_jws(proof)
+            _ed25519_key(key, suite).verify(signature, _jws_2018_input(header, _hash_data(credential, proof)))
+        else:
+            ed25519 = _ed25519_key(key, suite)
+            signature = _multibase_signature(proof)
+            if len(signature) != 64:
+                raise ProofError("proofValue is not a 64-byte Ed25519 signature")
+            ed25519.verify(signature, _hash_data(credential, proof))
     except InvalidSignature:
         raise ProofError(f"{suite} signature does not match the credential (tampered or wrong key)") from None
+
+
+def _ed25519_key(key: Any, suite: str) -> Ed25519PublicKey:
+    if not isinstance(key, Ed25519PublicKey):
+        raise ProofError(f"{suite} needs an Ed25519 key, and the verification method holds another kind")
+    return key
+
+
+def _verify_ecdsa(credential: dict[str, Any], proof: dict[str, Any], key: Any) -> None:
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name not in _EC_HASHES:
+        raise ProofError("ecdsa-rdfc-2019 needs a P-256 or P-384 key, and the verification method holds another")
+    size = (key.curve.key_size + 7) // 8
+    signature = _multibase_signature(proof)
+    if len(signature) != 2 * size:
+        raise ProofError(f"proofValue is not a {2 * size}-byte {key.curve.name} signature (r || s)")
+    digest, algorithm = _EC_HASHES[key.curve.name]
+    der = encode_dss_signature(int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big"))
+    key.verify(der, _hash_data(credential, proof, digest), ec.ECDSA(algorithm()))
 
 
 # -- VC-JWT ---------------------------------------------------------------------------------------------------

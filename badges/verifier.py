@@ -2,7 +2,8 @@
 
 The steps follow the spec's verification section and what the official 1EdTech validator runs (NOTES §7):
 parse (JSON, compact VC-JWT, baked PNG/SVG, URL) → ``@context`` → ``type`` → JSON Schema → subject → issuer
-profile → proofs (VC-JWT and/or ``eddsa-rdfc-2022``) → status (Bitstring Status List or 1EdTechRevocationList)
+profile → proofs (VC-JWT and/or a Linked Data proof ``badges.proofs`` knows) → status (Bitstring Status List,
+StatusList2021 or 1EdTechRevocationList)
 → validity dates. Every step appends a check ``{"step", "passed", "detail"}``; the overall status is
 ``invalid`` if any check failed, else ``revoked``, ``suspended``, ``expired`` or ``not_yet_valid`` when they
 apply (in that order), else ``valid``. A set status bit counts by its list's ``statusPurpose``: revocation
@@ -466,8 +467,18 @@ def _key_from_method(method: dict[str, Any]) -> Any:
     if "publicKeyJwk" in method:
         return _key_from_jwk(method["publicKeyJwk"])
     if "publicKeyMultibase" in method:
-        return proofs.public_key_from_multikey(method["publicKeyMultibase"])
+        return proofs.verification_key_from_multikey(method["publicKeyMultibase"])
+    if "publicKeyBase58" in method and method.get("type") == "Ed25519VerificationKey2018":
+        return _ed25519_from_base58(method["publicKeyBase58"])
     raise ProofError("the verification method has neither publicKeyJwk nor publicKeyMultibase")
+
+
+def _ed25519_from_base58(value: Any) -> Ed25519PublicKey:
+    """An Ed25519VerificationKey2018's ``publicKeyBase58``: the raw 32-byte key, base58btc without multibase."""
+    raw = proofs.base58btc_decode(value) if isinstance(value, str) else b""
+    if len(raw) != 32:
+        raise ProofError("publicKeyBase58 is not a 32-byte Ed25519 key")
+    return Ed25519PublicKey.from_public_bytes(raw)
 
 
 def _same_origin(url: str, issuer: str | None) -> bool:
@@ -498,7 +509,7 @@ def _jwt_key_resolver(credential: dict[str, Any], notes: list[str]) -> Callable[
             if kid.split("#", 1)[0] != issuer:
                 raise ProofError("did:key kid is not the issuer's DID")
             notes.append(f"key from {kid}")
-            return proofs.public_key_from_multikey(kid.split("#", 1)[0].removeprefix("did:key:"))
+            return proofs.verification_key_from_multikey(kid.split("#", 1)[0].removeprefix("did:key:"))
         if kid.startswith("did:web:"):
             if not _same_origin(kid, issuer):
                 raise ProofError(f"kid {kid} is not on the issuer's host")
@@ -531,7 +542,7 @@ def _can_hold_keys(issuer: str | None) -> bool:
     return isinstance(issuer, str) and issuer.startswith(("did:", "https://", "http://"))
 
 
-def _di_key(credential: dict[str, Any], proof: dict[str, Any]) -> tuple[Ed25519PublicKey, str, str | None]:
+def _di_key(credential: dict[str, Any], proof: dict[str, Any]) -> tuple[Any, str, str | None]:
     """The key a Data Integrity proof names, where it came from, and a warning when the key is genuine but
     not shown to belong to the issuer."""
     issuer = _issuer_id(credential)
@@ -539,7 +550,7 @@ def _di_key(credential: dict[str, Any], proof: dict[str, Any]) -> tuple[Ed25519P
     if not isinstance(method, str) or not method:
         raise ProofError("proof has no verificationMethod")
     base, _, fragment = method.partition("#")
-    if fragment.startswith("z6Mk"):
+    if proofs.is_multikey(fragment):
         if base == issuer:
             return proofs.key_from_verification_method(credential, method), "key from the verificationMethod", None
         if base.startswith("did:key:") and base.removeprefix("did:key:") == fragment:
@@ -552,7 +563,7 @@ def _di_key(credential: dict[str, Any], proof: dict[str, Any]) -> tuple[Ed25519P
         # For a DID or web issuer a foreign key would let anyone sign in its name.
         if _can_hold_keys(issuer):
             raise ProofError(f"did:key {base} is not the issuer ({issuer}), which publishes its own keys")
-        key = proofs.public_key_from_multikey(base.removeprefix("did:key:"))
+        key = proofs.verification_key_from_multikey(base.removeprefix("did:key:"))
         warning = (
             f"the signing key {base} is not shown to belong to the issuer {issuer}: the signature proves the "
             "credential is unchanged since it was signed, not who signed it"
@@ -564,18 +575,16 @@ def _di_key(credential: dict[str, Any], proof: dict[str, Any]) -> tuple[Ed25519P
         controller = found.get("controller") or (document.get("id") if isinstance(document, dict) else None)
         if controller != issuer:
             raise ProofError(f"verificationMethod controller {controller} is not the issuer ({issuer})")
-        key = _key_from_method(found)
-        if not isinstance(key, Ed25519PublicKey):
-            raise ProofError("eddsa-rdfc-2022 needs an Ed25519 key")
-        return key, f"key from the did:web document of {base}", None
+        return _key_from_method(found), f"key from the did:web document of {base}", None
     if method.startswith(("https://", "http://")):
         document = _fetch_json(method, "application/did+json, application/ld+json, application/json")
-        found = document if isinstance(document, dict) and "publicKeyMultibase" in document else None
+        key_fields = ("publicKeyMultibase", "publicKeyJwk", "publicKeyBase58")
+        found = document if isinstance(document, dict) and any(k in document for k in key_fields) else None
         if found is None:
             found = _method_from_did_document(document, method)
         if found.get("controller") != issuer:
             raise ProofError(f"verificationMethod controller {found.get('controller')} is not the issuer ({issuer})")
-        return proofs.public_key_from_multikey(found.get("publicKeyMultibase", "")), f"key from {method}", None
+        return _key_from_method(found), f"key from {method}", None
     raise ProofError(f"cannot resolve verificationMethod {method!r}")
 
 
@@ -615,7 +624,7 @@ def _check_proofs(credential: dict[str, Any], token: str | None, report: Report)
             report.add("proof", False, f"{label}: {exc}")
     verified = any(c["step"] == "proof" and c["passed"] for c in report.checks)
     for name in unknown:
-        detail = f"unsupported proof {name!r} (this verifier checks eddsa-rdfc-2022 and Ed25519Signature2020)"
+        detail = f"unsupported proof {name!r} (this verifier checks " + ", ".join(proofs.SUITES) + ")"
         if verified:
             report.warn("proof", "proof", detail + "; not checked, another proof verified")
         else:
@@ -678,6 +687,9 @@ def _status_list_credential(url: str, issuer: str | None) -> dict[str, Any]:
     valid_until = listed.get("validUntil")
     if isinstance(valid_until, str) and _parse_date(valid_until) and _parse_date(valid_until) < clock.now():  # type: ignore[operator]
         raise ProofError("the status list has expired")
+    valid_from = _parse_date(listed.get("validFrom"))
+    if valid_from is not None and valid_from > clock.now():
+        raise ProofError(f"the status list is not valid until {listed['validFrom']}")
     return listed
 
 
@@ -698,11 +710,26 @@ def _bit(encoded: Any, index: int) -> bool:
     return bool(bitstring[index // 8] & (0x80 >> (index % 8)))
 
 
-def _read_bit(credential: dict[str, Any], url: str, purpose: Any, index: int) -> bool:
+# The list credential each kind of status entry points at. StatusList2021 (W3C CCG, 2021-2023) is Bitstring
+# Status List's predecessor: the same GZIP-compressed bitstring, first bit = index 0, written in base64url
+# without the multibase "u" prefix; its lists are usually signed with Ed25519Signature2020.
+STATUS_LIST_TYPES = {
+    "BitstringStatusListEntry": "BitstringStatusListCredential",
+    "StatusList2021Entry": "StatusList2021Credential",
+}
+
+
+def _read_bit(
+    credential: dict[str, Any],
+    url: str,
+    purpose: Any,
+    index: int,
+    list_type: str = "BitstringStatusListCredential",
+) -> bool:
     """The bit at ``index`` of the signed status list at ``url``, whose ``statusPurpose`` must be ``purpose``."""
     listed = _status_list_credential(url, _issuer_id(credential))
-    if "BitstringStatusListCredential" not in _types(listed):
-        raise ProofError("the status list is not a BitstringStatusListCredential")
+    if list_type not in _types(listed):
+        raise ProofError(f"the status list is not a {list_type}")
     subject = _subject(listed) or {}
     if subject.get("statusPurpose") != purpose:
         raise ProofError(f"the list's statusPurpose {subject.get('statusPurpose')!r} differs from {purpose!r}")
@@ -740,7 +767,7 @@ def _check_bitstring(credential: dict[str, Any], entry: dict[str, Any], report: 
         report.add("status", False, "statusListCredential is missing")
         return
     try:
-        is_set = _read_bit(credential, url, purpose, index)
+        is_set = _read_bit(credential, url, purpose, index, STATUS_LIST_TYPES[str(entry.get("type"))])
     except (ProofError, FetchError) as exc:
         report.add("status", False, f"cannot check the status list {url}: {exc}")
         return
@@ -796,7 +823,7 @@ def _check_status(credential: dict[str, Any], report: Report) -> None:
     for entry in _as_list(credential.get("credentialStatus")):
         if not isinstance(entry, dict):
             report.add("status", False, "credentialStatus entry is not an object")
-        elif entry.get("type") in ("BitstringStatusListEntry", "StatusList2021Entry"):
+        elif entry.get("type") in STATUS_LIST_TYPES:
             _check_bitstring(credential, entry, report)
         elif entry.get("type") == "1EdTechRevocationList":
             _check_revocation_list(credential, entry, report)

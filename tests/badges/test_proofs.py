@@ -317,7 +317,7 @@ def test_legacy_eddsa_2022_name_is_accepted_but_not_interchangeable() -> None:
     )
     proof = signed["proof"][0]
     assert proofs.suite_of({**proof, "cryptosuite": "eddsa-2022"}) == "eddsa-2022"
-    assert proofs.suite_of({**proof, "cryptosuite": "ecdsa-rdfc-2019"}) is None
+    assert proofs.suite_of({**proof, "cryptosuite": "ecdsa-sd-2023"}) is None
     renamed = {**signed, "proof": [{**proof, "cryptosuite": "eddsa-2022"}]}
     with pytest.raises(ProofError, match="eddsa-2022 signature does not match"):
         proofs.verify_eddsa_rdfc_2022(renamed)
@@ -325,3 +325,179 @@ def test_legacy_eddsa_2022_name_is_accepted_but_not_interchangeable() -> None:
     legacy["cryptosuite"] = "eddsa-2022"
     resigned = proofs._sign(credential(), key, legacy)
     proofs.verify_eddsa_rdfc_2022(resigned)
+
+
+# -- ecdsa-rdfc-2019: the W3C vc-di-ecdsa vectors (tests/badges/data/SOURCES.md) --------------------------------
+
+# combinedHashECDSAP256.txt / combinedHashECDSAP384.txt of w3c/vc-di-ecdsa: proof-options hash || document hash
+W3C_ECDSA_HASHES = {
+    "p256": "3a8a522f689025727fb9d1f0fa99a618da023e8494ac74f51015d009d35abc2e"
+    "517744132ae165a5349155bef0bb0cf2258fff99dfe1dbd914b938d775a36017",
+    "p384": "e32805a26492eac777aa7a138f6d8da3c74e0c7be7b296dcaccf97420c3b92eaad7be6449ca565e165031567f5c7cbc1"
+    "8bf6e01df72c5b62f91b685231915ac4b8c58ea95f002c6b8f6bfafa1b251df476b56b8e01518e317dab099d3ecbff96",
+}
+
+
+def _w3c_ecdsa_private_key(curve: str) -> Any:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    keys = data(f"w3c-ecdsa/{curve}KeyPair.json")
+    raw = proofs.base58btc_decode((keys.get("secretKeyMultibase") or keys["privateKeyMultibase"])[1:])
+    assert raw[:2] in (b"\x86\x26", b"\x87\x26")  # multicodec p256-priv / p384-priv
+    return ec.derive_private_key(int.from_bytes(raw[2:], "big"), ec.SECP256R1() if curve == "p256" else ec.SECP384R1())
+
+
+@pytest.mark.parametrize("curve", ["p256", "p384"])
+def test_w3c_ecdsa_vectors_verify_and_are_reproduced_byte_for_byte(examples_context: None, curve: str) -> None:
+    import hashlib as h
+
+    from badges.jsonld import canonical_nquads, canonical_nquads_pyld
+
+    signed = data(f"w3c-ecdsa/ecdsa-rdfc-2019-{curve}-signed.json")
+    proof = signed["proof"]
+    keys = data(f"w3c-ecdsa/{curve}KeyPair.json")
+    key = proofs.verification_key_from_multikey(keys["publicKeyMultibase"])
+    private = _w3c_ecdsa_private_key(curve)
+    assert proofs.ec_multikey(private.public_key()) == keys["publicKeyMultibase"]
+    digest = h.sha256 if curve == "p256" else h.sha384
+    assert proofs._hash_data(signed, proof, digest).hex() == W3C_ECDSA_HASHES[curve]
+    unsigned = {k: v for k, v in signed.items() if k != "proof"}
+    assert canonical_nquads(unsigned) == canonical_nquads_pyld(unsigned)
+    proofs.verify_proof(signed, proof, key)
+    # RFC 6979 signatures are deterministic: the same proofValue, or a different algorithm
+    again = proofs.sign_ecdsa_rdfc_2019(unsigned, private, proof["verificationMethod"], proof["created"])
+    assert again["proof"][0]["proofValue"] == proof["proofValue"]
+    assert again["proof"] == [{"type": proof["type"], "cryptosuite": proof["cryptosuite"], **proof}]
+
+
+@pytest.mark.parametrize("curve", ["p256", "p384"])
+def test_w3c_ecdsa_vector_tampered_or_with_another_key_is_rejected(examples_context: None, curve: str) -> None:
+    signed = data(f"w3c-ecdsa/ecdsa-rdfc-2019-{curve}-signed.json")
+    key = proofs.verification_key_from_multikey(data(f"w3c-ecdsa/{curve}KeyPair.json")["publicKeyMultibase"])
+    tampered = copy.deepcopy(signed)
+    tampered["credentialSubject"]["alumniOf"] = "Another School"
+    with pytest.raises(ProofError, match="ecdsa-rdfc-2019 signature does not match"):
+        proofs.verify_proof(tampered, tampered["proof"], key)
+    later = copy.deepcopy(signed)
+    later["proof"]["created"] = "2023-02-24T23:36:39Z"  # the proof options are signed too
+    with pytest.raises(ProofError, match="does not match"):
+        proofs.verify_proof(later, later["proof"], key)
+    with pytest.raises(ProofError, match="needs an Ed25519 key"):  # the same bytes under an Ed25519 label
+        proofs.verify_proof(signed, {**signed["proof"], "cryptosuite": "eddsa-rdfc-2022"}, key)
+    with pytest.raises(ProofError, match="needs a P-256 or P-384 key"):
+        proofs.verify_proof(signed, signed["proof"], ed25519_key().public_key())
+    other = "p384" if curve == "p256" else "p256"
+    other_key = proofs.verification_key_from_multikey(data(f"w3c-ecdsa/{other}KeyPair.json")["publicKeyMultibase"])
+    with pytest.raises(ProofError, match="signature"):
+        proofs.verify_proof(signed, signed["proof"], other_key)
+
+
+def test_ecdsa_round_trip_on_an_open_badge() -> None:
+    key = p256_key()
+    method = f"{ISSUER}#{proofs.ec_multikey(key.public_key())}"
+    signed = proofs.sign_ecdsa_rdfc_2019(credential(), key, method, "2025-01-01T00:00:00Z")
+    proofs.verify_eddsa_rdfc_2022(signed)  # the key read from <issuer id>#zDn…
+    forged = copy.deepcopy(signed)
+    forged["name"] = "Forged"
+    with pytest.raises(ProofError, match="does not match"):
+        proofs.verify_eddsa_rdfc_2022(forged)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "z" + proofs.base58btc_encode(b"\x80\x24" + bytes(33)),  # not a point
+        "z" + proofs.base58btc_encode(b"\x80\x24" + b"\x02" + bytes(20)),  # too short
+        "z" + proofs.base58btc_encode(b"\x81\x24" + b"\x02" + bytes(32)),  # P-384 prefix, P-256 size
+        "z" + proofs.base58btc_encode(b"\xe7\x01" + b"\x02" + bytes(32)),  # secp256k1: not supported
+    ],
+)
+def test_bad_ec_multikeys_are_refused(value: str) -> None:
+    with pytest.raises(ProofError):
+        proofs.verification_key_from_multikey(value)
+
+
+# -- Ed25519Signature2018 (detached JWS): digitalbazaar/ed25519-signature-2018's vector (tests/badges/data/SOURCES.md)
+
+ED2018 = "ed25519-2018"
+ED2018_TEST_CONTEXTS = {
+    "https://www.w3.org/2018/credentials/examples/v1": f"{ED2018}/credentials-examples-v1.jsonld",
+    "https://www.w3.org/ns/odrl.jsonld": f"{ED2018}/odrl.jsonld",
+}
+
+
+@pytest.fixture
+def examples_v1_context(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The 2018 vector names the VCDM 1.1 examples context (and through it ODRL's): test-only contexts."""
+    from badges import jsonld
+
+    documents = {url: json.loads(data(name)) for url, name in ED2018_TEST_CONTEXTS.items()}
+    original = jsonld._context_document
+    for url in documents:
+        monkeypatch.setitem(jsonld.CONTEXT_FILES, url, "(test only)")
+    monkeypatch.setattr(jsonld, "_context_document", lambda url: documents.get(url) or original(url))
+    yield
+    jsonld._SHARED_CACHE.clear()
+
+
+def _ed2018_keys() -> tuple[Ed25519PrivateKey, Any]:
+    keys = data(f"{ED2018}/keyPair.json")
+    private = Ed25519PrivateKey.from_private_bytes(proofs.base58btc_decode(keys["privateKeyBase58"])[:32])
+    assert private.public_key().public_bytes_raw() == proofs.base58btc_decode(keys["publicKeyBase58"])
+    return private, private.public_key()
+
+
+def test_ed25519_signature_2018_vector_verifies_and_is_reproduced_byte_for_byte(examples_v1_context: None) -> None:
+    signed = data(f"{ED2018}/signed.json")
+    private, public = _ed2018_keys()
+    proofs.verify_proof(signed, signed["proof"], public)
+    unsigned = {k: v for k, v in signed.items() if k != "proof"}
+    again = proofs.sign_ed25519_signature_2018(
+        unsigned, private, signed["proof"]["verificationMethod"], signed["proof"]["created"]
+    )
+    assert again["proof"] == [signed["proof"]]  # the same jws, byte for byte
+    # The vector's method id ends in a Multikey that is not its publicKeyBase58 key (the mock labels the key;
+    # its DID document serves the real one). Read as a self-describing <issuer id>#z6Mk…, it must not verify.
+    assert proofs.multikey(public) != signed["proof"]["verificationMethod"].split("#")[1]
+    with pytest.raises(ProofError, match="does not match"):
+        proofs.verify_eddsa_rdfc_2022(signed)
+
+
+def test_ed25519_signature_2018_tampered_or_malformed_is_rejected(examples_v1_context: None) -> None:
+    signed = data(f"{ED2018}/signed.json")
+    _, public = _ed2018_keys()
+    tampered = copy.deepcopy(signed)
+    tampered["credentialSubject"]["alumniOf"] = "Another University"
+    with pytest.raises(ProofError, match="Ed25519Signature2018 signature does not match"):
+        proofs.verify_proof(tampered, tampered["proof"], public)
+    header, _, signature = signed["proof"]["jws"].split(".")
+    attached = proofs.base64url(b'{"alg":"EdDSA"}')
+    for jws, reason in [
+        (f"{header}.e30.{signature}", "detached JWS"),  # a payload where there must be none
+        (f"{attached}..{signature}", "unencoded-payload"),  # b64 missing: a different signing input
+        (proofs.base64url(b'{"alg":"ES256","b64":false,"crit":["b64"]}') + ".." + signature, "alg EdDSA"),
+        (f"{header}..!!", "base64url"),
+        ("%%..", "base64url"),
+        (None, "detached JWS"),
+    ]:
+        with pytest.raises(ProofError, match=reason):
+            proofs.verify_proof(signed, {**signed["proof"], "jws": jws}, public)
+    # the 2018 signature does not pass as a 2020 proof (other type, other signing input)
+    relabelled = {k: v for k, v in signed["proof"].items() if k != "jws"}
+    relabelled.update(type="Ed25519Signature2020", proofValue="z" + proofs.base58btc_encode(
+        proofs._unbase64url(signature)))  # fmt: skip
+    with pytest.raises(ProofError, match="does not match"):
+        proofs.verify_proof(signed, relabelled, public)
+
+
+@pytest.mark.parametrize("field", ["proofValue", "jws"])
+def test_huge_signature_values_are_refused_before_decoding(field: str) -> None:
+    key = ed25519_key()
+    method = f"{ISSUER}#{proofs.multikey(key.public_key())}"
+    signed = proofs.sign_eddsa_rdfc_2022(credential(), key, method, "2025-01-01T00:00:00Z")
+    proof = {**signed["proof"][0], "proofValue": "z" + "2" * 1_000_000}
+    if field == "jws":
+        proof = {k: v for k, v in proof.items() if k not in ("proofValue", "cryptosuite")}
+        proof.update(type="Ed25519Signature2018", jws="e" * 1_000_000 + "..x")
+    with pytest.raises(ProofError, match=r"longer than any signature|detached JWS"):
+        proofs.verify_proof(signed, proof, key.public_key())

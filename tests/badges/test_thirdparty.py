@@ -3,14 +3,20 @@ must reach the verdict their suites state, and must refuse a tampered copy of ea
 
 from __future__ import annotations
 
+import base64
 import copy
+import gzip
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from badges import verifier
+from badges.fetching import Fetched, FetchError
 from badges.jsonld import canonical_nquads, canonical_nquads_pyld
 from badges.verifier import Report, verify
 
@@ -36,6 +42,30 @@ def _load(name: str) -> dict[str, Any]:
     return json.loads((HERE / name).read_text(encoding="utf-8"))
 
 
+@contextmanager
+def offline_web(name: str) -> Iterator[None]:
+    """Serve the documents a credential's suite publishes beside it (its status list: ``web`` in expected.json,
+    files under ``thirdparty/web/``) at their URLs; any other URL is a failed fetch, never the network."""
+    pages = {url: (HERE / path).read_bytes() for url, path in EXPECTED[name].get("web", {}).items()}
+    real = verifier.fetch
+
+    def fetch(url: str, *, accept: str = "application/json") -> Fetched:
+        if url not in pages:
+            raise FetchError(f"{url} is not served in this test (offline)")
+        return Fetched(url, 200, "application/json", pages[url])
+
+    verifier.fetch = fetch  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        verifier.fetch = real  # type: ignore[assignment]
+
+
+def _verify(name: str, credential: dict[str, Any]) -> Report:
+    with offline_web(name):
+        return verify(credential, now=NOW)
+
+
 def _explain(report: Report) -> list[str]:
     return [f"{c['step']}: {c['detail']}" for c in report.checks if not c["passed"]]
 
@@ -46,12 +76,15 @@ def test_every_file_has_an_expected_verdict_and_a_source() -> None:
     readme = (HERE / "README.md").read_text(encoding="utf-8")
     assert all(f"`{name}`" in readme for name in files)
     assert set(NOT_YET) <= files
+    served = {path for e in EXPECTED.values() for path in e.get("web", {}).values()}
+    assert served == {f"web/{path.name}" for path in (HERE / "web").glob("*")}
+    assert all(f"`{path}`" in readme for path in served)
 
 
 @pytest.mark.parametrize("name", _cases())
 def test_verdict_agrees_with_the_suite(name: str) -> None:
     expected = EXPECTED[name]
-    report = verify(_load(name), now=NOW)
+    report = _verify(name, _load(name))
     assert report.status == expected["status"], _explain(report)
     assert report.verified == (expected["status"] == "valid")
     failed = {c["step"] for c in report.checks if not c["passed"]}
@@ -71,10 +104,10 @@ def _tampered_cases() -> list[Any]:
 def test_a_tampered_copy_is_invalid(name: str) -> None:
     """The untampered file must verify first (so the test cannot pass for the wrong reason)."""
     credential = _load(name)
-    assert verify(credential, now=NOW).status == EXPECTED[name]["status"]
+    assert _verify(name, credential).status == EXPECTED[name]["status"]
     forged = copy.deepcopy(credential)
     forged["name"] = str(credential.get("name", "")) + " (forged)"
-    report = verify(forged, now=NOW)
+    report = _verify(name, forged)
     assert report.status == "invalid"
     assert not all(c["passed"] for c in report.checks if c["step"] == "proof"), _explain(report)
 
@@ -87,3 +120,30 @@ def test_fast_canonical_form_is_pyld_s(name: str) -> None:
     reference = canonical_nquads_pyld(unsigned)
     assert canonical_nquads(unsigned) == reference
     assert canonical_nquads(copy.deepcopy(unsigned)) == reference
+
+
+@pytest.mark.parametrize("name", [n for n, e in EXPECTED.items() if e.get("web") and n not in NOT_YET])
+def test_a_tampered_status_list_is_refused(name: str, tmp_path: Path) -> None:
+    """The status list's own proof is checked: with one bit of its list changed, the badge cannot be trusted."""
+    (url, path), *_ = EXPECTED[name]["web"].items()
+    listed = json.loads((HERE / path).read_text(encoding="utf-8"))
+    subject = listed["credentialSubject"]
+    encoded = subject["encodedList"].removeprefix("u")
+    bits = bytearray(gzip.decompress(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))))
+    bits[0] ^= 0x01  # flip bit 7 of the list
+    subject["encodedList"] = "u" + base64.urlsafe_b64encode(gzip.compress(bytes(bits))).rstrip(b"=").decode()
+    real = verifier.fetch
+
+    def fetch(target: str, *, accept: str = "application/json") -> Fetched:
+        if target != url:
+            raise FetchError(f"{target} is not served in this test (offline)")
+        return Fetched(url, 200, "application/json", json.dumps(listed).encode())
+
+    verifier.fetch = fetch  # type: ignore[assignment]
+    try:
+        report = verify(_load(name), now=NOW)
+    finally:
+        verifier.fetch = real  # type: ignore[assignment]
+    assert report.status == "invalid"
+    assert any(c["step"] == "status" and not c["passed"] and "signature does not match" in c["detail"]
+               for c in report.checks), _explain(report)  # fmt: skip

@@ -269,6 +269,65 @@ def test_ed25519_signature_2020_badge_with_its_context(web: dict) -> None:
     assert verify(signed, now=NOW).status == "invalid"
 
 
+@pytest.mark.parametrize("curve", ["P-256", "P-384"])
+def test_ecdsa_rdfc_2019_badge(web: dict, curve: str) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1() if curve == "P-256" else ec.SECP384R1())
+    method = f"{ISSUER}#{proofs.ec_multikey(key.public_key())}"
+    signed = proofs.sign_ecdsa_rdfc_2019(credential(), key, method, "2025-01-01T00:00:00Z")
+    report = verify(signed, now=NOW)
+    assert report.status == "valid", _failed(report)
+    assert "Data Integrity ecdsa-rdfc-2019 signature valid" in _steps_detail(report, "proof")
+    signed["credentialSubject"]["achievement"]["name"] = "Something else"
+    assert verify(signed, now=NOW).status == "invalid"
+
+
+def test_ecdsa_did_web_key_as_jwk(web: dict) -> None:
+    """A did:web document may give the P-256 key as a JWK instead of a Multikey."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    did = "did:web:issuer.example:issuers:7"
+    key = ec.generate_private_key(ec.SECP256R1())
+    jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    web["https://issuer.example/issuers/7/did.json"] = {
+        "id": did,
+        "verificationMethod": [{"id": f"{did}#key-2", "type": "JsonWebKey", "controller": did, "publicKeyJwk": jwk}],
+    }
+    doc = credential(issuer={"id": did, "type": ["Profile"], "name": "DID issuer"})
+    signed = proofs.sign_ecdsa_rdfc_2019(doc, key, f"{did}#key-2", "2025-01-01T00:00:00Z")
+    assert verify(signed, now=NOW).status == "valid"
+    other = proofs.sign_ecdsa_rdfc_2019(doc, ec.generate_private_key(ec.SECP256R1()), f"{did}#key-2", "2025-01-01")
+    assert "ecdsa-rdfc-2019 signature does not match" in " ".join(_failed(verify(other, now=NOW)))
+
+
+def test_ed25519_signature_2018_badge_with_a_did_document_key(web: dict) -> None:
+    """Ed25519Signature2018 as its issuers publish keys: an Ed25519VerificationKey2018 with publicKeyBase58."""
+    did = "did:web:issuer.example:issuers:7"
+    key = Ed25519PrivateKey.generate()
+    web["https://issuer.example/issuers/7/did.json"] = {
+        "id": did,
+        "verificationMethod": [
+            {
+                "id": f"{did}#key-1",
+                "type": "Ed25519VerificationKey2018",
+                "controller": did,
+                "publicKeyBase58": proofs.base58btc_encode(key.public_key().public_bytes_raw()),
+            }
+        ],
+    }
+    doc = credential(issuer={"id": did, "type": ["Profile"], "name": "DID issuer"})
+    doc["@context"] = [*doc["@context"], "https://w3id.org/security/suites/ed25519-2018/v1"]
+    signed = proofs.sign_ed25519_signature_2018(doc, key, f"{did}#key-1", "2025-01-01T00:00:00Z")
+    report = verify(signed, now=NOW)
+    assert report.status == "valid", _failed(report)
+    assert "Ed25519Signature2018 signature valid" in _steps_detail(report, "proof")
+    signed["credentialSubject"]["achievement"]["name"] = "Something else"
+    assert "Ed25519Signature2018 signature does not match" in " ".join(_failed(verify(signed, now=NOW)))
+    web["https://issuer.example/issuers/7/did.json"]["verificationMethod"][0]["publicKeyBase58"] = "abc"
+    assert "publicKeyBase58 is not a 32-byte" in " ".join(_failed(verify(signed, now=NOW)))
+
+
 def test_did_web_verification_method(web: dict) -> None:
     did = "did:web:issuer.example:issuers:7"
     key = Ed25519PrivateKey.generate()
@@ -358,6 +417,78 @@ def test_status_list_that_cannot_be_trusted_makes_the_badge_invalid(web: dict, p
     report = verify(_di(credential(credentialStatus=_entry())), now=NOW)
     assert report.status == "invalid"
     assert reason in _failed(report)[0]
+
+
+STATUS_LIST_2021 = "https://w3id.org/vc/status-list/2021/v1"
+ED25519_2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
+
+
+def _status_list_2021(*set_bits: int, list_type: str = "StatusList2021Credential") -> dict[str, Any]:
+    """A StatusList2021 list as DCC issuers publish it: VCDM 1.1, base64url without multibase prefix, signed
+    with Ed25519Signature2020 by the issuer's key."""
+    listed = {
+        "@context": [verifier.CREDENTIALS_V1, STATUS_LIST_2021, ED25519_2020],
+        "id": LIST_URL,
+        "type": ["VerifiableCredential", list_type],
+        "issuer": ISSUER,
+        "issuanceDate": "2025-01-01T00:00:00Z",
+        "credentialSubject": {
+            "id": LIST_URL + "#list",
+            "type": "StatusList2021",
+            "statusPurpose": "revocation",
+            "encodedList": _encoded_list(*set_bits)[1:],
+        },
+    }
+    key = ed25519_key()
+    return proofs.sign_ed25519_signature_2020(
+        listed, key, f"{ISSUER}#{proofs.multikey(key.public_key())}", "2025-01-01T00:00:00Z"
+    )
+
+
+def _entry_2021(index: int) -> dict[str, Any]:
+    return {**_entry(index), "type": "StatusList2021Entry"}
+
+
+def _with_2021_context(**changes: Any) -> dict[str, Any]:
+    doc = credential(**changes)
+    doc["@context"] = [*doc["@context"], STATUS_LIST_2021]
+    return doc
+
+
+def test_status_list_2021_revokes_and_clears(web: dict) -> None:
+    web[LIST_URL] = _status_list_2021(94567)
+    revoked = verify(_di(_with_2021_context(credentialStatus=_entry_2021(94567))), now=NOW)
+    assert revoked.status == "revoked", _failed(revoked)
+    assert "revoked: bit 94567 is set" in _steps_detail(revoked, "status")
+    clear = verify(_di(_with_2021_context(credentialStatus=_entry_2021(94568))), now=NOW)
+    assert clear.status == "valid", _failed(clear)
+
+
+def test_status_list_2021_that_cannot_be_trusted_makes_the_badge_invalid(web: dict) -> None:
+    doc = _di(_with_2021_context(credentialStatus=_entry_2021(94567)))
+    web[LIST_URL] = _status_list_2021(list_type="BitstringStatusListCredential")  # entry and list disagree
+    assert "not a StatusList2021Credential" in _failed(verify(doc, now=NOW))[0]
+    forged = _status_list_2021()
+    forged["credentialSubject"]["encodedList"] = _status_list_2021(94567)["credentialSubject"]["encodedList"]
+    web[LIST_URL] = forged
+    report = verify(doc, now=NOW)
+    assert report.status == "invalid"
+    assert "Ed25519Signature2020 signature does not match" in _failed(report)[0]
+
+
+def test_status_list_not_valid_yet_cannot_be_trusted(web: dict) -> None:
+    listed = _status_list_2021()
+    listed["validFrom"] = "2999-01-01T00:00:00Z"
+    listed = proofs.sign_ed25519_signature_2020(
+        {k: v for k, v in listed.items() if k != "proof"},
+        ed25519_key(),
+        f"{ISSUER}#{proofs.multikey(ed25519_key().public_key())}",
+        "2025-01-01T00:00:00Z",
+    )
+    web[LIST_URL] = listed
+    report = verify(_di(_with_2021_context(credentialStatus=_entry_2021(1))), now=NOW)
+    assert report.status == "invalid"
+    assert "not valid until 2999" in _failed(report)[0]
 
 
 def test_status_index_outside_the_list(web: dict) -> None:

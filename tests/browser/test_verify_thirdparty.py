@@ -44,3 +44,34 @@ def test_a_third_party_badge_with_a_warning_and_its_tampered_copy(page: Any, tmp
     assert page.locator("#result-heading").inner_text() == "NOT GENUINE"
     assert page.get_by_role("list", name="Warnings").count() == 0
     check_page(page, "verify-thirdparty-forged")
+
+
+def test_badges_signed_with_ecdsa_and_ed25519_signature_2018_read_as_valid(page: Any) -> None:
+    """Other wallets' and issuers' suites: an ecdsa-rdfc-2019 (P-256) badge and an Ed25519Signature2018 one."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from badges import proofs
+    from tests.badges.samples import ISSUER, credential
+
+    p256 = ec.generate_private_key(ec.SECP256R1())
+    ecdsa = proofs.sign_ecdsa_rdfc_2019(
+        credential(), p256, f"{ISSUER}#{proofs.ec_multikey(p256.public_key())}", "2025-01-01T00:00:00Z"
+    )
+    _verify_pasted(page, json.dumps(ecdsa))
+    assert page.locator("#result-heading").inner_text() == "VALID"
+    page.get_by_text("What was checked, step by step").click()
+    assert "ecdsa-rdfc-2019 signature valid" in page.locator("table").inner_text()
+
+    ed = Ed25519PrivateKey.generate()
+    doc = credential()
+    doc["@context"] = [*doc["@context"], "https://w3id.org/security/suites/ed25519-2018/v1"]
+    legacy = proofs.sign_ed25519_signature_2018(
+        doc, ed, f"{ISSUER}#{proofs.multikey(ed.public_key())}", "2025-01-01T00:00:00Z"
+    )
+    _verify_pasted(page, json.dumps(legacy))
+    assert page.locator("#result-heading").inner_text() == "VALID"
+    legacy["credentialSubject"]["achievement"]["name"] = "Forged achievement"
+    _verify_pasted(page, json.dumps(legacy))
+    assert page.locator("#result-heading").inner_text() == "NOT GENUINE"
+    check_page(page, "verify-ed25519-2018-forged")
