@@ -105,8 +105,14 @@ def queue(organisation_id: uuid.UUID) -> Page:
         )
     )
     calibration = [(q, calibration_rules.calibration_status(actor, q)) for q in mine]
+    waits = (
+        review_queue.why_waiting(actor=actor, organisation_id=organisation_id, items=listing.items)
+        if can(actor, "review.manage", organisation_id)
+        else None
+    )
     return render_template(
         "assessors/queue.html",
+        waits=waits,
         calibration=[(q, status) for q, status in calibration if status["required"]],
         organisation=access.organisation_of(organisation_id),
         queue=listing,
