@@ -49,6 +49,7 @@ class SettingsInSchema(StrictSchema):
     calibration_threshold = fields.Float(validate=validate.Range(min=0, max=1))
     recalibration_days = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=3650))
     conflict_by_unit = fields.Boolean()
+    conflict_by_parent = fields.Boolean()
 
 
 class AnchorInSchema(StrictSchema):
@@ -185,6 +186,7 @@ class SettingsSchema(Schema):
     calibration_threshold = fields.Float()
     recalibration_days = fields.Integer(allow_none=True)
     conflict_by_unit = fields.Boolean()
+    conflict_by_parent = fields.Boolean()
 
 
 class AnchorSchema(Schema):

@@ -179,3 +179,16 @@ def test_legacy_free_text_units_still_count_where_no_membership_names_a_unit(h):
     turn_on(h, conflict_by_unit=True)
     assert h.claim(h.assessor) is None
     assert h.claim(h.assessor2) is not None
+
+
+def test_an_assessors_declarations_are_in_their_export_and_go_with_their_erasure(h, session):
+    from assessors import personal_data
+    from core import erasure
+
+    conflicts.declare(actor=h.assessor, email="pat@example.org", reason="Neighbour")
+    parts = {part.name: part for part in personal_data.export(h.assessor)}
+    assert parts["declared_conflicts"].records[0]["email"] == "pat@example.org"
+    request = erasure.request_erasure(actor=h.assessor)
+    session.flush()
+    erasure.carry_out(actor=h.admin, request_id=request.id)
+    assert conflicts.list_declared(actor=h.assessor) == []
