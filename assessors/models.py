@@ -50,6 +50,8 @@ class ProgrammeSettings(IdMixin, TimestampMixin, db.Model):
     # Days after which a passed calibration lapses (None: never).
     recalibration_days: Mapped[int | None]
     conflict_by_unit: Mapped[bool] = mapped_column(default=False)
+    # Also keep assessors off work from their own district: the unit above theirs (see queue.unit_conflict_ids).
+    conflict_by_parent: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     # Service level: a decision due this many business days after submission (None: ``turnaround_hours``
     # of calendar time), a reminder to the claim holder this many business days before, and what a breach does.
     turnaround_business_days: Mapped[int | None]
@@ -83,7 +85,21 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "turnaround_business_days": None,
     "reminder_business_days": 1,
     "breach_action": BreachAction.ESCALATE.value,
+    "conflict_by_parent": False,
 }
+
+
+class DeclaredConflict(IdMixin, db.Model):
+    """An assessor's declared conflict of interest with a person (by email, so it holds before they sign up and
+    says nothing about whether they have an account): the claim query never gives them that person's work."""
+
+    __tablename__ = "declared_conflicts"
+    __table_args__ = (sa.UniqueConstraint("assessor_id", "earner_email"),)
+
+    assessor_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    earner_email: Mapped[str] = mapped_column(sa.String(254))  # lower case
+    reason: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 
 class TaskKind(enum.StrEnum):
@@ -140,7 +156,9 @@ class ReviewTask(IdMixin, db.Model):
     micro_credential_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("micro_credentials.id"))
     version_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("credential_versions.id"))
     earner_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
-    earner_unit: Mapped[str | None] = mapped_column(sa.String(100))
+    earner_unit: Mapped[str | None] = mapped_column(sa.String(100))  # the legacy free text (users.unit)
+    earner_unit_id: Mapped[uuid.UUID | None]  # the earner's unit in the hierarchy when queued, and its parent
+    earner_unit_parent_id: Mapped[uuid.UUID | None]
     kind: Mapped[str] = mapped_column(sa.String(16), default=TaskKind.REVIEW.value)
     slot: Mapped[int] = mapped_column(default=1)
     state: Mapped[str] = mapped_column(sa.String(16), default=TaskState.OPEN.value)

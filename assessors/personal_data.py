@@ -5,7 +5,7 @@ attempts and the reviews they wrote (submissions named only by their pseudonymou
 Erasure blanks the written words about the earner's work (review summaries and comments, appeal reasons),
 keeps the levels (reports of agreement count them) and drops
 calibration anchors made from them (their evidence is gone). An erased assessor's qualifications go; the
-reviews they wrote stay, under the anonymised account."""
+reviews they wrote stay, under the anonymised account, and the conflicts of interest they declared go."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from assessors.models import (
     Appeal,
     CalibrationAnchor,
     CalibrationAttempt,
+    DeclaredConflict,
     Qualification,
     Review,
     ReviewState,
@@ -102,6 +103,14 @@ def export(person: User) -> list[ExportPart]:
             ],
         ),
         ExportPart(
+            name="declared_conflicts",
+            description="The people you declared a conflict of interest with, as an assessor",
+            records=[
+                {"email": c.earner_email, "reason": c.reason, "since": c.created_at}
+                for c in db.session.scalars(select(DeclaredConflict).where(DeclaredConflict.assessor_id == person.id))
+            ],
+        ),
+        ExportPart(
             name="calibration_attempts",
             description="Your calibration attempts as an assessor",
             records=[
@@ -125,10 +134,13 @@ def erase(erasure: Erasure) -> None:
         appeal.reason = ""
     for task in db.session.scalars(select(ReviewTask).where(ReviewTask.submission_id.in_(submission_ids))):
         task.earner_unit = None  # open tasks were cancelled when the submissions were withdrawn
+        task.earner_unit_id = task.earner_unit_parent_id = None
     anchors = db.session.execute(
         delete(CalibrationAnchor).where(CalibrationAnchor.submission_id.in_(submission_ids))
     ).rowcount
     qualifications = db.session.execute(delete(Qualification).where(Qualification.user_id == person_id)).rowcount
+    # The people an erased assessor named: their addresses are not the erased person's to keep.
+    declared = db.session.execute(delete(DeclaredConflict).where(DeclaredConflict.assessor_id == person_id)).rowcount
     db.session.flush()
     erasure.objects += [a.id for a in appeals]
     erasure.counts |= {
@@ -136,4 +148,5 @@ def erase(erasure: Erasure) -> None:
         "appeals_blanked": len(appeals),
         "calibration_anchors": anchors,
         "assessor_qualifications": qualifications,
+        "declared_conflicts": declared,
     }

@@ -20,6 +20,7 @@ from sqlalchemy import exists, func, select, update
 
 from assessors import sla
 from assessors.access import _micro_credential
+from assessors.conflicts import AssessorConflicts
 from assessors.models import (
     OPEN_TASK,
     CalibrationAnchor,
@@ -34,7 +35,8 @@ from core import audit, clock, mail
 from core.authz import authorize, has_role
 from core.db import db
 from core.errors import Conflict, Forbidden, NotFound
-from core.models import Role, User
+from core.models import Organisation, Role, User
+from core.organisations import unit_of
 from credentials.portfolios.models import TO_QUEUE, Submission, SubmissionState
 
 
@@ -52,6 +54,7 @@ def _new_task(
     if due is None:
         settings = settings_for(submission.organisation_id, submission.micro_credential_id)
         due = sla.calendar_for(submission.organisation_id)(queued_at, settings)
+    unit_id = unit_of(earner, submission.organisation_id) if earner else None
     task = ReviewTask(
         submission_id=submission.id,
         organisation_id=submission.organisation_id,
@@ -59,6 +62,10 @@ def _new_task(
         version_id=submission.version_id,
         earner_id=submission.earner_id,
         earner_unit=earner.unit if earner else None,
+        earner_unit_id=unit_id,
+        earner_unit_parent_id=db.session.scalar(select(Organisation.parent_id).where(Organisation.id == unit_id))
+        if unit_id
+        else None,
         kind=kind.value,
         slot=slot,
         queued_at=queued_at,
@@ -264,12 +271,78 @@ def list_queue(
     )
 
 
+def why_waiting(*, actor: User, organisation_id: uuid.UUID, items: list[QueueItem]) -> dict[uuid.UUID, str]:
+    """For those who run review: why each unclaimed task of a queue page waits — how many qualified assessors may
+    take it, and what keeps the others off (their own work, calibration, conflicts of interest). The same rules as
+    the claim query, evaluated per assessor for the page's few tasks."""
+    authorize(actor, "review.manage", organisation_id)
+    tasks = [item.task for item in items if not item.claimed]
+    if not tasks:
+        return {}
+    settings = _settings_map(organisation_id)
+    qualified: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for mc, user_id in db.session.execute(
+        select(Qualification.micro_credential_id, Qualification.user_id).where(
+            Qualification.organisation_id == organisation_id,
+            Qualification.micro_credential_id.in_({t.micro_credential_id for t in tasks}),
+        )
+    ):
+        qualified.setdefault(mc, []).append(user_id)
+    worked = {
+        (submission_id, user_id)
+        for submission_id, user_id in db.session.execute(
+            select(ReviewTask.submission_id, ReviewTask.claimed_by_id).where(
+                ReviewTask.submission_id.in_({t.submission_id for t in tasks}), ReviewTask.claimed_by_id.is_not(None)
+            )
+        )
+    }
+    people: dict[uuid.UUID, tuple[dict[uuid.UUID, bool], AssessorConflicts]] = {}
+    for user_id in {u for users in qualified.values() for u in users}:
+        user = db.session.get(User, user_id)
+        if user is not None and user.is_active:
+            people[user_id] = (
+                _claimable_credentials(user, organisation_id, settings),
+                AssessorConflicts.of(user, organisation_id),
+            )
+    reasons: dict[uuid.UUID, str] = {}
+    for task in tasks:
+        kept_off: dict[str, int] = {}
+        free = 0
+        candidates = [u for u in qualified.get(task.micro_credential_id, []) if u in people]
+        for user_id in candidates:
+            credentials, conflicts = people[user_id]
+            if user_id == task.earner_id:
+                reason: str | None = "own work"
+            elif task.micro_credential_id not in credentials:
+                reason = "calibration due"
+            elif task.kind == TaskKind.ADJUDICATION.value and not credentials[task.micro_credential_id]:
+                reason = "not a lead"
+            elif (task.submission_id, user_id) in worked:
+                reason = "already reviewed it"
+            else:
+                reason = conflicts.reason(task, settings(task.micro_credential_id))
+            if reason is None:
+                free += 1
+            else:
+                kept_off[reason] = kept_off.get(reason, 0) + 1
+        details = ", ".join(f"{n} {why}" for why, n in sorted(kept_off.items()))
+        if not candidates:
+            reasons[task.id] = "No assessor is qualified for this micro-credential."
+        elif free:
+            reasons[task.id] = f"{free} of {len(candidates)} qualified assessors may take it" + (
+                f" (kept off: {details})." if details else "."
+            )
+        else:
+            reasons[task.id] = f"No qualified assessor may take it (kept off: {details})."
+    return reasons
+
+
 def _claim_filter(
     actor: User, organisation_id: uuid.UUID, credentials: dict[uuid.UUID, bool], now: datetime
 ) -> list[Any]:
     """Who may take which task: qualified and calibrated, never their own work, never a submission they have
-    already reviewed (double scoring and appeals need a different assessor), adjudication only for leads,
-    and not their own unit's work when the organisation says so (checked per credential by the caller)."""
+    already reviewed (double scoring and appeals need a different assessor), adjudication only for leads.
+    Conflicts of interest (declared, same unit, same district) are added by the caller."""
     lead_ids = [mc for mc, lead in credentials.items() if lead]
     other = sa.orm.aliased(ReviewTask)
     return [
@@ -302,15 +375,7 @@ def _claimable_where(
     if not credentials:
         return None
     where = _claim_filter(actor, organisation_id, credentials, now)
-    unit_conflicts = [mc for mc in credentials if actor.unit and settings(mc)["conflict_by_unit"]]
-    if unit_conflicts:
-        where.append(
-            sa.or_(
-                ReviewTask.micro_credential_id.not_in(unit_conflicts),
-                ReviewTask.earner_unit.is_(None),
-                ReviewTask.earner_unit != actor.unit,
-            )
-        )
+    where.extend(AssessorConflicts.of(actor, organisation_id).where(list(credentials), settings))
     return where
 
 

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from core import checklist, mail, organisations
 from core.authz import can
 from core.db import db
-from core.errors import ServiceError, flatten_messages
+from core.errors import ServiceError, ValidationFailed, flatten_messages
 from core.http import organisation_creation_limit
 from core.models import Organisation, OrganisationKind, Role, User
 from core.schemas import CreateOrganisationSchema, UpdateOrganisationSchema
@@ -196,9 +196,45 @@ def members(
         q=q,
         invitations=invitations.items,
         roles=ROLE_LABELS,
+        units=organisations.unit_choices(organisation.id),
+        job_roles=organisations.job_roles_in_use(organisation.id),
         invite_errors=invite_errors or {},
-        invite_values={"email": request.form.get("email", ""), "roles": request.form.getlist("roles")},
+        invite_values={
+            "email": request.form.get("email", ""),
+            "roles": request.form.getlist("roles"),
+            "unit_id": request.form.get("unit_id", ""),
+            "job_role": request.form.get("job_role", ""),
+        },
     ), status
+
+
+def _form_unit() -> uuid.UUID | None:
+    """The unit picked in a form (empty: none); something that is not an id is a 422 naming the field."""
+    raw = (request.form.get("unit_id") or "").strip()
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise ValidationFailed.field("unit_id", "Choose this organisation or one of its units.") from None
+
+
+@bp.post("/<uuid:organisation_id>/members/<uuid:user_id>/placement")
+def set_placement(organisation_id: uuid.UUID, user_id: uuid.UUID) -> Page:
+    try:
+        organisations.set_member_placement(
+            actor=_user(),
+            organisation_id=organisation_id,
+            user_id=user_id,
+            unit_id=_form_unit(),
+            job_role=request.form.get("job_role"),
+        )
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(f"Unit and job role not changed: {exc.errors[0]['detail'] if exc.errors else exc.detail}")
+    else:
+        flash("Unit and job role saved.")
+    return redirect(url_for("orgadmin.members", organisation_id=organisation_id))
 
 
 @bp.post("/<uuid:organisation_id>/members/<uuid:user_id>")
@@ -226,7 +262,14 @@ def invite(organisation_id: uuid.UUID) -> Page:
         errors["roles"] = ["Choose at least one role."]
     if not errors:
         try:
-            organisations.invite(actor=_user(), organisation_id=organisation_id, email=email, roles=roles)
+            organisations.invite(
+                actor=_user(),
+                organisation_id=organisation_id,
+                email=email,
+                roles=roles,
+                unit_id=_form_unit(),
+                job_role=request.form.get("job_role"),
+            )
         except ServiceError as exc:
             db.session.rollback()
             for e in exc.errors:

@@ -379,6 +379,17 @@ class MemberItem(MethodView):
         organisations.set_member_roles(actor=require_user(), organisation_id=organisation_id, user_id=user_id, roles=[])
 
 
+@orgs_blp.route("/<uuid:organisation_id>/members/<uuid:user_id>/placement")
+class MemberPlacement(MethodView):
+    @orgs_blp.arguments(s.SetPlacementSchema)
+    @orgs_blp.response(200, s.MemberSchema)
+    def put(self, data: dict[str, Any], organisation_id: uuid.UUID, user_id: uuid.UUID) -> Any:
+        """Set the unit a member works in and their job role (org admins)."""
+        return organisations.set_member_placement(
+            actor=require_user(), organisation_id=organisation_id, user_id=user_id, **data
+        )
+
+
 @orgs_blp.route("/<uuid:organisation_id>/invitations")
 class Invitations(MethodView):
     @orgs_blp.arguments(s.ListArgsSchema, location="query")

@@ -118,7 +118,14 @@ def _core_parts(person: User) -> list[ExportPart]:
             name="memberships",
             description="Your organisations and roles",
             records=[
-                {"organisation": m.organisation.name, "role": m.role, "since": m.created_at} for m in membership_rows
+                {
+                    "organisation": m.organisation.name,
+                    "role": m.role,
+                    "since": m.created_at,
+                    "unit": m.unit.name if m.unit else None,
+                    "job_role": m.job_role,
+                }
+                for m in membership_rows
             ],
             objects=[m.id for m in membership_rows],
         ),

@@ -43,7 +43,7 @@ class User(IdMixin, TimestampMixin, db.Model):
     # sessions carry the old number and stop working.
     token_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None]
-    # The school or unit the person works in; review can keep assessors off their own unit's submissions.
+    # Free text from before units were records: read only where no membership names a unit (Membership.unit_id).
     unit: Mapped[str | None] = mapped_column(sa.String(100))
     # Set when the person's erasure request was carried out: name and email are placeholders from then on.
     erased_at: Mapped[datetime | None]
@@ -75,7 +75,9 @@ class Organisation(IdMixin, TimestampMixin, db.Model):
     # Optimistic concurrency: each update bumps it; clients send it back as If-Match.
     version: Mapped[int] = mapped_column(default=1)
 
-    memberships: Mapped[list[Membership]] = relationship(back_populates="organisation", cascade="all, delete-orphan")
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan", foreign_keys="Membership.organisation_id"
+    )
     parent: Mapped[Organisation | None] = relationship(remote_side="Organisation.id", back_populates="children")
     children: Mapped[list[Organisation]] = relationship(back_populates="parent", order_by="Organisation.name")
 
@@ -95,8 +97,13 @@ class Membership(IdMixin, db.Model):
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(sa.String(32))
     created_at: Mapped[datetime] = mapped_column(default=clock.now)
+    # Where the person works and as what (the same on each of their role rows here): the unit is this
+    # organisation or one of its units (a school of the district); the job role is a word such as "teacher".
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("organisations.id", ondelete="SET NULL"))
+    job_role: Mapped[str | None] = mapped_column(sa.String(40))
 
-    organisation: Mapped[Organisation] = relationship(back_populates="memberships")
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships", foreign_keys=[organisation_id])
+    unit: Mapped[Organisation | None] = relationship(foreign_keys=[unit_id])
     user: Mapped[User] = relationship(back_populates="memberships", foreign_keys=[user_id])
 
 
@@ -117,8 +124,12 @@ class Invitation(IdMixin, db.Model):
     accepted_at: Mapped[datetime | None]
     accepted_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     revoked_at: Mapped[datetime | None]
+    # Given to the memberships when it is accepted (see Membership).
+    unit_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("organisations.id", ondelete="SET NULL"))
+    job_role: Mapped[str | None] = mapped_column(sa.String(40))
 
-    organisation: Mapped[Organisation] = relationship()
+    organisation: Mapped[Organisation] = relationship(foreign_keys=[organisation_id])
+    unit: Mapped[Organisation | None] = relationship(foreign_keys=[unit_id])
 
     @property
     def state(self) -> str:

@@ -287,7 +287,106 @@ def list_members(
 
 
 def _member(user: User, organisation_id: uuid.UUID) -> dict[str, Any]:
-    return {"user": user, "roles": sorted(r.value for r in user.roles_in(organisation_id))}
+    rows = [m for m in user.memberships if m.organisation_id == organisation_id]
+    placed = next((m for m in rows if m.unit_id is not None or m.job_role), None)
+    return {
+        "user": user,
+        "roles": sorted(m.role for m in rows),
+        "unit": placed.unit if placed else None,
+        "job_role": placed.job_role if placed else None,
+    }
+
+
+# Offered on the members page; an organisation may use any other word (see ``_job_role``).
+JOB_ROLES = ("teacher", "administrator", "support staff", "coach", "other")
+JOB_ROLE_MAX = 40
+_JOB_ROLE_RE = re.compile(r"^[^\W\d_](?:[\w '&/-]*\w)?$")
+
+
+def _job_role(value: str | None, field: str = "job_role") -> str | None:
+    """A job role as stored: trimmed, lower case, letters and a few joiners; blank is none."""
+    value = " ".join((value or "").split()).lower()
+    if not value:
+        return None
+    if len(value) > JOB_ROLE_MAX or not _JOB_ROLE_RE.match(value):
+        raise ValidationFailed.field(
+            field, f"A job role is a word or a few (letters, spaces, - / &), at most {JOB_ROLE_MAX} characters."
+        )
+    return value
+
+
+def unit_choices(organisation_id: uuid.UUID) -> list[Organisation]:
+    """The units a member of the organisation can belong to: itself and every unit below it, by depth then name."""
+    found: list[Organisation] = []
+    level = [db.session.get(Organisation, organisation_id)]
+    depth = 0
+    while level and level[0] is not None and depth <= MAX_DEPTH:
+        found.extend(level)
+        level = list(
+            db.session.scalars(
+                select(Organisation)
+                .where(Organisation.parent_id.in_([o.id for o in level]))
+                .order_by(Organisation.name, Organisation.id)
+            )
+        )
+        depth += 1
+    return found
+
+
+def _unit(organisation: Organisation, unit_id: uuid.UUID | None, field: str = "unit_id") -> uuid.UUID | None:
+    if unit_id is None:
+        return None
+    if unit_id not in {o.id for o in unit_choices(organisation.id)}:
+        raise ValidationFailed.field(field, "Choose this organisation or one of its units.")
+    return unit_id
+
+
+def job_roles_in_use(organisation_id: uuid.UUID) -> list[str]:
+    """The suggested job roles and the ones this organisation added, for the pickers."""
+    own = db.session.scalars(
+        select(Membership.job_role)
+        .where(Membership.organisation_id == organisation_id, Membership.job_role.is_not(None))
+        .distinct()
+    )
+    return list(JOB_ROLES) + sorted(set(own) - set(JOB_ROLES))
+
+
+def set_member_placement(
+    *, actor: User, organisation_id: uuid.UUID, user_id: uuid.UUID, unit_id: uuid.UUID | None, job_role: str | None
+) -> dict[str, Any]:
+    """Say which unit a member works in (this organisation or a unit below it) and their job role."""
+    organisation = _get_organisation(organisation_id)
+    authorize(actor, "organisation.manage_members", organisation)
+    user = db.session.get(User, user_id)
+    rows = [m for m in user.memberships if m.organisation_id == organisation.id] if user is not None else []
+    if user is None or not rows:
+        raise NotFound("This user is not a member of the organisation; invite them instead.")
+    unit_id = _unit(organisation, unit_id)
+    job_role = _job_role(job_role)
+    before = {"unit_id": str(rows[0].unit_id) if rows[0].unit_id else None, "job_role": rows[0].job_role}
+    for membership in rows:
+        membership.unit_id = unit_id
+        membership.job_role = job_role
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="membership.placed",
+        obj=user,
+        organisation_id=organisation.id,
+        before=before,
+        after={"unit_id": str(unit_id) if unit_id else None, "job_role": job_role},
+    )
+    return _member(user, organisation.id)
+
+
+def unit_of(user: User, organisation_id: uuid.UUID) -> uuid.UUID | None:
+    """The unit ``user`` works in as seen from an organisation: named on their membership there, else on one in
+    an organisation above it (nearest first); None when no membership names one."""
+    for org_id in [organisation_id, *ancestor_ids(organisation_id)]:
+        for membership in user.memberships:
+            if membership.organisation_id == org_id and membership.unit_id is not None:
+                return membership.unit_id
+    return None
 
 
 def _org_admin_count(organisation_id: uuid.UUID) -> int:
@@ -318,8 +417,16 @@ def set_member_roles(
     for membership in list(user.memberships):
         if membership.organisation_id == organisation.id and Role(membership.role) not in wanted:
             user.memberships.remove(membership)
+    kept = next((m for m in user.memberships if m.organisation_id == organisation.id), None)
     for role in wanted - current:
-        user.memberships.append(Membership(organisation_id=organisation.id, role=role.value))
+        user.memberships.append(
+            Membership(
+                organisation_id=organisation.id,
+                role=role.value,
+                unit_id=kept.unit_id if kept else None,
+                job_role=kept.job_role if kept else None,
+            )
+        )
     db.session.flush()
     audit.record(
         actor=actor,
@@ -332,10 +439,21 @@ def set_member_roles(
     return _member(user, organisation.id)
 
 
-def invite(*, actor: User, organisation_id: uuid.UUID, email: str, roles: list[str]) -> tuple[Invitation, str]:
-    """Invite someone, new or existing, to join with ``roles``; returns the invitation and its link."""
+def invite(
+    *,
+    actor: User,
+    organisation_id: uuid.UUID,
+    email: str,
+    roles: list[str],
+    unit_id: uuid.UUID | None = None,
+    job_role: str | None = None,
+) -> tuple[Invitation, str]:
+    """Invite someone, new or existing, to join with ``roles`` (and a unit and job role); returns the invitation
+    and its link."""
     organisation = _get_organisation(organisation_id)
     authorize(actor, "organisation.manage_members", organisation)
+    unit_id = _unit(organisation, unit_id)
+    job_role = _job_role(job_role)
     email = email.strip()
     existing = find_user_by_email(email)
     if existing is not None and _roles(roles) <= existing.roles_in(organisation.id):
@@ -349,6 +467,8 @@ def invite(*, actor: User, organisation_id: uuid.UUID, email: str, roles: list[s
         token_hash=digest,
         invited_by_id=actor.id,
         expires_at=clock.now() + ttl,
+        unit_id=unit_id,
+        job_role=job_role,
     )
     db.session.add(invitation)
     db.session.flush()
@@ -364,7 +484,9 @@ def invite(*, actor: User, organisation_id: uuid.UUID, email: str, roles: list[s
         action="invitation.created",
         obj=invitation,
         organisation_id=organisation.id,
-        after={"email": email, "roles": invitation.roles},
+        after={"email": email, "roles": invitation.roles}
+        | ({"unit_id": str(unit_id)} if unit_id else {})
+        | ({"job_role": job_role} if job_role else {}),
     )
     return invitation, link
 
@@ -427,6 +549,12 @@ def accept_invitation(
     held = user.roles_in(invitation.organisation_id)
     for role in set(invitation.roles) - {r.value for r in held}:
         user.memberships.append(Membership(organisation_id=invitation.organisation_id, role=role))
+    if invitation.unit_id is not None or invitation.job_role:
+        # The invitation's placement applies to all the person's rows here, old and new alike.
+        for membership in user.memberships:
+            if membership.organisation_id == invitation.organisation_id:
+                membership.unit_id = invitation.unit_id or membership.unit_id
+                membership.job_role = invitation.job_role or membership.job_role
     invitation.accepted_at = clock.now()
     invitation.accepted_by_id = user.id
     db.session.flush()

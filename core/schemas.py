@@ -232,6 +232,21 @@ class UserSummarySchema(Schema):
 class MemberSchema(Schema):
     user = fields.Nested(UserSummarySchema)
     roles = fields.List(fields.String())
+    unit_id = fields.Function(lambda m: str(m["unit"].id) if m.get("unit") else None, allow_none=True)
+    unit_name = fields.Function(lambda m: m["unit"].name if m.get("unit") else None, allow_none=True)
+    job_role = fields.String(allow_none=True)
+
+
+class SetPlacementSchema(StrictSchema):
+    unit_id = fields.UUID(
+        required=True, allow_none=True, metadata={"description": "This organisation or one of its units; null: none"}
+    )
+    job_role = fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.Length(max=40),
+        metadata={"description": "teacher, administrator, support staff, coach, other, or the organisation's own"},
+    )
 
 
 class SetRolesSchema(StrictSchema):
@@ -253,6 +268,8 @@ class CreateInvitationSchema(StrictSchema):
         required=True,
         validate=validate.Length(min=1, max=len(Role)),
     )
+    unit_id = fields.UUID(allow_none=True, metadata={"description": "The unit the invitee works in"})
+    job_role = fields.String(allow_none=True, validate=validate.Length(max=40))
 
 
 class InvitationSchema(Schema):
@@ -260,6 +277,8 @@ class InvitationSchema(Schema):
     organisation_id = fields.UUID()
     email = fields.String()
     roles = fields.List(fields.String())
+    unit_id = fields.UUID(allow_none=True)
+    job_role = fields.String(allow_none=True)
     state = fields.String()
     created_at = fields.DateTime()
     expires_at = fields.DateTime()

@@ -47,6 +47,17 @@ def test_admin_changes_roles_and_invites(page: Any, org: dict[str, str], live_se
     assert _row(page, "Ana Author").get_by_label("Assessor").is_checked()
     assert _row(page, "Ana Author").get_by_label("Author", exact=True).is_checked()
 
+    # Where Ana works and as what: a unit of the hierarchy and a job role (a word of the organisation's own).
+    ana = _row(page, "Ana Author")
+    ana.get_by_label("Unit of Ana Author", exact=True).select_option(label=org["name"])
+    ana.get_by_label("Job role of Ana Author", exact=True).fill("Instructional Coach")
+    _submit(ana.get_by_role("button", name="Save unit and job role of Ana Author"), page)
+    assert page.locator(".notice").inner_text() == "Unit and job role saved."
+    assert (
+        _row(page, "Ana Author").get_by_label("Job role of Ana Author", exact=True).input_value()
+        == "instructional coach"
+    )
+
     # The last org admin cannot drop their own admin role.
     olu = _row(page, "Olu Admin")
     olu.get_by_label("Org admin").uncheck()

@@ -645,7 +645,13 @@ def test_create_organisation(client, admin):
     # the creator is its first org admin
     members = client.get(f"/api/v1/organisations/{r.json['id']}/members", headers=bearer(admin))
     assert members.json == [
-        {"user": {"id": str(admin.id), "email": admin.email, "name": admin.name}, "roles": ["org_admin"]}
+        {
+            "user": {"id": str(admin.id), "email": admin.email, "name": admin.name},
+            "roles": ["org_admin"],
+            "unit_id": None,
+            "unit_name": None,
+            "job_role": None,
+        }
     ]
 
 

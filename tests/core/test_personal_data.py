@@ -128,7 +128,13 @@ def test_the_archive_holds_each_part_of_a_persons_data(client: Any, session: Any
     account = json.loads(archive.read("account.json"))[0]
     assert (account["name"], account["email"]) == (me.user.name, me.user.email)
     assert json.loads(archive.read("memberships.json")) == [
-        {"organisation": world.org.name, "role": "author", "since": me.user.memberships[0].created_at.isoformat()}
+        {
+            "organisation": world.org.name,
+            "role": "author",
+            "since": me.user.memberships[0].created_at.isoformat(),
+            "unit": None,
+            "job_role": None,
+        }
     ]
     tokens = json.loads(archive.read("api_tokens.json"))
     token = session.scalar(select(ApiToken).where(ApiToken.user_id == me.user.id))
