@@ -28,11 +28,14 @@ def reviews_waiting(user: User) -> Section | None:
         version = db.session.get(CredentialVersion, task.version_id)
         what = "Adjudication" if task.kind == TaskKind.ADJUDICATION.value else "Review"
         due = task.lease_expires_at.strftime("%d %b %H:%M UTC") if task.lease_expires_at else ""
+        note = f"claimed by you, yours until {due}" if due else "claimed by you"
+        if task.due_at is not None:
+            note += f"; decision due {task.due_at:%d %b %H:%M UTC}"
         items.append(
             Item(
                 label=f"{what}: {version.title if version else 'a submission'}",
                 url=url_for("review.task", task_id=task.id),
-                note=f"claimed by you, yours until {due}" if due else "claimed by you",
+                note=note,
             )
         )
     for organisation in organisations:

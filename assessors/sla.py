@@ -70,7 +70,11 @@ def due_dates(start: datetime, settings: dict[str, Any], holidays: set[date]) ->
     """(due, remind) for work that arrived at ``start`` under these programme settings."""
     days = settings["turnaround_business_days"]
     due = add_business_days(start, days, holidays) if days else start + timedelta(hours=settings["turnaround_hours"])
-    remind = subtract_business_days(due, settings["reminder_business_days"], holidays)
+    before = settings["reminder_business_days"]
+    if before:
+        remind = subtract_business_days(due, before, holidays)
+    else:  # "on the due date": from the start of that day (UTC), so there is time to act on it
+        remind = due.replace(hour=0, minute=0, second=0, microsecond=0)
     return due, max(remind, start)
 
 

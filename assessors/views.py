@@ -9,7 +9,6 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
-from marshmallow import ValidationError as MarshmallowValidationError
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -19,7 +18,7 @@ from assessors import conflicts as conflict_rules
 from assessors import qualifications as qualification_rules
 from assessors import queue as review_queue
 from assessors.models import BreachAction, Qualification
-from assessors.schemas import SettingsInSchema
+from assessors.schemas import load_settings
 from core import clock, storage
 from core.authz import can
 from core.db import db
@@ -409,7 +408,7 @@ def admin(organisation_id: uuid.UUID) -> Page:
                     "breach_action": str,
                 }
                 changes |= {k: read(request.form[k]) for k, read in form_sla.items() if k in request.form}
-                settings.update_settings(actor=actor, organisation_id=organisation_id, changes=_settings_in(changes))
+                settings.update_settings(actor=actor, organisation_id=organisation_id, changes=load_settings(changes))
                 flash("Settings saved.")
             elif action == "add_day":
                 day = _form_date("day")
@@ -459,15 +458,6 @@ def _form_date(name: str) -> date:
         return date.fromisoformat(request.form.get(name, ""))
     except ValueError:
         raise ValidationFailed("Not added: choose a date.") from None
-
-
-def _settings_in(changes: dict[str, Any]) -> dict[str, Any]:
-    """The settings form through the API's schema, so the page refuses what the API refuses."""
-    try:
-        return SettingsInSchema().load(changes)
-    except MarshmallowValidationError as exc:
-        fields = ", ".join(sorted(exc.messages))
-        raise ValidationFailed(f"Not saved: check {fields}.") from None
 
 
 @bp.route("/<uuid:organisation_id>/reports")

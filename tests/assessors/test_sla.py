@@ -47,6 +47,11 @@ def test_business_days_skip_weekends_and_listed_dates() -> None:
     # Submitted on a Saturday: the first working day after is Monday.
     assert sla.add_business_days(FRIDAY + timedelta(days=1), 1, set()).date() == date(2026, 12, 7)
     assert sla.subtract_business_days(datetime(2026, 12, 10, 10, tzinfo=UTC), 2, holidays).date() == date(2026, 12, 7)
+    same_day = {"turnaround_business_days": 3, "reminder_business_days": 0, "turnaround_hours": 1}
+    assert sla.due_dates(FRIDAY, same_day, holidays) == (
+        datetime(2026, 12, 10, 10, 0, tzinfo=UTC),
+        datetime(2026, 12, 10, 0, 0, tzinfo=UTC),
+    )
 
 
 def test_due_date_fixed_from_submission_and_shown_on_queue(world: World, session: Any) -> None:

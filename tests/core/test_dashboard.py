@@ -109,7 +109,7 @@ def test_an_assessor_sees_claims_and_claimable_work_but_never_their_own(client: 
     task = world.claim(world.assessor)
     assert task is not None and task.submission_id != own.id
     reviews = _section(_home(client), "reviews")
-    assert f"/review/tasks/{task.id}" in _links(reviews) and "claimed by you" in reviews
+    assert f"/review/tasks/{task.id}" in _links(reviews) and "claimed by you" in reviews and "decision due" in reviews
     assert "1 submission you may review in" in reviews
     assert client.get(f"/review/tasks/{task.id}", headers=BROWSER).status_code == 200
 
