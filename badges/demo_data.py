@@ -8,8 +8,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from badges import issuing, revocation, signing
-from badges.models import Badge, BadgeSource
+from badges import consent, issuing, revocation, signing
+from badges.models import Acceptance, Badge, BadgeSource
 from core import clock
 from core.db import db
 from core.demo import DemoContext, demo_step
@@ -50,6 +50,8 @@ def _badges(ctx: DemoContext) -> None:
             source=BadgeSource.IMPORT,
             issue_key=f"demo:{label}:{version.id}:{earner.id}",
         )
+        if badge.acceptance == Acceptance.PENDING.value:  # an import to a non-member: the demo earner said yes
+            consent.accept(actor=earner, badge_id=badge.id)
         if revoke and badge.revoked_at is None:
             revocation.revoke(actor=admin, badge_id=badge.id, reason="Demo: awarded in error.")
     base = current_app.config["BASE_URL"]
