@@ -11,9 +11,8 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from assessors import access, appeals, reports, scoring, settings
+from assessors import access, appeals, reports, scoring, settings, waiting
 from assessors import calibration as calibration_rules
-from assessors import conflicts as conflict_rules
 from assessors import qualifications as qualification_rules
 from assessors import queue as review_queue
 from assessors.models import Qualification
@@ -107,7 +106,7 @@ def queue(organisation_id: uuid.UUID) -> Page:
     )
     calibration = [(q, calibration_rules.calibration_status(actor, q)) for q in mine]
     waits = (
-        review_queue.why_waiting(actor=actor, organisation_id=organisation_id, items=listing.items)
+        waiting.why_waiting(actor=actor, organisation_id=organisation_id, items=listing.items)
         if can(actor, "review.manage", organisation_id)
         else None
     )
@@ -448,42 +447,6 @@ def report_csv(organisation_id: uuid.UUID, kind: str) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="review-by-{kind}.csv"'},
     )
-
-
-@bp.route("/conflicts", methods=["GET", "POST"])
-def conflicts() -> Page:
-    """The signed-in person's declared conflicts of interest, and the form to declare one."""
-    actor = _user()
-    values = {"email": request.form.get("email", ""), "reason": request.form.get("reason", "")}
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        try:
-            conflict_rules.declare(actor=actor, email=values["email"], reason=values["reason"])
-        except ServiceError as exc:
-            db.session.rollback()
-            for e in exc.errors:
-                errors.setdefault(e["field"], []).append(e["detail"])
-            if not exc.errors:
-                errors["email"] = [exc.detail]
-        else:
-            flash("Conflict declared: you will not be given this person's work.")
-            return redirect(url_for("review.conflicts"))
-    html = render_template(
-        "assessors/conflicts.html", declared=conflict_rules.list_declared(actor=actor), values=values, errors=errors
-    )
-    return (html, 422) if errors else html
-
-
-@bp.post("/conflicts/<uuid:conflict_id>/withdraw")
-def withdraw_conflict(conflict_id: uuid.UUID) -> Page:
-    try:
-        conflict_rules.withdraw(actor=_user(), conflict_id=conflict_id)
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(f"Not withdrawn: {exc.detail}")
-    else:
-        flash("Conflict withdrawn.")
-    return redirect(url_for("review.conflicts"))
 
 
 @bp.post("/appeals/<uuid:submission_id>")
