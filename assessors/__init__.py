@@ -9,6 +9,8 @@ Where things live:
 * ``settings``: programme settings (double scoring, turnaround, lease, calibration);
 * ``queue``: submitted work onto the queue, listing it, claim-next, release, stale claims;
 * ``sla``: due dates in business days, the calendar of non-working days, reminders, breaches, overdue work;
+* ``conflicts``: conflicts of interest (declared, same unit, same district) for the claim query, and the
+  declarations; ``waiting``: why a submission waits, for admins; ``conflict_views``: the declarations page;
 * ``scoring``: what a blind assessor sees, evidence downloads, saving and submitting scores;
 * ``decisions``: the passing rule, agreement of two reviews, adjudication, the final decision;
 * ``appeals`` and ``calibration``: an earner's appeal; anchors, calibration sets and attempts;
@@ -27,6 +29,9 @@ def init_app(app: Flask) -> None:
 
     api.init_app(app)
     cli.init_app(app)
+    # Their pages join the review blueprint before it is registered.
+    from assessors import calibration_views, conflict_views  # noqa: F401
+
     views.init_app(app)
     dashboard.init_app()
     # A withdrawn submission leaves the queue in the same transaction.

@@ -24,8 +24,8 @@ from core import audit
 from core.authz import ancestor_ids
 from core.db import db
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.members import unit_of
 from core.models import Organisation, User
-from core.organisations import unit_of
 
 REASON_MAX = 200
 EMAIL_MAX = 254

@@ -18,6 +18,7 @@ from marshmallow import ValidationError as SchemaValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from core import checklist, mail, organisations
+from core import members as placement
 from core.authz import can
 from core.db import db
 from core.errors import ServiceError, ValidationFailed, flatten_messages
@@ -196,8 +197,8 @@ def members(
         q=q,
         invitations=invitations.items,
         roles=ROLE_LABELS,
-        units=organisations.unit_choices(organisation.id),
-        job_roles=organisations.job_roles_in_use(organisation.id),
+        units=placement.unit_choices(organisation.id),
+        job_roles=placement.job_roles_in_use(organisation.id),
         invite_errors=invite_errors or {},
         invite_values={
             "email": request.form.get("email", ""),
@@ -222,7 +223,7 @@ def _form_unit() -> uuid.UUID | None:
 @bp.post("/<uuid:organisation_id>/members/<uuid:user_id>/placement")
 def set_placement(organisation_id: uuid.UUID, user_id: uuid.UUID) -> Page:
     try:
-        organisations.set_member_placement(
+        placement.set_member_placement(
             actor=_user(),
             organisation_id=organisation_id,
             user_id=user_id,

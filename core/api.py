@@ -14,6 +14,7 @@ from flask_smorest.pagination import PaginationParameters
 from swagger_ui_bundle import swagger_ui_path
 
 from core import accounts, checklist, erasure, exports, organisations
+from core import members as placement
 from core import schemas as s
 from core.auth import current_user, require_user, token_response
 from core.errors import NotFound
@@ -385,7 +386,7 @@ class MemberPlacement(MethodView):
     @orgs_blp.response(200, s.MemberSchema)
     def put(self, data: dict[str, Any], organisation_id: uuid.UUID, user_id: uuid.UUID) -> Any:
         """Set the unit a member works in and their job role (org admins)."""
-        return organisations.set_member_placement(
+        return placement.set_member_placement(
             actor=require_user(), organisation_id=organisation_id, user_id=user_id, **data
         )
 

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from assessors import conflicts
+from assessors import conflicts, waiting
 from assessors import queue as review_queue
 from assessors import settings as review_settings
-from core import organisations
+from core import members
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.models import Role
 from tests.assessors.test_services import World
@@ -30,7 +30,7 @@ class Hierarchy(World):
         session.flush()
 
     def place(self, user: Any, unit: Any, job_role: str | None = "teacher") -> None:
-        organisations.set_member_placement(
+        members.set_member_placement(
             actor=self.admin, organisation_id=self.org.id, user_id=user.id, unit_id=unit.id, job_role=job_role
         )
 
@@ -154,14 +154,14 @@ def test_the_admin_sees_why_a_submission_waits(h):
     h.submission(earner=earner)
     turn_on(h, conflict_by_parent=True)
     listing = review_queue.list_queue(actor=h.admin, organisation_id=h.org.id)
-    reasons = review_queue.why_waiting(actor=h.admin, organisation_id=h.org.id, items=listing.items)
+    reasons = waiting.why_waiting(actor=h.admin, organisation_id=h.org.id, items=listing.items)
     assert list(reasons.values()) == [
         "No qualified assessor may take it (kept off: 1 declared conflict, 2 same district)."
     ]
     for who in (h.assessor, h.assessor2, h.lead):
         assert h.claim(who) is None  # the reason agrees with the claim query
     with pytest.raises(Forbidden):
-        review_queue.why_waiting(actor=h.assessor, organisation_id=h.org.id, items=listing.items)
+        waiting.why_waiting(actor=h.assessor, organisation_id=h.org.id, items=listing.items)
 
 
 def test_waiting_with_free_assessors_says_how_many(h):
@@ -169,7 +169,7 @@ def test_waiting_with_free_assessors_says_how_many(h):
     h.submission(earner=h.earner_in(h.s1))
     turn_on(h, conflict_by_unit=True)
     listing = review_queue.list_queue(actor=h.admin, organisation_id=h.org.id)
-    reasons = review_queue.why_waiting(actor=h.admin, organisation_id=h.org.id, items=listing.items)
+    reasons = waiting.why_waiting(actor=h.admin, organisation_id=h.org.id, items=listing.items)
     assert list(reasons.values()) == ["2 of 3 qualified assessors may take it (kept off: 1 same unit)."]
 
 
