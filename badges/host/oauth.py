@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
-from authlib.oauth2.rfc6749 import grants
+from authlib.oauth2.rfc6749 import InvalidRequestError, grants
 from authlib.oauth2.rfc6750 import BearerTokenValidator
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7591 import ClientRegistrationEndpoint
@@ -119,7 +119,18 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
 
 
 class S256Challenge(CodeChallenge):
+    """PKCE on every authorization request (OB 3.0 § 7.2.3), with S256: "plain", also what an absent method
+    means (RFC 7636 § 4.3), would show the verifier to whoever sees the request."""
+
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        data = grant.request.payload.data
+        if not data.get("code_challenge"):
+            raise InvalidRequestError("Missing 'code_challenge': this service requires PKCE.")
+        if data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("Use 'code_challenge_method=S256'.")
+        super().validate_code_challenge(grant, redirect_uri)
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
