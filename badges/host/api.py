@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
-from flask import Blueprint, Flask, Response, current_app, request, url_for
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from badges.host import services
@@ -19,7 +19,7 @@ from core.errors import ServiceError
 from core.extensions import csrf, limiter
 from core.models import User
 
-bp = Blueprint("obapi", __name__, url_prefix="/ims/ob/v3p0")
+bp = Blueprint("obapi", __name__, url_prefix="/ims/ob/v3p0", template_folder="templates")
 PREFIX = "/ims/ob/v3p0"
 
 _MINOR = {
@@ -75,6 +75,9 @@ def discovery() -> Any:
     """The Service Description Document (OB 3.0 § 6.3): an OpenAPI 3.0 document naming our endpoints."""
     base = current_app.config["BASE_URL"].rstrip("/")
     token_url = _absolute("obapi.token")
+    about = _absolute("obapi.about")
+    privacy = current_app.config["OB_API_PRIVACY_POLICY_URL"] or about
+    terms = current_app.config["OB_API_TERMS_URL"] or about
     secured = lambda scope: [{"OAuth2ACG": [scope]}]  # noqa: E731
     return {
         "openapi": "3.0.1",
@@ -82,8 +85,8 @@ def discovery() -> Any:
             "title": "Open Badges API",
             "version": "3.0",
             "description": "The Open Badges 3.0 API of this micro-credential service (Host role).",
-            "termsOfService": base + "/terms",
-            "x-imssf-privacyPolicyUrl": base + "/privacy",
+            "termsOfService": terms,
+            "x-imssf-privacyPolicyUrl": privacy,
         },
         "servers": [{"url": base + PREFIX}],
         "tags": [{"name": "OpenBadgeCredentials"}, {"name": "Discovery"}],
@@ -128,10 +131,10 @@ def discovery() -> Any:
                 "OAuth2ACG": {
                     "type": "oauth2",
                     "description": "OAuth 2.0 Authorization Code Grant authorization",
-                    "x-imssf-name": current_app.config.get("SERVICE_NAME", "Micro-credentials"),
-                    "x-imssf-privacyPolicyUrl": base + "/privacy",
+                    "x-imssf-name": "Micro-credentials",
+                    "x-imssf-privacyPolicyUrl": privacy,
                     "x-imssf-registrationUrl": _absolute("obapi.register"),
-                    "x-imssf-termsOfServiceUrl": base + "/terms",
+                    "x-imssf-termsOfServiceUrl": terms,
                     "flows": {
                         "authorizationCode": {
                             "authorizationUrl": _absolute("obapi_pages.authorize"),
@@ -145,6 +148,12 @@ def discovery() -> Any:
             "schemas": {},
         },
     }
+
+
+@bp.get("/about")
+def about() -> str:
+    """For people: what an application gets through the API, how the earner stays in control."""
+    return render_template("host/about.html", scopes=SCOPES)
 
 
 @bp.post("/oauth/register")

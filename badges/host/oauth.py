@@ -262,8 +262,9 @@ require_oauth = ResourceProtector()
 
 def init_app(app: Flask) -> None:
     """Configure the one server for ``app`` (token lifetime from ``OB_API_TOKEN_TTL``)."""
-    app.config.setdefault("OAUTH2_TOKEN_EXPIRES_IN", {"authorization_code": 3600, "refresh_token": 3600})
-    app.config.setdefault("OAUTH2_REFRESH_TOKEN_GENERATOR", True)
+    ttl = app.config["OB_API_TOKEN_TTL"]
+    app.config["OAUTH2_TOKEN_EXPIRES_IN"] = {"authorization_code": ttl, "refresh_token": ttl}
+    app.config["OAUTH2_REFRESH_TOKEN_GENERATOR"] = True
     server.init_app(app, query_client=_query_client, save_token=_save_token)
     server.scopes_supported = list(SCOPES)
     if not server._authorization_grants:  # one server object serves every app built in this process

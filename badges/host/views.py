@@ -3,17 +3,19 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Error
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, flash, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from badges.host import services
 from badges.host.oauth import server
 from core.db import db
 from core.errors import ServiceError
+from core.http import security_headers
 from core.views import require_sign_in, signed_in_user
 
 bp = Blueprint("obapi_pages", __name__, template_folder="templates")
@@ -38,16 +40,27 @@ def authorize() -> Page:
             services.approve(actor=user, client=client, scope=grant.request.scope or "")
             return server.create_authorization_response(grant_user=user, grant=grant)
         return server.create_authorization_response(grant_user=None, grant=grant)
-    return render_template(
-        "host/consent.html",
-        client=client,
-        scopes=services.describe_scopes(grant.request.scope or ""),
-        redirect_host=_host(grant.redirect_uri),
+    response = make_response(
+        render_template(
+            "host/consent.html",
+            client=client,
+            scopes=services.describe_scopes(grant.request.scope or ""),
+            redirect_host=urlsplit(grant.redirect_uri or "").netloc,
+        )
     )
+    response.headers["Content-Security-Policy"] = _policy_allowing(grant.redirect_uri)
+    return response
 
 
-def _host(uri: str | None) -> str:
-    return urlsplit(uri or "").netloc
+def _policy_allowing(redirect_uri: str | None) -> str:
+    """Our page policy, with the application's origin added to ``form-action``: browsers apply it to the
+    redirect that follows the form, so without it the earner's "Allow" could never reach the application."""
+    policy = security_headers(WerkzeugResponse()).headers["Content-Security-Policy"]
+    parts = urlsplit(redirect_uri or "")
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if re.fullmatch(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?", origin):
+        policy = policy.replace("form-action 'self'", f"form-action 'self' {origin}")
+    return policy
 
 
 @bp.get("/account/applications")

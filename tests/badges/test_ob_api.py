@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 import secrets
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -15,6 +16,7 @@ import pytest
 
 from badges.host.models import OAuthClient, OAuthToken
 from badges.host.oauth import CREDENTIAL_READ, PROFILE_READ, PROFILE_UPDATE, SCOPES
+from core import clock
 from tests.badges.issued import award, passed_submission
 from tests.conftest import bearer, csrf_token
 from tests.core.test_web import BROWSER, sign_in
@@ -413,3 +415,50 @@ def test_secrets_codes_and_tokens_are_stored_as_digests(client: Any, session: An
     )
     row = session.query(OAuthToken).filter_by(client_pk=stored.id).one()
     assert token["access_token"] not in (row.access_token_digest, row.refresh_token_digest)
+
+
+def test_the_discovery_document_is_valid_openapi_and_names_the_about_page(client: Any) -> None:
+    from openapi_spec_validator import validate
+
+    doc = client.get(f"{PREFIX}/discovery").get_json()
+    validate(doc)
+    scheme = doc["components"]["securitySchemes"]["OAuth2ACG"]
+    for url in (doc["info"]["termsOfService"], scheme["x-imssf-privacyPolicyUrl"], scheme["x-imssf-termsOfServiceUrl"]):
+        page = client.get(urlsplit(url).path, headers=BROWSER)
+        assert page.status_code == 200 and "revoke" in page.get_data(as_text=True)
+
+
+def test_the_consent_page_lets_its_form_reach_the_application_and_nothing_else(client: Any) -> None:
+    registered = register(client)
+    sign_in(client, UserFactory().email)
+    _, challenge = pkce()
+    page = client.get(authorize_query(registered, challenge), headers=BROWSER)
+    policy = page.headers["Content-Security-Policy"]
+    assert policy.endswith("form-action 'self' https://wallet.example.net")
+    assert "frame-ancestors 'none'" in policy  # the consent page can never be framed (clickjacking)
+
+
+def test_access_tokens_expire(client: Any) -> None:
+    _, token = tokens_for(client, UserFactory())
+    assert token["expires_in"] == client.application.config["OB_API_TOKEN_TTL"]
+    with clock.shifted(timedelta(seconds=token["expires_in"] + 1)):
+        status_info(client.get(f"{PREFIX}/profile", headers=bearer_of(token)), 401, "unauthorizedrequest")
+
+
+def test_an_expired_code_is_worthless(client: Any) -> None:
+    registered = register(client)
+    sign_in(client, UserFactory().email)
+    verifier, challenge = pkce()
+    params = redirect_params(consent(client, authorize_query(registered, challenge)))
+    with clock.shifted(timedelta(minutes=6)):
+        r = exchange(client, registered, params["code"], verifier)
+    assert r.status_code == 400 and r.get_json()["error"] == "invalid_grant"
+
+
+def test_a_wrong_client_secret_gets_no_token(client: Any) -> None:
+    registered = register(client)
+    sign_in(client, UserFactory().email)
+    verifier, challenge = pkce()
+    params = redirect_params(consent(client, authorize_query(registered, challenge)))
+    r = exchange(client, registered | {"client_secret": "guess"}, params["code"], verifier)
+    assert r.status_code == 401 and r.get_json()["error"] == "invalid_client"
