@@ -7,7 +7,11 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from badges.host import api, models, oauth, views  # noqa: F401 (tables)
+    from badges.host import api, models, oauth, services, views  # noqa: F401 (tables)
+    from core import privacy
+
+    privacy.register_exporter("ob_api", services.export_personal_data)
+    privacy.register_eraser("ob_api", services.erase_personal_data)
 
     oauth.init_app(app)
     api.init_app(app)

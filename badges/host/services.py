@@ -7,15 +7,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
-from badges.host.models import OAuthApproval, OAuthClient
+from badges.host.models import OAuthApproval, OAuthClient, OAuthCode, OAuthToken
 from badges.host.oauth import SCOPES, revoke_all
 from badges.models import Badge, EarnerDid
 from core import audit, clock
 from core.db import db
 from core.errors import NotFound, ValidationFailed
 from core.models import User
+from core.privacy import Erasure, ExportPart
 
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 MAX_LIMIT = 100
@@ -116,3 +117,34 @@ def revoke_approval(*, actor: User, approval_id: uuid.UUID) -> OAuthApproval:
         actor=actor, action="oauth_client.revoked", obj=approval, before={"client": approval.client.client_name}
     )
     return approval
+
+
+def export_personal_data(person: User) -> list[ExportPart]:
+    """The applications the person allowed (and when revoked); codes and tokens are digests, nothing to give."""
+    stmt = select(OAuthApproval).where(OAuthApproval.user_id == person.id).order_by(OAuthApproval.approved_at)
+    return [
+        ExportPart(
+            name="applications",
+            description="Applications you allowed to use the Open Badges API for you",
+            records=[
+                {
+                    "application": a.client.client_name,
+                    "website": a.client.client_uri,
+                    "scope": a.scope.split(),
+                    "approved_at": a.approved_at,
+                    "revoked_at": a.revoked_at,
+                }
+                for a in db.session.scalars(stmt)
+            ],
+        )
+    ]
+
+
+def erase_personal_data(erasure: Erasure) -> None:
+    """An erased person's approvals, codes and tokens go: no application keeps a way in."""
+    person_id = erasure.person.id
+    db.session.execute(delete(OAuthToken).where(OAuthToken.user_id == person_id))
+    db.session.execute(delete(OAuthCode).where(OAuthCode.user_id == person_id))
+    erasure.counts["applications"] = db.session.execute(
+        delete(OAuthApproval).where(OAuthApproval.user_id == person_id)
+    ).rowcount

@@ -14,9 +14,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from badges.host import services
 from badges.host.models import OAuthClient, OAuthToken
 from badges.host.oauth import CREDENTIAL_READ, PROFILE_READ, PROFILE_UPDATE, SCOPES
 from core import clock
+from core.privacy import Erasure
 from tests.badges.issued import award, passed_submission
 from tests.conftest import bearer, csrf_token
 from tests.core.test_web import BROWSER, sign_in
@@ -322,6 +324,8 @@ def test_an_api_token_of_the_service_is_not_an_ob_api_token(client: Any) -> None
 def test_unknown_paths_and_methods_under_the_api_are_status_info(client: Any) -> None:
     status_info(client.get(f"{PREFIX}/nothing-here"), 404, "not_found")
     status_info(client.delete(f"{PREFIX}/profile"), 405, "not_allowed")
+    # upsert is not offered: this service hosts the badges it issued, not other issuers'
+    status_info(client.post(f"{PREFIX}/credentials", data="a.b.c", content_type="text/plain"), 405, "not_allowed")
 
 
 @pytest.mark.parametrize(
@@ -462,3 +466,16 @@ def test_a_wrong_client_secret_gets_no_token(client: Any) -> None:
     params = redirect_params(consent(client, authorize_query(registered, challenge)))
     r = exchange(client, registered | {"client_secret": "guess"}, params["code"], verifier)
     assert r.status_code == 401 and r.get_json()["error"] == "invalid_client"
+
+
+def test_the_persons_archive_lists_approvals_and_erasure_removes_every_way_in(client: Any, session: Any) -> None:
+    earner = UserFactory()
+    tokens_for(client, earner)
+    [part] = services.export_personal_data(earner)
+    assert part.records[0]["application"] == "Test Wallet" and CREDENTIAL_READ in part.records[0]["scope"]
+    erasure = Erasure(person=earner, pseudonym="Erased person 1")
+    services.erase_personal_data(erasure)
+    session.flush()
+    assert erasure.counts["applications"] == 1
+    assert session.query(OAuthToken).filter_by(user_id=earner.id).count() == 0
+    assert services.export_personal_data(earner)[0].records == []
