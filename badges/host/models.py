@@ -38,11 +38,11 @@ class OAuthClient(IdMixin, TimestampMixin, db.Model):
     def get_default_redirect_uri(self) -> str | None:
         return self.redirect_uris[0] if len(self.redirect_uris) == 1 else None
 
-    def get_allowed_scope(self, scope: str | None) -> str:
-        if not scope:
-            return ""
+    def get_allowed_scope(self, scope: str | None) -> str | None:
+        """The requested scopes this client registered; None (``invalid_scope``) when that leaves nothing."""
         allowed = set(self.scope.split())
-        return " ".join(s for s in scope.split() if s in allowed)
+        granted = " ".join(s for s in (scope or "").split() if s in allowed)
+        return granted or None
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
         return redirect_uri in self.redirect_uris

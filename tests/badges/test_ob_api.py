@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from badges.host import services
-from badges.host.models import OAuthClient, OAuthToken
+from badges.host.models import OAuthApproval, OAuthClient, OAuthToken
 from badges.host.oauth import CREDENTIAL_READ, PROFILE_READ, PROFILE_UPDATE, SCOPES
 from core import clock
 from core.privacy import Erasure
@@ -249,6 +249,28 @@ def test_wrong_scope(client: Any) -> None:
     _, token = tokens_for(client, earner, scope=PROFILE_READ)
     status_info(client.get(f"{PREFIX}/credentials", headers=bearer_of(token)), 403, "forbidden")
     assert client.get(f"{PREFIX}/profile", headers=bearer_of(token)).status_code == 200
+
+
+def test_a_request_for_no_scope_or_only_unregistered_ones_is_invalid_scope(client: Any) -> None:
+    registered = register(client, scope=PROFILE_READ)
+    sign_in(client, UserFactory().email)
+    _, challenge = pkce()
+    for scope in (None, CREDENTIAL_READ):
+        r = client.get(authorize_query(registered, challenge, scope=scope))
+        assert redirect_params(r)["error"] == "invalid_scope"
+
+
+def test_nobody_revokes_another_earners_application(client: Any, session: Any) -> None:
+    earner = UserFactory()
+    _, token = tokens_for(client, earner)
+    approval = session.query(OAuthApproval).filter_by(user_id=earner.id).one()
+    client.get("/logout")
+    sign_in(client, UserFactory().email)
+    page = client.get("/account/applications", headers=BROWSER).get_data(as_text=True)
+    r = client.post(f"/account/applications/{approval.id}/revoke", data={"csrf_token": csrf_token(page)})
+    assert r.status_code == 302
+    assert "No such approved application" in client.get("/account/applications", headers=BROWSER).get_data(as_text=True)
+    assert client.get(f"{PREFIX}/credentials", headers=bearer_of(token)).status_code == 200
 
 
 def test_denied_consent_sends_access_denied_and_no_code(client: Any) -> None:
