@@ -16,6 +16,7 @@ Each module is one room, named for what happens in it:
 - ``baking``: credentials in PNG and SVG images; ``presentation``: what the public pages show
 - ``verifier`` (with ``fetching``): verifying anyone's badge; ``verify``: its page and API
 - ``views``, ``admin_views``, ``api``, ``cli``, ``demo_data``: the edges, thin, calling the rooms above
+- ``host``: the OB 3.0 API (Host role): OAuth 2.0 for wallets and platforms, credentials and profile
 """
 
 from flask import Flask
@@ -41,3 +42,6 @@ def init_app(app: Flask) -> None:
     cli.init_app(app)
     verify.init_app(app)
     dashboard.init_app()
+    from badges import host
+
+    host.init_app(app)

@@ -131,6 +131,25 @@ SETTINGS: tuple[Setting, ...] = (
         secret=True,
     ),
     Setting("ACCESS_TOKEN_TTL", 900, _int, "Lifetime in seconds of API bearer tokens from `/api/v1/auth/token`."),
+    Setting(
+        "OB_API_TOKEN_TTL",
+        3600,
+        _int,
+        "Lifetime in seconds of the OB 3.0 API's access tokens (`/ims/ob/v3p0/oauth/token`); refresh tokens last "
+        "until used or revoked.",
+    ),
+    Setting(
+        "OB_API_PRIVACY_POLICY_URL",
+        "",
+        _str,
+        "Privacy policy the OB 3.0 API's service description names (empty: the service's own `/ims/ob/v3p0/about`).",
+    ),
+    Setting(
+        "OB_API_TERMS_URL",
+        "",
+        _str,
+        "Terms of service the OB 3.0 API's service description names (empty: `/ims/ob/v3p0/about`).",
+    ),
     Setting("PASSWORD_RESET_TTL", 3600, _int, "Lifetime in seconds of a password reset link."),
     Setting("INVITATION_TTL", 7 * 24 * 3600, _int, "Lifetime in seconds of an organisation invitation."),
     Setting("ALLOW_SIGNUP", True, _bool, "Whether anyone may register an (earner) account."),
@@ -334,6 +353,7 @@ def validate(values: dict[str, Any]) -> None:
         raise ConfigError("STORAGE_GC_GRACE must not be negative")
     for name in (
         "ACCESS_TOKEN_TTL",
+        "OB_API_TOKEN_TTL",
         "PASSWORD_RESET_TTL",
         "INVITATION_TTL",
         "MAX_CONTENT_LENGTH",
