@@ -1,7 +1,7 @@
 """OB 3.0 API: OAuth clients, earners' approvals, authorization codes and tokens (digests only)
 
 Revision ID: h26_ob_api
-Revises: h16_award_imports
+Revises: h25_member_units
 """
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "h26_ob_api"
-down_revision = "h16_award_imports"
+down_revision = "h25_member_units"
 branch_labels = None
 depends_on = None
 
