@@ -190,6 +190,15 @@ def bench_issuing(n: int) -> tuple[dict[str, float], Any]:
     per["issue_batched"] = (time.perf_counter() - start) / n
     per["issue_batched_cpu"] = (time.process_time() - cpu) / n
     db.session.expunge_all()
+    # The same in a ``signing.batch`` (what an import chunk uses): indexes reserved, keys and stacks read once.
+    start, cpu = time.perf_counter(), time.process_time()
+    with signing.batch(n):
+        for i in range(2 * n + 1, 3 * n + 1):
+            issue_one(i, commit=False)
+    db.session.commit()
+    per["issue_batch_api"] = (time.perf_counter() - start) / n
+    per["issue_batch_api_cpu"] = (time.process_time() - cpu) / n
+    db.session.expunge_all()
     return per, sample_id
 
 
@@ -367,8 +376,11 @@ def main() -> None:
         )
         print(f"  batched / (DI sign + VC-JWT sign)      = {per['issue_batched'] / bare:.2f}x the bare proofs")
         print(f"  batched / (Ed25519 + RSA signature)    = {per['issue_batched'] / signatures:.1f}x")
+        for label, key in (("one transaction", "issue_batched_cpu"), ("signing.batch", "issue_batch_api_cpu")):
+            print(f"  {label:16} CPU / (DI sign + VC-JWT sign) = {per[key] / bare:.2f}x, {1 / per[key]:,.0f} badges/s")
         print(
-            f"  target ≥ 1,000 badges/s per core: {1 / per['issue_batched_cpu']:,.0f} /s batched (CPU),"
+            f"  target ≥ 1,000 badges/s per core: {1 / per['issue_batch_api_cpu']:,.0f} /s in signing.batch (CPU),"
+            f" {1 / per['issue_batched_cpu']:,.0f} /s in one transaction (CPU),"
             f" {1 / per['issue_end_to_end_cpu']:,.0f} /s with a commit per badge (CPU)"
         )
         if args.issue_only:
