@@ -65,13 +65,14 @@ def make_app(database_url: str | None = None) -> Any:
 
 
 def _timeit(fn: Any, n: int) -> float:
-    """Seconds per call (best of three runs of ``n``)."""
+    """CPU seconds of this process per call (best of three runs of ``n``): compared with the CPU time per issued
+    badge, so that a loaded machine (other processes taking the cores) moves both sides alike."""
     best = float("inf")
     for _ in range(3):
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(n):
             fn()
-        best = min(best, (time.perf_counter() - start) / n)
+        best = min(best, (time.process_time() - start) / n)
     return best
 
 
@@ -368,14 +369,14 @@ def main() -> None:
         bare = per["di_sign"] + per["vc_jwt_sign"]
         for name, seconds in per.items():
             print(f"  {name:18} {seconds * 1000:8.3f} ms   {1 / seconds:10,.0f} /s")
-        print(f"  end to end / (DI sign + VC-JWT sign)  = {per['issue_end_to_end'] / bare:.2f}x the bare proofs")
+        print(f"  commit per badge CPU / (DI sign + VC-JWT sign)  = {per['issue_end_to_end_cpu'] / bare:.2f}x")
         signatures = per["ed25519_sign"] + per["rsa2048_sign"]
-        print(f"  end to end / (Ed25519 + RSA signature) = {per['issue_end_to_end'] / signatures:.1f}x")
+        print(f"  commit per badge CPU / (Ed25519 + RSA signature) = {per['issue_end_to_end_cpu'] / signatures:.1f}x")
         print(
             f"  canonicalisation: fast path {per['canonicalise_pyld'] / per['canonicalise_fast']:.1f}x faster than PyLD"
         )
-        print(f"  batched / (DI sign + VC-JWT sign)      = {per['issue_batched'] / bare:.2f}x the bare proofs")
-        print(f"  batched / (Ed25519 + RSA signature)    = {per['issue_batched'] / signatures:.1f}x")
+        print(f"  one transaction CPU / (DI sign + VC-JWT sign)   = {per['issue_batched_cpu'] / bare:.2f}x")
+        print(f"  one transaction CPU / (Ed25519 + RSA signature) = {per['issue_batched_cpu'] / signatures:.1f}x")
         for label, key in (("one transaction", "issue_batched_cpu"), ("signing.batch", "issue_batch_api_cpu")):
             print(f"  {label:16} CPU / (DI sign + VC-JWT sign) = {per[key] / bare:.2f}x, {1 / per[key]:,.0f} badges/s")
         print(
