@@ -22,7 +22,7 @@ from badges import consent
 from badges.access import _organisation
 from badges.issuing import issue
 from badges.models import AwardImport, BadgeSource, ImportState
-from badges.signing import Recipient, _existing
+from badges.signing import Recipient, _existing, batch
 from core import audit, clock, tasks
 from core.authz import authorize
 from core.db import db
@@ -217,12 +217,13 @@ def import_awards(
     authorize(actor, "badge.import", organisation)
     rows = parse_import(organisation_id=organisation_id, data=data, default_version_id=default_version_id)
     report: dict[str, Any] = {"issued": 0, "skipped": 0, "rows": []}
-    for row in rows:
-        result = _issue_row(row)
-        report[result["result"]] += 1
-        report["rows"].append(result)
-        if progress:
-            progress(1)
+    with batch(len(rows)):
+        for row in rows:
+            result = _issue_row(row)
+            report[result["result"]] += 1
+            report["rows"].append(result)
+            if progress:
+                progress(1)
     _record_imported(actor.id, organisation, report["issued"], report["skipped"])
     return report
 
@@ -358,7 +359,8 @@ def run_import(import_id: str) -> None:
         return
     processed, results = job.processed, list(job.results)
     while processed < len(rows):
-        chunk = [_issue_row(row) for row in rows[processed : processed + CHUNK]]
+        with batch(CHUNK):
+            chunk = [_issue_row(row) for row in rows[processed : processed + CHUNK]]
         issued = sum(r["result"] == "issued" for r in chunk)
         results += [{**r, "badge_id": str(r["badge_id"])} for r in chunk]
         processed += len(chunk)

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from badges import baking, consent, documents
@@ -107,11 +108,14 @@ def badge_view(badge: Badge, base: str) -> dict[str, Any]:
     } | {"preview": link_preview(status, credential, badge, url, named=not private)}
 
 
+_ERASED_AT = select(User.erased_at).where(User.id == bindparam("user_id"))
+
+
 def _earner_erased(badge: Badge) -> bool:
     if badge.earner_id is None:
         return False
-    earner = db.session.get(User, badge.earner_id)
-    return earner is not None and earner.erased_at is not None
+    # One column of one row (every page view asks): not the whole account as an ORM object.
+    return db.session.scalar(_ERASED_AT, {"user_id": badge.earner_id}) is not None
 
 
 def link_preview(

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +27,7 @@ from badges import consent, documents, notices
 from badges.access import _base
 from badges.issuers import active_signers, verification_method
 from badges.models import Acceptance, Badge, BadgeSource, EarnerDid, KeyAlgorithm
-from badges.status import _allocate, status_list_url
+from badges.status import _allocate, reserve, status_list_url
 from core import audit, clock
 from core.db import db
 from core.errors import Conflict
@@ -44,6 +47,66 @@ class Recipient:
 def _recipient_of(user: User) -> Recipient:
     did = db.session.get(EarnerDid, user.id)
     return Recipient(email=user.email, name=user.name, user_id=user.id, did=did.did if did else None)
+
+
+@dataclass
+class _Batch:
+    """What a batch of badges issued in one transaction shares: random status indexes reserved for all of them at
+    once, the active keys read once, and which published stacks each micro-credential belongs to. Tied to the
+    transaction it started in (the status list's row lock is held to its end): after a commit it starts over."""
+
+    remaining: int
+    transaction: object = None
+    indexes: dict[uuid.UUID, list[tuple[uuid.UUID, int]]] = field(default_factory=dict)
+    signers: dict[uuid.UUID, Any] = field(default_factory=dict)
+    stacks: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=dict)
+
+    def current(self) -> _Batch:
+        transaction = db.session().get_transaction()
+        if transaction is not self.transaction:
+            self.transaction = transaction
+            self.indexes.clear()
+            self.signers.clear()
+            self.stacks.clear()
+        return self
+
+    def index(self, organisation_id: uuid.UUID) -> tuple[uuid.UUID, int]:
+        pool = self.indexes.get(organisation_id)
+        if not pool:
+            pool = self.indexes[organisation_id] = reserve(organisation_id, max(self.remaining, 1))
+        self.remaining -= 1
+        return pool.pop()
+
+    def signing(self, organisation_id: uuid.UUID) -> Any:
+        if organisation_id not in self.signers:
+            self.signers[organisation_id] = active_signers(organisation_id)
+        return self.signers[organisation_id]
+
+    def stacks_of(self, micro_credential_id: uuid.UUID, load: Callable[[], list[uuid.UUID]]) -> list[uuid.UUID]:
+        if micro_credential_id not in self.stacks:
+            self.stacks[micro_credential_id] = load()
+        return self.stacks[micro_credential_id]
+
+
+_BATCH: ContextVar[_Batch | None] = ContextVar("issuing_batch", default=None)
+
+
+@contextmanager
+def batch(expected: int) -> Iterator[None]:
+    """Issue up to ``expected`` badges in this transaction as one batch (bulk imports): what every badge would ask
+    the database for separately is asked once. Each badge is still issued exactly once per issue key, with its
+    own random index, both proofs and its audit row. Indexes reserved but not used (a row found issued before)
+    stay counted in the list's ``allocated``, which only decides when the next list opens."""
+    token = _BATCH.set(_Batch(remaining=expected))
+    try:
+        yield
+    finally:
+        _BATCH.reset(token)
+
+
+def current_batch() -> _Batch | None:
+    found = _BATCH.get()
+    return found.current() if found is not None else None
 
 
 _EXISTING = select(Badge.id).where(Badge.issue_key == bindparam("issue_key"))
@@ -79,7 +142,8 @@ def _sign_and_store(
 
     base = _base()
     badge_id = uuid.uuid4()
-    status_list_id, index = _allocate(organisation_id)
+    in_batch = current_batch()
+    status_list_id, index = in_batch.index(organisation_id) if in_batch else _allocate(organisation_id)
     if identity is None and not recipient.did:
         identity = documents.hashed_email(recipient.email, secrets.token_hex(16))
     unsigned = documents.credential(
@@ -97,7 +161,7 @@ def _sign_and_store(
         status_list_url=status_list_url(status_list_id),
         status_index=index,
     )
-    signing = active_signers(organisation_id)
+    signing = in_batch.signing(organisation_id) if in_batch else active_signers(organisation_id)
     ed_key, rsa_key = signing[KeyAlgorithm.ED25519.value], signing[KeyAlgorithm.RS256.value]
     # The key as the issuer's did:web document lists it: its controller is the DID that is ``issuer.id``.
     vm = verification_method(organisation_id, ed_key.kid)

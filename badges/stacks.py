@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, select
 from badges import documents, issuers
 from badges.access import _base, _organisation
 from badges.models import Badge, BadgeSource
-from badges.signing import _existing, _recipient_of, _sign_and_store, _validity
+from badges.signing import _existing, _recipient_of, _sign_and_store, _validity, current_batch
 from core import clock
 from core.db import db
 from core.models import User
@@ -27,8 +27,13 @@ _STACKS_OF = (
 def issue_completed_stacks(*, earner_id: uuid.UUID, micro_credential_id: uuid.UUID) -> list[Badge]:
     """Issue the badge of every published stack containing ``micro_credential_id`` that the earner now
     completes with unrevoked badges; a stack's badge is issued once per earner."""
+
     # Ids first (one light query): most micro-credentials belong to no published stack.
-    stack_ids = list(db.session.scalars(_STACKS_OF, {"micro_credential_id": micro_credential_id}))
+    def load() -> list[uuid.UUID]:
+        return list(db.session.scalars(_STACKS_OF, {"micro_credential_id": micro_credential_id}))
+
+    in_batch = current_batch()  # a batch asks once per micro-credential
+    stack_ids = in_batch.stacks_of(micro_credential_id, load) if in_batch else load()
     stacks = db.session.scalars(select(Stack).where(Stack.id.in_(stack_ids))) if stack_ids else []
     issued = []
     for stack in stacks:

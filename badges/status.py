@@ -92,6 +92,49 @@ def _allocate(organisation_id: uuid.UUID) -> tuple[uuid.UUID, int]:
             return list_id, free
 
 
+_RESERVE = (
+    StatusList.__table__.update()
+    .where(
+        StatusList.__table__.c.id == bindparam("b_list_id"),
+        StatusList.__table__.c.allocated + bindparam("b_count") <= StatusList.__table__.c.size * STATUS_LIST_FILL,
+    )
+    .values(allocated=StatusList.__table__.c.allocated + bindparam("b_count"))
+    .returning(StatusList.__table__.c.size)
+)
+_PROBE_CHUNK = 500  # candidates per probe query (well inside every database's bound-parameter limit)
+
+
+def reserve(organisation_id: uuid.UUID, count: int) -> list[tuple[uuid.UUID, int]]:
+    """``count`` distinct random free indexes of the issuer's current list, for a batch of badges issued in this
+    transaction; empty when the list cannot take them all (the batch then allocates badge by badge).
+
+    The same guarantees as ``_allocate``, amortised: the list's row is locked by one ``UPDATE … RETURNING`` that
+    counts all ``count`` allocations (held to the end of the transaction, so no concurrent issuer draws from the
+    list meanwhile), and random candidates are probed a few hundred per query, free ones kept until there are
+    ``count`` — rejection sampling without replacement, uniform over the free indexes as before.
+    """
+    list_id, first = _allocate(organisation_id)  # the current list's lock, its counter, and one index
+    if count <= 1:
+        return [(list_id, first)]
+    row = db.session.execute(_RESERVE, {"b_list_id": list_id, "b_count": count - 1}).first()
+    if row is None:  # the list is nearly full: the rest go one by one (and open the next list)
+        return [(list_id, first)]
+    (size,) = row
+    chosen: dict[int, None] = {first: None}
+    while len(chosen) < count:
+        need = count - len(chosen)
+        candidates: dict[int, None] = {}
+        while len(candidates) < min(_PROBE_CHUNK, 2 * need + 8):
+            index = secrets.randbelow(size)
+            if index not in chosen:
+                candidates[index] = None
+        taken = set(db.session.scalars(_TAKEN, {"status_list_id": list_id, "candidates": list(candidates)}))
+        for index in candidates:
+            if index not in taken and len(chosen) < count:
+                chosen[index] = None
+    return [(list_id, index) for index in chosen]
+
+
 def suspension_list(*, revocation_list_id: uuid.UUID, create: bool = False) -> StatusList | None:
     """The suspension list paired with a revocation list; with ``create``, made when missing (under the
     revocation list's row lock, so two first suspensions make one list)."""

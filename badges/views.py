@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
@@ -31,6 +34,59 @@ DOWNLOAD_CACHE = "public, max-age=300"  # signed once, never changed: revocation
 STATUS_CACHE = "public, max-age=60"  # a revocation or key rotation shows within a minute
 
 
+class DownloadMemo:
+    """The bytes and ETag of badge downloads (credential JSON, VC-JWT, baked PNG/SVG) kept in this process, least
+    recently used first out within ``budget`` bytes. Safe because a badge's signed credential, its VC-JWT and so its
+    baked images never change and a badge row is never deleted (revocation is a status-list bit; an erased earner's
+    badge stays valid): a hit is exactly what the database would give, without reading it."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget, self.size = budget, 0
+        self._items: OrderedDict[tuple[uuid.UUID, str], tuple[bytes, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, badge_id: uuid.UUID, kind: str, make: Callable[[], tuple[bytes, str]]) -> tuple[bytes, str]:
+        key = (badge_id, kind)
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        found = make()  # outside the lock: a miss reads the database (and may bake the image once)
+        with self._lock:
+            if key not in self._items and len(found[0]) <= self.budget:
+                self._items[key] = found
+                self.size += len(found[0])
+                while self.size > self.budget:
+                    _, (body, _) = self._items.popitem(last=False)
+                    self.size -= len(body)
+        return found
+
+
+DOWNLOAD_MEMO_BYTES = 32 * 1024 * 1024
+
+
+def _memo() -> DownloadMemo:
+    memo = current_app.extensions.get("badge_downloads")
+    if memo is None:
+        memo = current_app.extensions["badge_downloads"] = DownloadMemo(DOWNLOAD_MEMO_BYTES)
+    return memo
+
+
+def _download(badge_id: uuid.UUID, kind: str) -> tuple[bytes, str]:
+    """(body, strong ETag) of a badge's ``json``, ``jwt``, ``png`` or ``svg``; 404 for an unknown badge."""
+
+    def make() -> tuple[bytes, str]:
+        badge = issuing.get_badge(badge_id=badge_id)
+        if kind in ("png", "svg"):
+            image = presentation.kept_image(badge, kind)
+            return image.data, image.sha256
+        body = (json.dumps(badge.credential, ensure_ascii=False) if kind == "json" else badge.jwt).encode()
+        return body, hashlib.sha256(body).hexdigest()
+
+    return _memo().get(badge_id, kind, make)
+
+
 def _conditional(response: Response, cache: str, etag: str | None = None) -> Response:
     """A strong ETag (the SHA-256 of the bytes unless given) and ``cache``; a matching If-None-Match is a 304."""
     response.headers["Cache-Control"] = cache
@@ -49,17 +105,19 @@ def _negotiate(*offers: str) -> str:
 
 
 def _json(body: Any, mimetype: str = "application/json", cache: str = SHORT_CACHE) -> Response:
-    response = Response(json.dumps(body, ensure_ascii=False), mimetype=mimetype)
+    return _text(json.dumps(body, ensure_ascii=False), mimetype, cache)
+
+
+def _text(body: str | bytes, mimetype: str, cache: str = SHORT_CACHE, etag: str | None = None) -> Response:
+    response = Response(body, mimetype=mimetype)
     response.headers["Access-Control-Allow-Origin"] = "*"  # public documents: wallets and verifiers fetch them
     response.vary.add("Accept")
-    return _conditional(response, cache)
+    return _conditional(response, cache, etag)
 
 
-def _text(body: str, mimetype: str, cache: str = SHORT_CACHE) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.vary.add("Accept")
-    return _conditional(response, cache)
+def _badge_document(badge_id: uuid.UUID, kind: str, mimetype: str, cache: str) -> Response:
+    body, etag = _download(badge_id, kind)
+    return _text(body, mimetype, cache, etag)
 
 
 def _is_earner(badge: Badge) -> bool:
@@ -88,11 +146,9 @@ def _downloadable(badge_id: uuid.UUID) -> tuple[Badge, str]:
 def badge_page(badge_id: uuid.UUID) -> Response | str:
     wanted = _negotiate("text/html", *JSON_TYPES, *JWT_TYPES)
     if wanted in JSON_TYPES or wanted in JWT_TYPES:
-        badge, cache = _downloadable(badge_id)
+        _badge, cache = _downloadable(badge_id)
         cache = SHORT_CACHE if cache == DOWNLOAD_CACHE else cache
-        if wanted in JSON_TYPES:
-            return _json(badge.credential, wanted, cache)
-        return _text(badge.jwt, wanted, cache)
+        return _badge_document(badge_id, "json" if wanted in JSON_TYPES else "jwt", wanted, cache)
     badge = issuing.get_badge(badge_id=badge_id)
     mine = _is_earner(badge)
     if consent.visibility(badge) == consent.DECLINED and not mine:
@@ -106,35 +162,35 @@ def badge_page(badge_id: uuid.UUID) -> Response | str:
 
 @bp.get("/badges/<uuid:badge_id>.json")
 def badge_json(badge_id: uuid.UUID) -> Response:
-    badge, cache = _downloadable(badge_id)
-    return _json(badge.credential, "application/vc+ld+json", cache)
+    _badge, cache = _downloadable(badge_id)  # who may download (acceptance, hiding) is checked every time
+    return _badge_document(badge_id, "json", "application/vc+ld+json", cache)
 
 
 @bp.get("/badges/<uuid:badge_id>.jwt")
 def badge_jwt(badge_id: uuid.UUID) -> Response:
     # NOTES §3: VC-JWT files served on the web as text/plain.
-    badge, cache = _downloadable(badge_id)
-    return _text(badge.jwt, "text/plain", cache)
+    _badge, cache = _downloadable(badge_id)
+    return _badge_document(badge_id, "jwt", "text/plain", cache)
 
 
 @bp.get("/badges/<uuid:badge_id>.png")
 def badge_png(badge_id: uuid.UUID) -> Response:
-    badge, cache = _downloadable(badge_id)
-    image = presentation.kept_image(badge, "png")
-    response = Response(image.data, mimetype="image/png")
+    _badge, cache = _downloadable(badge_id)
+    data, etag = _download(badge_id, "png")
+    response = Response(data, mimetype="image/png")
     response.headers["Content-Disposition"] = f'attachment; filename="badge-{badge_id}.png"'
-    return _conditional(response, cache, image.sha256)
+    return _conditional(response, cache, etag)
 
 
 @bp.get("/badges/<uuid:badge_id>.svg")
 def badge_svg(badge_id: uuid.UUID) -> Response:
-    badge, cache = _downloadable(badge_id)
-    image = presentation.kept_image(badge, "svg")
-    response = Response(image.data, mimetype="image/svg+xml")
+    _badge, cache = _downloadable(badge_id)
+    data, etag = _download(badge_id, "svg")
+    response = Response(data, mimetype="image/svg+xml")
     # Download, never render inline from our origin (an SVG is a document that could carry script).
     response.headers["Content-Disposition"] = f'attachment; filename="badge-{badge_id}.svg"'
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    return _conditional(response, cache, image.sha256)
+    return _conditional(response, cache, etag)
 
 
 @bp.get("/achievements/<uuid:achievement_id>")
@@ -168,7 +224,8 @@ def issuer_image(organisation_id: uuid.UUID) -> Response:
 @bp.get("/issuers/<uuid:organisation_id>/keys/<kid>")
 def issuer_key(organisation_id: uuid.UUID, kid: str) -> Response:
     row = issuers.get_key(organisation_id=organisation_id, kid=kid)
-    return _json(row.public_jwk, "application/jwk+json", cache="public, max-age=3600")
+    # A kid names one key pair, but the key set changes on rotation: cached like the JWKS and the DID document.
+    return _json(row.public_jwk, "application/jwk+json", STATUS_CACHE)
 
 
 @bp.get("/issuers/<uuid:organisation_id>/did.json")

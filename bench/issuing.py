@@ -8,12 +8,15 @@ The database is WIPED (PostgreSQL: its public schema is dropped) and rebuilt by 
 Part 1 — issuing: ``issuing.issue`` end to end (status index, keys, document, eddsa-rdfc-2022 proof, RS256 VC-JWT,
 insert, audit, commit per badge) against baselines measured in the same run: bare Ed25519 and RSA-2048 signatures,
 RDFC-1.0 canonicalisation of the credential (the fast path ``jsonld.canonical_nquads`` and plain PyLD), the whole DI
-signature, and the VC-JWT encoding. Target (PERFORMANCE.md): ≥ 1,000 badges/s per core.
+signature, and the VC-JWT encoding; then the same badges in one transaction (the bulk-import path). The per-core
+figure is this process's CPU time per badge when batched (wall time also waits for SQLite's fsync or the PostgreSQL
+server). Target (PERFORMANCE.md): ≥ 1,000 badges/s per core.
 
 Part 2 — serving: bulk-inserts synthetic badge rows (copies of a real signed badge under new ids) up to
-``--badges``, starts gunicorn (2 gthread workers) and drives it with a Python client (threads, keep-alive
-``http.client``; no wrk on this machine) for the HTML page, the JSON by Accept, and a static 2 KB JSON endpoint on
-the same server as the baseline. Target: ≥ 50 % of the static endpoint; p99 < 20 ms.
+``--badges``, starts gunicorn (2 gthread workers x 4 threads) and drives it with a Python client (threads, keep-alive
+``http.client``; it shares the cores, so rates are underestimates) for the HTML page, the JSON by Accept, and a
+static 2 KB JSON endpoint on the same server as the baseline. Target: ≥ 50 % of the static endpoint; p99 < 20 ms.
+``bench/badge_pages.py`` measures the public badge URLs with wrk on the demo database.
 """
 
 from __future__ import annotations
@@ -62,13 +65,14 @@ def make_app(database_url: str | None = None) -> Any:
 
 
 def _timeit(fn: Any, n: int) -> float:
-    """Seconds per call (best of three runs of ``n``)."""
+    """CPU seconds of this process per call (best of three runs of ``n``): compared with the CPU time per issued
+    badge, so that a loaded machine (other processes taking the cores) moves both sides alike."""
     best = float("inf")
     for _ in range(3):
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(n):
             fn()
-        best = min(best, (time.perf_counter() - start) / n)
+        best = min(best, (time.process_time() - start) / n)
     return best
 
 
@@ -186,6 +190,15 @@ def bench_issuing(n: int) -> tuple[dict[str, float], Any]:
     db.session.commit()
     per["issue_batched"] = (time.perf_counter() - start) / n
     per["issue_batched_cpu"] = (time.process_time() - cpu) / n
+    db.session.expunge_all()
+    # The same in a ``signing.batch`` (what an import chunk uses): indexes reserved, keys and stacks read once.
+    start, cpu = time.perf_counter(), time.process_time()
+    with signing.batch(n):
+        for i in range(2 * n + 1, 3 * n + 1):
+            issue_one(i, commit=False)
+    db.session.commit()
+    per["issue_batch_api"] = (time.perf_counter() - start) / n
+    per["issue_batch_api_cpu"] = (time.process_time() - cpu) / n
     db.session.expunge_all()
     return per, sample_id
 
@@ -356,15 +369,21 @@ def main() -> None:
         bare = per["di_sign"] + per["vc_jwt_sign"]
         for name, seconds in per.items():
             print(f"  {name:18} {seconds * 1000:8.3f} ms   {1 / seconds:10,.0f} /s")
-        print(f"  end to end / (DI sign + VC-JWT sign)  = {per['issue_end_to_end'] / bare:.2f}x the bare proofs")
+        print(f"  commit per badge CPU / (DI sign + VC-JWT sign)  = {per['issue_end_to_end_cpu'] / bare:.2f}x")
         signatures = per["ed25519_sign"] + per["rsa2048_sign"]
-        print(f"  end to end / (Ed25519 + RSA signature) = {per['issue_end_to_end'] / signatures:.1f}x")
+        print(f"  commit per badge CPU / (Ed25519 + RSA signature) = {per['issue_end_to_end_cpu'] / signatures:.1f}x")
         print(
             f"  canonicalisation: fast path {per['canonicalise_pyld'] / per['canonicalise_fast']:.1f}x faster than PyLD"
         )
-        print(f"  batched / (DI sign + VC-JWT sign)      = {per['issue_batched'] / bare:.2f}x the bare proofs")
-        print(f"  batched / (Ed25519 + RSA signature)    = {per['issue_batched'] / signatures:.1f}x")
-        print(f"  target ≥ 1,000 badges/s per core: {1 / per['issue_end_to_end']:,.0f} /s (single process)")
+        print(f"  one transaction CPU / (DI sign + VC-JWT sign)   = {per['issue_batched_cpu'] / bare:.2f}x")
+        print(f"  one transaction CPU / (Ed25519 + RSA signature) = {per['issue_batched_cpu'] / signatures:.1f}x")
+        for label, key in (("one transaction", "issue_batched_cpu"), ("signing.batch", "issue_batch_api_cpu")):
+            print(f"  {label:16} CPU / (DI sign + VC-JWT sign) = {per[key] / bare:.2f}x, {1 / per[key]:,.0f} badges/s")
+        print(
+            f"  target ≥ 1,000 badges/s per core: {1 / per['issue_batch_api_cpu']:,.0f} /s in signing.batch (CPU),"
+            f" {1 / per['issue_batched_cpu']:,.0f} /s in one transaction (CPU),"
+            f" {1 / per['issue_end_to_end_cpu']:,.0f} /s with a commit per badge (CPU)"
+        )
         if args.issue_only:
             return
         start = time.perf_counter()
@@ -380,7 +399,7 @@ def main() -> None:
     results = bench_serving(url, ids, args.seconds, args.threads)
     static = results["static JSON"]["rps"]
     print(f"\nServing with {args.badges:,} badges (gunicorn: 2 gthread workers x 4 threads)")
-    print(f"  client: Python http.client keep-alive, {args.threads} threads (no wrk installed), same machine")
+    print(f"  client: Python http.client keep-alive, {args.threads} threads, same machine")
     for name, r in results.items():
         print(
             f"  {name:20} {r['rps']:8,.0f} req/s  p50 {r['p50_ms']:6.2f} ms  p99 {r['p99_ms']:6.2f} ms"
