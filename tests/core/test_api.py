@@ -529,8 +529,8 @@ def test_api_tokens_need_a_user(client):
 
 
 def test_users_list_pages_and_filters(client, admin):
-    for i in range(3):
-        UserFactory(name=f"Pat {i}")
+    for i in range(3):  # a name no random fixture name contains (the admin's own is random)
+        UserFactory(name=f"Qwzpat {i}")
     UserFactory(name="100% real_name")
     r = client.get("/api/v1/users?page_size=2", headers=bearer(admin))
     assert r.status_code == 200
@@ -540,8 +540,8 @@ def test_users_list_pages_and_filters(client, admin):
     last = client.get("/api/v1/users?page=3&page_size=2", headers=bearer(admin))
     assert len(last.json) == 1
 
-    pats = client.get("/api/v1/users?q=pat", headers=bearer(admin))
-    assert sorted(u["name"] for u in pats.json) == ["Pat 0", "Pat 1", "Pat 2"]
+    pats = client.get("/api/v1/users?q=qwzPAT", headers=bearer(admin))
+    assert sorted(u["name"] for u in pats.json) == ["Qwzpat 0", "Qwzpat 1", "Qwzpat 2"]
     # LIKE wildcards in q are literal characters
     assert [u["name"] for u in client.get("/api/v1/users?q=%25", headers=bearer(admin)).json] == ["100% real_name"]
     assert [u["name"] for u in client.get("/api/v1/users?q=l_n", headers=bearer(admin)).json] == ["100% real_name"]
