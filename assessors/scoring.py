@@ -149,10 +149,19 @@ def _stored_bytes(sha256: str) -> bytes:
 
 def pdf_preview_pages(evidence_file: dict[str, Any]) -> int | None:
     """How many pages a PDF in the blind view has (the page previews the first ``previews.MAX_PAGES``), or None
-    when it is not a PDF or cannot be rendered (the page then offers the download only)."""
-    if evidence_file["media_type"] != "application/pdf" or not evidence_file["sha256"]:
+    when it is not a PDF or cannot be rendered (the page then offers the download only).
+
+    The assessor's copy is made here if it is missing, while the scoring page is rendered, so the page images
+    the browser then fetches in parallel only read (SQLite has one writer at a time)."""
+    if evidence_file["media_type"] != "application/pdf":
         return None
-    sha256 = evidence_file["sha256"]
+    row = db.session.get(EvidenceFile, evidence_file["id"])
+    if row is None:
+        return None
+    ensure_blind_copy(row)
+    sha256 = row.assessor_sha256
+    if not sha256:
+        return None
     try:
         pages = previews.page_count(sha256, lambda: _stored_bytes(sha256))
     except previews.PreviewFailed:
