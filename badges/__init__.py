@@ -6,7 +6,8 @@ Each module is one room, named for what happens in it:
   badges back; the earner's DID
 - ``signing``: signing and storing one badge, the step every way of issuing ends in; ``Recipient``
 - ``stacks``: the badge of a stack an earner has completed
-- ``revocation``: revoking a badge; ``renewal``: re-issuing one with new dates
+- ``revocation``: revoking, suspending, reinstating a badge; ``renewal``: re-issuing one with new dates
+- ``misconduct``: a recorded misconduct decision, the earner's appeal and its outcome
 - ``imports``: bulk import of past awards from CSV
 - ``status``: revocation status lists: each badge's index, the bitstring, the signed list
 - ``issuers``: an issuer's signing keys (made, rotated, published), its did:web document and Profile
@@ -36,8 +37,12 @@ def init_app(app: Flask) -> None:
     privacy.register_exporter("badges", personal_data.export)
     privacy.register_eraser("badges", personal_data.erase)
     privacy.register_ties("badges", personal_data.recipients_of)
+    from badges import misconduct_api, misconduct_views
+
     views.init_app(app)
     admin_views.init_app(app)
+    misconduct_views.init_app(app)
+    misconduct_api.init_app(app)
     api.init_app(app)
     cli.init_app(app)
     verify.init_app(app)

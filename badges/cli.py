@@ -136,5 +136,14 @@ def expiry_notices() -> None:
     click.echo(f"Sent {sent} expiry notice(s).")
 
 
+@badges_cli.command("close-appeal-windows")
+def close_appeal_windows() -> None:
+    """Revoke the badges whose misconduct appeal window closed without an appeal (the badges.misconduct job)."""
+    from badges import misconduct
+
+    closed = misconduct.close_expired_windows()
+    click.echo(f"Revoked {closed} badge(s) whose appeal window closed.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(badges_cli)

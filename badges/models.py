@@ -251,3 +251,40 @@ class AwardImport(IdMixin, db.Model):
     results: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     error: Mapped[str | None] = mapped_column(sa.String(500))
     claimed_until: Mapped[datetime | None]
+
+
+class MisconductState(enum.StrEnum):
+    OPEN = "open"  # the decision is recorded and the badge suspended; the earner may appeal until ``appeal_by``
+    APPEALED = "appealed"  # the earner appealed; another admin rules on it
+    OVERTURNED = "overturned"  # the appeal was allowed: the badge is valid again
+    REVOKED = "revoked"  # the appeal was dismissed, or the window closed without one: the badge is revoked
+
+
+class MisconductCase(IdMixin, db.Model):
+    """A recorded decision that a badge was earned by misconduct (work that is not the earner's, say), with the
+    earner's appeal and its outcome. While the case is open or appealed the badge is suspended; revocation, which
+    cannot be undone, comes only when the appeal is dismissed or its window closes (``badges.misconduct``).
+
+    ``finding`` is private to the organisation's admins and the earner; the badge's public page gives only the
+    fact of the decision."""
+
+    __tablename__ = "misconduct_cases"
+    __table_args__ = (
+        sa.Index("ix_misconduct_cases_organisation", "organisation_id", "decided_at"),
+        sa.Index("ix_misconduct_cases_due", "state", "appeal_by"),
+        sa.Index("ix_misconduct_cases_badge", "badge_id"),
+    )
+
+    badge_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("badges.id", ondelete="CASCADE"))
+    organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"))
+    state: Mapped[str] = mapped_column(sa.String(16), default=MisconductState.OPEN.value)
+    finding: Mapped[str] = mapped_column(sa.Text)
+    policy: Mapped[str | None] = mapped_column(sa.String(200))
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime] = mapped_column(default=clock.now)
+    appeal_by: Mapped[datetime]
+    appeal_statement: Mapped[str | None] = mapped_column(sa.Text)
+    appealed_at: Mapped[datetime | None]
+    outcome_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    outcome_at: Mapped[datetime | None]
+    outcome_reason: Mapped[str | None] = mapped_column(sa.Text)

@@ -69,20 +69,27 @@ def revoke(*, actor: User, badge_id: uuid.UUID, reason: str) -> Badge:
     authorize(actor, "badge.revoke", badge)
     reason = _reason(reason, "revoking")
     _refuse(badge, "revoke")
+    return apply_revocation(badge, actor=actor, reason=reason)
+
+
+def apply_revocation(badge: Badge, *, actor: User | None, reason: str, notify: bool = True) -> Badge:
+    """Revoke ``badge`` once the caller has checked who may and why (``revoke``, or ``badges.misconduct`` when an
+    appeal window closes with nobody acting): ``actor`` None records the service itself in the audit log."""
     badge.revoked_at = clock.now()
     badge.revocation_reason = reason
-    badge.revoked_by_id = actor.id
+    badge.revoked_by_id = actor.id if actor is not None else None
     _touch(db.session.get(StatusList, badge.status_list_id))
     db.session.flush()
     audit.record(
-        actor=actor if actor.id else None,
+        actor=actor if actor is not None and actor.id else None,
         action="badge.revoked",
         obj=badge,
         organisation_id=badge.organisation_id,
         before={"revoked": False, "suspended": badge.suspended_at is not None},
         after={"revoked": True, "reason": reason},
     )
-    notices.status_changed(badge=badge, change="revoked", reason=reason)
+    if notify:
+        notices.status_changed(badge=badge, change="revoked", reason=reason)
     return badge
 
 
@@ -92,6 +99,11 @@ def suspend(*, actor: User, badge_id: uuid.UUID, reason: str) -> Badge:
     authorize(actor, "badge.revoke", badge)
     reason = _reason(reason, "suspending")
     _refuse(badge, "suspend")
+    return apply_suspension(badge, actor=actor, reason=reason)
+
+
+def apply_suspension(badge: Badge, *, actor: User, reason: str, notify: bool = True) -> Badge:
+    """Suspend ``badge`` once the caller has checked who may and why (``suspend``, ``badges.misconduct``)."""
     paired = suspension_list(revocation_list_id=badge.status_list_id, create=True)
     badge.suspended_at = clock.now()
     badge.suspension_reason = reason
@@ -106,7 +118,8 @@ def suspend(*, actor: User, badge_id: uuid.UUID, reason: str) -> Badge:
         before={"suspended": False},
         after={"suspended": True, "reason": reason},
     )
-    notices.status_changed(badge=badge, change="suspended", reason=reason)
+    if notify:
+        notices.status_changed(badge=badge, change="suspended", reason=reason)
     return badge
 
 
@@ -116,6 +129,11 @@ def reinstate(*, actor: User, badge_id: uuid.UUID, reason: str) -> Badge:
     authorize(actor, "badge.revoke", badge)
     reason = _reason(reason, "lifting the suspension")
     _refuse(badge, "reinstate")
+    return apply_reinstatement(badge, actor=actor, reason=reason)
+
+
+def apply_reinstatement(badge: Badge, *, actor: User, reason: str, notify: bool = True) -> Badge:
+    """Lift ``badge``'s suspension once the caller has checked who may and why (``reinstate``, an appeal)."""
     before = {"suspended": True, "reason": badge.suspension_reason, "since": badge.suspended_at}
     badge.suspended_at = None
     badge.suspension_reason = None
@@ -130,5 +148,6 @@ def reinstate(*, actor: User, badge_id: uuid.UUID, reason: str) -> Badge:
         before=before,
         after={"suspended": False, "reason": reason},
     )
-    notices.status_changed(badge=badge, change="reinstated", reason=reason)
+    if notify:
+        notices.status_changed(badge=badge, change="reinstated", reason=reason)
     return badge

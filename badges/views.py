@@ -260,7 +260,12 @@ def my_badges() -> WerkzeugResponse | str:
     views = [presentation.badge_view(b, base) for b in page.items]
     pending = [v for v in views if v["visibility"] in (consent.PENDING, consent.DECLINED)]
     others = [v for v in views if v["visibility"] not in (consent.PENDING, consent.DECLINED)]
-    return render_template("badges/my_badges.html", badges=others, pending=pending, total=page.total)
+    from badges import misconduct
+
+    cases = misconduct.active_cases_of(user.id)
+    return render_template(
+        "badges/my_badges.html", badges=others, pending=pending, total=page.total, misconduct_cases=cases
+    )
 
 
 _DONE = {

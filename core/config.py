@@ -243,7 +243,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "TASK_SCHEDULE",
-        "outbox.sweep=60,review.stale_claims=3600,review.enqueue=300,review.sla=900,badges.resume_imports=60,evidence.purge=3600",
+        "outbox.sweep=60,review.stale_claims=3600,review.enqueue=300,review.sla=900,badges.resume_imports=60,evidence.purge=3600,badges.misconduct=3600",
         _str,
         "Periodic jobs the scheduler sends, as `job=seconds` separated by commas (empty: none).",
     ),
@@ -252,6 +252,13 @@ SETTINGS: tuple[Setting, ...] = (
         48,
         _int,
         "How long a claimed review stays with its assessor before it returns to the queue.",
+    ),
+    Setting(
+        "MISCONDUCT_APPEAL_DAYS",
+        30,
+        _int,
+        "Days an earner has to appeal a misconduct decision; the badge is suspended meanwhile and revoked when "
+        "the window closes without an appeal.",
     ),
     Setting(
         "EXPIRY_NOTICE_DAYS",
@@ -374,6 +381,8 @@ def validate(values: dict[str, Any]) -> None:
     days = values["EXPIRY_NOTICE_DAYS"]
     if not isinstance(days, tuple | list) or any(not isinstance(d, int) or not 0 <= d <= 3650 for d in days):
         raise ConfigError("EXPIRY_NOTICE_DAYS must be whole days from 0 to 3650, e.g. 60,30,7,0")
+    if not 1 <= values["MISCONDUCT_APPEAL_DAYS"] <= 365:
+        raise ConfigError("MISCONDUCT_APPEAL_DAYS must be from 1 to 365")
     values["EXPIRY_NOTICE_DAYS"] = tuple(sorted(set(days), reverse=True))
     queue = urlsplit(values["TASK_QUEUE_URL"])
     if values["TASK_QUEUE_URL"] and (queue.scheme not in {"redis", "rediss", "unix"} or not queue.netloc + queue.path):
