@@ -136,6 +136,27 @@ def expiry_notices() -> None:
     click.echo(f"Sent {sent} expiry notice(s).")
 
 
+@badges_cli.command("verify-all")
+@click.option("--sample", type=click.IntRange(min=1), default=None, help="Check this many random badges, not all.")
+def verify_all(sample: int | None) -> None:
+    """Verify every stored badge (JSON and VC-JWT) against its keys and status lists, as after a restore; exits 1
+    when any verdict differs from the status the database records."""
+    from badges import integrity
+
+    summary = integrity.check_all(sample=sample)
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.by_status.items())) or "none"
+    click.echo(f"Checked {summary.checked} badge(s): {counts}.")
+    for finding in summary.findings:
+        click.echo(
+            f"DIFFERS {finding.badge_id} ({finding.form}): database says {finding.expected}, verifier says "
+            f"{finding.got}: {finding.detail}",
+            err=True,
+        )
+    if not summary.ok:
+        sys.exit(1)
+    click.echo("Every verdict matches the database.")
+
+
 @badges_cli.command("close-appeal-windows")
 def close_appeal_windows() -> None:
     """Revoke the badges whose misconduct appeal window closed without an appeal (the badges.misconduct job)."""
