@@ -21,6 +21,7 @@ from core.db import db
 from core.errors import NotFound, ValidationFailed
 from core.models import AuditEvent, Role, User
 from credentials.authoring.models import FILE_TYPES, EvidenceKind, Requirement
+from credentials.portfolios import namecheck
 from credentials.portfolios.models import EvidenceFile, Submission
 from credentials.portfolios.services import editable_submission, load_submission, requirement_of, touch
 
@@ -164,8 +165,13 @@ def add_files(
             staged.append((upload, name, _check_type(upload.media_type, name, allowed, requirement)))
         # The blind assessor's copies, made while the originals are still staged.
         cleaned = [_cleaned_copy(stack, upload.path, media_type) for upload, _, media_type in staged]
+        # Does the text the assessor will read name the earner? (Read before the originals move into the store.)
+        found = [
+            namecheck.find_identity(copy.path or upload.path, media_type, name=actor.name, email=actor.email)
+            for (upload, _, media_type), copy in zip(staged, cleaned, strict=True)
+        ]
         created = []
-        for (upload, name, media_type), copy in zip(staged, cleaned, strict=True):
+        for (upload, name, media_type), copy, identity in zip(staged, cleaned, found, strict=True):
             storage.keep(upload, store)
             file = EvidenceFile(
                 requirement_key=requirement_key,
@@ -175,6 +181,7 @@ def add_files(
                 filename=name,
             )
             _record_copy(file, copy, store)
+            file.identity_found = identity
             submission.files.append(file)
             created.append(file)
     touch(submission)

@@ -151,6 +151,9 @@ class EvidenceFile(IdMixin, db.Model):
     metadata_status: Mapped[str | None] = mapped_column(sa.String(16))
     metadata_removed: Mapped[list[str] | None] = mapped_column(sa.JSON)
     metadata_problem: Mapped[str | None] = mapped_column(sa.String(300))
+    # Where the earner's own name or e-mail appears in the file's text ("your name “Elin Jones” (page 2)"),
+    # pointed out to them beside the file (``namecheck``); [] found nowhere, None not checked (not PDF/DOCX).
+    identity_found: Mapped[list[str] | None] = mapped_column(sa.JSON)
 
     submission: Mapped[Submission] = relationship(back_populates="files")
 

@@ -6,7 +6,9 @@ no cookies. Evidence comes from anyone, so PDFium never runs in the app's proces
 child Python process with a CPU-time and memory cap and a wall-clock timeout. A PDF that crashes it, hangs
 or is encrypted gets no preview (the download link stays), never an error page or a dead worker.
 
-The child is this file run as a script (``python -I previews.py count|render N``): it imports only the
+The same child reads a PDF's text for the name check (``credentials.portfolios.namecheck``).
+
+The child is this file run as a script (``python -I previews.py count|render N|text``): it imports only the
 standard library and pypdfium2, not the app.
 """
 
@@ -22,6 +24,8 @@ MAX_SIDE = 4000  # a page with absurd proportions is scaled down to fit this on 
 CPU_SECONDS = 10
 WALL_SECONDS = 20
 MEMORY_BYTES = 1536 * 1024 * 1024
+TEXT_PAGES = 200  # pages whose text the name check reads
+TEXT_CHARS = 200_000  # characters kept of one page's text
 
 
 class PreviewFailed(Exception):
@@ -70,6 +74,16 @@ def render_page(data: bytes, number: int) -> bytes:
     return _child(data, "render", str(number))
 
 
+def page_texts(data: bytes) -> list[str]:
+    """The text of the PDF's first ``TEXT_PAGES`` pages (each cut at ``TEXT_CHARS``); PreviewFailed if unreadable."""
+    import json
+
+    pages = json.loads(_child(data, "text"))
+    if not isinstance(pages, list) or not all(isinstance(p, str) for p in pages):
+        raise PreviewFailed("the text could not be read")
+    return pages
+
+
 def _main(argv: list[str]) -> int:  # pragma: no cover - the child process (exercised through the tests)
     import io
     import resource
@@ -87,6 +101,15 @@ def _main(argv: list[str]) -> int:  # pragma: no cover - the child process (exer
         return 2
     if argv[0] == "count":
         sys.stdout.write(str(len(document)))
+        return 0
+    if argv[0] == "text":
+        import json
+
+        pages = []
+        for index in range(min(len(document), TEXT_PAGES)):
+            textpage = document[index].get_textpage()
+            pages.append(textpage.get_text_range()[:TEXT_CHARS])
+        sys.stdout.write(json.dumps(pages))
         return 0
     number = int(argv[1])
     if number > len(document):

@@ -64,6 +64,14 @@ class EvidenceFileSchema(Schema):
     )
     metadata_removed = fields.List(fields.String(), allow_none=True)
     metadata_problem = fields.String(allow_none=True)
+    identity_found = fields.List(
+        fields.String(),
+        allow_none=True,
+        metadata={
+            "description": "Where the earner's own name or e-mail appears in the file's text (PDF and .docx), e.g."
+            " `your name “Elin Jones” (page 2)`: blind assessors would read it. Empty: nowhere; null: not checked"
+        },
+    )
 
 
 class FeedbackSchema(Schema):
