@@ -37,6 +37,7 @@ FAILED_STEP = {
     "signed by the issuer it names.",
     "status": "Whether it has been revoked could not be checked.",
     "validity": "Its dates are not readable.",
+    "credentials": "A credential this learner record (CLR) holds is not genuine, so the record cannot be relied on.",
 }
 
 

@@ -41,7 +41,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from jsonschema import Draft201909Validator
 
-from badges import baking, proofs
+from badges import baking, proofs, verifier_clr
 from badges.fetching import FetchError, did_web_url, fetch
 from badges.jsonld import CREDENTIALS_V1, CREDENTIALS_V2
 from badges.proofs import ProofError
@@ -52,7 +52,7 @@ SCHEMA_URL_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/schema/json/"
 ACHIEVEMENT_SCHEMA = "ob_v3p0_achievementcredential_schema.json"
 OB_CONTEXT_PATTERN = re.compile(r"^https://purl\.imsglobal\.org/spec/ob/v3p0/context(-3\.\d\.\d)*\.json$")
 JWS_PATTERN = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
-CREDENTIAL_TYPES = {"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"}
+CREDENTIAL_TYPES = {"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential", "ClrCredential"}
 MAX_BITSTRING_BYTES = 16 * 1024 * 1024
 ACCEPT_CREDENTIAL = (
     "application/vc+ld+json, application/ld+json;q=0.9, application/json;q=0.9, application/vc+jwt;q=0.8, "
@@ -79,6 +79,8 @@ class Report:
     suspended: bool = False
     expired: bool = False
     not_yet_valid: bool = False
+    nested: list[Report] = field(default_factory=list)  # the credentials a CLR holds (badges.verifier_clr)
+    endorsements: list[tuple[str, Report]] = field(default_factory=list)  # (where embedded, its report)
 
     def add(self, step: str, passed: bool, detail: str) -> bool:
         self.checks.append({"step": step, "passed": bool(passed), "detail": detail})
@@ -121,14 +123,18 @@ class Report:
             "checks": self.checks,
             "warnings": self.warnings,
             "credential": self.credential,
+            "nested_credentials": [verifier_clr.summary(n) for n in self.nested],
+            "endorsements": [verifier_clr.summary(n, where) for where, n in self.endorsements],
         }
 
 
 # -- entry point ----------------------------------------------------------------------------------------------
 
 
-def verify(value: Any, *, now: datetime | None = None) -> Report:
-    """Verify a credential given as a dict, JSON text, compact JWT, baked PNG/SVG (bytes or text) or a URL."""
+def verify(value: Any, *, now: datetime | None = None, _depth: int = 0) -> Report:
+    """Verify a credential given as a dict, JSON text, compact JWT, baked PNG/SVG (bytes or text) or a URL.
+
+    A CLR's credentials and embedded endorsements are verified the same way (``badges.verifier_clr``)."""
     report = Report()
     moment = now or clock.now()
     try:
@@ -149,7 +155,13 @@ def verify(value: Any, *, now: datetime | None = None) -> Report:
         ("proof", lambda: _check_proofs(credential, token, report)),
         ("status", lambda: _check_status(credential, report)),
         ("validity", lambda: _check_dates(credential, report, moment)),
+        ("credentials", lambda: verifier_clr.verify_nested(credential, report, again, _depth)),
+        ("endorsement", lambda: verifier_clr.verify_endorsements(credential, report, again, _depth)),
     ]
+
+    def again(item: Any, depth: int) -> Report:
+        return verify(item, now=moment, _depth=depth)
+
     for step, run in steps:
         try:
             run()
@@ -312,7 +324,11 @@ def _check_context(credential: dict[str, Any], report: Report) -> None:
     if not contexts or contexts[0] not in (CREDENTIALS_V2, CREDENTIALS_V1):
         report.add("context", False, f"@context must start with {CREDENTIALS_V2} (or the VCDM 1.1 context)")
         return
-    if len(contexts) < 2 or not isinstance(contexts[1], str) or not OB_CONTEXT_PATTERN.match(contexts[1]):
+    if verifier_clr.is_clr(credential):
+        if len(contexts) < 2 or not verifier_clr.CLR_CONTEXT_PATTERN.match(str(contexts[1])):
+            report.add("context", False, "the second @context of a ClrCredential must be the CLR 2.0 context")
+            return
+    elif len(contexts) < 2 or not isinstance(contexts[1], str) or not OB_CONTEXT_PATTERN.match(contexts[1]):
         report.add("context", False, "the second @context must be the Open Badges 3.0 context (context-3.0.x.json)")
         return
     report.add("context", True, f"{contexts[0]} then {contexts[1]}")
@@ -325,7 +341,7 @@ def _types(value: Any) -> list[Any]:
 def _check_type(credential: dict[str, Any], report: Report) -> None:
     types = [t for t in _types(credential) if isinstance(t, str)]
     if "VerifiableCredential" not in types or not CREDENTIAL_TYPES.intersection(types):
-        report.add("type", False, "type must contain VerifiableCredential and OpenBadgeCredential")
+        report.add("type", False, "type must contain VerifiableCredential and OpenBadgeCredential (or ClrCredential)")
         return
     report.add("type", True, ", ".join(str(t) for t in types))
 
@@ -338,7 +354,9 @@ def _validator(name: str) -> Draft201909Validator:
 
 def _schema_names(credential: dict[str, Any]) -> list[str]:
     names = []
-    if "EndorsementCredential" in _types(credential):
+    if verifier_clr.is_clr(credential):
+        pass  # the CLR 2.0 JSON Schema is not bundled (docs/verifying.md); ClrSubject is checked by hand
+    elif "EndorsementCredential" in _types(credential):
         names.append("ob_v3p0_endorsementcredential_schema.json")
     else:
         names.append(ACHIEVEMENT_SCHEMA)
@@ -360,6 +378,11 @@ def _check_schema(credential: dict[str, Any], report: Report) -> None:
     document = credential
     if isinstance(credential.get("proof"), dict):
         document = {**credential, "proof": [credential["proof"]]}
+    if not _schema_names(credential):
+        report.add(
+            "schema", True, "ClrCredential: the CLR 2.0 JSON Schema is not bundled; its subject is checked below"
+        )
+        return
     for name in _schema_names(credential):
         errors = sorted(_validator(name).iter_errors(document), key=lambda e: list(e.absolute_path))
         if errors:
@@ -394,7 +417,9 @@ def _subject(credential: dict[str, Any]) -> dict[str, Any] | None:
 
 def _check_subject(credential: dict[str, Any], report: Report) -> None:
     subject = _subject(credential)
-    if subject is None:
+    if subject is not None and verifier_clr.is_clr(credential):
+        verifier_clr.check_subject(credential, report, _conformance)
+    elif subject is None:
         report.add("subject", False, "credentialSubject is missing")
     elif subject.get("id"):
         report.add("subject", True, f"awarded to {subject['id']}")

@@ -73,20 +73,34 @@ class CheckSchema(Schema):
     severity = fields.String(
         metadata={"enum": ["warning"], "description": "only on a failed check that does not make the badge invalid"}
     )
-    kind = fields.String(metadata={"enum": ["conformance", "authenticity", "proof"]})
+    kind = fields.String(metadata={"enum": ["conformance", "authenticity", "proof", "nested", "endorsement"]})
 
 
 class WarningSchema(Schema):
     step = fields.String()
     kind = fields.String(
         metadata={
-            "enum": ["conformance", "authenticity", "proof"],
+            "enum": ["conformance", "authenticity", "proof", "nested", "endorsement"],
             "description": "conformance: a genuinely signed credential breaks an Open Badges rule; authenticity: "
             "the signature is genuine but its key is not shown to belong to the issuer; proof: a proof of a "
-            "kind we cannot check, beside one that verified",
+            "kind we cannot check, beside one that verified; nested: a credential a CLR holds is revoked, "
+            "suspended, expired or not yet valid; endorsement: an embedded endorsement does not verify",
         }
     )
     detail = fields.String()
+
+
+class NestedReportSchema(Schema):
+    id = fields.String(allow_none=True)
+    type = fields.List(fields.String())
+    name = fields.String()
+    issuer = fields.String(metadata={"description": "the issuer's name, or its id"})
+    verified = fields.Boolean()
+    status = fields.String(metadata={"enum": ["valid", "revoked", "suspended", "expired", "not_yet_valid", "invalid"]})
+    checks = fields.List(fields.Nested(CheckSchema))
+    warnings = fields.List(fields.Nested(WarningSchema))
+    where = fields.String(metadata={"description": "endorsements only: what it is embedded in"})
+    comment = fields.String(allow_none=True, metadata={"description": "endorsements only: endorsementComment"})
 
 
 class ReportSchema(Schema):
@@ -95,6 +109,16 @@ class ReportSchema(Schema):
     checks = fields.List(fields.Nested(CheckSchema))
     warnings = fields.List(fields.Nested(WarningSchema), metadata={"description": "the checks that are warnings"})
     credential = fields.Dict(allow_none=True, metadata={"description": "the credential as read (JWT claims removed)"})
+    nested_credentials = fields.List(
+        fields.Nested(NestedReportSchema),
+        metadata={
+            "description": "a ClrCredential's credentials (credentialSubject.verifiableCredential), each verified"
+        },
+    )
+    endorsements = fields.List(
+        fields.Nested(NestedReportSchema),
+        metadata={"description": "EndorsementCredentials embedded in the credential, its issuer or achievements"},
+    )
     recipient_matches = fields.Boolean(
         allow_none=True,
         metadata={
@@ -243,6 +267,7 @@ def verify_page() -> str | WerkzeugResponse | tuple[str, int]:
         form=form,
         report=report,
         verdict=explain(report) if report else None,
+        explain=explain,
         error=error,
         recipient_error=recipient_error,
         recipient=recipient,
