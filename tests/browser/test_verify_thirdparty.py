@@ -75,3 +75,25 @@ def test_badges_signed_with_ecdsa_and_ed25519_signature_2018_read_as_valid(page:
     _verify_pasted(page, json.dumps(legacy))
     assert page.locator("#result-heading").inner_text() == "NOT GENUINE"
     check_page(page, "verify-ed25519-2018-forged")
+
+
+def test_a_clr_lists_its_credentials_and_endorsements_and_a_derived_sd_badge_is_valid(page: Any) -> None:
+    """An employer pastes a learner record (CLR): each credential in it and each endorsement reads in words."""
+    from tests.badges.test_verifier_clr import _badge, _clr, _endorsement, _with_endorsement
+
+    _verify_pasted(page, json.dumps(_clr(_badge(1), _with_endorsement(_endorsement()))))
+    assert page.locator("#result-heading").inner_text() == "VALID"
+    held = page.locator("ul.nested-credentials li")
+    assert held.count() == 2
+    assert "Genuine and valid: Example District issued “Achievement 1”" in held.nth(0).inner_text()
+    check_page(page, "verify-clr")
+
+    _verify_pasted(page, json.dumps(_with_endorsement(_endorsement())))
+    endorsement = page.locator("ul.endorsements li").inner_text()
+    assert "State Board endorses the achievement" in endorsement and "Meets the state" in endorsement
+    check_page(page, "verify-endorsement")
+
+    _verify_pasted(page, (THIRDPARTY / "1edtech-sd-derivedcredential.json").read_text())
+    assert page.locator("#result-heading").inner_text() == "VALID"
+    page.get_by_text("What was checked, step by step").click()
+    assert "ecdsa-sd-2023 signature valid" in page.locator("table").inner_text()
