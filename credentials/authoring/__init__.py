@@ -25,7 +25,7 @@ def init_app(app: Flask) -> None:
 
     checklist.register()
     api.init_app(app)
-    from credentials.authoring import adoption_api, adoption_views
+    from credentials.authoring import adoption_api, adoption_demo, adoption_views  # noqa: F401 (demo step)
 
     adoption_api.init_app(app)
     adoption_views.init_app(app)
