@@ -15,7 +15,7 @@ from core.authz import authorize
 from core.db import db
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.models import Role, User
-from credentials.authoring import adoption
+from credentials.authoring import offerings
 
 
 def list_qualifications(*, actor: User, organisation_id: uuid.UUID) -> list[Qualification]:
@@ -42,7 +42,7 @@ def qualify(
     micro_credential = _micro_credential(micro_credential_id)
     reviewing_id = organisation_id or micro_credential.organisation_id
     authorize(actor, "review.manage", reviewing_id)
-    if not adoption.reviews(reviewing_id, micro_credential.id):
+    if not offerings.reviews(reviewing_id, micro_credential.id):
         raise NotFound("No such micro-credential in this organisation.")
     user = db.session.get(User, user_id)
     if user is None or Role.ASSESSOR not in user.roles_in(reviewing_id):

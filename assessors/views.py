@@ -24,7 +24,7 @@ from core.db import db
 from core.errors import NotFound, ServiceError, ValidationFailed
 from core.models import Membership, Role, User
 from core.views import require_sign_in, signed_in_user
-from credentials.authoring import adoption
+from credentials.authoring import offerings
 from credentials.authoring.models import CredentialVersion, VersionState
 from credentials.portfolios import previews
 from credentials.portfolios.models import EvidenceFile
@@ -56,7 +56,7 @@ def _credentials(organisation_id: uuid.UUID) -> list[CredentialVersion]:
             CredentialVersion.state == VersionState.PUBLISHED.value,
         )
     )
-    return sorted([*own, *adoption.adopted_versions(organisation_id)], key=lambda v: v.title)
+    return sorted([*own, *offerings.adopted_versions(organisation_id)], key=lambda v: v.title)
 
 
 def review_organisations(user: User | None) -> list[Any]:

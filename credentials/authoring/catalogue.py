@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import exists, select
 
 from core.db import Page, db, paginate
-from credentials.authoring import adoption
+from credentials.authoring import offerings
 from credentials.authoring.models import (
     Alignment,
     CredentialTag,
@@ -35,7 +35,7 @@ def catalogue(
     """Published, non-retired versions: what earners can start. Public. With ``organisation``: what that organisation
     offers, its own and those it adopted (pinned, perhaps older) or that organisations above it issue centrally."""
     if organisation:
-        stmt = select(CredentialVersion).where(adoption.catalogue_condition(organisation))
+        stmt = select(CredentialVersion).where(offerings.catalogue_condition(organisation))
     else:
         stmt = select(CredentialVersion).where(CredentialVersion.state == VersionState.PUBLISHED.value)
     if tag:

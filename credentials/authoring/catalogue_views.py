@@ -17,7 +17,7 @@ from core.auth import current_user
 from core.db import clamp_page, db
 from core.models import Organisation
 from core.views import register_nav, text_arg
-from credentials.authoring import adoption, catalogue, images, versions
+from credentials.authoring import catalogue, images, offerings, versions
 from credentials.authoring.adoption_models import AdoptionState, CredentialAdoption
 from credentials.authoring.models import CredentialVersion, VersionState
 from standards import frameworks as standards
@@ -92,7 +92,7 @@ def credential(version_id: uuid.UUID) -> str:
         version=version,
         aligned=catalogue.aligned_items(version),
         newer=newer[0] if newer else None,
-        offerings=adoption.offerings(version),
+        offerings=offerings.for_version(version),
         via=_uuid_arg("via"),
     )
 

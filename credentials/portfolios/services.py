@@ -27,7 +27,7 @@ from core.authz import authorize, can, has_role, rule
 from core.db import Page, db, paginate
 from core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
 from core.models import Role, User
-from credentials.authoring import adoption
+from credentials.authoring import offerings
 from credentials.authoring.models import CredentialVersion, EvidenceKind, Requirement
 from credentials.portfolios.models import OPEN_SUBMISSION_STATES, Answer, EvidenceFile, Submission, SubmissionState
 
@@ -169,7 +169,7 @@ def start(*, actor: User, version_id: uuid.UUID, adoption_id: uuid.UUID | None =
     version = db.session.get(CredentialVersion, version_id)
     if version is None:
         raise NotFound("No such published micro-credential version.")
-    organisation_id = adoption.organisation_for_start(version, adoption_id)
+    organisation_id = offerings.organisation_for_start(version, adoption_id)
     attempts = _attempts(version.micro_credential_id, actor.id)
     if any(s.state in OPEN_SUBMISSION_STATES for s in attempts):
         raise Conflict("You already have an open submission for this micro-credential.")
@@ -210,7 +210,7 @@ def next_attempt(*, actor: User, submission_id: uuid.UUID) -> Submission:
     if submission.state != SubmissionState.NOT_YET.value:
         raise Conflict("A next attempt follows a “not yet” decision.")
     # Through the same organisation: an adopter's earner continues with the adopter's pinned version.
-    offering = adoption.next_offering(submission.organisation_id, submission.micro_credential_id)
+    offering = offerings.next_offering(submission.organisation_id, submission.micro_credential_id)
     if offering is None:
         raise Conflict("This micro-credential is no longer offered.")
     version, adoption_id = offering

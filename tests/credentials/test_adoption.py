@@ -10,7 +10,7 @@ import pytest
 from core.db import db
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.models import Role
-from credentials.authoring import adoption, catalogue
+from credentials.authoring import adoption, catalogue, offerings
 from credentials.authoring.models import VersionState
 from credentials.portfolios import services as submissions
 from credentials.portfolios.models import SubmissionState
@@ -60,12 +60,12 @@ def test_a_district_adopts_a_shared_definition_and_earners_submit_to_the_distric
     assert adopted.version_id == tree.v1.id and adopted.is_active
     listed = catalogue.catalogue(organisation=tree.district.id, page=1, page_size=10).items
     assert [v.id for v in listed] == [tree.v1.id]
-    assert [o["organisation"].id for o in adoption.offerings(tree.v1)] == [tree.state.id, tree.district.id]
+    assert [o["organisation"].id for o in offerings.for_version(tree.v1)] == [tree.state.id, tree.district.id]
 
     earner = UserFactory()
     submission = submissions.start(actor=earner, version_id=tree.v1.id, adoption_id=adopted.id)
     assert submission.organisation_id == tree.district.id and submission.version_id == tree.v1.id
-    assert adoption.reviews(tree.district.id, tree.mc.id) and not adoption.reviews(tree.sibling.id, tree.mc.id)
+    assert offerings.reviews(tree.district.id, tree.mc.id) and not offerings.reviews(tree.sibling.id, tree.mc.id)
 
 
 def test_a_school_below_the_district_may_adopt_too_but_not_from_a_sibling_or_an_unrelated_organisation(
@@ -163,7 +163,7 @@ def test_a_newer_version_is_offered_and_the_upgrade_is_explicit_while_started_wo
     assert [v.id for v in catalogue.catalogue(organisation=tree.district.id, page=1, page_size=10).items] == [
         tree.v1.id
     ]
-    assert [o["organisation"].id for o in adoption.offerings(tree.v1)] == [tree.district.id]
+    assert [o["organisation"].id for o in offerings.for_version(tree.v1)] == [tree.district.id]
 
     adoption.upgrade(actor=tree.district_admin, adoption_id=adopted.id)
     assert adopted.version_id == v2.id
@@ -220,7 +220,7 @@ def test_central_issuing_lists_it_under_every_unit_and_leaves_nothing_to_adopt(t
         adoption.adopt(actor=tree.district_admin, organisation_id=tree.district.id, version_id=tree.v1.id)
     submission = submissions.start(actor=UserFactory(), version_id=tree.v1.id)
     assert submission.organisation_id == tree.state.id  # reviewed in the state's queue, issued by the state
-    assert adoption.offerings(tree.v1)[0]["central"] is True
+    assert offerings.for_version(tree.v1)[0]["central"] is True
 
 
 def test_switching_to_central_waits_until_adopters_withdraw_and_stopping_keeps_adoptions(tree: Tree) -> None:
