@@ -9,8 +9,8 @@
 * ``catalogue``: the public catalogue's search and a version's aligned standards;
 * ``images``: badge image uploads (PNG, sanitised SVG), the default design, a version's image;
 * ``stacks``: groups of micro-credentials that earn a badge of their own;
-* ``adoption`` (+ ``offerings``, ``adoption_models``, ``adoption_schemas``, ``adoption_api``, ``adoption_views``): shared
-  definitions, a parent's micro-credential adopted by its units or issued centrally for them;
+* ``adoption`` (+ ``offerings``, ``adoption_models``, ``adoption_schemas``, ``adoption_api``, ``adoption_views``,
+  ``adoption_demo``): shared definitions, a parent's micro-credential adopted by its units or issued centrally;
 * ``schemas`` / ``api``: the REST API; ``views`` + ``forms`` (the editor form ↔ content document) and
   ``catalogue_views``: the web pages; ``cli`` and ``demo_data``: the demo step.
 """
