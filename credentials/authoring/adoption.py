@@ -7,8 +7,8 @@ which either adopt it (and issue it under their own issuer) or earn it from the 
   requirements and rubric stay the owner's and immutable. Earners then start submissions *through* the
   adoption (``offerings.organisation_for_start``): the submission belongs to the adopter, so the adopter's
   assessors review it in the adopter's queue and its badge is signed by the adopter, naming the owner's
-  Achievement. When the owner publishes a newer version the adopter sees it and ``upgrade``s explicitly; submissions already started keep
-  their version. ``withdraw`` stops new submissions; badges already issued stay valid.
+  Achievement. When the owner publishes a newer version the adopter sees it and ``upgrade``s explicitly;
+  submissions already started keep their version. ``withdraw`` stops new submissions; badges already issued stay valid.
 * **Central** issuing: nothing to adopt; earners anywhere below the owner submit to the owner, whose queue
   reviews it and whose issuer signs the badge (the plain, unshared behaviour), and the micro-credential is
   listed in each unit's catalogue.
