@@ -4,14 +4,14 @@ Three new tables; no existing table changes, so every existing micro-credential 
 submission and badge keeps its organisation.
 
 Revision ID: adopt_shared_definitions
-Revises: h26_ob_api
+Revises: h27_misconduct
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "adopt_shared_definitions"
-down_revision = "h26_ob_api"
+down_revision = "h27_misconduct"
 branch_labels = None
 depends_on = None
 
