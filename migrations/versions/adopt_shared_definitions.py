@@ -4,14 +4,14 @@ Three new tables; no existing table changes, so every existing micro-credential 
 submission and badge keeps its organisation.
 
 Revision ID: adopt_shared_definitions
-Revises: h27_misconduct
+Revises: h28_evidence_name_check
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "adopt_shared_definitions"
-down_revision = "h27_misconduct"
+down_revision = "h28_evidence_name_check"
 branch_labels = None
 depends_on = None
 
