@@ -109,7 +109,7 @@ class Qualifications(MethodView):
     @blp.response(201, s.QualificationSchema)
     def post(self, data: dict[str, Any], organisation_id: uuid.UUID) -> Any:
         """Qualify an assessor of the organisation for a micro-credential; `is_lead` lets them adjudicate."""
-        qualification = qualifications.qualify(actor=require_user(), **data)
+        qualification = qualifications.qualify(actor=require_user(), organisation_id=organisation_id, **data)
         if qualification.organisation_id != organisation_id:
             raise NotFound("No such micro-credential in this organisation.")
         return qualification, 201

@@ -13,8 +13,9 @@ from assessors.models import (
 from core import audit
 from core.authz import authorize
 from core.db import db
-from core.errors import NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.models import Role, User
+from credentials.authoring import offerings
 
 
 def list_qualifications(*, actor: User, organisation_id: uuid.UUID) -> list[Qualification]:
@@ -28,21 +29,34 @@ def list_qualifications(*, actor: User, organisation_id: uuid.UUID) -> list[Qual
     )
 
 
-def qualify(*, actor: User, micro_credential_id: uuid.UUID, user_id: uuid.UUID, is_lead: bool = False) -> Qualification:
-    """Let an assessor of the organisation review a micro-credential (a lead also adjudicates)."""
+def qualify(
+    *,
+    actor: User,
+    micro_credential_id: uuid.UUID,
+    user_id: uuid.UUID,
+    is_lead: bool = False,
+    organisation_id: uuid.UUID | None = None,
+) -> Qualification:
+    """Let an assessor of the organisation review a micro-credential (a lead also adjudicates). The organisation is
+    the micro-credential's owner, or (``organisation_id``) one that adopted it and reviews it in its own queue."""
     micro_credential = _micro_credential(micro_credential_id)
-    authorize(actor, "review.manage", micro_credential)
+    reviewing_id = organisation_id or micro_credential.organisation_id
+    authorize(actor, "review.manage", reviewing_id)
+    if not offerings.reviews(reviewing_id, micro_credential.id):
+        raise NotFound("No such micro-credential in this organisation.")
     user = db.session.get(User, user_id)
-    if user is None or Role.ASSESSOR not in user.roles_in(micro_credential.organisation_id):
+    if user is None or Role.ASSESSOR not in user.roles_in(reviewing_id):
         raise ValidationFailed.field("user_id", "This person is not an assessor of the organisation.")
     qualification = db.session.scalar(
         select(Qualification).where(
             Qualification.micro_credential_id == micro_credential_id, Qualification.user_id == user_id
         )
     )
+    if qualification is not None and qualification.organisation_id != reviewing_id:
+        raise Conflict("This assessor is already qualified for this micro-credential in another organisation.")
     if qualification is None:
         qualification = Qualification(
-            organisation_id=micro_credential.organisation_id,
+            organisation_id=reviewing_id,
             micro_credential_id=micro_credential_id,
             user_id=user_id,
             granted_by_id=actor.id,
@@ -54,7 +68,7 @@ def qualify(*, actor: User, micro_credential_id: uuid.UUID, user_id: uuid.UUID, 
         actor=actor,
         action="assessor.qualified",
         obj=qualification,
-        organisation_id=micro_credential.organisation_id,
+        organisation_id=reviewing_id,
         after={"user_id": user_id, "micro_credential_id": micro_credential_id, "is_lead": is_lead},
     )
     return qualification

@@ -37,6 +37,7 @@ from core.db import db
 from core.errors import Conflict, Forbidden, NotFound
 from core.members import unit_of
 from core.models import Organisation, Role, User
+from credentials.authoring import offerings
 from credentials.portfolios.models import TO_QUEUE, Submission, SubmissionState
 
 
@@ -219,11 +220,13 @@ def list_queue(
     now = clock.now()
     where = [ReviewTask.organisation_id == organisation_id, OPEN_TASK]
     if micro_credential_id is not None:
-        # Check the credential is the organisation's once, then filter on it alone: given both columns SQLite
-        # walks the organisation's index and visits every open row to test the credential.
-        if _micro_credential(micro_credential_id).organisation_id != organisation_id:
+        # Check the credential is the organisation's once, then filter on it alone (adopted: and the organisation):
+        # given both columns SQLite walks the organisation's index and visits every open row to test the credential.
+        if not offerings.reviews(organisation_id, _micro_credential(micro_credential_id).id):
             raise NotFound("No such micro-credential in this organisation.")
         where = [ReviewTask.micro_credential_id == micro_credential_id, OPEN_TASK]
+        if offerings.ever_adopted(micro_credential_id):
+            where.append(ReviewTask.organisation_id == organisation_id)
     live = ReviewTask.lease_expires_at > now  # open tasks have a lease exactly when claimed
     settings = _settings_map(organisation_id)
     overdue_before = now - timedelta(hours=settings(micro_credential_id)["turnaround_hours"])
@@ -278,18 +281,16 @@ def _claim_filter(
     already reviewed (double scoring and appeals need a different assessor), adjudication only for leads.
     Conflicts of interest (declared, same unit, same district) are added by the caller."""
     lead_ids = [mc for mc, lead in credentials.items() if lead]
-    other = sa.orm.aliased(ReviewTask)
+    other, only = sa.orm.aliased(ReviewTask), next(iter(credentials))
     return [
         # The organisation (though implied by the credentials) lets PostgreSQL walk the partial
         # (organisation, queued_at) index in order and stop at the first free row, checking the "already
         # worked on it" rule per row; without it, it hashes every task the assessor ever held (300 ms vs 0.3 ms).
-        # With a single credential its own partial index gives the order (the credential is the organisation's:
-        # qualifications are per organisation).
-        ReviewTask.micro_credential_id == next(iter(credentials))
-        if len(credentials) == 1
-        else sa.and_(
-            ReviewTask.organisation_id == organisation_id, ReviewTask.micro_credential_id.in_(list(credentials))
-        ),
+        # With a single credential its own partial index gives the order (plus the organisation once it was
+        # adopted: then its owner's and its adopters' queues all hold its tasks).
+        sa.and_(ReviewTask.organisation_id == organisation_id, ReviewTask.micro_credential_id.in_(list(credentials)))
+        if len(credentials) > 1 or offerings.ever_adopted(only)
+        else ReviewTask.micro_credential_id == only,
         OPEN_TASK,
         sa.or_(ReviewTask.lease_expires_at.is_(None), ReviewTask.lease_expires_at <= now),
         ReviewTask.earner_id != actor.id,

@@ -22,6 +22,7 @@ from core.authz import authorize
 from core.db import db
 from core.errors import NotFound
 from core.models import User
+from credentials.authoring import offerings
 from credentials.portfolios.models import Submission
 
 
@@ -56,7 +57,9 @@ def update_settings(
 ) -> dict[str, Any]:
     """Set the programme settings of an organisation or of one of its micro-credentials."""
     authorize(actor, "review.manage", organisation_id)
-    if micro_credential_id is not None and _micro_credential(micro_credential_id).organisation_id != organisation_id:
+    if micro_credential_id is not None and not offerings.reviews(
+        organisation_id, _micro_credential(micro_credential_id).id
+    ):
         raise NotFound("No such micro-credential in this organisation.")
     row = db.session.scalar(
         select(ProgrammeSettings).where(

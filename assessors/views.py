@@ -24,6 +24,7 @@ from core.db import db
 from core.errors import NotFound, ServiceError, ValidationFailed
 from core.models import Membership, Role, User
 from core.views import require_sign_in, signed_in_user
+from credentials.authoring import offerings
 from credentials.authoring.models import CredentialVersion, VersionState
 from credentials.portfolios import previews
 from credentials.portfolios.models import EvidenceFile
@@ -48,16 +49,14 @@ _user = signed_in_user
 
 
 def _credentials(organisation_id: uuid.UUID) -> list[CredentialVersion]:
-    return list(
-        db.session.scalars(
-            select(CredentialVersion)
-            .where(
-                CredentialVersion.organisation_id == organisation_id,
-                CredentialVersion.state == VersionState.PUBLISHED.value,
-            )
-            .order_by(CredentialVersion.title)
+    """What the organisation reviews: its published versions and the versions it adopted, by title."""
+    own = db.session.scalars(
+        select(CredentialVersion).where(
+            CredentialVersion.organisation_id == organisation_id,
+            CredentialVersion.state == VersionState.PUBLISHED.value,
         )
     )
+    return sorted([*own, *offerings.adopted_versions(organisation_id)], key=lambda v: v.title)
 
 
 def review_organisations(user: User | None) -> list[Any]:
@@ -265,6 +264,7 @@ def admin(organisation_id: uuid.UUID) -> Page:
                     micro_credential_id=uuid.UUID(request.form.get("micro_credential_id", "")),
                     user_id=uuid.UUID(request.form.get("user_id", "")),
                     is_lead=request.form.get("is_lead") == "on",
+                    organisation_id=organisation_id,
                 )
                 flash("Assessor qualified.")
             elif action == "unqualify":

@@ -48,16 +48,24 @@ def issue(
     source: BadgeSource,
     issue_key: str,
     submission_id: uuid.UUID | None = None,
+    issuer_organisation_id: uuid.UUID | None = None,
 ) -> Badge:
-    """Issue (once per ``issue_key``) a badge for a published version; then issue any stack it completes."""
+    """Issue (once per ``issue_key``) a badge for a published version; then issue any stack it completes.
+
+    ``issuer_organisation_id`` names an organisation that adopted the version (``credentials.authoring.adoption``):
+    it signs the badge with its own keys and Profile, and the Achievement stays the owner's (same ``id``, the owner
+    as ``creator``). By default the version's owner issues."""
     existing = _existing(issue_key)
     if existing is not None:
         return existing
     issuer, achievement = version_documents(version)
+    issuing_organisation_id = issuer_organisation_id or version.organisation_id
+    if issuing_organisation_id != version.organisation_id:
+        issuer = issuers.profile_document(_organisation(issuing_organisation_id))
     now = clock.now().replace(microsecond=0)
     valid_from = min(awarded_at, now)
     badge = _sign_and_store(
-        organisation_id=version.organisation_id,
+        organisation_id=issuing_organisation_id,
         issuer=issuer,
         achievement=achievement,
         recipient=recipient,
@@ -186,6 +194,8 @@ def issue_for_award(award: Award) -> Badge:
         source=BadgeSource.ASSESSMENT,
         issue_key=f"submission:{award.submission_id}",
         submission_id=award.submission_id,
+        # The submission's organisation reviewed it and issues it: the owner, or an adopter of the version.
+        issuer_organisation_id=submission.organisation_id,
     )
 
 

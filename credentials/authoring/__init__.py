@@ -9,6 +9,8 @@
 * ``catalogue``: the public catalogue's search and a version's aligned standards;
 * ``images``: badge image uploads (PNG, sanitised SVG), the default design, a version's image;
 * ``stacks``: groups of micro-credentials that earn a badge of their own;
+* ``adoption`` (+ ``offerings``, ``adoption_models``, ``adoption_schemas``, ``adoption_api``, ``adoption_views``,
+  ``adoption_demo``): shared definitions, a parent's micro-credential adopted by its units or issued centrally;
 * ``schemas`` / ``api``: the REST API; ``views`` + ``forms`` (the editor form ↔ content document) and
   ``catalogue_views``: the web pages; ``cli`` and ``demo_data``: the demo step.
 """
@@ -23,6 +25,10 @@ def init_app(app: Flask) -> None:
 
     checklist.register()
     api.init_app(app)
+    from credentials.authoring import adoption_api, adoption_demo, adoption_views  # noqa: F401 (demo step)
+
+    adoption_api.init_app(app)
+    adoption_views.init_app(app)
     from credentials.authoring import image_views  # noqa: F401 (adds the badge image page to the views' blueprint)
 
     cli.init_app(app)

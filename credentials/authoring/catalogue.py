@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import exists, select
 
 from core.db import Page, db, paginate
+from credentials.authoring import offerings
 from credentials.authoring.models import (
     Alignment,
     CredentialTag,
@@ -31,10 +32,12 @@ def catalogue(
     framework: uuid.UUID | None = None,
     organisation: uuid.UUID | None = None,
 ) -> Page[CredentialVersion]:
-    """Published, non-retired versions: what earners can start. Public."""
-    stmt = select(CredentialVersion).where(CredentialVersion.state == VersionState.PUBLISHED.value)
+    """Published, non-retired versions: what earners can start. Public. With ``organisation``: what that organisation
+    offers, its own and those it adopted (pinned, perhaps older) or that organisations above it issue centrally."""
     if organisation:
-        stmt = stmt.where(CredentialVersion.organisation_id == organisation)
+        stmt = select(CredentialVersion).where(offerings.catalogue_condition(organisation))
+    else:
+        stmt = select(CredentialVersion).where(CredentialVersion.state == VersionState.PUBLISHED.value)
     if tag:
         stmt = stmt.where(
             exists().where(CredentialTag.version_id == CredentialVersion.id, CredentialTag.tag == normalise_tag(tag))

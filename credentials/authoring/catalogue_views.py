@@ -11,13 +11,14 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Flask, Response, render_template, request
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from core.auth import current_user
 from core.db import clamp_page, db
 from core.models import Organisation
 from core.views import register_nav, text_arg
-from credentials.authoring import catalogue, images, versions
+from credentials.authoring import catalogue, images, offerings, versions
+from credentials.authoring.adoption_models import AdoptionState, CredentialAdoption
 from credentials.authoring.models import CredentialVersion, VersionState
 from standards import frameworks as standards
 
@@ -37,8 +38,13 @@ def _publishing_organisations() -> list[Organisation]:
     publishing = select(CredentialVersion.organisation_id).where(
         CredentialVersion.state == VersionState.PUBLISHED.value
     )
+    adopting = select(CredentialAdoption.organisation_id).where(CredentialAdoption.state == AdoptionState.ACTIVE.value)
     return list(
-        db.session.scalars(select(Organisation).where(Organisation.id.in_(publishing)).order_by(Organisation.name))
+        db.session.scalars(
+            select(Organisation)
+            .where(or_(Organisation.id.in_(publishing), Organisation.id.in_(adopting)))
+            .order_by(Organisation.name)
+        )
     )
 
 
@@ -86,6 +92,8 @@ def credential(version_id: uuid.UUID) -> str:
         version=version,
         aligned=catalogue.aligned_items(version),
         newer=newer[0] if newer else None,
+        offerings=offerings.for_version(version),
+        via=_uuid_arg("via"),
     )
 
 

@@ -13,6 +13,13 @@ from credentials.portfolios.models import SubmissionState
 
 class StartSubmissionSchema(StrictSchema):
     version_id = fields.UUID(required=True, metadata={"description": "A published credential version"})
+    adoption_id = fields.UUID(
+        load_default=None,
+        metadata={
+            "description": "Start through this organisation's adoption of the version (it then reviews the "
+            "submission and issues the badge); omit to submit to the version's owner"
+        },
+    )
 
 
 class SubmissionArgsSchema(ListArgsSchema):
@@ -94,6 +101,9 @@ class SubmissionSummarySchema(Schema):
     reference = fields.String()
     micro_credential_id = fields.UUID()
     version_id = fields.UUID()
+    organisation_id = fields.UUID(
+        metadata={"description": "The organisation that reviews it and issues the badge (an adopter, or the owner)"}
+    )
     title = fields.String(attribute="version.title")
     attempt = fields.Integer()
     state = fields.String()

@@ -27,7 +27,8 @@ from core.authz import authorize, can, has_role, rule
 from core.db import Page, db, paginate
 from core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
 from core.models import Role, User
-from credentials.authoring.models import CredentialVersion, EvidenceKind, Requirement, VersionState
+from credentials.authoring import offerings
+from credentials.authoring.models import CredentialVersion, EvidenceKind, Requirement
 from credentials.portfolios.models import OPEN_SUBMISSION_STATES, Answer, EvidenceFile, Submission, SubmissionState
 
 MAX_TEXT_CHARS = 200_000  # ~30,000 words; the request size limit (MAX_CONTENT_LENGTH) stops bigger bodies first
@@ -161,11 +162,14 @@ def _attempts(micro_credential_id: uuid.UUID, earner_id: uuid.UUID) -> list[Subm
     )
 
 
-def start(*, actor: User, version_id: uuid.UUID) -> Submission:
-    """Start a draft for a published version; prefilled from the last attempt when that one was "not yet"."""
+def start(*, actor: User, version_id: uuid.UUID, adoption_id: uuid.UUID | None = None) -> Submission:
+    """Start a draft for a published version, or through ``adoption_id`` for the version an organisation adopted
+    (the submission is then the adopter's to review and issue); prefilled from the last attempt when that one was
+    "not yet"."""
     version = db.session.get(CredentialVersion, version_id)
-    if version is None or version.state != VersionState.PUBLISHED.value:
+    if version is None:
         raise NotFound("No such published micro-credential version.")
+    organisation_id = offerings.organisation_for_start(version, adoption_id)
     attempts = _attempts(version.micro_credential_id, actor.id)
     if any(s.state in OPEN_SUBMISSION_STATES for s in attempts):
         raise Conflict("You already have an open submission for this micro-credential.")
@@ -177,7 +181,7 @@ def start(*, actor: User, version_id: uuid.UUID) -> Submission:
     previous = decided[-1] if decided else None
     submission = Submission(
         reference=_new_reference(),
-        organisation_id=version.organisation_id,
+        organisation_id=organisation_id,
         micro_credential_id=version.micro_credential_id,
         version=version,
         version_id=version.id,
@@ -205,15 +209,12 @@ def next_attempt(*, actor: User, submission_id: uuid.UUID) -> Submission:
     submission = load_submission(submission_id, actor, "submission.edit")
     if submission.state != SubmissionState.NOT_YET.value:
         raise Conflict("A next attempt follows a “not yet” decision.")
-    version = db.session.scalar(
-        select(CredentialVersion).where(
-            CredentialVersion.micro_credential_id == submission.micro_credential_id,
-            CredentialVersion.state == VersionState.PUBLISHED.value,
-        )
-    )
-    if version is None:
+    # Through the same organisation: an adopter's earner continues with the adopter's pinned version.
+    offering = offerings.next_offering(submission.organisation_id, submission.micro_credential_id)
+    if offering is None:
         raise Conflict("This micro-credential is no longer offered.")
-    return start(actor=actor, version_id=version.id)
+    version, adoption_id = offering
+    return start(actor=actor, version_id=version.id, adoption_id=adoption_id)
 
 
 def _prefill(submission: Submission, previous: Submission, version: CredentialVersion) -> None:

@@ -80,10 +80,12 @@ def index() -> Page:
 def start() -> Page:
     try:
         version_id = uuid.UUID(request.form.get("version_id", ""))
+        # "Issued by": the owner (empty) or an organisation's adoption of the version.
+        adoption_id = uuid.UUID(request.form["adoption_id"]) if request.form.get("adoption_id") else None
     except ValueError:
         raise BadRequest("Choose a micro-credential.") from None
     try:
-        submission = services.start(actor=_user(), version_id=version_id)
+        submission = services.start(actor=_user(), version_id=version_id, adoption_id=adoption_id)
     except ServiceError as exc:
         _flash_error(exc)
         return redirect(url_for("portfolio.index"))
