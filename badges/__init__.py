@@ -18,6 +18,7 @@ Each module is one room, named for what happens in it:
 - ``verifier`` (with ``fetching``): verifying anyone's badge; ``verify``: its page and API
 - ``views``, ``admin_views``, ``api``, ``cli``, ``demo_data``: the edges, thin, calling the rooms above
 - ``host``: the OB 3.0 API (Host role): OAuth 2.0 for wallets and platforms, credentials and profile
+- ``oid4vci``: "Add to wallet": OpenID4VCI offers with a pre-authorized code, the Learner Credential Wallet's exchange
 """
 
 from flask import Flask
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
     cli.init_app(app)
     verify.init_app(app)
     dashboard.init_app()
-    from badges import host
+    from badges import host, oid4vci
 
     host.init_app(app)
+    oid4vci.init_app(app)

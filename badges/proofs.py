@@ -281,13 +281,16 @@ def _detached_jws(proof: dict[str, Any]) -> tuple[str, bytes]:
     return header_text, _unbase64url(signature_text)
 
 
-def verify_proof(credential: dict[str, Any], proof: dict[str, Any], public_key: Any) -> None:
-    """Verify one proof of the credential with the given key (or its ``<issuer id>#<Multikey>`` method)."""
+def verify_proof(
+    credential: dict[str, Any], proof: dict[str, Any], public_key: Any, *, purpose: str = "assertionMethod"
+) -> None:
+    """Verify one proof of the credential with the given key (or its ``<issuer id>#<Multikey>`` method); a
+    presentation's DID Authentication proof has ``purpose="authentication"``."""
     suite = suite_of(proof)
     if suite is None:
         raise ProofError(f"proof type must be {PROOF_TYPE} (eddsa-rdfc-2022, ecdsa-rdfc-2019) or a suite we know")
-    if proof.get("proofPurpose") != "assertionMethod":
-        raise ProofError("proofPurpose must be assertionMethod")
+    if proof.get("proofPurpose") != purpose:
+        raise ProofError(f"proofPurpose must be {purpose}")
     jcs = suite in proofs_jcs.JCS_SUITES  # JCS checks a proof @context itself: it may be a prefix
     if "@context" in proof and proof["@context"] != credential.get("@context") and not jcs:
         raise ProofError("proof @context differs from the credential's")

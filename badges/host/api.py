@@ -13,8 +13,16 @@ from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from badges.host import services
-from badges.host.oauth import CREDENTIAL_READ, PROFILE_READ, PROFILE_UPDATE, SCOPES, require_oauth, server
+from badges.host import services, upsert
+from badges.host.oauth import (
+    CREDENTIAL_READ,
+    CREDENTIAL_UPSERT,
+    PROFILE_READ,
+    PROFILE_UPDATE,
+    SCOPES,
+    require_oauth,
+    server,
+)
 from core.errors import ServiceError
 from core.extensions import csrf, limiter
 from core.models import User
@@ -102,7 +110,23 @@ def discovery() -> Any:
                     ],
                     "responses": {"200": {"description": "The earner's OpenBadgeCredentials."}},
                     "security": secured(CREDENTIAL_READ),
-                }
+                },
+                "post": {
+                    "tags": ["OpenBadgeCredentials"],
+                    "operationId": "upsertCredential",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"type": "object"}},
+                            "text/plain": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "responses": {
+                        "200": {"description": "The credential replaced an earlier copy (or is one of our own)."},
+                        "201": {"description": "The credential was added to the earner's backpack."},
+                    },
+                    "security": secured(CREDENTIAL_UPSERT),
+                },
             },
             "/profile": {
                 "get": {
@@ -212,8 +236,8 @@ def get_credentials() -> Response:
             since = None
         if since is None or since.tzinfo is None:
             raise _BadQuery("'since' must be a date-time with a time zone, e.g. 2024-01-01T00:00:00Z.")
-    badges, total = services.list_credentials(actor=user, limit=limit, offset=offset, since=since)
-    response = Response(json.dumps({"credential": [badge.credential for badge in badges]}), mimetype="application/json")
+    credentials, total = services.list_credentials(actor=user, limit=limit, offset=offset, since=since)
+    response = Response(json.dumps({"credential": credentials}), mimetype="application/json")
     response.headers["X-Total-Count"] = str(total)
     response.headers["Link"] = _links(limit=limit, offset=offset, total=total, since=request.args.get("since"))
     response.headers["Cache-Control"] = "private, no-store"
@@ -236,6 +260,27 @@ def _links(*, limit: int, offset: int, total: int, since: str | None) -> str:
     if offset > 0:
         links.append(at("prev", max(0, min(offset - limit, last))))
     return ", ".join(links)
+
+
+@bp.post("/credentials")
+@csrf.exempt
+def upsert_credential() -> Response:
+    """upsertCredential (OB 3.0 § 6.2.3): a verified credential about the earner into their backpack; 201 when
+    new, 200 when it replaced the earlier copy (see ``badges.host.upsert`` for what is accepted)."""
+    user = _user(CREDENTIAL_UPSERT)
+    if request.mimetype == "application/json":
+        value: Any = request.get_json(silent=True)
+        if not isinstance(value, dict):
+            return status_info(400, "Send the OpenBadgeCredential as a JSON object.")
+    elif request.mimetype == "text/plain":
+        value = request.get_data(as_text=True)
+    else:
+        return status_info(415, "Send application/json (a credential) or text/plain (a compact VC-JWT).")
+    base = current_app.config["BASE_URL"].rstrip("/")
+    credential, created = upsert.upsert_credential(actor=user, value=value, base=base)
+    response = _json(credential)
+    response.status_code = 201 if created else 200
+    return response
 
 
 @bp.get("/profile")

@@ -145,3 +145,19 @@ class OAuthToken(IdMixin, db.Model):
 
     def get_client(self) -> OAuthClient:
         return self.client
+
+
+class HostedCredential(IdMixin, TimestampMixin, db.Model):
+    """A credential from another issuer that a client upserted into the earner's backpack (``POST /credentials``),
+    stored as sent once our verifier accepted it; keyed per earner by the credential's ``id``."""
+
+    __tablename__ = "hosted_credentials"
+    __table_args__ = (sa.UniqueConstraint("user_id", "credential_key"),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The credential's ``id``, or ``sha256:<digest of its canonical JSON>`` when it has none.
+    credential_key: Mapped[str] = mapped_column(sa.String(500))
+    issuer_id: Mapped[str] = mapped_column(sa.String(500))
+    credential: Mapped[dict[str, Any]]
+    jwt: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(16))

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
-from badges.host.models import OAuthApproval, OAuthClient, OAuthCode, OAuthToken
+from badges.host.models import HostedCredential, OAuthApproval, OAuthClient, OAuthCode, OAuthToken
 from badges.host.oauth import SCOPES, revoke_all
 from badges.models import Badge, EarnerDid
 from core import audit, clock
@@ -22,16 +22,29 @@ OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 MAX_LIMIT = 100
 
 
-def list_credentials(*, actor: User, limit: int, offset: int, since: datetime | None) -> tuple[list[Badge], int]:
-    """The earner's badges, oldest first (so offsets stay put as new ones arrive), and how many there are."""
+def list_credentials(
+    *, actor: User, limit: int, offset: int, since: datetime | None
+) -> tuple[list[dict[str, Any]], int]:
+    """The earner's credentials and how many there are: the badges we issued, oldest first (so offsets stay put
+    as new ones arrive), then those of other issuers upserted into the backpack, oldest first."""
     where = [Badge.earner_id == actor.id]
+    hosted_where = [HostedCredential.user_id == actor.id]
     if since is not None:
         where.append(Badge.issued_at > since)
-    total = db.session.scalar(select(func.count()).select_from(Badge).where(*where)) or 0
-    rows = db.session.scalars(
-        select(Badge).where(*where).order_by(Badge.issued_at, Badge.id).limit(limit).offset(offset)
-    )
-    return list(rows), total
+        hosted_where.append(HostedCredential.updated_at > since)
+    own = db.session.scalar(select(func.count()).select_from(Badge).where(*where)) or 0
+    hosted = db.session.scalar(select(func.count()).select_from(HostedCredential).where(*hosted_where)) or 0
+    found = [
+        badge.credential
+        for badge in db.session.scalars(
+            select(Badge).where(*where).order_by(Badge.issued_at, Badge.id).limit(limit).offset(offset)
+        )
+    ]
+    if len(found) < limit:
+        stmt = select(HostedCredential).where(*hosted_where).order_by(HostedCredential.created_at, HostedCredential.id)
+        stmt = stmt.limit(limit - len(found)).offset(max(0, offset - own))
+        found.extend(row.credential for row in db.session.scalars(stmt))
+    return found, own + hosted
 
 
 def profile_of(user: User) -> dict[str, Any]:
@@ -136,7 +149,15 @@ def export_personal_data(person: User) -> list[ExportPart]:
                 }
                 for a in db.session.scalars(stmt)
             ],
-        )
+        ),
+        ExportPart(
+            name="hosted_credentials",
+            description="Credentials from other issuers that an application added to your badges",
+            records=[
+                {"credential": row.credential, "added_at": row.created_at, "updated_at": row.updated_at}
+                for row in db.session.scalars(select(HostedCredential).where(HostedCredential.user_id == person.id))
+            ],
+        ),
     ]
 
 
@@ -144,6 +165,9 @@ def erase_personal_data(erasure: Erasure) -> None:
     """An erased person's approvals, codes and tokens go: no application keeps a way in."""
     person_id = erasure.person.id
     db.session.execute(delete(OAuthToken).where(OAuthToken.user_id == person_id))
+    erasure.counts["hosted_credentials"] = db.session.execute(
+        delete(HostedCredential).where(HostedCredential.user_id == person_id)
+    ).rowcount
     db.session.execute(delete(OAuthCode).where(OAuthCode.user_id == person_id))
     erasure.counts["applications"] = db.session.execute(
         delete(OAuthApproval).where(OAuthApproval.user_id == person_id)
