@@ -82,7 +82,10 @@ def upsert_credential(*, actor: User, value: Any, base: str) -> tuple[dict[str, 
     """Store (or replace) a verified credential about ``actor``; return (the credential, whether it is new)."""
     if not isinstance(value, dict | str) or (isinstance(value, str) and not value.strip()):
         raise ValidationFailed.field("body", "Send an OpenBadgeCredential as JSON, or as a compact VC-JWT.")
-    report = verifier.verify(value.strip() if isinstance(value, str) else value)
+    try:
+        report = verifier.verify(value.strip() if isinstance(value, str) else value)
+    except verifier.NotACredential as exc:
+        raise ValidationFailed.field("body", f"This is not a credential: {exc}") from None
     credential = report.credential
     if credential is None or not ACCEPTED_TYPES & set(_types(credential.get("type"))):
         raise ValidationFailed.field("type", "Only OpenBadgeCredentials (AchievementCredentials) are kept here.")

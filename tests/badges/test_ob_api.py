@@ -493,7 +493,8 @@ def test_a_wrong_client_secret_gets_no_token(client: Any) -> None:
 def test_the_persons_archive_lists_approvals_and_erasure_removes_every_way_in(client: Any, session: Any) -> None:
     earner = UserFactory()
     tokens_for(client, earner)
-    [part] = services.export_personal_data(earner)
+    part, hosted = services.export_personal_data(earner)
+    assert hosted.name == "hosted_credentials" and hosted.records == []
     assert part.records[0]["application"] == "Test Wallet" and CREDENTIAL_READ in part.records[0]["scope"]
     erasure = Erasure(person=earner, pseudonym="Erased person 1")
     services.erase_personal_data(erasure)
