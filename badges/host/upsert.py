@@ -22,7 +22,7 @@ from badges.models import Badge, EarnerDid
 from badges.proofs import canonical_json
 from core import audit
 from core.db import db
-from core.errors import Forbidden, ValidationFailed
+from core.errors import Forbidden, NotFound, ValidationFailed
 from core.models import User
 
 ACCEPTED_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
@@ -127,3 +127,35 @@ def upsert_credential(*, actor: User, value: Any, base: str) -> tuple[dict[str, 
         after={"credential": key, "issuer": row.issuer_id, "status": row.status},
     )
     return credential, created
+
+
+def list_hosted(*, actor: User) -> list[HostedCredential]:
+    """The credentials of other issuers in the actor's backpack, newest first."""
+    stmt = select(HostedCredential).where(HostedCredential.user_id == actor.id)
+    return list(db.session.scalars(stmt.order_by(HostedCredential.created_at.desc(), HostedCredential.id)))
+
+
+def remove_hosted(*, actor: User, hosted_id: uuid.UUID) -> HostedCredential:
+    """The earner takes a credential an application added out of their backpack (another's answers 404)."""
+    row = db.session.get(HostedCredential, hosted_id)
+    if row is None or row.user_id != actor.id:
+        raise NotFound("No such credential in your backpack.")
+    db.session.delete(row)
+    audit.record(actor=actor, action="credential.unhosted", obj=row, before={"credential": row.credential_key})
+    return row
+
+
+def display(row: HostedCredential) -> dict[str, Any]:
+    """What the earner's page shows of a hosted credential: its name, issuer, status and when it came."""
+    credential = row.credential
+    issuer = credential.get("issuer")
+    subject = (_subjects(credential) or [{}])[0]
+    achievement = subject.get("achievement") if isinstance(subject.get("achievement"), dict) else {}
+    name = credential.get("name") or achievement.get("name") or row.credential_key
+    return {
+        "id": row.id,
+        "name": name if isinstance(name, str) else row.credential_key,
+        "issuer": (issuer.get("name") if isinstance(issuer, dict) else None) or row.issuer_id,
+        "status": row.status,
+        "added": row.created_at.strftime("%Y-%m-%d"),
+    }

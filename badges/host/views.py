@@ -11,7 +11,7 @@ from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, Flask, flash, make_response, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from badges.host import services
+from badges.host import services, upsert
 from badges.host.oauth import server
 from core.db import db
 from core.errors import ServiceError
@@ -82,6 +82,20 @@ def revoke(approval_id: uuid.UUID) -> Page:
     else:
         flash(f"{approval.client.client_name} can no longer reach your badges or profile.")
     return redirect(url_for("obapi_pages.applications"))
+
+
+@bp.get("/my/badges/elsewhere")
+def hosted() -> Page:
+    """The credentials of other issuers that applications added through the OB 3.0 API (upsert)."""
+    rows = upsert.list_hosted(actor=signed_in_user())
+    return render_template("host/hosted.html", credentials=[upsert.display(row) for row in rows])
+
+
+@bp.post("/my/badges/elsewhere/<uuid:hosted_id>/remove")
+def remove_hosted(hosted_id: uuid.UUID) -> Page:
+    removed = upsert.remove_hosted(actor=signed_in_user(), hosted_id=hosted_id)
+    flash(f"Removed from your badges: {upsert.display(removed)['name']}")
+    return redirect(url_for("obapi_pages.hosted"))
 
 
 def init_app(app: Flask) -> None:

@@ -19,6 +19,8 @@ from core.db import db
 from core.models import User
 from tests.badges.issued import award, passed_submission
 from tests.badges.test_ob_api import PREFIX, bearer_of, status_info, tokens_for
+from tests.conftest import csrf_token
+from tests.core.test_web import BROWSER, sign_in
 
 
 def foreign_credential(template: dict[str, Any], email: str, **changes: Any) -> dict[str, Any]:
@@ -93,3 +95,24 @@ def test_hostile_upserts_are_refused(client: Any) -> None:
     )
     status_info(r, 403)
     assert db.session.query(HostedCredential).count() == 0
+
+
+def test_the_earner_sees_and_removes_hosted_credentials(client: Any) -> None:
+    badge = award(passed_submission())
+    earner = db.session.get(User, badge.earner_id)
+    auth = _upserting(client, earner)
+    other = foreign_credential(badge.credential, earner.email, name="Literacy coach (state)")
+    assert client.post(f"{PREFIX}/credentials", json=other, headers=auth).status_code == 201
+    page = client.get("/my/badges/elsewhere", headers=BROWSER).get_data(as_text=True)
+    assert "Literacy coach (state)" in page and "Another State Agency" in page
+    row = db.session.query(HostedCredential).one()
+    stranger = award(passed_submission())
+    sign_in(client, db.session.get(User, stranger.earner_id).email)
+    token = csrf_token(client.get("/my/badges/elsewhere", headers=BROWSER).get_data(as_text=True))
+    r = client.post(f"/my/badges/elsewhere/{row.id}/remove", data={"csrf_token": token}, headers=BROWSER)
+    assert r.status_code == 404
+    sign_in(client, earner.email)
+    token = csrf_token(client.get("/my/badges/elsewhere", headers=BROWSER).get_data(as_text=True))
+    r = client.post(f"/my/badges/elsewhere/{row.id}/remove", data={"csrf_token": token}, headers=BROWSER)
+    assert r.status_code == 302 and db.session.query(HostedCredential).count() == 0
+    assert client.get(f"{PREFIX}/credentials", headers=auth).headers["X-Total-Count"] == "1"

@@ -68,3 +68,33 @@ def test_earner_adds_a_badge_to_a_wallet(page: Any, live_server: Any, earner: di
     form = {"grant_type": PRE_AUTHORIZED, "pre-authorized_code": code, "tx_code": pin}
     status, token = _call(live_server.url + "/oid4vci/token", urllib.parse.urlencode(form).encode())
     assert status == 200 and token["token_type"] == "Bearer", token
+
+
+def test_earner_sees_and_removes_a_badge_an_application_added(page: Any, live_server: Any) -> None:
+    from badges.host.models import HostedCredential
+    from core.db import db
+
+    with live_server.seed():
+        submission = passed_submission()
+        badge = award(submission)
+        credential = dict(badge.credential, id="urn:uuid:6a1f0c1e-0000-4000-8000-000000000001")
+        credential["issuer"] = {"id": "did:key:z6MkExample", "type": ["Profile"], "name": "Another State Agency"}
+        db.session.add(
+            HostedCredential(
+                user_id=submission.earner_id,
+                credential_key=credential["id"],
+                issuer_id="did:key:z6MkExample",
+                credential=credential,
+                status="valid",
+            )
+        )
+        email = submission.earner.email
+    login(page, email, TEST_PASSWORD)
+    page.goto("/my/badges")
+    page.get_by_role("link", name="Badges from other issuers").click()
+    page.wait_for_url("**/my/badges/elsewhere")
+    assert page.get_by_role("cell", name="Another State Agency").is_visible()
+    check_page(page, "hosted-credentials")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Remove").click()
+    assert page.get_by_text("No application has added a badge from another issuer.").is_visible()
