@@ -86,7 +86,7 @@ def main() -> None:
 
         def one_wallet() -> None:
             badge, earner = queue.pop()
-            new = services.create_offer(actor=earner, badge_id=badge.id, with_pin=True)
+            new = services.create_offer(actor=earner, badge_id=badge.id, pin="screen")
             db.session.commit()
             client.get(f"/oid4vci/offers/{new.code}")
             form = {"grant_type": services.PRE_AUTHORIZED, "pre-authorized_code": new.code, "tx_code": new.pin}

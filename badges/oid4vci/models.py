@@ -26,6 +26,8 @@ class WalletOffer(IdMixin, db.Model):
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
     code_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)
     tx_code_digest: Mapped[str | None] = mapped_column(sa.String(64))
+    # How the earner gets the PIN: "email" (a separate channel, as OID4VCI recommends) or "screen".
+    pin_delivery: Mapped[str | None] = mapped_column(sa.String(8))
     # Wrong PINs so far: after MAX_PIN_ATTEMPTS the code is spent (a 6-digit PIN must not be guessable).
     failed_attempts: Mapped[int] = mapped_column(default=0)
     exchange_digest: Mapped[str] = mapped_column(sa.String(64), unique=True)

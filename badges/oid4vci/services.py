@@ -21,10 +21,10 @@ from sqlalchemy import delete, select
 from badges.models import Acceptance, Badge
 from badges.oid4vci import holder
 from badges.oid4vci.models import WalletNonce, WalletOffer, WalletToken
-from core import audit, clock
+from core import audit, clock, mail
 from core.auth import token_digest
 from core.db import db
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.models import User
 from core.privacy import Erasure
 
@@ -37,7 +37,11 @@ TOKEN_TTL = timedelta(minutes=10)
 NONCE_TTL = timedelta(minutes=5)
 PIN_LENGTH = 6
 MAX_PIN_ATTEMPTS = 5
-PIN_HINT = "The 6-digit PIN shown under the QR code on your My badges page."
+PIN_HINTS = {
+    "email": "The 6-digit PIN we sent to your e-mail address with this offer.",
+    "screen": "The 6-digit PIN shown beside the QR code on the page where you made this offer.",
+}
+PIN_DELIVERIES = ("email", "screen")
 
 
 class WalletError(Exception):
@@ -60,8 +64,11 @@ class NewOffer:
     exchange: str
 
 
-def create_offer(*, actor: User, badge_id: uuid.UUID, with_pin: bool) -> NewOffer:
-    """Offer one of the actor's accepted badges to a wallet, for ``OFFER_TTL``, optionally behind a PIN."""
+def create_offer(*, actor: User, badge_id: uuid.UUID, pin: str | None) -> NewOffer:
+    """Offer one of the actor's accepted badges to a wallet, for ``OFFER_TTL``; ``pin`` is how its PIN reaches
+    the earner (``"email"``: mailed, ``"screen"``: shown once) or None for an offer without one."""
+    if pin is not None and pin not in PIN_DELIVERIES:
+        raise ValidationFailed.field("pin", "Choose how to get the PIN: by e-mail, on screen, or no PIN.")
     badge = db.session.get(Badge, badge_id)
     if badge is None or badge.earner_id != actor.id:
         raise NotFound("No such badge of yours.")
@@ -70,13 +77,16 @@ def create_offer(*, actor: User, badge_id: uuid.UUID, with_pin: bool) -> NewOffe
     if badge.revoked_at is not None:
         raise Conflict("This badge was revoked; a wallet would only show it as revoked.")
     code, exchange = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    pin = "".join(secrets.choice("0123456789") for _ in range(PIN_LENGTH)) if with_pin else None
+    delivery, pin = pin, None
+    if delivery is not None:
+        pin = "".join(secrets.choice("0123456789") for _ in range(PIN_LENGTH))
     now = clock.now()
     offer = WalletOffer(
         badge_id=badge.id,
         user_id=actor.id,
         code_digest=token_digest(code),
         tx_code_digest=token_digest(pin) if pin else None,
+        pin_delivery=delivery,
         failed_attempts=0,
         exchange_digest=token_digest(exchange),
         challenge=secrets.token_urlsafe(24),
@@ -90,9 +100,20 @@ def create_offer(*, actor: User, badge_id: uuid.UUID, with_pin: bool) -> NewOffe
         action="badge.wallet_offered",
         obj=badge,
         organisation_id=badge.organisation_id,
-        after={"offer": str(offer.id), "pin": bool(pin), "expires_at": offer.expires_at.isoformat()},
+        after={"offer": str(offer.id), "pin": delivery, "expires_at": offer.expires_at.isoformat()},
     )
-    return NewOffer(offer=offer, code=code, pin=pin, exchange=exchange)
+    if pin is not None and delivery == "email":
+        mail.send(
+            to=actor.email,
+            subject=f"Your PIN for adding “{badge.title}” to a wallet",
+            body=(
+                f"You made an offer to add your badge “{badge.title}” to a wallet.\n\n"
+                f"When the wallet asks for a PIN, enter: {pin}\n\n"
+                f"The offer works once, until {offer.expires_at.strftime('%H:%M UTC')}. If you did not make it,"
+                " ignore this message: without the QR code nobody can use the PIN."
+            ),
+        )
+    return NewOffer(offer=offer, code=code, pin=pin if delivery == "screen" else None, exchange=exchange)
 
 
 def _live_offer(code: Any) -> WalletOffer | None:
@@ -104,11 +125,11 @@ def _live_offer(code: Any) -> WalletOffer | None:
     return offer
 
 
-def offer_object(*, issuer: str, code: str, pin_required: bool) -> dict[str, Any]:
+def offer_object(*, issuer: str, code: str, pin_delivery: str | None) -> dict[str, Any]:
     """The Credential Offer (OID4VCI § 4.1.1) for an offer's pre-authorized code."""
     grant: dict[str, Any] = {"pre-authorized_code": code}
-    if pin_required:
-        grant["tx_code"] = {"input_mode": "numeric", "length": PIN_LENGTH, "description": PIN_HINT}
+    if pin_delivery is not None:
+        grant["tx_code"] = {"input_mode": "numeric", "length": PIN_LENGTH, "description": PIN_HINTS[pin_delivery]}
     return {
         "credential_issuer": issuer,
         "credential_configuration_ids": list(CONFIGURATIONS),
@@ -121,7 +142,7 @@ def offer_by_reference(*, issuer: str, code: str) -> dict[str, Any]:
     offer = _live_offer(code)
     if offer is None:
         raise NotFound("This offer has expired or was used; make a new one on My badges.")
-    return offer_object(issuer=issuer, code=code, pin_required=offer.tx_code_digest is not None)
+    return offer_object(issuer=issuer, code=code, pin_delivery=offer.pin_delivery)
 
 
 def redeem_code(*, grant_type: Any, code: Any, tx_code: Any) -> tuple[str, WalletOffer]:

@@ -43,7 +43,8 @@ def offer_links(new: services.NewOffer) -> dict[str, str]:
     issuer = issuer_identifier()
     reference = absolute("oid4vci.offer", code=new.code)
     by_value = json.dumps(
-        services.offer_object(issuer=issuer, code=new.code, pin_required=new.pin is not None), separators=(",", ":")
+        services.offer_object(issuer=issuer, code=new.code, pin_delivery=new.offer.pin_delivery),
+        separators=(",", ":"),
     )
     lcw_request = json.dumps(
         {
@@ -74,9 +75,8 @@ def add_to_wallet(badge_id: uuid.UUID) -> str | WerkzeugResponse:
     if request.method == "GET":
         return render_template("oid4vci/wallet.html", badge=badge, offer=None, ttl=services.OFFER_TTL)
     try:
-        new = services.create_offer(
-            actor=signed_in_user(), badge_id=badge_id, with_pin=request.form.get("pin") == "yes"
-        )
+        choice = request.form.get("pin", "email")
+        new = services.create_offer(actor=signed_in_user(), badge_id=badge_id, pin=None if choice == "none" else choice)
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.detail)

@@ -25,6 +25,7 @@ def upgrade():
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("code_digest", sa.String(length=64), nullable=False),
         sa.Column("tx_code_digest", sa.String(length=64), nullable=True),
+        sa.Column("pin_delivery", sa.String(length=8), nullable=True),
         sa.Column("failed_attempts", sa.Integer(), nullable=False),
         sa.Column("exchange_digest", sa.String(length=64), nullable=False),
         sa.Column("challenge", sa.String(length=64), nullable=False),

@@ -24,6 +24,7 @@ from badges.oid4vci import services
 from badges.oid4vci.models import WalletOffer
 from core import clock
 from core.db import db
+from core.models import OutboxMessage
 from tests.badges.issued import award, passed_submission
 from tests.conftest import csrf_token
 from tests.core.test_web import BROWSER, sign_in
@@ -38,7 +39,7 @@ def _offer_page(client: Any, badge: Any, *, pin: bool = True) -> str:
     sign_in(client, badge_earner(badge).email)
     page = client.get(f"/my/badges/{badge.id}/wallet", headers=BROWSER)
     assert page.status_code == 200
-    data = {"csrf_token": csrf_token(page.get_data(as_text=True))} | ({"pin": "yes"} if pin else {})
+    data = {"csrf_token": csrf_token(page.get_data(as_text=True)), "pin": "screen" if pin else "none"}
     answer = client.post(f"/my/badges/{badge.id}/wallet", data=data, headers=BROWSER)
     assert answer.status_code == 200, answer.get_data(as_text=True)
     assert answer.headers["Cache-Control"] == "no-store"
@@ -161,9 +162,29 @@ def test_a_wallet_receives_the_badge_bound_to_its_key(client: Any) -> None:
     assert offer_row.holder_did == holder and offer_row.code_used_at is not None
 
 
+def test_the_pin_by_e_mail_is_not_on_the_page(client: Any) -> None:
+    badge = award(passed_submission())
+    earner = badge_earner(badge)
+    sign_in(client, earner.email)
+    page = client.get(f"/my/badges/{badge.id}/wallet", headers=BROWSER).get_data(as_text=True)
+    data = {"csrf_token": csrf_token(page)}  # e-mail is the default
+    answer = client.post(f"/my/badges/{badge.id}/wallet", data=data, headers=BROWSER).get_data(as_text=True)
+    assert _pin(answer) is None and f"We sent the PIN to {earner.email}" in answer
+    [message] = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.to == earner.email))
+    assert badge.title in message.subject
+    pin = re.search(r"enter: (\d{6})", message.body).group(1)
+    assert "works once" in message.body
+    offer = Wallet(client).offer(_links(answer)["offer-link"])
+    grant = offer["grants"][services.PRE_AUTHORIZED]
+    assert "e-mail" in grant["tx_code"]["description"]
+    assert Wallet(client).token(grant["pre-authorized_code"], pin).status_code == 200
+    with pytest.raises(services.ValidationFailed):
+        services.create_offer(actor=earner, badge_id=badge.id, pin="sms")
+
+
 def test_a_did_key_wallet_gets_the_vc_jwt(client: Any) -> None:
     badge = award(passed_submission())
-    new = services.create_offer(actor=badge_earner(badge), badge_id=badge.id, with_pin=False)
+    new = services.create_offer(actor=badge_earner(badge), badge_id=badge.id, pin=None)
     wallet = Wallet(client, "EdDSA")
     r = wallet.token(new.code, None)
     assert r.status_code == 200, r.get_data(as_text=True)
@@ -180,7 +201,7 @@ def test_hostile_token_requests_get_the_spec_errors(client: Any) -> None:
     badge = award(passed_submission())
     earner = badge_earner(badge)
     wallet = Wallet(client)
-    with_pin = services.create_offer(actor=earner, badge_id=badge.id, with_pin=True)
+    with_pin = services.create_offer(actor=earner, badge_id=badge.id, pin="screen")
     _error(wallet.token(with_pin.code, None), 400, "invalid_request")  # the PIN is missing
     _error(wallet.token(with_pin.code, "000000" if with_pin.pin != "000000" else "111111"), 400, "invalid_grant")
     _error(wallet.token("no-such-code", None), 400, "invalid_grant")
@@ -194,16 +215,16 @@ def test_hostile_token_requests_get_the_spec_errors(client: Any) -> None:
     _error(wallet.token(with_pin.code, with_pin.pin), 400, "invalid_grant")  # a code works once
     assert client.get(f"/oid4vci/offers/{with_pin.code}").status_code == 404  # nor is it offered again
 
-    no_pin = services.create_offer(actor=earner, badge_id=badge.id, with_pin=False)
+    no_pin = services.create_offer(actor=earner, badge_id=badge.id, pin=None)
     _error(wallet.token(no_pin.code, "123456"), 400, "invalid_request")  # a PIN it never had
-    late = services.create_offer(actor=earner, badge_id=badge.id, with_pin=False)
+    late = services.create_offer(actor=earner, badge_id=badge.id, pin=None)
     with clock.shifted(services.OFFER_TTL + timedelta(seconds=1)):
         _error(wallet.token(late.code, None), 400, "invalid_grant")  # expired
 
 
 def test_wrong_pins_spend_the_code(client: Any) -> None:
     badge = award(passed_submission())
-    new = services.create_offer(actor=badge_earner(badge), badge_id=badge.id, with_pin=True)
+    new = services.create_offer(actor=badge_earner(badge), badge_id=badge.id, pin="screen")
     wrong = "000000" if new.pin != "000000" else "111111"
     for _ in range(services.MAX_PIN_ATTEMPTS):
         _error(Wallet(client).token(new.code, wrong), 400, "invalid_grant")
@@ -223,7 +244,7 @@ def test_wrong_pins_spend_the_code(client: Any) -> None:
 )
 def test_hostile_key_proofs_get_the_spec_errors(client: Any, spoil: str, error: str) -> None:
     badge = award(passed_submission())
-    new = services.create_offer(actor=badge_earner(badge), badge_id=badge.id, with_pin=False)
+    new = services.create_offer(actor=badge_earner(badge), badge_id=badge.id, pin=None)
     wallet = Wallet(client)
     access = wallet.token(new.code, None).get_json()["access_token"]
     nonce = wallet.nonce()
@@ -247,7 +268,7 @@ def _stale(wallet: Wallet, nonce: str) -> str:
 
 def test_hostile_credential_requests(client: Any) -> None:
     badge = award(passed_submission())
-    new = services.create_offer(actor=badge_earner(badge), badge_id=badge.id, with_pin=False)
+    new = services.create_offer(actor=badge_earner(badge), badge_id=badge.id, pin=None)
     wallet = Wallet(client)
     access = wallet.token(new.code, None).get_json()["access_token"]
     auth = {"Authorization": f"Bearer {access}"}
@@ -271,7 +292,7 @@ def test_hostile_credential_requests(client: Any) -> None:
     )
     assert wallet.credential(access, wallet.proof(nonce)).status_code == 200
     _error(wallet.credential(access, wallet.proof(wallet.nonce())), 401, "invalid_token")  # one credential a token
-    second = services.create_offer(actor=badge_earner(badge), badge_id=badge.id, with_pin=False)
+    second = services.create_offer(actor=badge_earner(badge), badge_id=badge.id, pin=None)
     other = wallet.token(second.code, None).get_json()["access_token"]
     _error(wallet.credential(other, wallet.proof(nonce)), 400, "invalid_nonce")  # a nonce works once
 
@@ -285,7 +306,7 @@ def test_only_the_earner_offers_only_an_accepted_live_badge(client: Any) -> None
     badge.acceptance = "pending"
     db.session.flush()
     with pytest.raises(services.Conflict):
-        services.create_offer(actor=badge_earner(badge), badge_id=badge.id, with_pin=False)
+        services.create_offer(actor=badge_earner(badge), badge_id=badge.id, pin=None)
     assert client.get(f"/my/badges/{badge.id}/wallet").status_code in (200, 302)
     anonymous = client.application.test_client()
     assert anonymous.get(f"/my/badges/{badge.id}/wallet", headers=BROWSER).status_code == 302

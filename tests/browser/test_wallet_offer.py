@@ -41,7 +41,8 @@ def test_earner_adds_a_badge_to_a_wallet(page: Any, live_server: Any, earner: di
     page.get_by_role("link", name=f"Add to wallet ({earner['title']})").click()
     page.wait_for_url(f"**/my/badges/{earner['badge']}/wallet")
     check_page(page, "wallet-offer-start")
-    assert page.get_by_label("Protect the offer with a PIN", exact=False).is_checked()
+    assert page.get_by_label("Send me the PIN by e-mail", exact=False).is_checked()
+    page.get_by_label("Show the PIN here").check()
     with page.expect_navigation():
         page.get_by_role("button", name="Make a wallet offer").click()
     assert page.get_by_role("img", name="QR code of the OpenID4VCI credential offer").is_visible()
