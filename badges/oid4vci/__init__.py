@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     from badges.oid4vci import api, models, services, views  # noqa: F401 (tables)
     from core import privacy
 
+    privacy.register_exporter("wallet_offers", services.export_personal_data)
     privacy.register_eraser("wallet_offers", services.erase_personal_data)
     api.init_app(app)
     views.init_app(app)

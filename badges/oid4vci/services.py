@@ -26,7 +26,7 @@ from core.auth import token_digest
 from core.db import db
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.models import User
-from core.privacy import Erasure
+from core.privacy import Erasure, ExportPart
 
 PRE_AUTHORIZED = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 LDP_VC = "OpenBadgeCredential_ldp_vc"
@@ -284,6 +284,26 @@ def exchange_step(*, exchange: str, body: Any, issuer: str, url: str) -> dict[st
             "verifiableCredential": [credential],
         }
     }
+
+
+def export_personal_data(person: User) -> list[ExportPart]:
+    """The wallet offers the person made: for which badge, when, and which wallet DID received it."""
+    stmt = select(WalletOffer).where(WalletOffer.user_id == person.id).order_by(WalletOffer.created_at)
+    return [
+        ExportPart(
+            name="wallet_offers",
+            description="Offers of your badges to a wallet, and the wallet (its DID) that received each",
+            records=[
+                {
+                    "badge": offer.badge.title,
+                    "made_at": offer.created_at,
+                    "pin": offer.pin_delivery,
+                    "received_by": offer.holder_did,
+                }
+                for offer in db.session.scalars(stmt)
+            ],
+        )
+    ]
 
 
 def erase_personal_data(erasure: Erasure) -> None:

@@ -21,10 +21,11 @@ from badges import proofs, verifier
 from badges.keys import b64url
 from badges.multikey import multikey
 from badges.oid4vci import services
-from badges.oid4vci.models import WalletOffer
+from badges.oid4vci.models import WalletOffer, WalletToken
 from core import clock
 from core.db import db
 from core.models import OutboxMessage
+from core.privacy import Erasure
 from tests.badges.issued import award, passed_submission
 from tests.conftest import csrf_token
 from tests.core.test_web import BROWSER, sign_in
@@ -362,3 +363,21 @@ def test_the_learner_credential_wallet_exchange(client: Any) -> None:
     verdict = steps(verifier_core(client, [credential])[0])
     assert {k: verdict.get(k) for k in GOOD} == GOOD, verdict
     _error(client.post(exchange, json={}), 404, "invalid_exchange")  # finished
+
+
+def test_the_persons_archive_lists_offers_and_erasure_removes_them(client: Any) -> None:
+    badge = award(passed_submission())
+    earner = badge_earner(badge)
+    new = services.create_offer(actor=earner, badge_id=badge.id, pin=None)
+    wallet = Wallet(client, "EdDSA")
+    access = wallet.token(new.code, None).get_json()["access_token"]
+    assert wallet.credential(access, wallet.proof(wallet.nonce())).status_code == 200
+    [part] = services.export_personal_data(earner)
+    assert part.records == [
+        {"badge": badge.title, "made_at": new.offer.created_at, "pin": None, "received_by": wallet.did}
+    ]
+    erasure = Erasure(person=earner, pseudonym="Erased person 1")
+    services.erase_personal_data(erasure)
+    db.session.flush()
+    assert erasure.counts["wallet_offers"] == 1
+    assert db.session.query(WalletOffer).count() == 0 and db.session.query(WalletToken).count() == 0
