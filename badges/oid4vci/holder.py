@@ -16,6 +16,7 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from pyld.jsonld import JsonLdError
 
 from badges import documents, issuers, proofs
 from badges.access import _base
@@ -93,7 +94,10 @@ def check_key_proof(token: Any, *, audience: str, now: datetime) -> tuple[str, s
     if "jwk" in header:
         public = _public_jwk(header["jwk"])
         holder = did_jwk(public)
-        key: Any = jwt.PyJWK(public, algorithm=alg).key
+        try:
+            key: Any = jwt.PyJWK(public, algorithm=alg).key
+        except (jwt.PyJWTError, ValueError, TypeError):
+            raise ProofRejected(f"The key proof's 'jwk' is not a key for {alg}.") from None
     else:
         holder, key = did_key_public_key(header["kid"])
     if (alg == "ES256") != isinstance(key, ec.EllipticCurvePublicKey):
@@ -143,7 +147,7 @@ def check_did_auth(presentation: Any, *, challenge: str, domain: str) -> str:
         raise ProofRejected("The presentation's holder is not the DID that signed it.")
     try:
         proofs.verify_proof(presentation, proof, key, purpose="authentication")
-    except proofs.ProofError as exc:
+    except (proofs.ProofError, JsonLdError, ValueError, TypeError) as exc:
         raise ProofRejected(f"The presentation's proof does not verify: {exc}") from None
     return holder
 

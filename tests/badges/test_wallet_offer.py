@@ -262,6 +262,23 @@ def test_hostile_key_proofs_get_the_spec_errors(client: Any, spoil: str, error: 
     assert wallet.credential(access, wallet.proof(wallet.nonce())).status_code == 200
 
 
+def test_a_key_proof_whose_alg_does_not_fit_its_jwk(client: Any) -> None:
+    badge = award(passed_submission())
+    new = services.create_offer(actor=badge_earner(badge), badge_id=badge.id, pin=None)
+    wallet = Wallet(client)
+    access = wallet.token(new.code, None).get_json()["access_token"]
+    ed = Wallet(client, "EdDSA")
+    claims = {"aud": ISSUER, "iat": int(clock.now().timestamp()), "nonce": wallet.nonce()}
+    header = {"typ": "openid4vci-proof+jwt", "jwk": wallet.jwk}
+    mismatched = jwt.encode(claims, ed.key, algorithm="EdDSA", headers=header)
+    _error(wallet.credential(access, mismatched), 400, "invalid_proof")
+    private = wallet.jwk | {"d": "AAAA"}
+    leaked = jwt.encode(claims, wallet.key, algorithm="ES256", headers={"typ": header["typ"], "jwk": private})
+    _error(wallet.credential(access, leaked), 400, "invalid_proof")
+    both = jwt.encode(claims, wallet.key, algorithm="ES256", headers=header | {"kid": "did:key:z6Mk#z6Mk"})
+    _error(wallet.credential(access, both), 400, "invalid_proof")
+
+
 def _stale(wallet: Wallet, nonce: str) -> str:
     with clock.shifted(-timedelta(minutes=10)):
         return wallet.proof(nonce)
@@ -353,6 +370,8 @@ def test_the_learner_credential_wallet_exchange(client: Any) -> None:
         (_did_auth(vpr, other, did), "invalid_proof"),
         (_did_auth(vpr, key, did, proofPurpose="assertionMethod"), "invalid_proof"),
         ({"type": ["VerifiableCredential"]}, "invalid_proof"),
+        (_did_auth(vpr, key, did) | {"@context": ["https://evil.example/context"]}, "invalid_proof"),
+        (_did_auth(vpr, key, did) | {"holder": "did:key:z6MkSomeoneElse"}, "invalid_proof"),
     ):
         _error(client.post(exchange, json={"verifiablePresentation": spoiled}), 400, error)
     r = client.post(exchange, json={"verifiablePresentation": _did_auth(vpr, key, did)})
