@@ -2,7 +2,7 @@
 from other issuers upserted into an earner's backpack through the OB 3.0 API
 
 Revision ID: offer_wallet_offers
-Revises: h26_ob_api
+Revises: h28_evidence_name_check
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "offer_wallet_offers"
-down_revision = "h26_ob_api"
+down_revision = "h28_evidence_name_check"
 branch_labels = None
 depends_on = None
 
