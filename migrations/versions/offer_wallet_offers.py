@@ -2,7 +2,7 @@
 from other issuers upserted into an earner's backpack through the OB 3.0 API
 
 Revision ID: offer_wallet_offers
-Revises: h28_evidence_name_check
+Revises: adopt_shared_definitions
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "offer_wallet_offers"
-down_revision = "h28_evidence_name_check"
+down_revision = "adopt_shared_definitions"
 branch_labels = None
 depends_on = None
 
