@@ -17,6 +17,8 @@ Each module is one room, named for what happens in it:
 - ``baking``: credentials in PNG and SVG images; ``presentation``: what the public pages show
 - ``verifier`` (with ``fetching``): verifying anyone's badge; ``verify``: its page and API
 - ``views``, ``admin_views``, ``api``, ``cli``, ``demo_data``: the edges, thin, calling the rooms above
+- ``clr``: CLR 2.0 transcripts of an earner's badges; ``endorsements``: one organisation vouching for another's
+  micro-credential or issuer profile (their tables: ``record_models``; signing: ``record_signing``)
 - ``host``: the OB 3.0 API (Host role): OAuth 2.0 for wallets and platforms, credentials and profile
 - ``oid4vci``: "Add to wallet": OpenID4VCI offers with a pre-authorized code, the Learner Credential Wallet's exchange
 """
@@ -27,7 +29,23 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register this domain's pages, API, commands, demo step and the issuance handler."""
     from assessors import issuance
-    from badges import admin_views, api, cli, dashboard, demo_data, issuers, issuing, models, verify, views  # noqa: F401 (tables)
+    from badges import (  # noqa: F401 (tables)  # noqa: F401 (tables)
+        admin_views,
+        api,
+        cli,
+        clr_views,
+        dashboard,
+        demo_data,
+        endorsement_views,
+        issuers,
+        issuing,
+        models,
+        record_api,
+        record_demo,
+        record_models,
+        verify,
+        views,
+    )
 
     issuance.register(issuing.issue_for_award)
     issuing.register_checklist_step()
@@ -47,6 +65,9 @@ def init_app(app: Flask) -> None:
     api.init_app(app)
     cli.init_app(app)
     verify.init_app(app)
+    clr_views.init_app(app)
+    endorsement_views.init_app(app)
+    record_api.init_app(app)
     dashboard.init_app()
     from badges import host, oid4vci
 

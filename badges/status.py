@@ -16,12 +16,13 @@ import uuid
 from typing import Any
 
 from flask import has_app_context
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, union_all
 
 from badges import documents, keys
 from badges.access import _base
 from badges.issuers import active_key, key_url, private_key, verification_method
 from badges.models import Badge, KeyAlgorithm, StatusList, StatusPurpose
+from badges.record_models import ClrVersion, Endorsement
 from core import clock
 from core.db import db
 from core.errors import NotFound
@@ -63,8 +64,16 @@ def _take_index_statement() -> Any:
 
 
 _TAKE_INDEX = _take_index_statement()
-_TAKEN = select(Badge.status_index).where(
-    Badge.status_list_id == bindparam("status_list_id"), Badge.status_index.in_(bindparam("candidates", expanding=True))
+# Badges, transcript versions and endorsements share their issuer's revocation lists: an index is free only when
+# none of them holds it.
+_TAKEN = union_all(
+    *(
+        select(model.status_index).where(
+            model.status_list_id == bindparam("status_list_id"),
+            model.status_index.in_(bindparam("candidates", expanding=True)),
+        )
+        for model in (Badge, ClrVersion, Endorsement)
+    )
 )
 
 
@@ -193,7 +202,15 @@ def encoded_list(status_list: StatusList) -> str:
             Badge.status_list_id == status_list.pairs_with_id, Badge.suspended_at.is_not(None)
         )
     else:
-        query = select(Badge.status_index).where(Badge.status_list_id == status_list.id, Badge.revoked_at.is_not(None))
+        query = union_all(
+            select(Badge.status_index).where(Badge.status_list_id == status_list.id, Badge.revoked_at.is_not(None)),
+            select(ClrVersion.status_index).where(
+                ClrVersion.status_list_id == status_list.id, ClrVersion.superseded_at.is_not(None)
+            ),
+            select(Endorsement.status_index).where(
+                Endorsement.status_list_id == status_list.id, Endorsement.revoked_at.is_not(None)
+            ),
+        )
     for index in db.session.scalars(query):
         bits[index // 8] |= 0x80 >> (index % 8)
     return "u" + keys.b64url(gzip.compress(bytes(bits), mtime=0))

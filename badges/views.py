@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, Response, current_app, flash, redirect, rend
 from werkzeug.exceptions import NotAcceptable
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from badges import consent, issuers, issuing, presentation, status
+from badges import clr, consent, endorsements, issuers, issuing, presentation, status
 from badges.models import Badge
 from core.auth import current_user
 from core.db import db
@@ -154,7 +154,8 @@ def badge_page(badge_id: uuid.UUID) -> Response | str:
     if consent.visibility(badge) == consent.DECLINED and not mine:
         raise NotFound("No such badge.")
     view = presentation.badge_view(badge, current_app.config["BASE_URL"])
-    response = Response(render_template("badges/badge.html", v=view, mine=mine))
+    endorsed = endorsements.shown([t for t in (badge.version_id, badge.organisation_id) if t is not None])
+    response = Response(render_template("badges/badge.html", v=view, mine=mine, endorsed=endorsed))
     response.vary.add("Accept")
     # The earner's own view carries their controls: never kept by a shared cache.
     return _conditional(response, "private, no-cache" if mine else "no-cache")
@@ -198,8 +199,13 @@ def achievement(achievement_id: uuid.UUID) -> Response | str:
     achievement = presentation.achievement(achievement_id, current_app.config["BASE_URL"])
     wanted = _negotiate("text/html", *JSON_TYPES)
     if wanted in JSON_TYPES:
-        return _json({"@context": presentation.CONTEXTS_FOR_FRAGMENTS, **achievement}, wanted)
-    return render_template("badges/achievement.html", a=achievement)
+        endorsed = endorsements.embedded(achievement_id)
+        body = {"@context": presentation.CONTEXTS_FOR_FRAGMENTS, **achievement}
+        return _json({**body, "endorsement": endorsed} if endorsed else body, wanted)
+    endorsed_by = endorsements.shown([achievement_id])
+    return render_template(
+        "badges/achievement.html", a=achievement, achievement_id=achievement_id, endorsed=endorsed_by
+    )
 
 
 @bp.get("/issuers/<uuid:organisation_id>")
@@ -207,8 +213,10 @@ def issuer(organisation_id: uuid.UUID) -> Response | str:
     organisation, profile = issuers.issuer_profile(organisation_id=organisation_id)
     wanted = _negotiate("text/html", *JSON_TYPES)
     if wanted in JSON_TYPES:
-        return _json(profile, wanted)
-    return render_template("badges/issuer.html", organisation=organisation, profile=profile)
+        endorsed = endorsements.embedded(organisation_id)
+        return _json({**profile, "endorsement": endorsed} if endorsed else profile, wanted)
+    endorsed_by = endorsements.shown([organisation_id])
+    return render_template("badges/issuer.html", organisation=organisation, profile=profile, endorsed=endorsed_by)
 
 
 @bp.get("/issuers/<uuid:organisation_id>/image")
@@ -263,8 +271,14 @@ def my_badges() -> WerkzeugResponse | str:
     from badges import misconduct
 
     cases = misconduct.active_cases_of(user.id)
+    transcripts = clr.offers(actor=user)
     return render_template(
-        "badges/my_badges.html", badges=others, pending=pending, total=page.total, misconduct_cases=cases
+        "badges/my_badges.html",
+        badges=others,
+        pending=pending,
+        total=page.total,
+        misconduct_cases=cases,
+        transcripts=transcripts,
     )
 
 
