@@ -42,7 +42,7 @@ CLR_CONTEXTS = [
     "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json",
 ]
 CLR_SCHEMA_URL = "https://purl.imsglobal.org/spec/clr/v2p0/schema/json/clr_v2p0_clrcredential_schema.json"
-MAX_MEMBERS = 200  # a transcript larger than this is refused; openbadgeslib caps a DI document at 256 KiB
+MAX_MEMBERS = 100  # the newest this many: signing time grows faster than the count (docs/performance.md)
 
 
 def clr_url(record_id: uuid.UUID) -> str:

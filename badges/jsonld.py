@@ -188,19 +188,25 @@ class _MemoProcessor(JsonLdProcessor):
         return result
 
 
+def _bundled_urls(context: Any) -> bool:
+    urls = context if isinstance(context, list) else [context]
+    return all(isinstance(url, str) and url in CONTEXT_FILES for url in urls)
+
+
 def _bundled_contexts_only(document: Any) -> bool:
-    """Whether the document names bundled contexts only, by URL, and embeds no context anywhere."""
+    """Whether the document names bundled contexts only, by URL, and embeds no context object anywhere. A nested
+    ``@context`` naming bundled contexts by URL (each credential inside a CLR 2.0 transcript) is as safe as the
+    top one: only the caller's own context objects could change between two calls."""
     top = document.get("@context") if isinstance(document, dict) else None
-    urls = top if isinstance(top, list) else [top]
-    if not all(isinstance(url, str) and url in CONTEXT_FILES for url in urls):
+    if not _bundled_urls(top):
         return False
     stack = [value for key, value in document.items() if key != "@context"]
     while stack:
         item = stack.pop()
         if isinstance(item, dict):
-            if "@context" in item:
+            if "@context" in item and not _bundled_urls(item["@context"]):
                 return False
-            stack.extend(item.values())
+            stack.extend(value for key, value in item.items() if key != "@context")
         elif isinstance(item, list):
             stack.extend(item)
     return True
