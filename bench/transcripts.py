@@ -75,7 +75,7 @@ def main() -> None:
             clr.transcript(actor=earner, organisation_id=organisation.id, earner_id=earner.id)
             repeat = time.perf_counter() - start
             print(
-                f"{n:4d} badges: new version {signed * 1000:8.1f} ms ({signed / baseline:6.1f}× one badge's DI "
+                f"{n:4d} badges: new version {signed * 1000:8.1f} ms ({signed / baseline:6.1f} x one badge's DI "
                 f"signature of {baseline * 1000:.2f} ms); unchanged set {repeat * 1000:6.2f} ms"
             )
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from jsonschema import Draft201909Validator
+from openbadgeslib.errors import LibOpenBadgesException
 from openbadgeslib.ob3.clr import bundled_clr_contexts
 from openbadgeslib.ob3.ldp import verify_data_integrity_proof
 
@@ -100,7 +101,7 @@ def test_a_transcript_holds_every_badge_as_issued_and_both_proofs_verify(session
     verify_data_integrity_proof(doc, _ed_pem(one.organisation_id), extra_contexts=bundled_clr_contexts())
     tampered = json.loads(json.dumps(doc))
     tampered["credentialSubject"]["association"][0]["associationType"] = "isPeerOf"
-    with pytest.raises(Exception):
+    with pytest.raises(LibOpenBadgesException):
         verify_data_integrity_proof(tampered, _ed_pem(one.organisation_id), extra_contexts=bundled_clr_contexts())
     decoded = proofs.decode_vc_jwt(version.jwt, lambda header: _rsa_key(one.organisation_id))
     assert decoded == doc
