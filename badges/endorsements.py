@@ -215,6 +215,7 @@ def shown(target_ids: list[uuid.UUID]) -> list[dict[str, Any]]:
                 "comment": endorsement.comment,
                 "target_kind": endorsement.target_kind,
                 "url": endorsement_url(endorsement.id),
+                "json_url": endorsement_url(endorsement.id) + ".json",
                 "date": endorsement.created_at.strftime("%Y-%m-%d"),
             }
         )
