@@ -1,7 +1,7 @@
 """CLR 2.0 transcripts (records and their signed versions) and endorsements; both hold status-list indexes
 
 Revision ID: clr_transcripts_endorsements
-Revises: h28_evidence_name_check
+Revises: adopt_shared_definitions
 """
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "clr_transcripts_endorsements"
-down_revision = "h28_evidence_name_check"
+down_revision = "adopt_shared_definitions"
 branch_labels = None
 depends_on = None
 
