@@ -1,7 +1,7 @@
 """CLR 2.0 transcripts (records and their signed versions) and endorsements; both hold status-list indexes
 
 Revision ID: clr_transcripts_endorsements
-Revises: adopt_shared_definitions
+Revises: offer_wallet_offers
 """
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "clr_transcripts_endorsements"
-down_revision = "adopt_shared_definitions"
+down_revision = "offer_wallet_offers"
 branch_labels = None
 depends_on = None
 
