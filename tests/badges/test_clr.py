@@ -205,3 +205,19 @@ def test_transcripts_over_http_pages_and_api(client: Any, session: Any) -> None:
     problem(
         client.post(f"/api/v1/organisations/{org}/earners/{earner.id}/transcript", json={}, headers=bearer(other)), 404
     )
+
+
+def test_our_verifier_accepts_our_transcripts_and_endorsements(client: Any, session: Any) -> None:
+    """The issuing side (transcripts, endorsements) and the verifying side (CLR and endorsement checks) were built
+    apart: each transcript we sign verifies with every badge it holds, as JSON and as JWT."""
+    earner, (one, _two), _stack = _earner_with_stack()
+    version = clr.transcript(actor=earner, organisation_id=one.organisation_id, earner_id=earner.id)
+    for given in (version.credential, version.jwt):
+        report = client.post("/api/v1/verify", json={"credential": given}).get_json()
+        assert report["verified"] is True and report["status"] == "valid", report["checks"]
+        assert len(report["nested_credentials"]) == 3
+        assert all(n["status"] == "valid" for n in report["nested_credentials"]), report["nested_credentials"]
+    revocation.revoke(actor=admin_of(one), badge_id=one.id, reason="Issued in error")
+    report = client.post("/api/v1/verify", json={"credential": version.credential}).get_json()
+    statuses = sorted(n["status"] for n in report["nested_credentials"])
+    assert statuses == ["revoked", "valid", "valid"]

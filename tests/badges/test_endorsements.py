@@ -217,3 +217,17 @@ def test_the_endorsing_page_and_the_api(client: Any, session: Any) -> None:
     problem(client.post(withdraw_api, json={}, headers=bearer(admin)), 422)
     foreign = f"/api/v1/organisations/{OrganisationFactory().id}/endorsements/{endorsement_id}/withdraw"
     problem(client.post(foreign, json={"reason": "x"}, headers=bearer(admin)), 403)
+
+
+def test_our_verifier_accepts_our_endorsements(client: Any, session: Any) -> None:
+    """An endorsement we sign verifies with our verifier (JSON and JWT), and the Achievement we serve carries it."""
+    version = CredentialVersionFactory(published=True)
+    agency, admin = _agency()
+    made = endorsements.endorse(
+        actor=admin, endorser_id=agency.id, target_kind="achievement", target_id=version.id, comment=COMMENT
+    )
+    for given in (made.credential, made.jwt):
+        report = client.post("/api/v1/verify", json={"credential": given}).get_json()
+        assert report["verified"] is True and report["status"] == "valid", report["checks"]
+    served = client.get(f"/achievements/{version.id}", headers={"Accept": "application/json"}).get_json()
+    assert served["endorsement"] == [made.credential]
