@@ -148,19 +148,25 @@ class Stats:
 def _token(base: str, email: str) -> dict[str, str]:
     import requests
 
+    said = "no answer"
     for _ in range(20):
-        answer = requests.post(f"{base}/api/v1/auth/token", json={"email": email, "password": PASSWORD}, timeout=30)
+        try:
+            answer = requests.post(f"{base}/api/v1/auth/token", json={"email": email, "password": PASSWORD}, timeout=60)
+        except requests.RequestException as exc:
+            said = repr(exc)[:200]
+            continue
         if answer.status_code == 200:
             return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        said = f"{answer.status_code} {answer.text[:200]}"
         time.sleep(1)
-    raise SystemExit(f"could not sign in {email}: {answer.status_code} {answer.text[:200]}")
+    raise SystemExit(f"could not sign in {email}: {said}")
 
 
-def assessor_loop(base: str, email: str, org: str, stop: threading.Event, stats: Stats) -> None:
+def assessor_loop(base: str, headers: dict[str, str], org: str, stop: threading.Event, stats: Stats) -> None:
     import requests
 
     session = requests.Session()
-    session.headers.update(_token(base, email))
+    session.headers.update(headers)
     while not stop.is_set():
         claimed = stats.timed(
             "claim", (200, 204), session.post, f"{base}/api/v1/organisations/{org}/review-queue/claim", json={}
@@ -327,6 +333,7 @@ def main() -> None:
         "TASK_QUEUE_PREFIX": prefix,
         "RATELIMIT_STORAGE_URI": args.redis_url,
         "LOGIN_RATE_LIMIT": "100000 per minute",
+        "ACCESS_TOKEN_TTL": 7200,  # the assessors sign in once, before the load
         "VERIFY_RATE_LIMIT": "10000000 per minute",
         "LOG_LEVEL": "WARNING",
     }
@@ -353,9 +360,11 @@ def main() -> None:
         pids = _children(gunicorn.pid)
         rss_first = _rss_kb(pids)
         stats, stop = Stats(), threading.Event()
+        print("signing the assessors in ...", flush=True)
+        tokens = [_token(base, e) for e in info["assessors"]]  # one by one: sign-in hashing is costly on purpose
         threads = [
-            threading.Thread(target=assessor_loop, args=(base, e, info["org"], stop, stats), daemon=True)
-            for e in info["assessors"]
+            threading.Thread(target=assessor_loop, args=(base, t, info["org"], stop, stats), daemon=True)
+            for t in tokens
         ]
         accounts = info["earners"]
         for i in range(args.earners):
