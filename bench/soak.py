@@ -177,7 +177,10 @@ def assessor_loop(base: str, headers: dict[str, str], org: str, stop: threading.
         task = claimed.json()["task"]["id"] if "task" in claimed.json() else claimed.json()["id"]
         if stats.timed("open", (200,), session.get, f"{base}/api/v1/review-tasks/{task}") is None:
             continue
-        scores = {"scores": [{"criterion_key": "quality", "level": 2, "feedback": "Clear evidence of impact."}]}
+        scores = {
+            "scores": [{"criterion_key": "quality", "level": 2, "feedback": "Clear evidence of impact."}],
+            "summary": "The plan, the lesson and the reflection meet the standard.",
+        }
         done = stats.timed("review", (200,), session.post, f"{base}/api/v1/review-tasks/{task}/submit", json=scores)
         if done is not None:
             with stats.lock:
