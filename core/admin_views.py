@@ -29,7 +29,12 @@ from core.views import register_nav, require_sign_in, signed_in_user, text_arg
 
 bp = Blueprint("orgadmin", __name__, url_prefix="/organisations")
 Page = str | WerkzeugResponse | tuple[str, int]
-ROLE_LABELS = {Role.ORG_ADMIN.value: "Org admin", Role.AUTHOR.value: "Author", Role.ASSESSOR.value: "Assessor"}
+ROLE_LABELS = {
+    Role.ORG_ADMIN.value: "Org admin",
+    Role.AUTHOR.value: "Author",
+    Role.ASSESSOR.value: "Assessor",
+    Role.PROGRAMME_LEAD.value: "Programme lead",
+}
 KIND_LABELS = {
     OrganisationKind.DISTRICT.value: "School district",
     OrganisationKind.UNIVERSITY.value: "University or college",

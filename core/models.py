@@ -20,6 +20,9 @@ class Role(enum.StrEnum):
     ORG_ADMIN = "org_admin"
     AUTHOR = "author"
     ASSESSOR = "assessor"
+    # Follows every design team's progress (the programme page) across the organisation and its units; reads
+    # drafts, changes none.
+    PROGRAMME_LEAD = "programme_lead"
 
 
 class OrganisationKind(enum.StrEnum):

@@ -5,6 +5,8 @@
 * ``versions``: who may read and edit a version, the content document and its validation, creating and
   editing drafts, starting version N+1, differences between versions;
 * ``publication``: team review (request, approve, request changes), publishing, retiring, comments;
+* ``team_models`` / ``teams``: design teams that own micro-credentials, their members, who drafts and who
+  reviews; ``changes``: a version's changes history; ``programme``: every team's progress for a programme lead;
 * ``checklist``: the first-run checklist's authoring steps;
 * ``catalogue``: the public catalogue's search and a version's aligned standards;
 * ``images``: badge image uploads (PNG, sanitised SVG), the default design, a version's image;
@@ -20,8 +22,20 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the authoring API, pages and demo step."""
-    # stack_views adds its routes to views' blueprint, so it is imported before views.init_app registers it.
-    from credentials.authoring import api, checklist, cli, dashboard, models, stack_views, views  # noqa: F401 (tables, routes)
+    # stack_views and team_views add their routes to views' blueprint, so they are imported before
+    # views.init_app registers it; team_demo registers a demo step.
+    from credentials.authoring import (  # noqa: F401 (tables, routes, demo step)
+        api,
+        checklist,
+        cli,
+        dashboard,
+        models,
+        stack_views,
+        team_api,
+        team_demo,
+        team_views,
+        views,
+    )
 
     checklist.register()
     api.init_app(app)
@@ -29,6 +43,7 @@ def init_app(app: Flask) -> None:
 
     adoption_api.init_app(app)
     adoption_views.init_app(app)
+    team_api.init_app(app)
     from credentials.authoring import image_views  # noqa: F401 (adds the badge image page to the views' blueprint)
 
     cli.init_app(app)

@@ -79,6 +79,7 @@ class MicroCredentialItem(MethodView):
         return {
             "id": micro_credential.id,
             "organisation_id": micro_credential.organisation_id,
+            "team_id": micro_credential.team_id,
             "created_at": micro_credential.created_at,
             "versions": versions.visible_versions(current_user(), micro_credential),
         }

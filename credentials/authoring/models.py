@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core import clock
 from core.db import IdMixin, TimestampMixin, db
 from core.models import Organisation, User
+from credentials.authoring.team_models import DesignTeam
 
 
 class VersionState(enum.StrEnum):
@@ -87,8 +88,12 @@ class MicroCredential(IdMixin, TimestampMixin, db.Model):
 
     organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"), index=True)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    # The design team that owns and drafts it; None: the organisation's authors as a whole (credentials made
+    # before teams existed keep that until an admin gives them a team).
+    team_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("design_teams.id", ondelete="SET NULL"), index=True)
 
     organisation: Mapped[Organisation] = relationship()
+    team: Mapped[DesignTeam | None] = relationship()
     versions: Mapped[list[CredentialVersion]] = relationship(
         back_populates="micro_credential", order_by="CredentialVersion.number"
     )
@@ -131,6 +136,8 @@ class CredentialVersion(IdMixin, TimestampMixin, db.Model):
     review_requested_at: Mapped[datetime | None]
     approved_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
     approved_at: Mapped[datetime | None]
+    # Set when a reviewer sends the version back; cleared when it is sent for review again.
+    changes_requested_at: Mapped[datetime | None]
     published_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
     published_at: Mapped[datetime | None]
     retired_at: Mapped[datetime | None]
@@ -160,7 +167,18 @@ class CredentialVersion(IdMixin, TimestampMixin, db.Model):
 
     @property
     def is_editable(self) -> bool:
-        return self.state == VersionState.DRAFT.value
+        """Drafts; a design team's versions also while in review or approved (an edit then voids the approval)."""
+        if self.state == VersionState.DRAFT.value:
+            return True
+        team_owned = self.micro_credential.team_id is not None
+        return team_owned and self.state in (VersionState.IN_REVIEW.value, VersionState.APPROVED.value)
+
+    @property
+    def stage(self) -> str:
+        """The state as people follow it: a draft a reviewer sent back reads "changes_requested"."""
+        if self.state == VersionState.DRAFT.value and self.changes_requested_at is not None:
+            return "changes_requested"
+        return self.state
 
 
 class Requirement(IdMixin, db.Model):

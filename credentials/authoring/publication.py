@@ -1,5 +1,6 @@
 """Team review and publication: asking for review, approving or asking for changes (a reviewer must be
-a different author from the one who asked), publishing an immutable version (which retires the previous one,
+a different author from the one who asked; for a design team's version, someone not on the team: see
+``teams``), publishing an immutable version (which retires the previous one,
 whose badges stay valid), retiring, and the draft's comment thread.
 """
 
@@ -10,7 +11,7 @@ import uuid
 from sqlalchemy import select
 
 from core import audit, clock
-from core.authz import authorize, has_role, rule
+from core.authz import authorize, can, has_role, rule
 from core.db import db
 from core.errors import Conflict
 from core.models import Role, User
@@ -20,6 +21,7 @@ from credentials.authoring.models import (
     DraftComment,
     VersionState,
 )
+from credentials.authoring.teams import notify_team
 from credentials.authoring.versions import AUDIT_FIELDS, check_complete, get_version
 
 
@@ -84,6 +86,7 @@ def request_review(*, actor: User, version_id: uuid.UUID, comment: str | None = 
     check_complete(version)
     version.review_requested_by_id = actor.id
     version.review_requested_at = clock.now()
+    version.changes_requested_at = None
     return _transition(
         actor,
         version,
@@ -102,7 +105,7 @@ def withdraw_review(*, actor: User, version_id: uuid.UUID) -> CredentialVersion:
 
 
 def _check_reviewer(actor: User, version: CredentialVersion) -> None:
-    authorize(actor, "credential.edit", version)
+    authorize(actor, "credential.review", version)
     require_state(version, VersionState.IN_REVIEW)
     if version.review_requested_by_id == actor.id:
         raise Conflict("A different author must review this version: you asked for the review.")
@@ -114,26 +117,48 @@ def approve(*, actor: User, version_id: uuid.UUID, comment: str | None = None) -
     _check_reviewer(actor, version)
     version.approved_by_id = actor.id
     version.approved_at = clock.now()
-    return _transition(actor, version, VersionState.APPROVED, "credential.approved", (CommentKind.APPROVED, comment))
+    _transition(actor, version, VersionState.APPROVED, "credential.approved", (CommentKind.APPROVED, comment))
+    notify_team(
+        actor=actor,
+        version=version,
+        subject=f"Approved: {version.title}",
+        text=f"{actor.name} approved version {version.number} of {version.title}; the team can publish it now."
+        + (f"\n\n{comment}" if comment else ""),
+    )
+    return version
 
 
 def request_changes(*, actor: User, version_id: uuid.UUID, comment: str) -> CredentialVersion:
     """A second author sends the version back to draft with what to change."""
     version = get_version(actor=actor, version_id=version_id)
     _check_reviewer(actor, version)
-    return _transition(
+    version.changes_requested_at = clock.now()
+    _transition(
         actor,
         version,
         VersionState.DRAFT,
         "credential.changes_requested",
         (CommentKind.CHANGES_REQUESTED, comment),
     )
+    notify_team(
+        actor=actor,
+        version=version,
+        subject=f"Changes requested: {version.title}",
+        text=f"{actor.name} asks for changes to version {version.number} of {version.title}:\n\n{comment}",
+    )
+    return version
 
 
 def publish(*, actor: User, version_id: uuid.UUID) -> CredentialVersion:
     """Make an approved version public and immutable; the previous published version is retired."""
     version = get_version(actor=actor, version_id=version_id)
     authorize(actor, "credential.edit", version)
+    if version.state in (VersionState.DRAFT.value, VersionState.IN_REVIEW.value):
+        raise Conflict(
+            f"Version {version.number} is {version.stage.replace('_', ' ')}: "
+            + ("a reviewer outside its design team" if version.micro_credential.team_id else "another author")
+            + " must approve it before it can be published."
+        )
     require_state(version, VersionState.APPROVED)
     check_complete(version)
     for previous in version.micro_credential.versions:
@@ -157,16 +182,24 @@ def retire(*, actor: User, version_id: uuid.UUID, reason: str) -> CredentialVers
 
 
 def add_comment(*, actor: User, version_id: uuid.UUID, body: str) -> DraftComment:
+    """A comment in the version's thread; the owning design team's other members get a mail."""
     version = get_version(actor=actor, version_id=version_id)
-    authorize(actor, "credential.edit", version)
+    authorize(actor, "credential.comment", version)
     comment = DraftComment(version_id=version.id, author_id=actor.id, kind=CommentKind.COMMENT.value, body=body)
     db.session.add(comment)
     db.session.flush()
     audit.record(actor=actor, action="credential.commented", obj=comment, organisation_id=version.organisation_id)
+    notify_team(
+        actor=actor,
+        version=version,
+        subject=f"New comment on {version.title}",
+        text=f"{actor.name} commented on version {version.number} of {version.title}:\n\n{body}",
+    )
     return comment
 
 
 def list_comments(*, actor: User, version_id: uuid.UUID) -> list[DraftComment]:
     version = get_version(actor=actor, version_id=version_id)
-    authorize(actor, "credential.list_drafts", version)
+    if not can(actor, "credential.comment", version):  # the team and its reviewers; else the organisation's authors
+        authorize(actor, "credential.list_drafts", version)
     return list(version.comments)

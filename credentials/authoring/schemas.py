@@ -232,6 +232,14 @@ class VersionSchema(VersionSummarySchema):
     has_custom_image = fields.Method("_has_image")
     review_requested_at = fields.DateTime(allow_none=True)
     approved_at = fields.DateTime(allow_none=True)
+    changes_requested_at = fields.DateTime(allow_none=True)
+    stage = fields.String(
+        metadata={"description": "The state as people see it: a draft sent back by review reads changes_requested"}
+    )
+    team_id = fields.Function(
+        lambda v: str(v.micro_credential.team_id) if v.micro_credential.team_id else None,
+        metadata={"description": "The design team that owns and drafts it; null: the organisation's authors"},
+    )
     retired_at = fields.DateTime(allow_none=True)
     retired_reason = fields.String(allow_none=True)
     lock_version = fields.Integer()
@@ -262,6 +270,7 @@ class VersionRefSchema(Schema):
 class MicroCredentialSchema(Schema):
     id = fields.UUID()
     organisation_id = fields.UUID()
+    team_id = fields.UUID(allow_none=True)
     created_at = fields.DateTime()
     versions = fields.List(fields.Nested(VersionRefSchema))
 

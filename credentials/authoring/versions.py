@@ -29,6 +29,7 @@ from credentials.authoring.models import (
     RubricLevel,
     VersionState,
 )
+from credentials.authoring.team_models import DesignTeam, leads_above, may_draft_for
 from standards.models import StandardItem
 
 PUBLIC_STATES = {VersionState.PUBLISHED.value, VersionState.RETIRED.value}
@@ -51,12 +52,22 @@ def _may_create(actor: User | None, organisation: Any) -> bool:
 
 @rule("credential.read")
 def _may_read(actor: User | None, version: CredentialVersion) -> bool:
-    return version.state in PUBLIC_STATES or has_role(actor, version, Role.AUTHOR, Role.ORG_ADMIN)
+    # Drafts: the organisation's authors, admins and programme leads, admins and leads of the organisations above
+    # it (a district's admins read their schools' drafts; siblings do not), and the owning team's members.
+    if version.state in PUBLIC_STATES or has_role(actor, version, Role.AUTHOR, Role.ORG_ADMIN, Role.PROGRAMME_LEAD):
+        return True
+    team = _team_of(version)
+    return (team is not None and team.has_member(actor)) or leads_above(actor, version.organisation_id)
 
 
-@rule("credential.edit")
+def _team_of(version: CredentialVersion) -> DesignTeam | None:
+    return version.micro_credential.team
+
+
+@rule("credential.edit", description="edit this micro-credential: only its design team's authors do")
 def _may_edit(actor: User | None, version: CredentialVersion) -> bool:
-    return has_role(actor, version, Role.AUTHOR)
+    team = _team_of(version)
+    return has_role(actor, version, Role.AUTHOR) if team is None else may_draft_for(actor, team)
 
 
 @rule("credential.list_drafts")
@@ -307,12 +318,16 @@ def organisation_of(organisation_id: uuid.UUID) -> Organisation:
     return organisation
 
 
-def create_micro_credential(*, actor: User, organisation_id: uuid.UUID, content: dict[str, Any]) -> CredentialVersion:
-    """A new micro-credential in ``organisation_id`` with its first version as a draft."""
+def create_micro_credential(
+    *, actor: User, organisation_id: uuid.UUID, content: dict[str, Any], team: DesignTeam | None = None
+) -> CredentialVersion:
+    """A new micro-credential in ``organisation_id`` with its first version as a draft; with ``team`` (of that
+    organisation, checked by ``teams.create_team_credential``) the team owns it and only its members draft it."""
     organisation = organisation_of(organisation_id)
-    authorize(actor, "credential.create", organisation)
+    if team is None:
+        authorize(actor, "credential.create", organisation)
     _validate(content)
-    micro_credential = MicroCredential(organisation_id=organisation.id, created_by_id=actor.id)
+    micro_credential = MicroCredential(organisation_id=organisation.id, created_by_id=actor.id, team=team)
     db.session.add(micro_credential)
     db.session.flush()
     version = CredentialVersion(
@@ -330,7 +345,7 @@ def create_micro_credential(*, actor: User, organisation_id: uuid.UUID, content:
         action="credential.created",
         obj=version,
         organisation_id=organisation.id,
-        after=audit.snapshot(version, AUDIT_FIELDS),
+        after=audit.snapshot(version, AUDIT_FIELDS) | ({"team_id": team.id} if team else {}),
     )
     return version
 
@@ -356,14 +371,20 @@ def update_draft(
     before = audit.snapshot(version, AUDIT_FIELDS)
     _apply(version, changes)
     version.updated_at = clock.now()
+    if version.state == VersionState.APPROVED.value:
+        # The approval was of the content before this edit: the version goes back to its reviewer.
+        version.state = VersionState.IN_REVIEW.value
+        version.approved_by_id = version.approved_at = None
     db.session.flush()
+    after = content_of(version)
     audit.record(
         actor=actor,
         action="credential.draft_updated",
         obj=version,
         organisation_id=version.organisation_id,
         before=before,
-        after=audit.snapshot(version, AUDIT_FIELDS) | {"fields": sorted(changes)},
+        # The fields whose value changed, so the changes history does not list what a whole-form save resent.
+        after=audit.snapshot(version, AUDIT_FIELDS) | {"fields": sorted(f for f in changes if current[f] != after[f])},
     )
     return version
 

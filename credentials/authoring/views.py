@@ -16,12 +16,12 @@ from flask import Blueprint, Flask, abort, flash, make_response, redirect, rende
 from marshmallow import ValidationError as SchemaValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from core.authz import can, has_role
+from core.authz import can
 from core.db import db
 from core.errors import ServiceError, flatten_messages
 from core.models import Organisation, Role, User
 from core.views import register_nav, require_sign_in, signed_in_user, text_arg
-from credentials.authoring import catalogue, publication
+from credentials.authoring import catalogue, publication, teams
 from credentials.authoring import schemas as s
 from credentials.authoring import versions as version_rules
 from credentials.authoring.forms import LISTS, field_errors, parse, rows_from_form, rows_of
@@ -110,6 +110,8 @@ def index() -> Page:
         q=q,
         state=state or "",
         states=[v.value for v in VersionState],
+        may_see_teams=can(user, "team.read", organisation),
+        may_lead=can(user, "programme.read", organisation),
     )
 
 
@@ -123,32 +125,36 @@ def create() -> Page:
     values = {
         "title": request.form.get("title", ""),
         "organisation": request.form.get("organisation", request.args.get("org", "")),
+        "team": request.form.get("team", request.args.get("team", "")),
     }
+    my_teams = [t for t in teams.teams_of(user) if can(user, "team.draft", t)]
     if request.method == "POST":
         try:
             content = s.VersionContentSchema().load({"title": values["title"]})
-            organisation_id = uuid.UUID(values["organisation"])
-            version = version_rules.create_micro_credential(
-                actor=user, organisation_id=organisation_id, content=content
-            )
+            if values["team"]:
+                version = teams.create_team_credential(actor=user, team_id=uuid.UUID(values["team"]), content=content)
+            else:
+                version = version_rules.create_micro_credential(
+                    actor=user, organisation_id=uuid.UUID(values["organisation"]), content=content
+                )
         except SchemaValidationError as exc:
             errors = field_errors(flatten_messages(exc.messages), None)
         except ValueError:
-            errors = {"organisation": ["Choose an organisation."]}
+            errors = {"team" if values["team"] else "organisation": ["Choose one from the list."]}
         except ServiceError as exc:
             errors = field_errors(exc.errors, None) or {"_form": [exc.detail]}
         else:
             flash("Draft created. Fill in the rest and save.")
             return redirect(url_for("authoring.edit", version_id=version.id))
     return render_template(
-        "credentials/authoring/new.html", organisations=organisations, values=values, errors=errors
+        "credentials/authoring/new.html", organisations=organisations, teams=my_teams, values=values, errors=errors
     ), (422 if errors else 200)
 
 
 def _version(version_id: uuid.UUID) -> CredentialVersion:
     user = _user()
     version = version_rules.get_version(actor=user, version_id=version_id)
-    if not has_role(user, version, Role.AUTHOR, Role.ORG_ADMIN):
+    if not teams.may_work_on(user, version):
         abort(403, "Only the organisation's authors work on its micro-credentials.")
     return version
 
@@ -176,6 +182,9 @@ def overview(version_id: uuid.UUID) -> Page:
         comments=comments,
         missing=complete_errors,
         user=_user(),
+        may_edit=can(_user(), "credential.edit", version),
+        may_review=can(_user(), "credential.review", version) and version.review_requested_by_id != _user().id,
+        may_comment=can(_user(), "credential.comment", version),
     )
 
 
