@@ -49,6 +49,7 @@ def init_app(app: Flask) -> None:
     cli.init_app(app)
     views.init_app(app)
     dashboard.init_app()
+    team_views.init_app()
     from core import privacy
     from credentials.authoring import personal_data
 

@@ -249,3 +249,14 @@ def programme_csv() -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="programme-{organisation.slug}.csv"'},
     )
+
+
+def _is_programme_lead(user: User | None) -> bool:
+    return user is not None and any(m.role == Role.PROGRAMME_LEAD.value for m in user.memberships)
+
+
+def init_app() -> None:
+    """The programme page in the main navigation, for programme leads (admins reach it from their lists)."""
+    from core.views import register_nav
+
+    register_nav("Programme", "authoring.programme_page", visible=_is_programme_lead, order=21)

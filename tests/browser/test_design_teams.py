@@ -115,7 +115,9 @@ def test_a_team_drafts_an_outside_reviewer_approves_the_team_publishes(page: Any
 
     # The programme lead sees the team and its published micro-credential, and can filter and download.
     login(page, programme["lead"], TEST_PASSWORD)
-    visit(page, "/authoring/programme", "programme-page")
+    with page.expect_navigation():
+        page.get_by_role("navigation").get_by_role("link", name="Programme", exact=True).click()
+    check_page(page, "programme-page")
     table = page.get_by_role("table").inner_text()
     assert team_name in table and programme["title"] in table and "published 1" in table
     page.get_by_label("State").select_option("in_review")
