@@ -351,3 +351,21 @@ def test_the_csv_has_one_line_per_credential_and_disarms_formulas(org, admin, hi
     assert len(rows) == 1 + 3 + 1 + 1
     north = next(r for r in rows if r[1] == "North team")
     assert north[4] == '\'=HYPERLINK("http://x")' and north[6] == "draft"
+
+
+def test_the_demo_has_a_design_team_with_a_draft_in_review(app, session):
+    from sqlalchemy import func, select
+
+    from credentials.authoring import team_demo
+
+    result = app.test_cli_runner().invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    team = session.scalar(select(DesignTeam).where(DesignTeam.name == team_demo.TEAM_NAME))
+    assert [m.user.email for m in team.members] == ["author@demo.example"]
+    draft = session.scalar(select(CredentialVersion).where(CredentialVersion.title == team_demo.TEAM_DRAFT_TITLE))
+    assert draft.micro_credential.team_id == team.id and draft.stage == "in_review"
+    reviewer = session.scalar(select(User).where(User.email == "author2@demo.example"))
+    assert not team.has_member(reviewer)  # Ben can approve it
+    teams_before = session.scalar(select(func.count()).select_from(DesignTeam))
+    assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
+    assert session.scalar(select(func.count()).select_from(DesignTeam)) == teams_before
