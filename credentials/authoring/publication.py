@@ -87,13 +87,21 @@ def request_review(*, actor: User, version_id: uuid.UUID, comment: str | None = 
     version.review_requested_by_id = actor.id
     version.review_requested_at = clock.now()
     version.changes_requested_at = None
-    return _transition(
+    _transition(
         actor,
         version,
         VersionState.IN_REVIEW,
         "credential.review_requested",
         (CommentKind.REVIEW_REQUESTED, comment),
     )
+    notify_team(
+        actor=actor,
+        version=version,
+        subject=f"Sent for review: {version.title}",
+        text=f"{actor.name} sent version {version.number} of {version.title} for review by someone outside the team."
+        + (f"\n\n{comment}" if comment else ""),
+    )
+    return version
 
 
 def withdraw_review(*, actor: User, version_id: uuid.UUID) -> CredentialVersion:

@@ -194,6 +194,9 @@ def edit(version_id: uuid.UUID) -> Page:
     if not version.is_editable:
         flash(f"Version {version.number} is {version.state.replace('_', ' ')}; only drafts can be edited.")
         return redirect(url_for("authoring.overview", version_id=version.id))
+    if not can(_user(), "credential.edit", version):
+        flash("Only the members of its design team edit this micro-credential.")
+        return redirect(url_for("authoring.overview", version_id=version.id))
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         rows = rows_from_form(request.form)

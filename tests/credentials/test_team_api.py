@@ -178,3 +178,18 @@ def test_authors_see_teams_but_not_the_programme_page(client, org, admin, ana):
     r = client.get("/authoring/teams", headers=BROWSER)
     assert r.status_code == 200 and "Literacy team" in text(r) and "New team" not in text(r)
     assert client.get(f"/authoring/programme?org={org.id}", headers=BROWSER).status_code == 403
+
+
+def test_an_author_outside_the_team_is_sent_from_the_editor_to_the_overview(client, org, admin, ana, rita):
+    team = make_team(client, org, admin, ana)
+    version = ok(
+        client.post(f"/api/v1/design-teams/{team['id']}/micro-credentials", json=valid_content(), headers=bearer(ana)),
+        201,
+    )
+    sign_in(client, rita.email)
+    r = client.get(f"/authoring/versions/{version['id']}/edit", headers=BROWSER)
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/authoring/versions/{version['id']}")
+    page = text(client.get(f"/authoring/versions/{version['id']}", headers=BROWSER))
+    assert "Only the members of its design team edit" in page
+    assert f"/authoring/versions/{version['id']}/edit" not in page  # no Edit tab
+    assert "Add a comment" in page  # a possible reviewer may discuss it

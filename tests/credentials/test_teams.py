@@ -369,3 +369,12 @@ def test_the_demo_has_a_design_team_with_a_draft_in_review(app, session):
     teams_before = session.scalar(select(func.count()).select_from(DesignTeam))
     assert app.test_cli_runner().invoke(args=["demo"]).exit_code == 0
     assert session.scalar(select(func.count()).select_from(DesignTeam)) == teams_before
+
+
+def test_sending_for_review_tells_the_rest_of_the_team(team, ana, ben):
+    version = team_draft(team, ana)
+    mail.sent.clear()
+    publication.request_review(actor=ana, version_id=version.id, comment="Ready when you are.")
+    [message] = mail.sent
+    assert message.to == ben.email and message.subject == f"Sent for review: {version.title}"
+    assert "Ana Author sent version 1" in message.body and "Ready when you are." in message.body
