@@ -378,3 +378,10 @@ def test_sending_for_review_tells_the_rest_of_the_team(team, ana, ben):
     [message] = mail.sent
     assert message.to == ben.email and message.subject == f"Sent for review: {version.title}"
     assert "Ana Author sent version 1" in message.body and "Ready when you are." in message.body
+
+
+def test_a_persons_data_export_names_their_design_teams(team, ana):
+    from credentials.authoring import personal_data
+
+    [part] = [p for p in personal_data.export(ana) if p.name == "design_teams"]
+    assert [(r["team"], r["organisation"]) for r in part.records] == [("Literacy team", "Riverside District")]
