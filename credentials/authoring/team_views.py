@@ -18,16 +18,17 @@ from credentials.authoring import changes, programme, teams
 from credentials.authoring import schemas as s
 from credentials.authoring.models import CredentialVersion, MicroCredential
 from credentials.authoring.team_models import DesignTeam, may_draft_for
+from credentials.authoring.team_schemas import TeamMemberSchema
 from credentials.authoring.views import Page, _user, _version, bp
 
 TEAM_ROLES = (Role.AUTHOR.value, Role.ORG_ADMIN.value, Role.PROGRAMME_LEAD.value)
 
 
-def _team_organisations(user: User, roles: tuple[str, ...] = TEAM_ROLES) -> list[Organisation]:
+def _team_organisations(user: User) -> list[Organisation]:
     """Organisations whose teams ``user`` may see (all of them for a platform admin), by name."""
     if user.is_platform_admin:
         return list(db.session.scalars(db.select(Organisation).order_by(Organisation.name)))
-    seen = {m.organisation_id: m.organisation for m in user.memberships if m.role in roles}
+    seen = {m.organisation_id: m.organisation for m in user.memberships if m.role in TEAM_ROLES}
     return sorted(seen.values(), key=lambda o: o.name)
 
 
@@ -117,8 +118,7 @@ def team_page(team_id: uuid.UUID) -> Page:
 
 
 def teams_member_rows(team: DesignTeam) -> list[dict[str, Any]]:
-    from credentials.authoring.team_schemas import TeamMemberSchema
-
+    """Each member with their name, unit and job role (as the API shows them)."""
     return [{"row": m, **TeamMemberSchema().dump(m)} for m in team.members]
 
 
@@ -205,11 +205,7 @@ def version_changes(version_id: uuid.UUID) -> Page:
 
 def _programme_args() -> tuple[Organisation, str | None, uuid.UUID | None]:
     user = _user()
-    organisations = [o for o in _team_organisations(user) if can(user, "programme.read", o)]
-    if not organisations and not user.is_platform_admin:
-        # An admin of a parent only (no membership in the child) still leads across it.
-        organisations = _team_organisations(user, (Role.ORG_ADMIN.value,))
-    organisation = _chosen(organisations)
+    organisation = _chosen([o for o in _team_organisations(user) if can(user, "programme.read", o)])
     stage = request.args.get("state") or None
     stage = stage if stage in programme.STAGES else None
     try:
