@@ -6,7 +6,7 @@ as before, until an org admin gives it to a team. ``credential_versions.changes_
 existing rows (a draft sent back before this revision reads as a plain draft).
 
 Revision ID: teams_design_teams
-Revises: offer_wallet_offers
+Revises: clr_transcripts_endorsements
 """
 
 import warnings
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "teams_design_teams"
-down_revision = "offer_wallet_offers"
+down_revision = "clr_transcripts_endorsements"
 branch_labels = None
 depends_on = None
 
