@@ -45,6 +45,8 @@ CONTEXT_FILES: dict[str, str] = {
     # VCDM 1.1 era OB context (3.0.1 cannot be combined with credentials/v2: protected-term redefinition)
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json": "context-3.0.1.json",
     "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json": "clr-context-2.0.1.json",
+    # The unversioned 2022 draft OB context (VCDM 1.1 era credentials, 1EdTech's validator test vectors)
+    "https://purl.imsglobal.org/spec/ob/v3p0/context.json": "context-2022.json",
     # The proof vocabularies third-party credentials name beside the OB context (Ed25519Signature2020,
     # and DataIntegrityProof before credentials/v2 defined it)
     "https://w3id.org/security/suites/ed25519-2020/v1": "ed25519-signature-2020-v1.jsonld",

@@ -49,7 +49,11 @@ def test_ob_3_0_1_context_works_with_vcdm_1_1_and_is_a_named_error_with_2_0() ->
 
 @pytest.mark.parametrize(
     "url",
-    ["https://evil.example/context.json", "https://purl.imsglobal.org/spec/ob/v3p0/context.json", "file:///etc/passwd"],
+    [
+        "https://evil.example/context.json",
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.0.json",
+        "file:///etc/passwd",
+    ],
 )
 def test_loader_never_fetches_unknown_urls(url: str) -> None:
     with pytest.raises(JsonLdError):

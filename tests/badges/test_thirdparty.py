@@ -25,10 +25,7 @@ EXPECTED: dict[str, dict[str, Any]] = json.loads((HERE / "expected.json").read_t
 NOW = datetime(2026, 12, 4, tzinfo=UTC)
 
 # Verdicts we do not reach yet, and why. strict: fixing one fails its test until the mark goes.
-NOT_YET: dict[str, str] = {
-    "1edtech-simple_v1.json": "names the unversioned 2022 context.json, which is not bundled",
-    "1edtech-simple-multiple-proofs.json": "names the unversioned 2022 context.json, which is not bundled",
-}
+NOT_YET: dict[str, str] = {}
 
 
 def _cases() -> list[Any]:
@@ -146,4 +143,51 @@ def test_a_tampered_status_list_is_refused(name: str, tmp_path: Path) -> None:
         verifier.fetch = real  # type: ignore[assignment]
     assert report.status == "invalid"
     assert any(c["step"] == "status" and not c["passed"] and "signature does not match" in c["detail"]
+               for c in report.checks), _explain(report)  # fmt: skip
+
+
+DRAFT_2022 = ["1edtech-simple_v1.json", "1edtech-simple-multiple-proofs.json"]  # name the unversioned context.json
+
+
+@pytest.mark.parametrize("name", DRAFT_2022)
+@pytest.mark.parametrize("version", ["3.0.1", "3.0.2", "3.0.3"])
+def test_a_2022_context_credential_is_not_verified_over_a_later_context(name: str, version: str) -> None:
+    """The signature covers the 2022 draft's vocabulary: with a released OB context in its place it fails."""
+    credential = _load(name)
+    assert _verify(name, credential).status == "valid"
+    credential["@context"][1] = f"https://purl.imsglobal.org/spec/ob/v3p0/context-{version}.json"
+    report = _verify(name, credential)
+    assert report.status == "invalid"
+    assert any(c["step"] == "proof" and not c["passed"] and "does not match" in c["detail"]
+               for c in report.checks), _explain(report)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", DRAFT_2022)
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda c: c["credentialSubject"]["achievement"].update(
+            name="Leadership Badge"
+        ),  # a term the 2022 context scopes
+        lambda c: c["issuer"].update(id="https://evil.example/issuers/1"),
+        lambda c: c.update(issuanceDate="2009-01-01T00:00:00Z"),
+        lambda c: c["credentialSubject"].update(id="did:example:someone-else"),
+    ],
+    ids=["achievement-name", "issuer-id", "issuance-date", "subject-id"],
+)
+def test_a_tampered_2022_context_credential_is_invalid(name: str, forge: Any) -> None:
+    forged = _load(name)
+    forge(forged)
+    report = _verify(name, forged)
+    assert report.status == "invalid"
+    assert any(c["step"] == "proof" and not c["passed"] for c in report.checks), _explain(report)
+
+
+def test_the_2022_context_cannot_follow_credentials_v2() -> None:
+    """Its terms are unprotected: after credentials/v2 the proof fails with the JSON-LD error, never re-mapped."""
+    credential = _load("1edtech-simple_v1.json")
+    credential["@context"][0] = "https://www.w3.org/ns/credentials/v2"
+    report = _verify("1edtech-simple_v1.json", credential)
+    assert report.status == "invalid"
+    assert any(c["step"] == "proof" and not c["passed"] and "redefine a protected term" in c["detail"]
                for c in report.checks), _explain(report)  # fmt: skip
