@@ -87,7 +87,8 @@ def test_the_whole_renewal_issues_one_linked_badge(session: Any) -> None:
         )
         new = db.session.scalar(select(Badge).where(Badge.renewed_from_id == old.id))
         assert new is not None and new.submission_id == submission.id and new.source == "renewal"
-        assert new.valid_until is not None and new.valid_until.date() == clock.now().date().replace(year=clock.now().year + 1)
+        today = clock.now().date()
+        assert new.valid_until is not None and new.valid_until.date() == today.replace(year=today.year + 1)
     assert old.revoked_at is None and old.status() == "valid"  # not revoked: it lapses at its own validUntil
     evidence = new.credential["evidence"][0]
     assert evidence["id"].endswith(f"/badges/{old.id}") and evidence["genre"] == "Renewal"

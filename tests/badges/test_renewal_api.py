@@ -45,8 +45,9 @@ def test_a_renewal_set_is_stored_copied_and_diffed(session: Any) -> None:
     assert "reflection" in [r.key for r in version.requirements]
     assert versions.content_of(version)["renewal"]["every_months"] == 24
     versions.check_complete(version)
+    teammate = member(version.organisation, Role.AUTHOR, Role.ORG_ADMIN)
     for step in ("request_review", "approve", "publish"):
-        getattr(publication, step)(actor=member(version.organisation, Role.AUTHOR, Role.ORG_ADMIN), version_id=version.id)
+        getattr(publication, step)(actor=teammate, version_id=version.id)
     nxt = versions.new_version(actor=author, micro_credential_id=version.micro_credential_id)
     assert versions.content_of(nxt)["renewal"] == versions.content_of(version)["renewal"]
     versions.update_draft(actor=author, version_id=nxt.id, changes={"renewal": _renewal(every_months=36)})
@@ -79,7 +80,8 @@ def test_the_api_takes_and_returns_the_renewal_set(client: Any, session: Any) ->
     author = member(organisation, Role.AUTHOR)
     body = valid_content(validity_days=None, renewal=_renewal())
     body["alignments"] = []
-    created = client.post(f"/api/v1/organisations/{organisation.id}/micro-credentials", json=body, headers=bearer(author))
+    path = f"/api/v1/organisations/{organisation.id}/micro-credentials"
+    created = client.post(path, json=body, headers=bearer(author))
     assert created.status_code == 201, created.json
     assert created.json["renewal"]["every_months"] == 24
     assert created.json["renewal"]["rubric"][0]["key"] == "currency"
@@ -122,14 +124,13 @@ def test_my_badges_and_the_renewal_page(client: Any, session: Any) -> None:
     assert badge.valid_until is not None
     with clock.frozen_at(badge.valid_until - timedelta(days=10)):
         login = client.get("/login").get_data(as_text=True)
-        client.post(
-            "/login", data={"email": earner.email, "password": TEST_PASSWORD, "csrf_token": csrf_token(login)}
-        )
+        client.post("/login", data={"email": earner.email, "password": TEST_PASSWORD, "csrf_token": csrf_token(login)})
         mine = client.get("/my/badges").get_data(as_text=True)
         assert f"/my/badges/{badge.id}/renew" in mine and ">Renew<" in mine
         page = client.get(f"/my/badges/{badge.id}/renew")
         assert page.status_code == 200 and "Start renewal" in page.get_data(as_text=True)
-        started = client.post(f"/my/badges/{badge.id}/renew", data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+        token = csrf_token(page.get_data(as_text=True))
+        started = client.post(f"/my/badges/{badge.id}/renew", data={"csrf_token": token})
         assert started.status_code == 302 and "/portfolio/" in started.headers["Location"]
         draft = client.get(started.headers["Location"]).get_data(as_text=True)
         assert "renewal" in draft and "Current practice" in draft
