@@ -35,7 +35,9 @@ def story(live_server: Any) -> dict[str, Any]:
         admin = member(org, Role.ORG_ADMIN, email=f"admin-{tag}@example.org")
         settings.update_settings(actor=admin, organisation_id=org.id, changes={"double_first_n": 0, "double_share": 0})
         assessor = member(org, Role.ASSESSOR, email=f"assessor-{tag}@example.org", name=f"Asa {tag}")
-        version = make_renewable(CredentialVersionFactory(organisation=org, published=True, title=f"Close reading {tag}"))
+        version = make_renewable(
+            CredentialVersionFactory(organisation=org, published=True, title=f"Close reading {tag}")
+        )
         QualificationFactory(user=assessor, micro_credential=version.micro_credential)
         # Awarded eleven months ago: renewed every twelve, so it expires in about a month and renewal is open.
         badge = award(passed_submission(version=version), decided_at=clock.now() - timedelta(days=335))
