@@ -45,9 +45,10 @@ def test_a_renewal_set_is_stored_copied_and_diffed(session: Any) -> None:
     assert "reflection" in [r.key for r in version.requirements]
     assert versions.content_of(version)["renewal"]["every_months"] == 24
     versions.check_complete(version)
-    teammate = member(version.organisation, Role.AUTHOR, Role.ORG_ADMIN)
-    for step in ("request_review", "approve", "publish"):
-        getattr(publication, step)(actor=teammate, version_id=version.id)
+    reviewer = member(version.organisation, Role.AUTHOR, Role.ORG_ADMIN)  # another author approves
+    publication.request_review(actor=author, version_id=version.id)
+    publication.approve(actor=reviewer, version_id=version.id)
+    publication.publish(actor=reviewer, version_id=version.id)
     nxt = versions.new_version(actor=author, micro_credential_id=version.micro_credential_id)
     assert versions.content_of(nxt)["renewal"] == versions.content_of(version)["renewal"]
     versions.update_draft(actor=author, version_id=nxt.id, changes={"renewal": _renewal(every_months=36)})
