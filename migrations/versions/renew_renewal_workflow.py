@@ -2,7 +2,7 @@
 linked to the badge they renew, one renewal per badge, and the invitations mailed before validUntil
 
 Revision ID: renew_renewal_workflow
-Revises: h28_evidence_name_check
+Revises: clr_transcripts_endorsements
 """
 
 import warnings
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "renew_renewal_workflow"
-down_revision = "h28_evidence_name_check"
+down_revision = "clr_transcripts_endorsements"
 branch_labels = None
 depends_on = None
 
