@@ -28,7 +28,7 @@ from core import audit, clock, mail
 from core.db import db
 from core.errors import Conflict
 from core.models import User
-from credentials.authoring.models import CredentialVersion
+from credentials.authoring.models import Assessment, CredentialVersion
 from credentials.portfolios.models import CriterionFeedback, Submission, SubmissionState
 
 DECISION_PASSED = SubmissionState.PASSED.value
@@ -56,7 +56,7 @@ def _submitted_reviews(submission_id: uuid.UUID, kinds: Sequence[str]) -> list[R
     )
 
 
-def passing_position(version: CredentialVersion, criterion: Any) -> int | None:
+def passing_position(version: CredentialVersion | Assessment, criterion: Any) -> int | None:
     """The position of the criterion's passing level (by name), None when the rule has no level part."""
     if not version.passing_level:
         return None
@@ -66,7 +66,7 @@ def passing_position(version: CredentialVersion, criterion: Any) -> int | None:
     return None
 
 
-def decide(version: CredentialVersion, levels: dict[str, int]) -> tuple[str, int]:
+def decide(version: CredentialVersion | Assessment, levels: dict[str, int]) -> tuple[str, int]:
     """The decision the passing rule gives for these levels, and the total points."""
     total = 0
     passed = True
@@ -82,7 +82,7 @@ def decide(version: CredentialVersion, levels: dict[str, int]) -> tuple[str, int
     return (DECISION_PASSED if passed else DECISION_NOT_YET), total
 
 
-def _after_review(task: ReviewTask, review: Review, version: CredentialVersion) -> None:
+def _after_review(task: ReviewTask, review: Review, version: CredentialVersion | Assessment) -> None:
     """Decide what a submitted review means for its submission."""
     if task.kind in (TaskKind.ADJUDICATION.value, TaskKind.APPEAL.value):
         _finalise(task.submission_id, review, version)
@@ -108,7 +108,7 @@ def _after_review(task: ReviewTask, review: Review, version: CredentialVersion) 
     db.session.flush()
 
 
-def _finalise(submission_id: uuid.UUID, review: Review, version: CredentialVersion) -> None:
+def _finalise(submission_id: uuid.UUID, review: Review, version: CredentialVersion | Assessment) -> None:
     """Release the final decision to the earner; hand a pass to issuance exactly once."""
     # Lock the submission row (the mapper's version counter catches a concurrent finaliser on SQLite).
     stmt = select(Submission).where(Submission.id == submission_id)
@@ -157,7 +157,8 @@ def _finalise(submission_id: uuid.UUID, review: Review, version: CredentialVersi
         mail.send(
             to=earner.email,
             subject=f"Your submission {submission.reference}: {outcome}",
-            body=f"Hello {earner.name},\n\nYour submission for “{version.title}” has been reviewed: {outcome}.\n"
+            body=f"Hello {earner.name},\n\nYour {'renewal ' if submission.is_renewal else ''}submission for "
+            f"“{version.title}” has been reviewed: {outcome}.\n"
             f"Read the feedback on each criterion here:\n{current_app.config['BASE_URL']}/portfolio/{submission.id}",
         )
     if submission.state == DECISION_PASSED:

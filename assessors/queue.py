@@ -136,6 +136,7 @@ class QueueItem:
     turnaround_hours: int
     claimed: bool
     overdue: bool
+    kind: str = "award"  # the submission's: "renewal" is scored against the renewal rubric
 
     @property
     def due_at(self) -> datetime | None:
@@ -239,7 +240,7 @@ def list_queue(
         ).where(*where)
     ).one()
     rows = db.session.execute(
-        select(ReviewTask, Submission.reference)
+        select(ReviewTask, Submission.reference, Submission.kind)
         .join(Submission, Submission.id == ReviewTask.submission_id)
         .where(*where)
         .order_by(ReviewTask.queued_at, ReviewTask.id)
@@ -248,13 +249,14 @@ def list_queue(
     ).all()
     turnaround: dict[uuid.UUID, int] = {}
     items = []
-    for task, reference in rows:
+    for task, reference, kind in rows:
         if task.micro_credential_id not in turnaround:
             turnaround[task.micro_credential_id] = settings(task.micro_credential_id)["turnaround_hours"]
         items.append(
             QueueItem(
                 task=task,
                 reference=reference,
+                kind=kind,
                 age_hours=round((now - task.queued_at).total_seconds() / 3600, 1),
                 turnaround_hours=turnaround[task.micro_credential_id],
                 claimed=task.lease_live(now),

@@ -130,6 +130,7 @@ class TaskSchema(Schema):
 class QueueItemSchema(Schema):
     task = fields.Nested(TaskSchema)
     reference = fields.String()
+    kind = fields.String(metadata={"description": "award, or renewal (scored against the renewal rubric)"})
     age_hours = fields.Float()
     turnaround_hours = fields.Integer()
     overdue = fields.Boolean()
@@ -175,6 +176,7 @@ class BlindFileSchema(Schema):
 class BlindSubmissionSchema(Schema):
     reference = fields.String()
     attempt = fields.Integer()
+    kind = fields.String(metadata={"description": "award, or renewal: requirements and rubric are the renewal set"})
     submitted_at = fields.DateTime()
     version = fields.Dict()
     requirements = fields.List(fields.Dict())

@@ -32,7 +32,7 @@ from core import audit, clock, storage
 from core.db import db
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed, field_error
 from core.models import User
-from credentials.authoring.models import CredentialVersion
+from credentials.authoring.models import Assessment, CredentialVersion, Purpose
 from credentials.portfolios import previews
 from credentials.portfolios.evidence import ensure_blind_copy, record_opening
 from credentials.portfolios.models import EvidenceFile, Submission, SubmissionState
@@ -43,8 +43,7 @@ def blind_submission(submission: Submission) -> dict[str, Any]:
 
     No earner name, email, id or uploaded file name; files are "file 1 (pdf, 2.1 MB)".
     """
-    version = db.session.get(CredentialVersion, submission.version_id)
-    assert version is not None
+    version = submission.assessment  # a renewal is scored against the version's renewal rubric
     files = []
     for number, evidence in enumerate(submission.files, start=1):
         files.append(
@@ -60,6 +59,7 @@ def blind_submission(submission: Submission) -> dict[str, Any]:
     return {
         "reference": submission.reference,
         "attempt": submission.attempt,
+        "kind": submission.kind,
         "submitted_at": submission.submitted_at,
         "version": {"id": version.id, "title": version.title, "number": version.number},
         "requirements": [
@@ -74,7 +74,15 @@ def blind_submission(submission: Submission) -> dict[str, Any]:
     }
 
 
-def rubric_of(version: CredentialVersion) -> list[dict[str, Any]]:
+def assessment_of(task: ReviewTask) -> Assessment:
+    """The requirement set a task's submission is judged against: the award set, or the renewal set."""
+    version = db.session.get(CredentialVersion, task.version_id)
+    assert version is not None
+    kind = db.session.scalar(select(Submission.kind).where(Submission.id == task.submission_id))
+    return version.assessment(kind or Purpose.AWARD.value)
+
+
+def rubric_of(version: CredentialVersion | Assessment) -> list[dict[str, Any]]:
     return [
         {
             "key": c.key,
@@ -233,7 +241,7 @@ def task_view(*, actor: User, task_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
-def _validate_scores(version: CredentialVersion, scores: list[dict[str, Any]]) -> list[dict[str, str]]:
+def _validate_scores(version: CredentialVersion | Assessment, scores: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Field errors for criteria or levels that are not in the rubric (JSON pointers into ``scores``)."""
     criteria = {c.key: c for c in version.criteria}
     errors = []
@@ -254,8 +262,7 @@ def _validate_scores(version: CredentialVersion, scores: list[dict[str, Any]]) -
 def save_scores(*, actor: User, task_id: uuid.UUID, scores: list[dict[str, Any]], summary: str | None = None) -> Review:
     """Save some or all scores as a draft (partial saves are fine; submit checks completeness)."""
     task = _my_task(actor, task_id)
-    version = db.session.get(CredentialVersion, task.version_id)
-    assert version is not None
+    version = assessment_of(task)
     errors = _validate_scores(version, scores)
     if errors:
         raise ValidationFailed("Some scores are not in this rubric.", errors=errors)
@@ -308,8 +315,7 @@ def submit_review(
         task = _my_task(actor, task_id)
         review = _review_of(task) or save_scores(actor=actor, task_id=task_id, scores=[])
     task = review.task
-    version = db.session.get(CredentialVersion, task.version_id)
-    assert version is not None
+    version = assessment_of(task)
     given = {s.criterion_key: s for s in review.scores}
     missing = []
     for index, criterion in enumerate(version.criteria):

@@ -6,7 +6,9 @@ Each module is one room, named for what happens in it:
   badges back; the earner's DID
 - ``signing``: signing and storing one badge, the step every way of issuing ends in; ``Recipient``
 - ``stacks``: the badge of a stack an earner has completed
-- ``revocation``: revoking, suspending, reinstating a badge; ``renewal``: re-issuing one with new dates
+- ``revocation``: revoking, suspending, reinstating a badge; ``renewal``: renewing one by evidence (or an admin's
+  re-issue), its state; ``renewal_invitations``: inviting earners before ``validUntil``; ``renewal_views``: the
+  earner's renewal page
 - ``misconduct``: a recorded misconduct decision, the earner's appeal and its outcome
 - ``imports``: bulk import of past awards from CSV
 - ``status``: revocation status lists: each badge's index, the bitstring, the signed list
@@ -29,7 +31,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register this domain's pages, API, commands, demo step and the issuance handler."""
     from assessors import issuance
-    from badges import (  # noqa: F401 (tables)  # noqa: F401 (tables)
+    from badges import (  # noqa: F401 (tables, jobs and routes)
         admin_views,
         api,
         cli,
@@ -43,11 +45,15 @@ def init_app(app: Flask) -> None:
         record_api,
         record_demo,
         record_models,
+        renewal,
+        renewal_invitations,
+        renewal_views,
         verify,
         views,
     )
 
     issuance.register(issuing.issue_for_award)
+    renewal.register()
     issuing.register_checklist_step()
     issuers.register_checklist_step()
     from badges import personal_data

@@ -15,6 +15,7 @@ from core.auth import require_user
 from core.authz import authorize
 from core.http import accepts, api_blueprint, register, set_page, uploaded_bytes
 from core.schemas import ListArgsSchema, SearchArgsSchema, StrictSchema, Text
+from credentials.portfolios.schemas import SubmissionSchema
 
 blp = api_blueprint("issued-badges", __name__, "", "Issued badges: revocation, suspension, keys, bulk import")
 
@@ -200,8 +201,40 @@ class Renew(MethodView):
     @blp.response(201, BadgeSchema)
     @blp.alt_response(409, description="Already renewed, or revoked")
     def post(self, badge_id: uuid.UUID) -> Any:
-        """Re-issue a badge with new dates, e.g. before it expires (org admins). Once per badge."""
+        """Re-issue a badge with new dates (org admins), without new evidence; once per badge, and not while its
+        earner is renewing it by evidence (`/badges/<id>/renewal`)."""
         return renewal.renew(actor=require_user(), badge_id=badge_id), 201
+
+
+class RenewalSchema(Schema):
+    state = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "renewable, not_yet (opens at opens_at), draft or in_review (submission_id), renewed "
+            "(renewed_by_id), or null: not renewed by evidence"
+        },
+    )
+    opens_at = fields.DateTime(allow_none=True)
+    submission_id = fields.UUID(allow_none=True)
+    renewed_by_id = fields.Function(lambda r: r.renewed_by.id if r.renewed_by else None, allow_none=True)
+    renews_id = fields.Function(lambda r: r.renews.id if r.renews else None, allow_none=True)
+
+
+@blp.route("/badges/<uuid:badge_id>/renewal")
+class Renewal(MethodView):
+    @blp.response(200, RenewalSchema)
+    def get(self, badge_id: uuid.UUID) -> Any:
+        """Where one of my badges stands on renewal by evidence (its earner only; others get 404)."""
+        return renewal.state(renewal.check_mine(actor=require_user(), badge_id=badge_id))
+
+    @blp.response(201, SubmissionSchema)
+    @blp.alt_response(200, schema=SubmissionSchema, description="A renewal of this badge is already open: that one")
+    @blp.alt_response(409, description="Revoked, suspended, renewed, not renewed by evidence, or not open yet")
+    def post(self, badge_id: uuid.UUID) -> Any:
+        """Start renewing one of my badges by evidence: a renewal submission (kind `renewal`) answering the
+        renewal requirements, filled in and submitted like any other (`/api/v1/submissions/<id>`)."""
+        submission, new = renewal.start(actor=require_user(), badge_id=badge_id)
+        return submission, 201 if new else 200
 
 
 @blp.route("/organisations/<uuid:organisation_id>/signing-keys")

@@ -1,5 +1,6 @@
 """`flask badges keys rotate --org …`, `flask badges import-awards FILE --org …`, `flask badges revoke …`,
-`flask badges suspend …`, `flask badges reinstate …`, `flask badges expiry-notices`."""
+`flask badges suspend …`, `flask badges reinstate …`, `flask badges expiry-notices`,
+`flask badges renewal-invitations`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from badges import expiry, imports, issuers, revocation
+from badges import expiry, imports, issuers, renewal_invitations, revocation
 from core.cli import console_operator
 from core.db import db, unit_of_work
 from core.errors import ServiceError
@@ -164,6 +165,14 @@ def close_appeal_windows() -> None:
 
     closed = misconduct.close_expired_windows()
     click.echo(f"Revoked {closed} badge(s) whose appeal window closed.")
+
+
+@badges_cli.command("renewal-invitations")
+def renewal_invitations_command() -> None:
+    """Invite earners to renew their badges by evidence, RENEWAL_INVITATION_DAYS before validUntil, each once."""
+    with unit_of_work():
+        sent = renewal_invitations.send_invitations()
+    click.echo(f"Sent {sent} renewal invitation(s).")
 
 
 def init_app(app: Flask) -> None:

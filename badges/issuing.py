@@ -12,6 +12,7 @@ making a second one.
 
 from __future__ import annotations
 
+import calendar
 import json
 import uuid
 from collections.abc import Iterable
@@ -49,12 +50,14 @@ def issue(
     issue_key: str,
     submission_id: uuid.UUID | None = None,
     issuer_organisation_id: uuid.UUID | None = None,
+    renews: Badge | None = None,
 ) -> Badge:
     """Issue (once per ``issue_key``) a badge for a published version; then issue any stack it completes.
 
     ``issuer_organisation_id`` names an organisation that adopted the version (``credentials.authoring.adoption``):
     it signs the badge with its own keys and Profile, and the Achievement stays the owner's (same ``id``, the owner
-    as ``creator``). By default the version's owner issues."""
+    as ``creator``). By default the version's owner issues. With ``renews``: the badge renewing that one (linked to
+    it, and citing it as evidence)."""
     existing = _existing(issue_key)
     if existing is not None:
         return existing
@@ -73,16 +76,40 @@ def issue(
         evidence=evidence,
         awarded_at=awarded_at,
         valid_from=valid_from,
-        valid_until=_validity(version.validity_days, valid_from),
+        valid_until=valid_until_for(version, valid_from),
         source=source,
         issue_key=issue_key,
         title=version.title,
         version_id=version.id,
         submission_id=submission_id,
+        renewed_from_id=renews.id if renews is not None else None,
     )
     if recipient.user_id is not None:
         issue_completed_stacks(earner_id=recipient.user_id, micro_credential_id=version.micro_credential_id)
     return badge
+
+
+def valid_until_for(version: CredentialVersion, start: datetime) -> datetime | None:
+    """``validUntil`` of a badge of ``version`` valid from ``start``: its renewal period in calendar months (the
+    day clamped to the month's end: 31 January + 1 month is 28 or 29 February), else its validity in days."""
+    if version.renewal_months:
+        month = start.month - 1 + version.renewal_months
+        year, month = start.year + month // 12, month % 12 + 1
+        return start.replace(year=year, month=month, day=min(start.day, calendar.monthrange(year, month)[1]))
+    return _validity(version.validity_days, start)
+
+
+def renewal_evidence(old: Badge) -> dict[str, Any]:
+    """The ``Evidence`` entry by which a renewal cites the badge it renews (OB 3.0 has no credential-to-credential
+    relation; ``related`` links achievements): the old badge's URL, with what renewing it took."""
+    return {
+        "id": f"{_base()}/badges/{old.id}",
+        "type": ["Evidence"],
+        "name": f"Renews: {old.title}",
+        "genre": "Renewal",
+        "description": f"This credential renews the badge “{old.title}” awarded {old.awarded_at:%Y-%m-%d}: its "
+        "earner showed current practice against the renewal requirements, scored by trained assessors.",
+    }
 
 
 # Published versions are immutable, so their Profile and Achievement are built once per process and reused
@@ -144,7 +171,7 @@ def results_for(version: CredentialVersion, award_results: Iterable[Any]) -> lis
 
 def evidence_for(submission: Submission) -> list[dict[str, Any]]:
     """The portfolio as ``Evidence``: narrative and links only when the earner made the evidence public."""
-    titles = {r.key: r.title for r in submission.version.requirements}
+    titles = {r.key: r.title for r in submission.requirements}
     if not submission.evidence_public:
         return [
             {
@@ -185,13 +212,18 @@ def issue_for_award(award: Award) -> Badge:
     earner = db.session.get(User, award.earner_id)
     if submission is None or version is None or earner is None:
         raise NotFound("The award names a submission, version or earner that does not exist.")
+    renews = db.session.get(Badge, submission.renews_badge_id) if submission.renews_badge_id else None
+    if submission.is_renewal and renews is None:
+        raise NotFound("The renewal names a badge that does not exist.")
+    evidence = evidence_for(submission)
     return issue(
         version=version,
         recipient=_recipient_of(earner),
-        results=results_for(version, award.results),
-        evidence=evidence_for(submission),
+        results=results_for(version, award.results) if renews is None else [],
+        evidence=evidence if renews is None else [renewal_evidence(renews), *evidence],
         awarded_at=award.decided_at,
-        source=BadgeSource.ASSESSMENT,
+        renews=renews,
+        source=BadgeSource.ASSESSMENT if renews is None else BadgeSource.RENEWAL,
         issue_key=f"submission:{award.submission_id}",
         submission_id=award.submission_id,
         # The submission's organisation reviewed it and issues it: the owner, or an adopter of the version.

@@ -107,7 +107,8 @@ class Badge(IdMixin, TimestampMixin, db.Model):
     # Exactly-once keys: one badge per passed submission, per imported row, per completed stack.
     submission_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("submissions.id"), unique=True)
     issue_key: Mapped[str] = mapped_column(sa.String(128), unique=True)
-    renewed_from_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("badges.id"))
+    # The badge this one renews; unique, so a badge is renewed at most once (by an admin or by evidence).
+    renewed_from_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("badges.id"), unique=True)
     title: Mapped[str] = mapped_column(sa.String(200))
 
     status_list_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("status_lists.id"))
@@ -187,6 +188,16 @@ class ExpiryNotice(db.Model):
 
     badge_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("badges.id", ondelete="CASCADE"), primary_key=True)
     days_before: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    sent_at: Mapped[datetime] = mapped_column(default=clock.now)
+
+
+class RenewalInvitation(db.Model):
+    """The invitation to renew a badge, mailed once ``RENEWAL_INVITATION_DAYS`` before its ``valid_until``: the
+    primary key makes it go out once however often or concurrently the sweep runs."""
+
+    __tablename__ = "badge_renewal_invitations"
+
+    badge_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("badges.id", ondelete="CASCADE"), primary_key=True)
     sent_at: Mapped[datetime] = mapped_column(default=clock.now)
 
 

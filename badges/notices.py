@@ -1,5 +1,5 @@
 """Mail to an earner about their badge: waiting for their acceptance, revoked, suspended, reinstated, and about
-to expire or expired (``badges.expiry`` decides when).
+to expire or expired (``badges.expiry`` decides when), and invited to renew it (``badges.renewal_invitations``).
 
 Each notice goes through the outbox (``core.mail.send``) in the caller's transaction, so it exists only if the
 change it reports commits. A badge with no account behind it (an imported award for an email nobody signed
@@ -15,6 +15,7 @@ from badges.models import Badge
 from core import mail
 from core.db import db
 from core.models import Organisation, OutboxMessage, User
+from credentials.authoring.models import CredentialVersion
 
 _WHAT = {
     "revoked": (
@@ -107,4 +108,28 @@ def acceptance_requested(*, badge: Badge) -> OutboxMessage | None:
         f"Accept or decline it on your badges page:\n{_base()}/my/badges#badge-{badge.id}\n\n"
         "After accepting you can still hide it from public view at any time.\n"
         f"If you do not know {issuer} or did not expect this badge, decline it.",
+    )
+
+
+def renewal_invitation(*, badge: Badge, version: CredentialVersion, now: datetime) -> OutboxMessage | None:
+    """Invite the earner to renew ``badge`` by evidence before it expires, with the link that starts it."""
+    earner = _earner(badge)
+    if earner is None or badge.valid_until is None:
+        return None
+    issuer = _issuer_name(badge)
+    on = f"{badge.valid_until:%Y-%m-%d}"
+    left = max(0, (badge.valid_until.date() - now.date()).days)
+    asked = "\n".join(f"- {r.title}" for r in version.renewal_requirements)
+    return mail.send(
+        to=earner.email,
+        subject=f"Renew your badge “{badge.title}” before {on}",
+        body=f"Hello {earner.name or 'there'},\n\n"
+        f"Your badge “{badge.title}” from {issuer} expires on {on}, in {left} day{'s' if left != 1 else ''}. "
+        f"{issuer} renews it by evidence of current practice: a shorter submission than the first time, scored "
+        "by trained assessors. When it passes you get a new badge, valid for another "
+        f"{version.renewal_months} month{'s' if version.renewal_months != 1 else ''}, linked to this one.\n\n"
+        f"What the renewal asks for:\n{asked}\n\n"
+        f"Start your renewal here (sign in first if asked):\n{_base()}/my/badges/{badge.id}/renew\n\n"
+        f"The badge's page:\n{_base()}/badges/{badge.id}\n\n"
+        "Submit before it expires if you can: until a renewal passes, the badge reads EXPIRED after that date.",
     )

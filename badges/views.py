@@ -16,7 +16,7 @@ from flask import Blueprint, Flask, Response, current_app, flash, redirect, rend
 from werkzeug.exceptions import NotAcceptable
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from badges import clr, consent, endorsements, issuers, issuing, presentation, status
+from badges import clr, consent, endorsements, issuers, issuing, presentation, renewal, status
 from badges.models import Badge
 from core.auth import current_user
 from core.db import db
@@ -155,7 +155,8 @@ def badge_page(badge_id: uuid.UUID) -> Response | str:
         raise NotFound("No such badge.")
     view = presentation.badge_view(badge, current_app.config["BASE_URL"])
     endorsed = endorsements.shown([t for t in (badge.version_id, badge.organisation_id) if t is not None])
-    response = Response(render_template("badges/badge.html", v=view, mine=mine, endorsed=endorsed))
+    chain = renewal.state(badge, public=not mine)
+    response = Response(render_template("badges/badge.html", v=view, mine=mine, endorsed=endorsed, renewal=chain))
     response.vary.add("Accept")
     # The earner's own view carries their controls: never kept by a shared cache.
     return _conditional(response, "private, no-cache" if mine else "no-cache")
@@ -265,7 +266,7 @@ def my_badges() -> WerkzeugResponse | str:
     user = signed_in_user()
     page = issuing.list_my_badges(actor=user, page=1, page_size=100)
     base = current_app.config["BASE_URL"]
-    views = [presentation.badge_view(b, base) for b in page.items]
+    views = [presentation.badge_view(b, base) | {"renewal": renewal.state(b)} for b in page.items]
     pending = [v for v in views if v["visibility"] in (consent.PENDING, consent.DECLINED)]
     others = [v for v in views if v["visibility"] not in (consent.PENDING, consent.DECLINED)]
     from badges import misconduct

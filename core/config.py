@@ -243,7 +243,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "TASK_SCHEDULE",
-        "outbox.sweep=60,review.stale_claims=3600,review.enqueue=300,review.sla=900,badges.resume_imports=60,evidence.purge=3600,badges.misconduct=3600",
+        "outbox.sweep=60,review.stale_claims=3600,review.enqueue=300,review.sla=900,badges.resume_imports=60,evidence.purge=3600,badges.misconduct=3600,badges.renewal_invitations=3600",
         _str,
         "Periodic jobs the scheduler sends, as `job=seconds` separated by commas (empty: none).",
     ),
@@ -266,6 +266,13 @@ SETTINGS: tuple[Setting, ...] = (
         _days,
         "Days before a badge's expiry to mail its earner (0: on the day it expires), sent by "
         "`flask badges expiry-notices`; empty: no expiry notices.",
+    ),
+    Setting(
+        "RENEWAL_INVITATION_DAYS",
+        60,
+        _int,
+        "Days before a renewable badge's validUntil that its earner is invited (once) to renew it by evidence, "
+        "and from which the renewal can be started.",
     ),
     Setting(
         "ALLOW_SQLITE_IN_PRODUCTION",
@@ -384,6 +391,8 @@ def validate(values: dict[str, Any]) -> None:
     if not 1 <= values["MISCONDUCT_APPEAL_DAYS"] <= 365:
         raise ConfigError("MISCONDUCT_APPEAL_DAYS must be from 1 to 365")
     values["EXPIRY_NOTICE_DAYS"] = tuple(sorted(set(days), reverse=True))
+    if not isinstance(values["RENEWAL_INVITATION_DAYS"], int) or not 0 <= values["RENEWAL_INVITATION_DAYS"] <= 3650:
+        raise ConfigError("RENEWAL_INVITATION_DAYS must be whole days from 0 to 3650, e.g. 60")
     queue = urlsplit(values["TASK_QUEUE_URL"])
     if values["TASK_QUEUE_URL"] and (queue.scheme not in {"redis", "rediss", "unix"} or not queue.netloc + queue.path):
         raise ConfigError("TASK_QUEUE_URL must be a Redis URL: redis://host:6379/1 (or empty: run jobs inline)")

@@ -13,8 +13,9 @@
 * ``stacks``: groups of micro-credentials that earn a badge of their own;
 * ``adoption`` (+ ``offerings``, ``adoption_models``, ``adoption_schemas``, ``adoption_api``, ``adoption_views``,
   ``adoption_demo``): shared definitions, a parent's micro-credential adopted by its units or issued centrally;
+* ``requirement_sets``: a version's award and renewal sets (requirements, rubric, passing rule);
 * ``schemas`` / ``api``: the REST API; ``views`` + ``forms`` (the editor form ↔ content document) and
-  ``catalogue_views``: the web pages; ``cli`` and ``demo_data``: the demo step.
+  ``catalogue_views``, ``renewal_views`` (the renewal page): the web pages; ``cli`` and ``demo_data``: the demo step.
 """
 
 from flask import Flask
@@ -44,7 +45,10 @@ def init_app(app: Flask) -> None:
     adoption_api.init_app(app)
     adoption_views.init_app(app)
     team_api.init_app(app)
-    from credentials.authoring import image_views  # noqa: F401 (adds the badge image page to the views' blueprint)
+    from credentials.authoring import (
+        image_views,  # noqa: F401 (adds the badge image page to the views' blueprint)
+        renewal_views,  # noqa: F401 (adds the renewal page to the views' blueprint)
+    )
 
     cli.init_app(app)
     views.init_app(app)

@@ -212,6 +212,32 @@ RESPONSIVE_PRACTICE: dict[str, Any] = {
     "estimated_hours": 12,
     "credits": 1,
     "validity_days": None,
+    # Renewed by evidence every two years: its badges are valid 24 months, renewed by a lighter submission.
+    "renewal": {
+        "every_months": 24,
+        "requirements": [
+            {
+                "key": "current-practice",
+                "title": "Your practice now",
+                "evidence_kind": "text",
+                "min_words": 150,
+                "max_words": 600,
+                "prompt": "How do you use culturally responsive practices this year, and what have you changed?",
+            }
+        ],
+        "rubric": [
+            {
+                "key": "currency",
+                "name": "Practice is current",
+                "requirements": ["current-practice"],
+                "levels": [
+                    {"name": "Lapsed", "points": 0, "descriptor": "No recent use described."},
+                    {"name": "Current", "points": 1, "descriptor": "Recent use, with what changed and why."},
+                ],
+            }
+        ],
+        "passing_rule": {"level": "Current"},
+    },
     "max_attempts": 3,
     "passing_rule": {"points": 5},
     "requirements": [

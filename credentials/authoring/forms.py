@@ -56,7 +56,6 @@ def pad_levels(criterion: dict[str, Any]) -> dict[str, Any]:
 def rows_of(version: CredentialVersion) -> dict[str, Any]:
     """The editor's rows for a stored version: its content plus one blank row of each kind."""
     content = version_rules.content_of(version)
-    rule = content["passing_rule"] or {}
     return {
         "fields": {
             **{name: content[name] or "" for name in SCALARS},
@@ -64,24 +63,67 @@ def rows_of(version: CredentialVersion) -> dict[str, Any]:
             "achievement_type": content["achievement_type"] or "MicroCredential",
             **{name: "" if content[name] is None else number_text(content[name]) for name in NUMBERS},
         },
-        "requirements": [
-            {**r, **{k: "" if r[k] is None else r[k] for k in ("min_words", "max_words", "min_files", "max_files")}}
-            for r in content["requirements"]
-        ]
-        + [blank_requirement()],
-        "rubric": [
-            pad_levels({**c, "requirements": ", ".join(c["requirements"])})
-            for c in [*content["rubric"], blank_criterion()]
-        ],
-        "passing_rule": {
-            "level": rule.get("level") or "",
-            "points": "" if rule.get("points") is None else rule["points"],
-        },
+        **set_rows(content),
         **{
             name: [{c: row.get(c) or "" for c in columns} for row in content[name] or []] + [dict.fromkeys(columns, "")]
             for name, columns in LISTS.items()
         },
     }
+
+
+def set_rows(content: dict[str, Any]) -> dict[str, Any]:
+    """The rows of one requirement set (``requirements``, ``rubric``, ``passing_rule`` of the content document, or
+    of its ``renewal``), each list with a blank row to fill."""
+    rule = content.get("passing_rule") or {}
+    return {
+        "requirements": [
+            {**r, **{k: "" if r[k] is None else r[k] for k in ("min_words", "max_words", "min_files", "max_files")}}
+            for r in content.get("requirements") or []
+        ]
+        + [blank_requirement()],
+        "rubric": [
+            pad_levels({**c, "requirements": ", ".join(c["requirements"])})
+            for c in [*(content.get("rubric") or []), blank_criterion()]
+        ],
+        "passing_rule": {
+            "level": rule.get("level") or "",
+            "points": "" if rule.get("points") is None else rule["points"],
+        },
+    }
+
+
+def renewal_rows_of(version: CredentialVersion) -> dict[str, Any]:
+    """The renewal page's rows: whether renewal is on, every how many months, and the renewal set."""
+    renewal = version_rules.content_of(version).get("renewal")
+    return {
+        "enabled": renewal is not None,
+        "every_months": "" if renewal is None else str(renewal["every_months"]),
+        **set_rows(renewal or {}),
+    }
+
+
+def renewal_rows_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
+    rows = rows_from_form(form)
+    return {
+        "enabled": "renewal_enabled" in form,
+        "every_months": form.get("every_months", ""),
+        **{k: rows[k] for k in ("requirements", "rubric", "passing_rule")},
+    }
+
+
+def parse_renewal(rows: dict[str, Any]) -> Parsed:
+    """The ``renewal`` change (None when renewal is off); error paths are those of the renewal set."""
+    parsed = Parsed()
+    if not rows["enabled"]:
+        parsed.content = {"renewal": None}
+        return parsed
+    months = parsed.number(rows["every_months"], "every_months")
+    if months is None and not parsed.errors:
+        parsed.errors.append({"field": "every_months", "detail": "Say every how many months."})
+    parse_set(rows, parsed)
+    content = parsed.content
+    parsed.content = {"renewal": {"every_months": months, **content}}
+    return parsed
 
 
 def number_text(value: float | int) -> str:
@@ -174,6 +216,14 @@ def parse(rows: dict[str, Any]) -> Parsed:
         value = parsed.number(fields[name], name, kind)
         if value is not None or name != "max_attempts":
             content[name] = value
+    parsed.content = content
+    parse_set(rows, parsed)
+    return parsed
+
+
+def parse_set(rows: dict[str, Any], parsed: Parsed) -> None:
+    """Add one requirement set's ``requirements``, ``rubric`` and ``passing_rule`` to ``parsed.content``."""
+    content = parsed.content
     content["requirements"] = []
     taken = {r["key"].strip() for r in rows["requirements"] if r["key"].strip()}
     for i, r in enumerate(rows["requirements"]):
@@ -222,8 +272,6 @@ def parse(rows: dict[str, Any]) -> Parsed:
     level = rule["level"].strip() or None
     points = parsed.number(rule["points"], "passing_rule.points")
     content["passing_rule"] = None if level is None and points is None else {"level": level, "points": points}
-    parsed.content = content
-    return parsed
 
 
 def new_key(text: str, taken: set[str], fallback: str) -> str:
@@ -239,7 +287,7 @@ def new_key(text: str, taken: set[str], fallback: str) -> str:
 
 def input_name(path: str, parsed: Parsed) -> str:
     """The form field an error's content path points at (content indexes mapped back to form rows)."""
-    parts = path.split(".")
+    parts = path.removeprefix("renewal.").split(".")  # the renewal page's inputs are named as the editor's
     try:
         if parts[0] in LISTS and len(parts) > 1:
             parts[1] = str(getattr(parsed, f"{parts[0]}_rows")[int(parts[1])])

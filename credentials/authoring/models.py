@@ -27,6 +27,13 @@ class VersionState(enum.StrEnum):
     RETIRED = "retired"
 
 
+class Purpose(enum.StrEnum):
+    """What a requirement or rubric criterion is for: earning the credential, or renewing a badge of it."""
+
+    AWARD = "award"
+    RENEWAL = "renewal"
+
+
 class EvidenceKind(enum.StrEnum):
     TEXT = "text"
     FILE = "file"
@@ -131,6 +138,11 @@ class CredentialVersion(IdMixin, TimestampMixin, db.Model):
     passing_level: Mapped[str | None] = mapped_column(sa.String(100))
     passing_points: Mapped[int | None]
     image_id: Mapped[str | None] = mapped_column(sa.ForeignKey("credential_images.id"))
+    # Renewal: a badge of this version is valid for ``renewal_months`` and is renewed by evidence against the
+    # lighter ``renewal_requirements`` and ``renewal_criteria`` with their own passing rule (None: no renewal).
+    renewal_months: Mapped[int | None]
+    renewal_passing_level: Mapped[str | None] = mapped_column(sa.String(100))
+    renewal_passing_points: Mapped[int | None]
 
     review_requested_by_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("users.id"))
     review_requested_at: Mapped[datetime | None]
@@ -147,11 +159,32 @@ class CredentialVersion(IdMixin, TimestampMixin, db.Model):
 
     micro_credential: Mapped[MicroCredential] = relationship(back_populates="versions")
     organisation: Mapped[Organisation] = relationship()
+    # The award and the renewal sets share a table each, told apart by ``purpose``.
     requirements: Mapped[list[Requirement]] = relationship(
-        back_populates="version", order_by="Requirement.position", cascade="all, delete-orphan"
+        primaryjoin="and_(CredentialVersion.id == Requirement.version_id, Requirement.purpose == 'award')",
+        back_populates="version",
+        order_by="Requirement.position",
+        cascade="all, delete-orphan",
+        overlaps="renewal_requirements",
     )
     criteria: Mapped[list[RubricCriterion]] = relationship(
-        back_populates="version", order_by="RubricCriterion.position", cascade="all, delete-orphan"
+        primaryjoin="and_(CredentialVersion.id == RubricCriterion.version_id, RubricCriterion.purpose == 'award')",
+        back_populates="version",
+        order_by="RubricCriterion.position",
+        cascade="all, delete-orphan",
+        overlaps="renewal_criteria",
+    )
+    renewal_requirements: Mapped[list[Requirement]] = relationship(
+        primaryjoin="and_(CredentialVersion.id == Requirement.version_id, Requirement.purpose == 'renewal')",
+        order_by="Requirement.position",
+        cascade="all, delete-orphan",
+        overlaps="requirements,version",
+    )
+    renewal_criteria: Mapped[list[RubricCriterion]] = relationship(
+        primaryjoin="and_(CredentialVersion.id == RubricCriterion.version_id, RubricCriterion.purpose == 'renewal')",
+        order_by="RubricCriterion.position",
+        cascade="all, delete-orphan",
+        overlaps="criteria,version",
     )
     alignments: Mapped[list[Alignment]] = relationship(
         back_populates="version", order_by="Alignment.position", cascade="all, delete-orphan"
@@ -180,14 +213,51 @@ class CredentialVersion(IdMixin, TimestampMixin, db.Model):
             return "changes_requested"
         return self.state
 
+    @property
+    def requires_renewal(self) -> bool:
+        return self.renewal_months is not None
+
+    def assessment(self, purpose: str = Purpose.AWARD.value) -> Assessment:
+        """What a submission for ``purpose`` is judged against (``Purpose.RENEWAL``: the renewal set)."""
+        return Assessment(self, renewal=purpose == Purpose.RENEWAL.value)
+
+
+class Assessment:
+    """A version seen through one of its two requirement sets: the attributes the review code reads of a version
+    (``requirements``, ``criteria``, the passing rule, ``id``, ``title``…), the renewal ones when ``renewal``."""
+
+    def __init__(self, version: CredentialVersion, *, renewal: bool) -> None:
+        self.version = version
+        self.renewal = renewal
+
+    def __getattr__(self, name: str) -> Any:  # anything not set apart for renewal is the version's own
+        return getattr(self.version, name)
+
+    @property
+    def requirements(self) -> list[Requirement]:
+        return self.version.renewal_requirements if self.renewal else self.version.requirements
+
+    @property
+    def criteria(self) -> list[RubricCriterion]:
+        return self.version.renewal_criteria if self.renewal else self.version.criteria
+
+    @property
+    def passing_level(self) -> str | None:
+        return self.version.renewal_passing_level if self.renewal else self.version.passing_level
+
+    @property
+    def passing_points(self) -> int | None:
+        return self.version.renewal_passing_points if self.renewal else self.version.passing_points
+
 
 class Requirement(IdMixin, db.Model):
     """What an earner must submit: a prompt and the kind of evidence that answers it."""
 
     __tablename__ = "requirements"
-    __table_args__ = (sa.UniqueConstraint("version_id", "key"),)
+    __table_args__ = (sa.UniqueConstraint("version_id", "purpose", "key"),)
 
     version_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("credential_versions.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(sa.String(16), default=Purpose.AWARD.value, server_default="award")
     key: Mapped[str] = mapped_column(sa.String(64))
     position: Mapped[int]
     title: Mapped[str] = mapped_column(sa.String(200))
@@ -200,14 +270,17 @@ class Requirement(IdMixin, db.Model):
     min_files: Mapped[int | None]
     max_files: Mapped[int | None]
 
-    version: Mapped[CredentialVersion] = relationship(back_populates="requirements")
+    # Paired with the award set (factories and tests build rows through it); renewal rows are appended to
+    # ``renewal_requirements`` instead.
+    version: Mapped[CredentialVersion] = relationship(back_populates="requirements", overlaps="renewal_requirements")
 
 
 class RubricCriterion(IdMixin, db.Model):
     __tablename__ = "rubric_criteria"
-    __table_args__ = (sa.UniqueConstraint("version_id", "key"),)
+    __table_args__ = (sa.UniqueConstraint("version_id", "purpose", "key"),)
 
     version_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("credential_versions.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(sa.String(16), default=Purpose.AWARD.value, server_default="award")
     key: Mapped[str] = mapped_column(sa.String(64))
     position: Mapped[int]
     name: Mapped[str] = mapped_column(sa.String(200))
@@ -215,7 +288,7 @@ class RubricCriterion(IdMixin, db.Model):
     # Keys of the requirements whose evidence this criterion judges.
     requirement_keys: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
 
-    version: Mapped[CredentialVersion] = relationship(back_populates="criteria")
+    version: Mapped[CredentialVersion] = relationship(back_populates="criteria", overlaps="renewal_criteria")
     levels: Mapped[list[RubricLevel]] = relationship(
         back_populates="criterion", order_by="RubricLevel.position", cascade="all, delete-orphan"
     )

@@ -113,6 +113,19 @@ class PassingRuleSchema(StrictSchema):
             raise ValidationError("Give a level, a points threshold, or both.", "level")
 
 
+class RenewalInSchema(StrictSchema):
+    """Renewal: badges are valid for ``every_months`` and are renewed by evidence against this lighter set."""
+
+    every_months = fields.Integer(
+        required=True,
+        validate=validate.Range(min=1, max=240),
+        metadata={"description": "Badges of this version are valid this many months (validUntil) and then renewed."},
+    )
+    requirements = fields.List(fields.Nested(RequirementInSchema), load_default=list, validate=validate.Length(max=30))
+    rubric = fields.List(fields.Nested(CriterionInSchema), load_default=list, validate=validate.Length(max=30))
+    passing_rule = fields.Nested(PassingRuleSchema, allow_none=True, load_default=None)
+
+
 class VersionContentSchema(StrictSchema):
     """The content of a draft. On update every field is optional and replaces the stored one whole."""
 
@@ -132,6 +145,11 @@ class VersionContentSchema(StrictSchema):
     passing_rule = fields.Nested(PassingRuleSchema, allow_none=True)
     requirements = fields.List(fields.Nested(RequirementInSchema), validate=validate.Length(max=30))
     rubric = fields.List(fields.Nested(CriterionInSchema), validate=validate.Length(max=30))
+    renewal = fields.Nested(
+        RenewalInSchema,
+        allow_none=True,
+        metadata={"description": "Null: badges of this version need no renewal."},
+    )
     alignments = fields.List(
         fields.UUID(),
         validate=validate.Length(max=50),
@@ -228,6 +246,7 @@ class VersionSchema(VersionSummarySchema):
     passing_rule = fields.Method("_passing_rule")
     requirements = fields.List(fields.Nested(RequirementSchema))
     rubric = fields.List(fields.Nested(CriterionSchema), attribute="criteria")
+    renewal = fields.Method("_renewal", metadata={"description": "Null: no renewal."})
     alignments = fields.Method("_alignments")
     has_custom_image = fields.Method("_has_image")
     review_requested_at = fields.DateTime(allow_none=True)
@@ -248,6 +267,19 @@ class VersionSchema(VersionSummarySchema):
         if version.passing_level is None and version.passing_points is None:
             return None
         return {"level": version.passing_level, "points": version.passing_points}
+
+    def _renewal(self, version: Any) -> dict[str, Any] | None:
+        if version.renewal_months is None:
+            return None
+        passing = None
+        if version.renewal_passing_level is not None or version.renewal_passing_points is not None:
+            passing = {"level": version.renewal_passing_level, "points": version.renewal_passing_points}
+        return {
+            "every_months": version.renewal_months,
+            "requirements": RequirementSchema(many=True).dump(version.renewal_requirements),
+            "rubric": CriterionSchema(many=True).dump(version.renewal_criteria),
+            "passing_rule": passing,
+        }
 
     def _alignments(self, version: Any) -> list[dict[str, Any]]:
         from credentials.authoring.catalogue import aligned_items

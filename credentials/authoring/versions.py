@@ -19,14 +19,13 @@ from core.authz import authorize, can, has_role, rule
 from core.db import Page, db, like_pattern, paginate
 from core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
 from core.models import Organisation, Role, User
+from credentials.authoring import requirement_sets as sets
 from credentials.authoring.models import (
     Alignment,
     CredentialTag,
     CredentialVersion,
     MicroCredential,
-    Requirement,
-    RubricCriterion,
-    RubricLevel,
+    Purpose,
     VersionState,
 )
 from credentials.authoring.team_models import DesignTeam, leads_above, may_draft_for
@@ -147,36 +146,16 @@ def list_organisation_credentials(
 def content_of(version: CredentialVersion) -> dict[str, Any]:
     """The version as the content document clients send (the basis of updates, copies and diffs)."""
     content: dict[str, Any] = {field: getattr(version, field) for field in SCALAR_FIELDS}
-    content["passing_rule"] = (
-        None
-        if version.passing_level is None and version.passing_points is None
-        else {"level": version.passing_level, "points": version.passing_points}
-    )
-    content["requirements"] = [
-        {
-            "key": r.key,
-            "title": r.title,
-            "prompt": r.prompt,
-            "evidence_kind": r.evidence_kind,
-            "required": r.required,
-            "min_words": r.min_words,
-            "max_words": r.max_words,
-            "allowed_file_types": list(r.allowed_file_types or []),
-            "min_files": r.min_files,
-            "max_files": r.max_files,
+    content["passing_rule"] = sets.passing_rule(version.passing_level, version.passing_points)
+    content["requirements"] = sets.requirements_of(version.requirements)
+    content["rubric"] = sets.rubric_of(version.criteria)
+    if version.renewal_months is not None:  # only when set: versions without renewal read as before
+        content["renewal"] = {
+            "every_months": version.renewal_months,
+            "requirements": sets.requirements_of(version.renewal_requirements),
+            "rubric": sets.rubric_of(version.renewal_criteria),
+            "passing_rule": sets.passing_rule(version.renewal_passing_level, version.renewal_passing_points),
         }
-        for r in version.requirements
-    ]
-    content["rubric"] = [
-        {
-            "key": c.key,
-            "name": c.name,
-            "description": c.description,
-            "requirements": list(c.requirement_keys),
-            "levels": [{"name": lv.name, "descriptor": lv.descriptor, "points": lv.points} for lv in c.levels],
-        }
-        for c in version.criteria
-    ]
     content["alignments"] = [a.standard_item_id for a in version.alignments]
     return content
 
@@ -186,35 +165,17 @@ def _validate(content: dict[str, Any], kept_alignments: frozenset[uuid.UUID] = f
 
     ``kept_alignments`` are items the version is already aligned to: they stay allowed after their
     framework marks them obsolete, so an older draft can still be saved."""
-    errors: list[dict[str, str]] = []
-    requirement_keys = [r["key"] for r in content.get("requirements") or []]
-    for i, key in enumerate(requirement_keys):
-        if key in requirement_keys[:i]:
-            errors.append(field_error(f"requirements.{i}.key", f"The key {key!r} is used twice."))
-    criteria = content.get("rubric") or []
-    criterion_keys = [c["key"] for c in criteria]
-    for i, criterion in enumerate(criteria):
-        if criterion["key"] in criterion_keys[:i]:
-            errors.append(field_error(f"rubric.{i}.key", f"The key {criterion['key']!r} is used twice."))
-        for j, ref in enumerate(criterion.get("requirements") or []):
-            if ref not in requirement_keys:
-                errors.append(field_error(f"rubric.{i}.requirements.{j}", f"No requirement has the key {ref!r}."))
-    rule_ = content.get("passing_rule") or {}
-    level = rule_.get("level")
-    if level is not None:
-        for i, criterion in enumerate(criteria):
-            if level.lower() not in {lv["name"].lower() for lv in criterion["levels"]}:
-                errors.append(
-                    field_error(
-                        "passing_rule.level",
-                        f"Criterion {criterion['key']!r} (rubric.{i}) has no level named {level!r}.",
-                    )
+    errors = sets.validate_set(content)
+    renewal = content.get("renewal")
+    if renewal is not None:
+        errors.extend(sets.validate_set(renewal, "renewal."))
+        if content.get("validity_days") is not None:
+            errors.append(
+                field_error(
+                    "validity_days",
+                    "A credential that requires renewal is valid for its renewal period; leave this empty.",
                 )
-    points = rule_.get("points")
-    if points is not None and criteria:
-        best = sum(max(lv["points"] for lv in c["levels"]) for c in criteria)
-        if points > best:
-            errors.append(field_error("passing_rule.points", f"The rubric allows at most {best} points."))
+            )
     alignments = content.get("alignments") or []
     items = (
         {item.id: item for item in db.session.scalars(select(StandardItem).where(StandardItem.id.in_(alignments)))}
@@ -250,6 +211,8 @@ def check_complete(version: CredentialVersion) -> None:
     for i, requirement in enumerate(version.requirements):
         if version.criteria and requirement.key not in judged:
             errors.append(field_error(f"requirements.{i}", f"No rubric criterion judges {requirement.key!r}."))
+    if version.requires_renewal:
+        errors.extend(sets.renewal_incomplete(version))
     if errors:
         raise ValidationFailed("The micro-credential is not complete yet.", errors=errors)
 
@@ -284,25 +247,17 @@ def _apply(version: CredentialVersion, content: dict[str, Any]) -> None:
         version.passing_points = passing.get("points")
     # Child rows are replaced whole; flush the removals first so unique keys can be reused.
     if "requirements" in content:
-        version.requirements.clear()
-        db.session.flush()
-        version.requirements.extend(
-            Requirement(position=i, **{**r, "allowed_file_types": r.get("allowed_file_types") or []})
-            for i, r in enumerate(content["requirements"] or [])
-        )
+        sets.replace_requirements(version.requirements, content["requirements"], Purpose.AWARD)
     if "rubric" in content:
-        version.criteria.clear()
-        db.session.flush()
-        for i, c in enumerate(content["rubric"] or []):
-            criterion = RubricCriterion(
-                position=i,
-                key=c["key"],
-                name=c["name"],
-                description=c.get("description", ""),
-                requirement_keys=list(c.get("requirements") or []),
-            )
-            criterion.levels = [RubricLevel(position=j, **lv) for j, lv in enumerate(c["levels"])]
-            version.criteria.append(criterion)
+        sets.replace_rubric(version.criteria, content["rubric"], Purpose.AWARD)
+    if "renewal" in content:
+        renewal = content["renewal"]
+        version.renewal_months = renewal["every_months"] if renewal else None
+        passing = (renewal or {}).get("passing_rule") or {}
+        version.renewal_passing_level = passing.get("level")
+        version.renewal_passing_points = passing.get("points")
+        sets.replace_requirements(version.renewal_requirements, (renewal or {}).get("requirements"), Purpose.RENEWAL)
+        sets.replace_rubric(version.renewal_criteria, (renewal or {}).get("rubric"), Purpose.RENEWAL)
     if "alignments" in content:
         version.alignments.clear()
         db.session.flush()

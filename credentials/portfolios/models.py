@@ -12,7 +12,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core import clock
 from core.db import IdMixin, TimestampMixin, db
 from core.models import User
-from credentials.authoring.models import CredentialVersion, MicroCredential
+from credentials.authoring.models import (
+    Assessment,
+    CredentialVersion,
+    MicroCredential,
+    Purpose,
+    Requirement,
+    RubricCriterion,
+)
 
 
 class SubmissionState(enum.StrEnum):
@@ -74,6 +81,10 @@ class Submission(IdMixin, TimestampMixin, db.Model):
     version_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("credential_versions.id"), index=True)
     earner_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id"))
     attempt: Mapped[int] = mapped_column(default=1)
+    # "award" (earning the credential) or "renewal" (renewing the badge ``renews_badge_id``, judged against the
+    # version's renewal requirements and rubric). No foreign key: badges is a later domain (it checks the link).
+    kind: Mapped[str] = mapped_column(sa.String(16), default=Purpose.AWARD.value, server_default="award")
+    renews_badge_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     previous_id: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("submissions.id"))
     state: Mapped[str] = mapped_column(sa.String(16), default=SubmissionState.DRAFT.value)
     submitted_at: Mapped[datetime | None]
@@ -113,6 +124,23 @@ class Submission(IdMixin, TimestampMixin, db.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_SUBMISSION_STATES
+
+    @property
+    def is_renewal(self) -> bool:
+        return self.kind == Purpose.RENEWAL.value
+
+    @property
+    def assessment(self) -> Assessment:
+        """The requirements, rubric and passing rule this submission answers (the renewal set for a renewal)."""
+        return self.version.assessment(self.kind)
+
+    @property
+    def requirements(self) -> list[Requirement]:
+        return self.assessment.requirements
+
+    @property
+    def criteria(self) -> list[RubricCriterion]:
+        return self.assessment.criteria
 
 
 class Answer(IdMixin, db.Model):

@@ -106,6 +106,8 @@ class SubmissionSummarySchema(Schema):
     )
     title = fields.String(attribute="version.title")
     attempt = fields.Integer()
+    kind = fields.String(metadata={"description": "award, or renewal (answers the version's renewal requirements)"})
+    renews_badge_id = fields.UUID(allow_none=True, metadata={"description": "The badge a renewal renews"})
     state = fields.String()
     created_at = fields.DateTime()
     submitted_at = fields.DateTime(allow_none=True)

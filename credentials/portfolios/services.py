@@ -12,14 +12,13 @@ Services here are reused by the review domain: ``get`` returns a submission to a
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from core import audit, clock
@@ -28,7 +27,8 @@ from core.db import Page, db, paginate
 from core.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed, field_error
 from core.models import Role, User
 from credentials.authoring import offerings
-from credentials.authoring.models import CredentialVersion, EvidenceKind, Requirement
+from credentials.authoring.models import CredentialVersion, EvidenceKind, Purpose, Requirement, VersionState
+from credentials.portfolios.attempts import _attempts, _attempts_used, _new_reference, _prefill, attempts_left
 from credentials.portfolios.models import OPEN_SUBMISSION_STATES, Answer, EvidenceFile, Submission, SubmissionState
 
 MAX_TEXT_CHARS = 200_000  # ~30,000 words; the request size limit (MAX_CONTENT_LENGTH) stops bigger bodies first
@@ -37,10 +37,7 @@ MAX_TEXT_CHARS = 200_000  # ~30,000 words; the request size limit (MAX_CONTENT_L
 MAX_URL_CHARS = 2048
 
 
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed by people
-
-
-AUDIT_FIELDS = ("state", "attempt", "submitted_at", "withdrawn_at", "evidence_public")
+AUDIT_FIELDS = ("state", "attempt", "kind", "submitted_at", "withdrawn_at", "evidence_public")
 
 
 NOT_FOUND = "No such submission."
@@ -129,39 +126,6 @@ def history(*, actor: User | None, submission_id: uuid.UUID) -> list[Submission]
     )
 
 
-def attempts_left(submission_or_version: Submission | CredentialVersion, earner_id: uuid.UUID) -> int:
-    """How many more attempts the earner may start (withdrawn ones do not count)."""
-    version = getattr(submission_or_version, "version", submission_or_version)
-    used = db.session.scalar(
-        select(func.count())
-        .select_from(Submission)
-        .where(
-            Submission.micro_credential_id == version.micro_credential_id,
-            Submission.earner_id == earner_id,
-            Submission.state != SubmissionState.WITHDRAWN.value,
-        )
-    )
-    return max(0, version.max_attempts - (used or 0))
-
-
-def _new_reference() -> str:
-    """A random pseudonym (not derived from any id), so an assessor learns nothing from it."""
-    while True:
-        reference = "S-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(10))
-        if db.session.scalar(select(Submission.id).where(Submission.reference == reference)) is None:
-            return reference
-
-
-def _attempts(micro_credential_id: uuid.UUID, earner_id: uuid.UUID) -> list[Submission]:
-    return list(
-        db.session.scalars(
-            select(Submission)
-            .where(Submission.micro_credential_id == micro_credential_id, Submission.earner_id == earner_id)
-            .order_by(Submission.attempt)
-        )
-    )
-
-
 def start(*, actor: User, version_id: uuid.UUID, adoption_id: uuid.UUID | None = None) -> Submission:
     """Start a draft for a published version, or through ``adoption_id`` for the version an organisation adopted
     (the submission is then the adopter's to review and issue); prefilled from the last attempt when that one was
@@ -204,6 +168,69 @@ def start(*, actor: User, version_id: uuid.UUID, adoption_id: uuid.UUID | None =
     return submission
 
 
+def start_renewal(
+    *, actor: User, version_id: uuid.UUID, renews_badge_id: uuid.UUID, organisation_id: uuid.UUID | None = None
+) -> Submission:
+    """Start a renewal draft (kind "renewal") of the earner's badge ``renews_badge_id`` against the version's
+    renewal requirements, reviewed by ``organisation_id`` (the badge's issuer; default the version's owner);
+    prefilled from that badge's last "not yet" renewal. The badges domain checks first that the badge is the
+    actor's and may be renewed (``on_renewal_check``)."""
+    version = db.session.get(CredentialVersion, version_id)
+    if version is None or version.state != VersionState.PUBLISHED.value or not version.requires_renewal:
+        raise Conflict("This micro-credential is not renewed by evidence.")
+    attempts = _attempts(version.micro_credential_id, actor.id)
+    if any(s.state in OPEN_SUBMISSION_STATES for s in attempts):
+        raise Conflict("You already have an open submission for this micro-credential; finish or withdraw it.")
+    renewals = [s for s in attempts if s.is_renewal and s.renews_badge_id == renews_badge_id]
+    if any(s.state == SubmissionState.PASSED.value for s in renewals):
+        raise Conflict("This badge has already been renewed.")
+    used = _attempts_used(version.micro_credential_id, actor.id, renews_badge_id)
+    if used >= version.max_attempts:
+        raise Conflict(f"You have used all {version.max_attempts} attempts at renewing this badge.")
+    decided = [s for s in renewals if s.state == SubmissionState.NOT_YET.value]
+    previous = decided[-1] if decided else None
+    submission = Submission(
+        reference=_new_reference(),
+        organisation_id=organisation_id or version.organisation_id,
+        micro_credential_id=version.micro_credential_id,
+        version=version,
+        version_id=version.id,
+        earner_id=actor.id,
+        attempt=(attempts[-1].attempt + 1) if attempts else 1,
+        kind=Purpose.RENEWAL.value,
+        renews_badge_id=renews_badge_id,
+        previous_id=previous.id if previous else None,
+        state=SubmissionState.DRAFT.value,
+    )
+    db.session.add(submission)
+    if previous is not None:
+        _prefill(submission, previous, version)
+    db.session.flush()
+    audit.record(
+        actor=actor,
+        action="submission.renewal_started",
+        obj=submission,
+        organisation_id=submission.organisation_id,
+        after=audit.snapshot(submission, AUDIT_FIELDS) | {"renews_badge_id": str(renews_badge_id)},
+    )
+    return submission
+
+
+# Called before a renewal attempt starts from a "not yet" one: the badges domain registers the check that the
+# badge may still be renewed (not revoked, not renewed meanwhile), raising a ServiceError when not.
+RenewalCheck = Callable[[User, uuid.UUID], object]
+
+
+_renewal_checks: list[RenewalCheck] = []
+
+
+def on_renewal_check(check: RenewalCheck) -> RenewalCheck:
+    """Register ``check`` (idempotent)."""
+    if check not in _renewal_checks:
+        _renewal_checks.append(check)
+    return check
+
+
 def next_attempt(*, actor: User, submission_id: uuid.UUID) -> Submission:
     """After "not yet": a new draft for the micro-credential's current published version, prefilled."""
     submission = load_submission(submission_id, actor, "submission.edit")
@@ -211,34 +238,19 @@ def next_attempt(*, actor: User, submission_id: uuid.UUID) -> Submission:
         raise Conflict("A next attempt follows a “not yet” decision.")
     # Through the same organisation: an adopter's earner continues with the adopter's pinned version.
     offering = offerings.next_offering(submission.organisation_id, submission.micro_credential_id)
+    if offering is not None and submission.is_renewal and submission.renews_badge_id is not None:
+        for check in _renewal_checks:
+            check(actor, submission.renews_badge_id)
+        return start_renewal(
+            actor=actor,
+            version_id=offering[0].id,
+            renews_badge_id=submission.renews_badge_id,
+            organisation_id=submission.organisation_id,
+        )
     if offering is None:
         raise Conflict("This micro-credential is no longer offered.")
     version, adoption_id = offering
     return start(actor=actor, version_id=version.id, adoption_id=adoption_id)
-
-
-def _prefill(submission: Submission, previous: Submission, version: CredentialVersion) -> None:
-    """Copy answers and file rows for requirements the new version still has; files share their stored bytes."""
-    kinds = {r.key: r.evidence_kind for r in version.requirements}
-    for answer in previous.answers:
-        if answer.requirement_key in kinds:
-            submission.answers.append(Answer(requirement_key=answer.requirement_key, text=answer.text, url=answer.url))
-    for file in previous.files:
-        if kinds.get(file.requirement_key) == EvidenceKind.FILE.value:
-            submission.files.append(
-                EvidenceFile(
-                    requirement_key=file.requirement_key,
-                    sha256=file.sha256,
-                    size=file.size,
-                    media_type=file.media_type,
-                    filename=file.filename,
-                    blind_sha256=file.blind_sha256,
-                    blind_size=file.blind_size,
-                    metadata_status=file.metadata_status,
-                    metadata_removed=file.metadata_removed,
-                    metadata_problem=file.metadata_problem,
-                )
-            )
 
 
 def editable_submission(actor: User, submission_id: uuid.UUID, expected_version: int | None) -> Submission:
@@ -254,7 +266,7 @@ def editable_submission(actor: User, submission_id: uuid.UUID, expected_version:
 
 
 def requirement_of(submission: Submission, key: str, field: str) -> Requirement:
-    for requirement in submission.version.requirements:
+    for requirement in submission.requirements:
         if requirement.key == key:
             return requirement
     raise ValidationFailed.field(field, f"No requirement {key!r} in this micro-credential.")
@@ -353,7 +365,7 @@ def problems(submission: Submission) -> list[dict[str, str]]:
     for file in submission.files:
         files.setdefault(file.requirement_key, []).append(file)
     out: list[dict[str, str]] = []
-    for requirement in submission.version.requirements:
+    for requirement in submission.requirements:
         key = requirement.key
         answer = answers.get(key)
         if requirement.evidence_kind == EvidenceKind.TEXT.value:
