@@ -1,0 +1,530 @@
+"""Impact reports: the figures programme leads tell funders, for one organisation or (for its admins and those
+above it) the organisation with every unit below it.
+
+- ``badges_over_time``: badges and distinct earners per calendar month, optionally split by the earner's unit or
+  job role, by standard or by micro-credential;
+- ``funnel``: submissions started → submitted → decided → passed, per cohort (the month a submission was started);
+- ``time_to_earn``: days from the start of an earner's first attempt at a micro-credential to the decision that
+  passed it, median and 90th percentile;
+- ``retention``: of the earners whose first pass fell in a month, how many attempted a second micro-credential and
+  how many earned one.
+
+Definitions, with the filters each honours, are in docs/reports.md. Months are UTC calendar months. An earner's
+unit and job role are read from their membership of the submission's (or badge's) organisation, else of the
+nearest organisation above it, as the conflict rules do (``core.members.unit_of``), in one query for all rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
+
+from assessors.reports import _hours, _month, _percentile, _roomy_sorts
+from badges.models import Badge, BadgeSource
+from core import clock
+from core.authz import admin_above, ancestor_ids, authorize, has_role, rule
+from core.db import db
+from core.errors import NotFound, ValidationFailed
+from core.members import _job_role, unit_choices
+from core.models import Membership, Organisation, Role, User
+from credentials.authoring.models import Alignment, CredentialVersion, MicroCredential
+from credentials.portfolios.models import Submission, SubmissionState
+from standards.models import StandardItem
+
+DIMENSIONS = ("month", "unit", "job_role", "standard", "micro_credential")
+MAX_MONTHS = 120
+EARLIEST, LATEST = date(1970, 1, 1), date(2099, 12, 31)
+NOT_RECORDED = "Not recorded"
+PASSED = SubmissionState.PASSED.value
+
+
+@rule("impact.report", description="read the impact reports of this organisation")
+def _may_report(actor: User | None, organisation: Any) -> bool:
+    # A parent's admins report across their units; a unit's admins see their own subtree only.
+    return has_role(actor, organisation, Role.ORG_ADMIN) or admin_above(actor, organisation)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows a report counts: the organisations, the date range [start, end) and the filters."""
+
+    organisation: Organisation
+    organisation_ids: tuple[uuid.UUID, ...]
+    include_children: bool
+    date_from: date
+    date_to: date
+    months: tuple[str, ...]
+    micro_credential_id: uuid.UUID | None = None
+    unit_ids: tuple[uuid.UUID, ...] = ()
+    unit_id: uuid.UUID | None = None
+    job_role: str | None = None
+    # (organisation, organisation or one above it, how far above): where an earner's placement is looked up.
+    chain: tuple[tuple[uuid.UUID, uuid.UUID, int], ...] = field(default=(), repr=False)
+
+    @property
+    def start(self) -> datetime:
+        return datetime(self.date_from.year, self.date_from.month, self.date_from.day, tzinfo=UTC)
+
+    @property
+    def end(self) -> datetime:
+        return datetime(self.date_to.year, self.date_to.month, self.date_to.day, tzinfo=UTC) + timedelta(days=1)
+
+    @property
+    def placed(self) -> bool:
+        return bool(self.unit_ids or self.job_role)
+
+    def filters(self) -> dict[str, Any]:
+        """The filters as a client would send them back (echoed in JSON exports)."""
+        return {
+            "organisation_id": str(self.organisation.id),
+            "include_children": self.include_children,
+            "from": self.date_from.isoformat(),
+            "to": self.date_to.isoformat(),
+            "micro_credential_id": str(self.micro_credential_id) if self.micro_credential_id else None,
+            "unit_id": str(self.unit_id) if self.unit_id else None,
+            "job_role": self.job_role,
+        }
+
+
+def _month_labels(start: date, end: date) -> list[str]:
+    labels, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month) and len(labels) <= MAX_MONTHS:
+        labels.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month + 1) if month < 12 else (year + 1, 1)
+    return labels
+
+
+def scope(
+    *,
+    actor: User,
+    organisation_id: uuid.UUID,
+    include_children: bool = False,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    micro_credential_id: uuid.UUID | None = None,
+    unit_id: uuid.UUID | None = None,
+    job_role: str | None = None,
+) -> Scope:
+    """Check the actor may report on the organisation and the filters name things inside it; the default range
+    is the last 12 calendar months up to today. Unknown and foreign ids get the same 404."""
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound("No such organisation.")
+    authorize(actor, "impact.report", organisation, hidden="No such organisation.")
+    for name, value in (("from", date_from), ("to", date_to)):
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise ValidationFailed.field(name, f"Choose a date from {EARLIEST} to {LATEST}.")
+    date_to = date_to or clock.now().date()
+    if date_from is None:
+        year, month = (
+            (date_to.year, date_to.month - 11) if date_to.month > 11 else (date_to.year - 1, date_to.month + 1)
+        )
+        date_from = date(year, month, 1)
+    if date_from > date_to:
+        raise ValidationFailed.field("from", "The start date is after the end date.")
+    months = _month_labels(date_from, date_to)
+    if len(months) > MAX_MONTHS:
+        raise ValidationFailed.field("from", f"Choose at most {MAX_MONTHS} months at a time.")
+    subtree = unit_choices(organisation.id)
+    orgs = subtree if include_children else [organisation]
+    ids = tuple(o.id for o in orgs)
+    if micro_credential_id is not None:
+        credential = db.session.get(MicroCredential, micro_credential_id)
+        if credential is None or credential.organisation_id not in ids:
+            raise NotFound("No such micro-credential.")
+    unit_ids: tuple[uuid.UUID, ...] = ()
+    if unit_id is not None:
+        if unit_id not in {o.id for o in subtree}:
+            raise NotFound("No such unit.")
+        unit_ids = tuple(o.id for o in unit_choices(unit_id))  # the unit and the units below it
+    chain = tuple((org.id, above, depth) for org in orgs for depth, above in enumerate([org.id, *ancestor_ids(org.id)]))
+    return Scope(
+        organisation=organisation,
+        organisation_ids=ids,
+        include_children=include_children,
+        date_from=date_from,
+        date_to=date_to,
+        months=tuple(months),
+        micro_credential_id=micro_credential_id,
+        unit_ids=unit_ids,
+        unit_id=unit_id,
+        job_role=_job_role(job_role),
+        chain=chain,
+    )
+
+
+def _placement(scope: Scope) -> Any:
+    """(organisation, user) → the unit and job role named on the user's nearest membership that names one."""
+    rows = [
+        select(
+            sa.literal(org, sa.Uuid).label("org_id"),
+            sa.literal(above, sa.Uuid).label("above_id"),
+            sa.literal(depth, sa.Integer).label("depth"),
+        )
+        for org, above, depth in scope.chain
+    ]
+    chain = (sa.union_all(*rows) if len(rows) > 1 else rows[0]).subquery("chain")
+    ranked = (
+        select(
+            chain.c.org_id,
+            Membership.user_id,
+            Membership.unit_id,
+            Membership.job_role,
+            func.row_number()
+            .over(partition_by=(Membership.user_id, chain.c.org_id), order_by=chain.c.depth)
+            .label("nearest"),
+        )
+        .select_from(Membership)
+        .join(chain, Membership.organisation_id == chain.c.above_id)
+        .where(sa.or_(Membership.unit_id.is_not(None), Membership.job_role.is_not(None)))
+        .subquery("ranked")
+    )
+    return (
+        select(ranked.c.org_id, ranked.c.user_id, ranked.c.unit_id, ranked.c.job_role)
+        .where(ranked.c.nearest == 1)
+        .subquery("placement")
+    )
+
+
+def _place(stmt: Any, scope: Scope, earner: Any, organisation: Any, needed: bool) -> tuple[Any, Any]:
+    """Join the earner's placement when a filter or a split needs it, and apply the unit / job role filters."""
+    if not (needed or scope.placed):
+        return stmt, None
+    place = _placement(scope)
+    stmt = stmt.outerjoin(place, sa.and_(place.c.user_id == earner, place.c.org_id == organisation))
+    if scope.unit_ids:
+        stmt = stmt.where(place.c.unit_id.in_(scope.unit_ids))
+    if scope.job_role:
+        stmt = stmt.where(place.c.job_role == scope.job_role)
+    return stmt, place
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _labels(by: str, keys: set[Any], scope: Scope) -> dict[Any, str]:
+    keys = {k for k in keys if k is not None}
+    if not keys:
+        return {}
+    if by == "unit":
+        return {o.id: o.name for o in db.session.scalars(select(Organisation).where(Organisation.id.in_(keys)))}
+    if by == "micro_credential":
+        return titles(keys)
+    if by == "standard":
+        items = db.session.scalars(select(StandardItem).where(StandardItem.id.in_(keys)))
+        return {
+            i.id: " ".join(p for p in (i.human_coding_scheme, i.abbreviated_statement or i.full_statement[:80]) if p)
+            for i in items
+        }
+    return {k: k for k in keys}
+
+
+def titles(micro_credential_ids: set[Any]) -> dict[Any, str]:
+    """Each micro-credential's title from its newest version."""
+    newest = (
+        select(CredentialVersion.micro_credential_id, func.max(CredentialVersion.number).label("number"))
+        .where(CredentialVersion.micro_credential_id.in_(micro_credential_ids))
+        .group_by(CredentialVersion.micro_credential_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(CredentialVersion.micro_credential_id, CredentialVersion.title).join(
+            newest,
+            sa.and_(
+                newest.c.micro_credential_id == CredentialVersion.micro_credential_id,
+                newest.c.number == CredentialVersion.number,
+            ),
+        )
+    )
+    return {mc: title for mc, title in rows}
+
+
+def badges_over_time(*, scope: Scope, by: str = "month") -> dict[str, Any]:
+    """Badges awarded (not revoked) and distinct earners per month, and per unit, job role, standard or
+    micro-credential when ``by`` names one."""
+    if by not in DIMENSIONS:
+        raise ValidationFailed.field("by", f"Choose one of {', '.join(DIMENSIONS)}.")
+    _roomy_sorts()
+    month = _month(Badge.awarded_at)
+
+    def base(split: bool) -> tuple[Any, Any]:
+        stmt = select().select_from(Badge)
+        if scope.micro_credential_id or (split and by in ("micro_credential", "standard")):
+            stmt = stmt.join(CredentialVersion, CredentialVersion.id == Badge.version_id)
+        if scope.micro_credential_id:
+            stmt = stmt.where(CredentialVersion.micro_credential_id == scope.micro_credential_id)
+        stmt = stmt.where(
+            Badge.organisation_id.in_(scope.organisation_ids),
+            Badge.version_id.is_not(None),
+            Badge.revoked_at.is_(None),
+            Badge.source != BadgeSource.RENEWAL.value,  # the same achievement again, under new dates
+            Badge.awarded_at >= scope.start,
+            Badge.awarded_at < scope.end,
+        )
+        stmt, place = _place(stmt, scope, Badge.earner_id, Badge.organisation_id, split and by in ("unit", "job_role"))
+        key = None
+        if split and by == "unit":
+            key = place.c.unit_id
+        elif split and by == "job_role":
+            key = place.c.job_role
+        elif split and by == "micro_credential":
+            key = CredentialVersion.micro_credential_id
+        elif split and by == "standard":
+            stmt = stmt.outerjoin(Alignment, Alignment.version_id == Badge.version_id)
+            key = Alignment.standard_item_id
+        return stmt, key
+
+    counts = (func.count(Badge.id), func.count(sa.distinct(Badge.earner_id)))
+    stmt, _ = base(False)
+    per_month = {m: (n, e) for m, n, e in db.session.execute(stmt.add_columns(month, *counts).group_by(month))}
+    result: dict[str, Any] = {
+        "by": by,
+        "months": [
+            {"month": m, "badges": per_month.get(m, (0, 0))[0], "earners": per_month.get(m, (0, 0))[1]}
+            for m in scope.months
+        ],
+        "total": {"badges": sum(n for n, _ in per_month.values())},
+        "groups": [],
+        "rows": [],
+    }
+    stmt, _ = base(False)
+    result["total"]["earners"] = db.session.scalar(stmt.add_columns(counts[1])) or 0
+    if by == "month":
+        return result
+    stmt, key = base(True)
+    grouped = list(db.session.execute(stmt.add_columns(key, *counts).group_by(key)))
+    cells = list(db.session.execute(stmt.add_columns(month, key, *counts).group_by(month, key)))
+    labels = _labels(by, {k for k, _, _ in grouped}, scope)
+    result["groups"] = sorted(
+        ({"key": _key(k), "label": labels.get(k, NOT_RECORDED), "badges": n, "earners": e} for k, n, e in grouped),
+        key=lambda g: (-g["badges"], g["label"]),
+    )
+    result["rows"] = sorted(
+        (
+            {"month": m, "key": _key(k), "label": labels.get(k, NOT_RECORDED), "badges": n, "earners": e}
+            for m, k, n, e in cells
+        ),
+        key=lambda r: (r["month"], r["label"]),
+    )
+    return result
+
+
+def _key(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _submissions(scope: Scope, stmt: Any, s: Any = Submission) -> Any:
+    stmt = stmt.where(s.organisation_id.in_(scope.organisation_ids))
+    if scope.micro_credential_id:
+        stmt = stmt.where(s.micro_credential_id == scope.micro_credential_id)
+    stmt, _ = _place(stmt, scope, s.earner_id, s.organisation_id, False)
+    return stmt
+
+
+def funnel(*, scope: Scope) -> dict[str, Any]:
+    """Per cohort (the month a submission was started): started, submitted, decided, passed, not yet, withdrawn."""
+    _roomy_sorts()
+    month = _month(Submission.created_at)
+
+    def count(condition: Any) -> Any:
+        return func.sum(sa.case((condition, 1), else_=0))
+
+    stmt = _submissions(
+        scope,
+        select(
+            month,
+            func.count(),
+            count(Submission.submitted_at.is_not(None)),
+            count(Submission.decided_at.is_not(None)),
+            count(Submission.state == PASSED),
+            count(Submission.state == SubmissionState.NOT_YET.value),
+            count(Submission.state == SubmissionState.WITHDRAWN.value),
+        )
+        .select_from(Submission)
+        .where(Submission.created_at >= scope.start, Submission.created_at < scope.end),
+    ).group_by(month)
+    found = {row[0]: [int(v or 0) for v in row[1:]] for row in db.session.execute(stmt)}
+    names = ("started", "submitted", "decided", "passed", "not_yet", "withdrawn")
+    cohorts = []
+    for label in scope.months:
+        figures = dict(zip(names, found.get(label, [0] * len(names)), strict=True))
+        cohorts.append(
+            {
+                "cohort": label,
+                **figures,
+                "submitted_rate": _rate(figures["submitted"], figures["started"]),
+                "passed_rate": _rate(figures["passed"], figures["started"]),
+            }
+        )
+    total = {n: sum(c[n] for c in cohorts) for n in names}
+    total["submitted_rate"] = _rate(total["submitted"], total["started"])
+    total["passed_rate"] = _rate(total["passed"], total["started"])
+    return {"cohorts": cohorts, "total": total}
+
+
+def _days_percentiles(key: Any, stmt: Any, days: Any) -> dict[Any, tuple[float | None, float | None]]:
+    """key → (median, p90) of ``days`` over ``stmt``'s rows (one group, None, without a key): the database's
+    percentile_cont on PostgreSQL, Python on SQLite, which has no percentile function."""
+    keys = [key] if key is not None else []
+    if db.session.get_bind().dialect.name == "postgresql":
+        fractions = sa.literal([0.5, 0.9], sa.ARRAY(sa.Float))
+        stmt = stmt.add_columns(*keys, func.percentile_cont(fractions).within_group(days))
+        rows = db.session.execute(stmt.group_by(*keys) if keys else stmt)
+        return {(row[0] if keys else None): (_round(row[-1][0]), _round(row[-1][1])) for row in rows if row[-1]}
+    grouped: dict[Any, list[float]] = {}
+    for row in db.session.execute(stmt.add_columns(*keys, days)):
+        grouped.setdefault(row[0] if keys else None, []).append(float(row[-1]))
+    return {k: (_round(_percentile(v, 0.5)), _round(_percentile(v, 0.9))) for k, v in grouped.items()}
+
+
+def _round(value: Any) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+def time_to_earn(*, scope: Scope) -> dict[str, Any]:
+    """Days from the start of the earner's first attempt at a micro-credential to the decision that passed it,
+    per micro-credential and overall, for passes decided in the range; and how many passed at the first try."""
+    _roomy_sorts()
+    passed, first = Submission, aliased(Submission)
+    stmt = _submissions(
+        scope,
+        select()
+        .select_from(passed)
+        .outerjoin(
+            first,
+            sa.and_(
+                first.micro_credential_id == passed.micro_credential_id,
+                first.earner_id == passed.earner_id,
+                first.attempt == 1,
+            ),
+        )
+        .where(passed.state == PASSED, passed.decided_at >= scope.start, passed.decided_at < scope.end),
+    )
+    days = _hours(passed.decided_at, func.coalesce(first.created_at, passed.created_at)) / 24.0
+    counts = {
+        mc: (n, int(first_try or 0))
+        for mc, n, first_try in db.session.execute(
+            stmt.add_columns(
+                passed.micro_credential_id, func.count(), func.sum(sa.case((passed.attempt == 1, 1), else_=0))
+            ).group_by(passed.micro_credential_id)
+        )
+    }
+    per_credential = _days_percentiles(passed.micro_credential_id, stmt, days)
+    overall = _days_percentiles(None, stmt, days).get(None, (None, None))
+    names = titles(set(counts))
+    rows = sorted(
+        (
+            {
+                "micro_credential_id": str(mc),
+                "title": names.get(mc, ""),
+                "passed": n,
+                "first_attempt": first_try,
+                "first_attempt_rate": _rate(first_try, n),
+                "median_days": per_credential.get(mc, (None, None))[0],
+                "p90_days": per_credential.get(mc, (None, None))[1],
+            }
+            for mc, (n, first_try) in counts.items()
+        ),
+        key=lambda r: r["title"],
+    )
+    total = sum(r["passed"] for r in rows)
+    first_total = sum(r["first_attempt"] for r in rows)
+    return {
+        "micro_credentials": rows,
+        "total": {
+            "passed": total,
+            "first_attempt": first_total,
+            "first_attempt_rate": _rate(first_total, total),
+            "median_days": overall[0],
+            "p90_days": overall[1],
+        },
+    }
+
+
+def retention(*, scope: Scope) -> dict[str, Any]:
+    """Per cohort of earners (the month of their first pass in range): how many attempted a second
+    micro-credential of the organisation(s), and how many earned one. With a micro-credential filter, the cohort
+    is its earners (the month they passed it) and "a second" is any other."""
+    _roomy_sorts()
+    s = Submission
+    is_pass = s.state == PASSED
+    counted_pass = (
+        sa.and_(is_pass, s.micro_credential_id == scope.micro_credential_id) if scope.micro_credential_id else is_pass
+    )
+    # Each earner has one attempt-1 submission per micro-credential they tried: counting those counts credentials
+    # without COUNT(DISTINCT), which would make PostgreSQL sort every earner's rows.
+    per_earner = select(
+        s.earner_id,
+        func.min(sa.case((counted_pass, s.decided_at))).label("first_pass"),
+        func.sum(sa.case((s.attempt == 1, 1), else_=0)).label("attempted"),
+        func.sum(sa.case((is_pass, 1), else_=0)).label("earned"),
+    ).select_from(s)
+    per_earner = per_earner.where(s.organisation_id.in_(scope.organisation_ids))
+    per_earner, _ = _place(per_earner, scope, s.earner_id, s.organisation_id, False)
+    earners = per_earner.group_by(s.earner_id).subquery("per_earner")
+    month = _month(earners.c.first_pass)
+    rows = db.session.execute(
+        select(
+            month,
+            func.count(),
+            func.sum(sa.case((earners.c.attempted >= 2, 1), else_=0)),
+            func.sum(sa.case((earners.c.earned >= 2, 1), else_=0)),
+        )
+        .where(earners.c.first_pass >= scope.start, earners.c.first_pass < scope.end)
+        .group_by(month)
+    )
+    found = {m: (n, int(a or 0), int(e or 0)) for m, n, a, e in rows}
+    cohorts = []
+    for label in scope.months:
+        n, attempted, earned = found.get(label, (0, 0, 0))
+        cohorts.append(
+            {
+                "cohort": label,
+                "earners": n,
+                "attempted_second": attempted,
+                "earned_second": earned,
+                "attempted_rate": _rate(attempted, n),
+                "earned_rate": _rate(earned, n),
+            }
+        )
+    n = sum(c["earners"] for c in cohorts)
+    attempted = sum(c["attempted_second"] for c in cohorts)
+    earned = sum(c["earned_second"] for c in cohorts)
+    total = {
+        "earners": n,
+        "attempted_second": attempted,
+        "earned_second": earned,
+        "attempted_rate": _rate(attempted, n),
+        "earned_rate": _rate(earned, n),
+    }
+    return {"cohorts": cohorts, "total": total}
+
+
+FIGURES = {
+    "badges": badges_over_time,
+    "funnel": funnel,
+    "time-to-earn": time_to_earn,
+    "retention": retention,
+}
+
+
+def csv_rows(figure: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows a spreadsheet gets for one figure (``assessors.reports.to_csv`` writes them)."""
+    if figure == "badges":
+        return data["rows"] if data["by"] != "month" else data["months"]
+    if figure == "time-to-earn":
+        return data["micro_credentials"]
+    return data["cohorts"]
+
+
+def figure(name: str, *, scope: Scope, by: str = "month") -> dict[str, Any]:
+    """One figure by its name in ``FIGURES``, with the filters it was computed for."""
+    data = badges_over_time(scope=scope, by=by) if name == "badges" else FIGURES[name](scope=scope)
+    return {"figure": name, "filters": scope.filters(), **data}
