@@ -18,7 +18,8 @@ JAN_TO_JUN = {"date_from": date(2026, 1, 1), "date_to": date(2026, 6, 30)}
 @pytest.fixture
 def world(session):
     with clock.frozen_at(NOW):
-        yield ImpactWorld()
+        made = ImpactWorld()
+    return made
 
 
 def scope(world, actor=None, organisation=None, **filters):
