@@ -74,7 +74,7 @@ def init_app(app: Flask) -> None:
 
     host.init_app(app)
     oid4vci.init_app(app)
-    from badges import impact_api, impact_views
+    from badges import impact_api, impact_demo, impact_views  # noqa: F401 (impact_demo: a demo step)
 
     impact_views.init_app(app)
     impact_api.init_app(app)

@@ -269,9 +269,11 @@ def badges_over_time(*, scope: Scope, by: str = "month") -> dict[str, Any]:
             Badge.awarded_at < scope.end,
         )
         stmt, place = _place(stmt, scope, Badge.earner_id, Badge.organisation_id, split and by in ("unit", "job_role"))
-        key = None
+        key, legacy = None, None
         if split and by == "unit":
-            key = place.c.unit_id
+            # Where no membership names a unit, the free text on the account from before units were records.
+            stmt = stmt.outerjoin(User, User.id == Badge.earner_id)
+            key, legacy = place.c.unit_id, sa.case((place.c.unit_id.is_(None), User.unit))
         elif split and by == "job_role":
             key = place.c.job_role
         elif split and by == "micro_credential":
@@ -279,7 +281,7 @@ def badges_over_time(*, scope: Scope, by: str = "month") -> dict[str, Any]:
         elif split and by == "standard":
             stmt = stmt.outerjoin(Alignment, Alignment.version_id == Badge.version_id)
             key = Alignment.standard_item_id
-        return stmt, key
+        return stmt, (key, legacy)
 
     counts = (func.count(Badge.id), func.count(sa.distinct(Badge.earner_id)))
     stmt, _ = base(False)
@@ -298,22 +300,35 @@ def badges_over_time(*, scope: Scope, by: str = "month") -> dict[str, Any]:
     result["total"]["earners"] = db.session.scalar(stmt.add_columns(counts[1])) or 0
     if by == "month":
         return result
-    stmt, key = base(True)
-    grouped = list(db.session.execute(stmt.add_columns(key, *counts).group_by(key)))
-    cells = list(db.session.execute(stmt.add_columns(month, key, *counts).group_by(month, key)))
-    labels = _labels(by, {k for k, _, _ in grouped}, scope)
+    stmt, (key, legacy) = base(True)
+    # The free-text column is there for the split by unit only; the other splits get a None in its place.
+    keys = [key, legacy] if legacy is not None else [key]
+    grouped = [_pad(r, legacy) for r in db.session.execute(stmt.add_columns(*keys, *counts).group_by(*keys))]
+    cells = [
+        _pad(r, legacy, 1) for r in db.session.execute(stmt.add_columns(month, *keys, *counts).group_by(month, *keys))
+    ]
+    labels = _labels(by, {r[0] for r in grouped}, scope)
+
+    def named(k: Any, text: str | None) -> dict[str, Any]:
+        if k is None and text:
+            return {"key": None, "label": f"{text} (not a unit record)"}
+        return {"key": _key(k), "label": labels.get(k, NOT_RECORDED)}
+
     result["groups"] = sorted(
-        ({"key": _key(k), "label": labels.get(k, NOT_RECORDED), "badges": n, "earners": e} for k, n, e in grouped),
+        ({**named(k, t), "badges": n, "earners": e} for k, t, n, e in grouped),
         key=lambda g: (-g["badges"], g["label"]),
     )
     result["rows"] = sorted(
-        (
-            {"month": m, "key": _key(k), "label": labels.get(k, NOT_RECORDED), "badges": n, "earners": e}
-            for m, k, n, e in cells
-        ),
+        ({"month": m, **named(k, t), "badges": n, "earners": e} for m, k, t, n, e in cells),
         key=lambda r: (r["month"], r["label"]),
     )
     return result
+
+
+def _pad(row: Any, legacy: Any, at: int = 0) -> tuple[Any, ...]:
+    """The row with a free-text column (None) after the key when the query had none."""
+    row = tuple(row)
+    return row if legacy is not None else (*row[: at + 1], None, *row[at + 1 :])
 
 
 def _key(value: Any) -> str | None:

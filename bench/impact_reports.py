@@ -135,7 +135,7 @@ def build(app: Any, submissions: int) -> None:
                      CASE WHEN (b * 7919) % 100 < 10 THEN 'draft' WHEN (b * 7919) % 100 < 15 THEN 'withdrawn'
                           WHEN (b * 7919) % 100 < 20 THEN 'in_review' WHEN (b * 7919) % 100 < 45 THEN 'not_yet'
                           ELSE 'passed' END AS st
-              FROM generate_series(0, {min(submissions, FIRST_ATTEMPTS) - 1}) b
+              FROM generate_series(0::bigint, {min(submissions, FIRST_ATTEMPTS) - 1}) b
             ) g""",  # noqa: S608
             f"""INSERT INTO submissions (id, created_at, updated_at, reference, organisation_id, micro_credential_id,
                    version_id, earner_id, attempt, previous_id, state, submitted_at, queued_at, decided_at,

@@ -61,6 +61,9 @@ def test_badges_by_unit_role_credential_and_standard(world):
         ("2026-04", "Not recorded", 1),
     ]
     assert groups("month") == {}
+    # Without a membership naming a unit, the free text from before units were records.
+    world.e4.unit = "Oak Middle"
+    assert groups("unit")["Oak Middle (not a unit record)"] == (1, 1)
 
 
 def test_funnel_per_cohort_of_the_month_started(world):
