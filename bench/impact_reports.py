@@ -150,11 +150,12 @@ def build(app: Any, submissions: int) -> None:
             """INSERT INTO badges (id, created_at, updated_at, organisation_id, version_id, earner_id, recipient_name,
                    source, submission_id, issue_key, title, status_list_id, status_index, awarded_at, valid_from,
                    issued_at, credential, jwt, acceptance)
-            SELECT gen_random_uuid(), decided_at, decided_at, organisation_id, version_id, earner_id, '', 'assessment',
-                   id, 'bench-' || reference, 'Bench badge', sl.id,
-                   row_number() OVER (PARTITION BY organisation_id ORDER BY reference), decided_at, decided_at,
-                   decided_at, '{}', '', 'accepted'
-            FROM submissions JOIN status_lists sl USING (organisation_id) WHERE state = 'passed'""",
+            SELECT gen_random_uuid(), s.decided_at, s.decided_at, s.organisation_id, s.version_id, s.earner_id, '',
+                   'assessment', s.id, 'bench-' || s.reference, 'Bench badge', sl.id,
+                   row_number() OVER (PARTITION BY s.organisation_id ORDER BY s.reference), s.decided_at,
+                   s.decided_at, s.decided_at, '{}', '', 'accepted'
+            FROM submissions s JOIN status_lists sl ON sl.organisation_id = s.organisation_id
+            WHERE s.state = 'passed'""",
         ]
         for statement in statements:
             started = time.perf_counter()
