@@ -16,13 +16,14 @@ nearest organisation above it, as the conflict rules do (``core.members.unit_of`
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from assessors.reports import _hours, _month, _percentile, _roomy_sorts
+from assessors.reports import _hours, _percentile, _roomy_sorts
 from badges.impact_scope import Scope, join_placement
 from badges.impact_scope import scope as scope  # the reports' entry point, re-exported
 from badges.models import Badge, BadgeSource
@@ -36,6 +37,26 @@ from standards.models import StandardItem
 DIMENSIONS = ("month", "unit", "job_role", "standard", "micro_credential")
 NOT_RECORDED = "Not recorded"
 PASSED = SubmissionState.PASSED.value
+
+
+def _tune() -> None:
+    """Room to hash and sort in memory (``SET LOCAL`` ends with the transaction), and no JIT: compiling the
+    expressions of these one-off aggregates costs more than it saves."""
+    _roomy_sorts()
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL jit = off"))
+
+
+def _month(column: Any) -> Any:
+    """The UTC calendar month of a timestamp: date_trunc on PostgreSQL (cheaper per row than to_char), 'YYYY-MM'
+    on SQLite; ``_label`` turns either into 'YYYY-MM'."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.date_trunc("month", func.timezone("UTC", column))
+    return func.strftime("%Y-%m", column)
+
+
+def _label(month: Any) -> Any:
+    return month.strftime("%Y-%m") if isinstance(month, datetime) else month
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -84,7 +105,7 @@ def badges_over_time(*, scope: Scope, by: str = "month") -> dict[str, Any]:
     micro-credential when ``by`` names one."""
     if by not in DIMENSIONS:
         raise ValidationFailed.field("by", f"Choose one of {', '.join(DIMENSIONS)}.")
-    _roomy_sorts()
+    _tune()
     month = _month(Badge.awarded_at)
 
     def base(split: bool) -> tuple[Any, Any]:
@@ -118,9 +139,8 @@ def badges_over_time(*, scope: Scope, by: str = "month") -> dict[str, Any]:
             key = Alignment.standard_item_id
         return stmt, (key, legacy)
 
-    counts = (func.count(Badge.id), func.count(sa.distinct(Badge.earner_id)))
     stmt, _ = base(False)
-    per_month = {m: (n, e) for m, n, e in db.session.execute(stmt.add_columns(month, *counts).group_by(month))}
+    per_month = {_label(m): (n, e) for m, n, e in _badges_and_earners(stmt, month)}
     result: dict[str, Any] = {
         "by": by,
         "months": [
@@ -131,17 +151,14 @@ def badges_over_time(*, scope: Scope, by: str = "month") -> dict[str, Any]:
         "groups": [],
         "rows": [],
     }
-    stmt, _ = base(False)
-    result["total"]["earners"] = db.session.scalar(stmt.add_columns(counts[1])) or 0
+    result["total"]["earners"] = _badges_and_earners(stmt)[0][-1]
     if by == "month":
         return result
     stmt, (key, legacy) = base(True)
     # The free-text column is there for the split by unit only; the other splits get a None in its place.
     keys = [key, legacy] if legacy is not None else [key]
-    grouped = [_pad(r, legacy) for r in db.session.execute(stmt.add_columns(*keys, *counts).group_by(*keys))]
-    cells = [
-        _pad(r, legacy, 1) for r in db.session.execute(stmt.add_columns(month, *keys, *counts).group_by(month, *keys))
-    ]
+    grouped = [_pad(r, legacy) for r in _badges_and_earners(stmt, *keys)]
+    cells = [_pad((_label(r[0]), *r[1:]), legacy, 1) for r in _badges_and_earners(stmt, month, *keys)]
     labels = _labels(by, {r[0] for r in grouped}, scope)
 
     def named(k: Any, text: str | None) -> dict[str, Any]:
@@ -158,6 +175,21 @@ def badges_over_time(*, scope: Scope, by: str = "month") -> dict[str, Any]:
         key=lambda r: (r["month"], r["label"]),
     )
     return result
+
+
+def _badges_and_earners(stmt: Any, *keys: Any) -> list[tuple[Any, ...]]:
+    """(*keys, badges, distinct earners) of the badges ``stmt`` selects, grouped by ``keys`` (one row without):
+    earners are counted by grouping twice, which PostgreSQL hashes, where COUNT(DISTINCT) would sort every row."""
+    named = [k.label(f"k{i}") for i, k in enumerate(keys)]
+    inner = (
+        stmt.add_columns(*named, Badge.earner_id.label("earner"), func.count().label("n"))
+        .group_by(*keys, Badge.earner_id)
+        .subquery("per_earner")
+    )
+    outer = [inner.c[f"k{i}"] for i in range(len(keys))]
+    query = select(*outer, func.sum(inner.c.n), func.count(inner.c.earner))
+    rows = db.session.execute(query.group_by(*outer) if outer else query)
+    return [(*row[:-2], int(row[-2] or 0), int(row[-1] or 0)) for row in rows]
 
 
 def _pad(row: Any, legacy: Any, at: int = 0) -> tuple[Any, ...]:
@@ -180,7 +212,7 @@ def _submissions(scope: Scope, stmt: Any, s: Any = Submission) -> Any:
 
 def funnel(*, scope: Scope) -> dict[str, Any]:
     """Per cohort (the month a submission was started): started, submitted, decided, passed, not yet, withdrawn."""
-    _roomy_sorts()
+    _tune()
     month = _month(Submission.created_at)
 
     def count(condition: Any) -> Any:
@@ -200,7 +232,7 @@ def funnel(*, scope: Scope) -> dict[str, Any]:
         .select_from(Submission)
         .where(Submission.created_at >= scope.start, Submission.created_at < scope.end),
     ).group_by(month)
-    found = {row[0]: [int(v or 0) for v in row[1:]] for row in db.session.execute(stmt)}
+    found = {_label(row[0]): [int(v or 0) for v in row[1:]] for row in db.session.execute(stmt)}
     names = ("started", "submitted", "decided", "passed", "not_yet", "withdrawn")
     cohorts = []
     for label in scope.months:
@@ -241,7 +273,7 @@ def _round(value: Any) -> float | None:
 def time_to_earn(*, scope: Scope) -> dict[str, Any]:
     """Days from the start of the earner's first attempt at a micro-credential to the decision that passed it,
     per micro-credential and overall, for passes decided in the range; and how many passed at the first try."""
-    _roomy_sorts()
+    _tune()
     passed, first = Submission, aliased(Submission)
     stmt = _submissions(
         scope,
@@ -302,7 +334,7 @@ def retention(*, scope: Scope) -> dict[str, Any]:
     """Per cohort of earners (the month of their first pass in range): how many attempted a second
     micro-credential of the organisation(s), and how many earned one. With a micro-credential filter, the cohort
     is its earners (the month they passed it) and "a second" is any other."""
-    _roomy_sorts()
+    _tune()
     s = Submission
     is_pass = s.state == PASSED
     counted_pass = (
@@ -330,7 +362,7 @@ def retention(*, scope: Scope) -> dict[str, Any]:
         .where(earners.c.first_pass >= scope.start, earners.c.first_pass < scope.end)
         .group_by(month)
     )
-    found = {m: (n, int(a or 0), int(e or 0)) for m, n, a, e in rows}
+    found = {_label(m): (n, int(a or 0), int(e or 0)) for m, n, a, e in rows}
     cohorts = []
     for label in scope.months:
         n, attempted, earned = found.get(label, (0, 0, 0))
