@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from assessors.reports import _hours, _percentile, _roomy_sorts
+from assessors.reports import _hours, _percentile
 from badges.impact_scope import Scope, join_placement
 from badges.impact_scope import scope as scope  # the reports' entry point, re-exported
 from badges.models import Badge, BadgeSource
@@ -40,10 +40,11 @@ PASSED = SubmissionState.PASSED.value
 
 
 def _tune() -> None:
-    """Room to hash and sort in memory (``SET LOCAL`` ends with the transaction), and no JIT: compiling the
-    expressions of these one-off aggregates costs more than it saves."""
-    _roomy_sorts()
+    """Room to hash in memory (``SET LOCAL`` ends with the transaction: a hash of (unit, earner) pairs over a
+    state's million rows spills past 64 MB), and no JIT: compiling these one-off aggregates costs more than it
+    saves."""
     if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL work_mem = '128MB'"))
         db.session.execute(sa.text("SET LOCAL jit = off"))
 
 
