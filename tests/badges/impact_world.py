@@ -9,10 +9,12 @@ Reading and Writing are D's micro-credentials, Maths is E's. All times are 10:00
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from badges.models import Badge, StatusList
+from badges import issuing, signing
+from badges.models import Badge, BadgeSource, StatusList
 from core.db import db
 from core.models import Role
 from tests.factories import (
@@ -34,7 +36,11 @@ def at(month: int, day: int) -> datetime:
 
 
 class ImpactWorld:
-    def __init__(self) -> None:
+    """``signed``: real signed badges (for the browser tests, whose server pages show every badge); otherwise
+    rows with an empty credential, which only the reports read."""
+
+    def __init__(self, *, signed: bool = False) -> None:
+        self.signed = signed
         self.state = OrganisationFactory(name="State agency", kind="state_agency")
         self.district = OrganisationFactory(name="District D", parent=self.state)
         self.school_x = OrganisationFactory(name="School X", parent=self.district)
@@ -124,10 +130,27 @@ class ImpactWorld:
         status_list = self.lists[organisation_id]
         status_list.allocated += 1
         awarded = awarded or submission.decided_at
+        earner = earner or submission.earner
+        if self.signed:
+            badge = issuing.issue(
+                version=version,
+                recipient=signing.Recipient(email=earner.email, name=earner.name, user_id=earner.id),
+                results=[],
+                evidence=[],
+                awarded_at=awarded,
+                source=BadgeSource.ASSESSMENT,
+                issue_key=f"impact-{uuid.uuid4()}",
+                submission_id=submission.id if submission else None,
+            )
+            badge.source = "renewal" if renewed_from else badge.source
+            badge.renewed_from_id = renewed_from.id if renewed_from else None
+            badge.revoked_at = NOW if revoked else None
+            db.session.flush()
+            return badge
         badge = Badge(
             organisation_id=organisation_id,
             version_id=version.id,
-            earner_id=(earner or submission.earner).id,
+            earner_id=earner.id,
             source="renewal" if renewed_from else "assessment",
             submission_id=submission.id if submission else None,
             renewed_from_id=renewed_from.id if renewed_from else None,

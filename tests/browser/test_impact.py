@@ -18,7 +18,7 @@ RANGE = "from=2026-01-01&to=2026-06-30"
 @pytest.fixture(scope="module")
 def world(live_server: Any) -> dict[str, str]:
     with live_server.seed(), clock.frozen_at(NOW):
-        made = ImpactWorld()
+        made = ImpactWorld(signed=True)
         return {
             "admin": made.admin.email,
             "state_admin": made.state_admin.email,
