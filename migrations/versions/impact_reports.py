@@ -5,14 +5,14 @@ the indexes carry the columns the aggregates read (INCLUDE), so the reports scan
 scans) and never the wide badge rows with their signed credentials; SQLite gets the same keys without them.
 
 Revision ID: impact_reports
-Revises: h26_ob_api
+Revises: clr_transcripts_endorsements
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "impact_reports"
-down_revision = "h26_ob_api"
+down_revision = "clr_transcripts_endorsements"
 branch_labels = None
 depends_on = None
 
