@@ -21,6 +21,7 @@ Each module is one room, named for what happens in it:
 - ``views``, ``admin_views``, ``api``, ``cli``, ``demo_data``: the edges, thin, calling the rooms above
 - ``clr``: CLR 2.0 transcripts of an earner's badges; ``endorsements``: one organisation vouching for another's
   micro-credential or issuer profile (their tables: ``record_models``; signing: ``record_signing``)
+- ``impact`` (with ``impact_views``, ``impact_api``, ``impact_schemas``): impact reports across the hierarchy
 - ``host``: the OB 3.0 API (Host role): OAuth 2.0 for wallets and platforms, credentials and profile
 - ``oid4vci``: "Add to wallet": OpenID4VCI offers with a pre-authorized code, the Learner Credential Wallet's exchange
 """
@@ -79,3 +80,7 @@ def init_app(app: Flask) -> None:
 
     host.init_app(app)
     oid4vci.init_app(app)
+    from badges import impact_api, impact_demo, impact_views  # noqa: F401 (impact_demo: a demo step)
+
+    impact_views.init_app(app)
+    impact_api.init_app(app)

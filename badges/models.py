@@ -96,6 +96,15 @@ class Badge(IdMixin, TimestampMixin, db.Model):
             sqlite_where=sa.text("acceptance = 'pending'"),
             postgresql_where=sa.text("acceptance = 'pending'"),
         ),
+        # The impact reports (badges/impact.py) read only the index: an index-only scan on PostgreSQL.
+        sa.Index(
+            "ix_badges_impact",
+            "organisation_id",
+            "awarded_at",
+            postgresql_include=["earner_id", "version_id"],
+            sqlite_where=sa.text("revoked_at IS NULL AND source <> 'renewal'"),
+            postgresql_where=sa.text("revoked_at IS NULL AND source <> 'renewal'"),
+        ),
     )
 
     organisation_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("organisations.id"))

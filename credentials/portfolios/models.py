@@ -72,6 +72,21 @@ class Submission(IdMixin, TimestampMixin, db.Model):
             postgresql_where=_TO_QUEUE_SQL,
         ),
         sa.Index("ix_submissions_earner", "earner_id", "created_at"),
+        # The impact reports (badges/impact.py): cohorts by start, passes by decision, read from the index alone.
+        sa.Index(
+            "ix_submissions_impact",
+            "organisation_id",
+            "created_at",
+            postgresql_include=["state", "attempt", "micro_credential_id", "earner_id", "submitted_at", "decided_at"],
+        ),
+        sa.Index(
+            "ix_submissions_impact_passed",
+            "organisation_id",
+            "decided_at",
+            postgresql_include=["micro_credential_id", "earner_id", "attempt", "created_at"],
+            sqlite_where=sa.text("state = 'passed'"),
+            postgresql_where=sa.text("state = 'passed'"),
+        ),
     )
 
     reference: Mapped[str] = mapped_column(sa.String(16), unique=True)
