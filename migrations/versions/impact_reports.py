@@ -5,14 +5,14 @@ the indexes carry the columns the aggregates read (INCLUDE), so the reports scan
 scans) and never the wide badge rows with their signed credentials; SQLite gets the same keys without them.
 
 Revision ID: impact_reports
-Revises: clr_transcripts_endorsements
+Revises: renew_renewal_workflow
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "impact_reports"
-down_revision = "clr_transcripts_endorsements"
+down_revision = "renew_renewal_workflow"
 branch_labels = None
 depends_on = None
 
