@@ -339,7 +339,8 @@ def update_draft(
         organisation_id=version.organisation_id,
         before=before,
         # The fields whose value changed, so the changes history does not list what a whole-form save resent.
-        after=audit.snapshot(version, AUDIT_FIELDS) | {"fields": sorted(f for f in changes if current[f] != after[f])},
+        after=audit.snapshot(version, AUDIT_FIELDS)
+        | {"fields": sorted(f for f in changes if current.get(f) != after.get(f))},  # (`renewal` may be absent)
     )
     return version
 
