@@ -30,6 +30,7 @@ from core import config as config_module
 from core import (
     errors,
     http,
+    i18n,
     mail,  # noqa: F401 (registers the outbox's delivery jobs)
     tasks,
 )
@@ -59,6 +60,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
+    i18n.init_app(app)
     limiter.init_app(app)
     openapi.init_app(app, spec_kwargs={"extra_plugins": [http.ProblemResponses()]})
     openapi.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -28,6 +29,7 @@ from core.auth import (
 from core.authz import authorize, can
 from core.db import Page, db, like_pattern, paginate
 from core.errors import Conflict, Forbidden, NotFound, Unauthorized, ValidationFailed
+from core.i18n import recipient_language
 from core.models import (
     ApiToken,
     PasswordResetToken,
@@ -176,18 +178,24 @@ def issue_token(*, email: str, password: str) -> tuple[str, int]:
     return issue_access_token(user)
 
 
-def _send_reset_link(user: User, *, subject: str = "Reset your password") -> None:
+def _send_reset_link(user: User, *, subject: str | None = None) -> None:
     token, digest = new_secret_token()
     ttl = timedelta(seconds=current_app.config["PASSWORD_RESET_TTL"])
     db.session.add(PasswordResetToken(user_id=user.id, token_hash=digest, expires_at=clock.now() + ttl))
     db.session.flush()
     link = f"{current_app.config['BASE_URL']}/password-reset/{token}"
-    mail.send(
-        to=user.email,
-        subject=subject,
-        body=f"Hello {user.name},\n\nChoose a new password here (valid {int(ttl.total_seconds() // 60)} "
-        f"minutes):\n{link}\n\nIf you did not ask for this, ignore this message.",
-    )
+    with recipient_language(user):
+        mail.send(
+            to=user.email,
+            subject=subject or _("Reset your password"),
+            body=_(
+                "Hello %(name)s,\n\nChoose a new password here (valid %(minutes)d minutes):\n%(link)s\n\n"
+                "If you did not ask for this, ignore this message.",
+                name=user.name,
+                minutes=int(ttl.total_seconds() // 60),
+                link=link,
+            ),
+        )
 
 
 def request_password_reset(*, email: str) -> None:
@@ -254,3 +262,15 @@ def revoke_api_token(*, actor: User, token_id: uuid.UUID) -> ApiToken:
         db.session.flush()
         audit.record(actor=actor, action="api_token.revoked", obj=api_token)
     return api_token
+
+
+def set_language(*, user: User, locale: str | None) -> None:
+    """Save the language of ``user``'s pages and mail (None: follow the browser)."""
+    if user.locale == locale:
+        return
+    before = user.locale
+    user.locale = locale
+    db.session.flush()
+    audit.record(
+        actor=user, action="user.language_changed", obj=user, before={"locale": before}, after={"locale": locale}
+    )

@@ -14,6 +14,8 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError as SchemaValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -113,7 +115,12 @@ def new() -> Page:
             db.session.rollback()
             errors = _form_errors(exc.errors) or {"_form": [exc.detail]}
         else:
-            flash(f"{organisation.name} is created and you are its admin. Work through the checklist below.")
+            flash(
+                _(
+                    "%(name)s is created and you are its admin. Work through the checklist below.",
+                    name=organisation.name,
+                )
+            )
             return redirect(url_for("orgadmin.overview", organisation_id=organisation.id))
     html = render_template(
         "orgadmin/new.html",
@@ -175,7 +182,7 @@ def profile(organisation_id: uuid.UUID) -> Page:
             db.session.rollback()
             errors = _form_errors(exc.errors) or {"_form": [exc.detail]}
         else:
-            flash("Profile saved. Badges issued from now on carry it.")
+            flash(_("Profile saved. Badges issued from now on carry it."))
             return redirect(url_for("orgadmin.overview", organisation_id=organisation_id))
     html = render_template(
         "orgadmin/profile.html", organisation=organisation, values=values, errors=errors, kinds=KIND_LABELS
@@ -237,9 +244,11 @@ def set_placement(organisation_id: uuid.UUID, user_id: uuid.UUID) -> Page:
         )
     except ServiceError as exc:
         db.session.rollback()
-        flash(f"Unit and job role not changed: {exc.errors[0]['detail'] if exc.errors else exc.detail}")
+        flash(
+            _("Unit and job role not changed: %(errors)s", errors=exc.errors[0]["detail"] if exc.errors else exc.detail)
+        )
     else:
-        flash("Unit and job role saved.")
+        flash(_("Unit and job role saved."))
     return redirect(url_for("orgadmin.members", organisation_id=organisation_id))
 
 
@@ -251,9 +260,9 @@ def set_roles(organisation_id: uuid.UUID, user_id: uuid.UUID) -> Page:
         )
     except ServiceError as exc:
         db.session.rollback()
-        flash(f"Roles not changed: {exc.detail}")
+        flash(_("Roles not changed: %(detail)s", detail=exc.detail))
     else:
-        flash("Roles saved." if request.form.getlist("roles") else "Removed from the organisation.")
+        flash(_("Roles saved.") if request.form.getlist("roles") else _("Removed from the organisation."))
     return redirect(url_for("orgadmin.members", organisation_id=organisation_id))
 
 
@@ -283,7 +292,7 @@ def invite(organisation_id: uuid.UUID) -> Page:
             if not exc.errors:
                 errors["email"] = [exc.detail]
         else:
-            flash(f"Invitation sent to {email}.")
+            flash(_("Invitation sent to %(email)s.", email=email))
             return redirect(url_for("orgadmin.members", organisation_id=organisation_id))
     return members(organisation_id, invite_errors=errors, status=422)
 
@@ -294,9 +303,9 @@ def revoke(organisation_id: uuid.UUID, invitation_id: uuid.UUID) -> Page:
         organisations.revoke_invitation(actor=_user(), organisation_id=organisation_id, invitation_id=invitation_id)
     except ServiceError as exc:
         db.session.rollback()
-        flash(f"Not revoked: {exc.detail}")
+        flash(_("Not revoked: %(detail)s", detail=exc.detail))
     else:
-        flash("Invitation revoked.")
+        flash(_("Invitation revoked."))
     return redirect(url_for("orgadmin.members", organisation_id=organisation_id))
 
 
@@ -317,14 +326,14 @@ def resend(message_id: uuid.UUID) -> Page:
         if exc.status == 403:
             raise
         db.session.rollback()
-        flash(f"Not sent again: {exc.detail}")
+        flash(_("Not sent again: %(detail)s", detail=exc.detail))
     else:
-        flash(f"The message to {row.to} is queued again.")
+        flash(_("The message to %(to)s is queued again.", to=row.to))
     return redirect(url_for("outbox.outbox"))
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(outbox_bp)
-    register_nav("Organisation", "orgadmin.index", visible=is_org_admin, order=60)
-    register_nav("Mail", "outbox.outbox", visible=lambda user: bool(user and user.is_platform_admin), order=70)
+    register_nav(_l("Organisation"), "orgadmin.index", visible=is_org_admin, order=60)
+    register_nav(_l("Mail"), "outbox.outbox", visible=lambda user: bool(user and user.is_platform_admin), order=70)

@@ -50,6 +50,8 @@ class User(IdMixin, TimestampMixin, db.Model):
     unit: Mapped[str | None] = mapped_column(sa.String(100))
     # Set when the person's erasure request was carried out: name and email are placeholders from then on.
     erased_at: Mapped[datetime | None]
+    # Language of their pages and mail ("es"); None: the browser's choice, else English (core.i18n).
+    locale: Mapped[str | None] = mapped_column(sa.String(10))
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="Membership.user_id"

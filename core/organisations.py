@@ -14,6 +14,8 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import format_date
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -27,6 +29,7 @@ from core.auth import (
 from core.authz import MAX_DEPTH, admin_above, ancestor_ids, authorize, has_role
 from core.db import Page, db, like_pattern, paginate
 from core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unauthorized, ValidationFailed
+from core.i18n import label, recipient_language
 from core.members import _job_role, _member, _unit
 from core.models import (
     AuditEvent,
@@ -371,12 +374,20 @@ def invite(
     db.session.add(invitation)
     db.session.flush()
     link = f"{current_app.config['BASE_URL']}/invitations/{token}"
-    mail.send(
-        to=email,
-        subject=f"Join {organisation.name}",
-        body=f"{actor.name} invites you to join {organisation.name} as {', '.join(invitation.roles)}.\n\n"
-        f"Accept here (valid until {invitation.expires_at:%Y-%m-%d}):\n{link}",
-    )
+    with recipient_language(find_user_by_email(email)):
+        mail.send(
+            to=email,
+            subject=_("Join %(organisation)s", organisation=organisation.name),
+            body=_(
+                "%(inviter)s invites you to join %(organisation)s as %(roles)s.\n\n"
+                "Accept here (valid until %(until)s):\n%(link)s",
+                inviter=actor.name,
+                organisation=organisation.name,
+                roles=", ".join(str(label(role)) for role in invitation.roles),
+                until=format_date(invitation.expires_at, "long"),
+                link=link,
+            ),
+        )
     audit.record(
         actor=actor,
         action="invitation.created",

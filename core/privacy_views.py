@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from core import erasure, exports
@@ -56,7 +57,7 @@ def request_erasure() -> Page:
             if not exc.errors:
                 errors["_form"] = [exc.detail]
         else:
-            flash("Your request is sent. An administrator will carry it out; until then you can withdraw it.")
+            flash(_("Your request is sent. An administrator will carry it out; until then you can withdraw it."))
             return redirect(url_for("privacy.erasure_page"))
     return erasure_page(errors=errors, status=422)
 
@@ -69,7 +70,7 @@ def cancel_erasure() -> Page:
         db.session.rollback()
         flash(exc.detail)
     else:
-        flash("Your erasure request is withdrawn. Nothing was erased.")
+        flash(_("Your erasure request is withdrawn. Nothing was erased."))
     return redirect(url_for("privacy.erasure_page"))
 
 
@@ -100,15 +101,15 @@ def request_page(request_id: uuid.UUID) -> Page:
 @bp.post("/organisations/erasure-requests/<uuid:request_id>/carry-out")
 def carry_out(request_id: uuid.UUID) -> Page:
     if request.form.get("confirm") != "yes":
-        flash("Tick the box to confirm before erasing.")
+        flash(_("Tick the box to confirm before erasing."))
         return redirect(url_for("privacy.request_page", request_id=request_id))
     try:
         done = erasure.carry_out(actor=_user(), request_id=request_id)
     except ServiceError as exc:
         db.session.rollback()
-        flash(f"Not erased: {exc.detail}")
+        flash(_("Not erased: %(detail)s", detail=exc.detail))
         return redirect(url_for("privacy.request_page", request_id=request_id))
-    flash(f"Erased. The person is now {done.pseudonym} in the records.")
+    flash(_("Erased. The person is now %(pseudonym)s in the records.", pseudonym=done.pseudonym))
     return redirect(url_for("privacy.requests"))
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError as SchemaValidationError
 from marshmallow import validate
@@ -213,7 +215,7 @@ def login() -> Page:
 @bp.post("/logout")
 def logout() -> Page:
     end_session()
-    flash("You are signed out.")
+    flash(_("You are signed out."))
     return redirect(url_for("web.home"))
 
 
@@ -275,7 +277,7 @@ def password_reset(token: str) -> Page:
         except ServiceError as exc:
             _attach_errors(form, exc)
         else:
-            flash("Your password is changed. Sign in with it now.")
+            flash(_("Your password is changed. Sign in with it now."))
             return redirect(url_for("web.login"))
     return render_template("password_reset.html", form=form), _form_status(form)  # type: ignore[return-value]
 
@@ -296,14 +298,14 @@ def accept_invitation(token: str) -> Page:
         else:
             start_session(user)
             roles = " and ".join(sorted(r.replace("_", " ") for r in invitation.roles))
-            flash(f"Welcome! You have joined {invitation.organisation.name} as {roles}.")
+            flash(_("Welcome! You have joined %(name)s as %(roles)s.", name=invitation.organisation.name, roles=roles))
             return redirect(url_for("web.dashboard"))
     return render_template("accept_invitation.html", form=form, user=user), _form_status(form)  # type: ignore[return-value]
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    register_nav("Home", "web.dashboard", visible=lambda user: user is not None, order=5)
+    register_nav(_l("Home"), "web.dashboard", visible=lambda user: user is not None, order=5)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
