@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 
 from core.auth import current_user
 from core.db import clamp_page
@@ -132,7 +133,7 @@ def init_app(app: Flask) -> None:
     from core.views import register_nav
 
     app.register_blueprint(bp)
-    register_nav("Standards", "standards_web.index", order=40)
+    register_nav(_l("Standards"), "standards_web.index", order=40)
 
     @app.template_global("standards_link")
     def standards_link(url: str | None) -> str | None:
