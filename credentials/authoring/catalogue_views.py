@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Flask, Response, render_template, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 
 from core.auth import current_user
@@ -108,4 +109,4 @@ def image(version_id: uuid.UUID) -> Response:
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    register_nav("Catalogue", "catalogue.index", order=10)
+    register_nav(_l("Catalogue"), "catalogue.index", order=10)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 
 from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
 
 from core.db import db
 from core.errors import ServiceError, ValidationFailed
@@ -25,14 +26,14 @@ def badge_image(version_id: uuid.UUID) -> Page:
         try:
             if request.form.get("action") == "default":
                 images.remove_image(actor=_user(), version_id=version.id)
-                flash("The badge uses the generated design again.")
+                flash(_("The badge uses the generated design again."))
             else:
                 upload = request.files.get("image")
                 data = upload.read() if upload and upload.filename else b""
                 if not data:
                     raise ValidationFailed.field("file", "Choose a PNG or SVG file to upload.")
                 images.set_image(actor=_user(), version_id=version.id, data=data)
-                flash("Badge image saved.")
+                flash(_("Badge image saved."))
             return redirect(url_for("authoring.badge_image", version_id=version.id))
         except ServiceError as exc:
             db.session.rollback()

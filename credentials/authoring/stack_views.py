@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from marshmallow import ValidationError as SchemaValidationError
 
 from core.db import db
@@ -50,9 +51,9 @@ def stack(stack_id: uuid.UUID | None = None) -> Page:
             stack_rules.set_stack_state(actor=user, stack_id=existing.id, state=StackState(form["state"]))  # type: ignore[union-attr]
         except ServiceError as exc:
             db.session.rollback()
-            flash(f"Not done: {exc.detail}")
+            flash(_("Not done: %(detail)s", detail=exc.detail))
         else:
-            flash(f"The stack is {form['state']}.")
+            flash(_("The stack is %(form)s.", form=form["state"]))
         return redirect(url_for("authoring.stack", stack_id=existing.id))  # type: ignore[union-attr]
     if request.method == "POST":
         parsed = Parsed()
@@ -76,7 +77,7 @@ def stack(stack_id: uuid.UUID | None = None) -> Page:
         except ServiceError as exc:
             errors = field_errors(_top_level(exc.errors), None) or {"_form": [exc.detail]}
         else:
-            flash("Stack saved.")
+            flash(_("Stack saved."))
             return redirect(url_for("authoring.stack", stack_id=stack_id))
         db.session.rollback()
     values = {

@@ -13,12 +13,15 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from flask import Blueprint, Flask, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError as SchemaValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from core.authz import can
 from core.db import db
 from core.errors import ServiceError, flatten_messages
+from core.i18n import label
 from core.models import Organisation, Role, User
 from core.views import register_nav, require_sign_in, signed_in_user, text_arg
 from credentials.authoring import catalogue, publication, teams
@@ -144,7 +147,7 @@ def create() -> Page:
         except ServiceError as exc:
             errors = field_errors(exc.errors, None) or {"_form": [exc.detail]}
         else:
-            flash("Draft created. Fill in the rest and save.")
+            flash(_("Draft created. Fill in the rest and save."))
             return redirect(url_for("authoring.edit", version_id=version.id))
     return render_template(
         "credentials/authoring/new.html", organisations=organisations, teams=my_teams, values=values, errors=errors
@@ -192,7 +195,13 @@ def overview(version_id: uuid.UUID) -> Page:
 def edit(version_id: uuid.UUID) -> Page:
     version = _version(version_id)
     if not version.is_editable:
-        flash(f"Version {version.number} is {version.state.replace('_', ' ')}; only drafts can be edited.")
+        flash(
+            _(
+                "Version %(number)s is %(state)s; only drafts can be edited.",
+                number=version.number,
+                state=label(version.state),
+            )
+        )
         return redirect(url_for("authoring.overview", version_id=version.id))
     if not can(_user(), "credential.edit", version):
         flash("Only the members of its design team edit this micro-credential.")
@@ -216,7 +225,7 @@ def edit(version_id: uuid.UUID) -> Page:
         except ServiceError as exc:
             errors = field_errors(exc.errors, parsed) or {"_form": [exc.detail]}
         else:
-            flash("Saved.")
+            flash(_("Saved."))
             return redirect(url_for("authoring.edit", version_id=version.id))
         db.session.rollback()
         version = _version(version_id)
@@ -256,9 +265,9 @@ def alignments(version_id: uuid.UUID) -> Page:
         try:
             version_rules.update_draft(actor=user, version_id=version.id, changes={"alignments": wanted})
         except ServiceError as exc:
-            flash(f"Not changed: {exc.errors[0]['detail'] if exc.errors else exc.detail}")
+            flash(_("Not changed: %(errors)s", errors=exc.errors[0]["detail"] if exc.errors else exc.detail))
         else:
-            flash("Alignment removed." if request.form.get("action") == "remove" else "Aligned.")
+            flash(_("Alignment removed.") if request.form.get(_("action")) == _("remove") else _("Aligned."))
         return redirect(url_for("authoring.alignments", version_id=version.id, **_picker_args()))
     q = text_arg("q")
     framework_id = _uuid_arg("framework")
@@ -360,7 +369,7 @@ def transition(version_id: uuid.UUID, step: str) -> Page:
         call(actor=_user(), version_id=version.id, **kwargs)
     except ServiceError as exc:
         db.session.rollback()
-        flash(f"Not done: {exc.detail}")
+        flash(_("Not done: %(detail)s", detail=exc.detail))
     else:
         flash(message)
     return redirect(url_for("authoring.overview", version_id=version_id))
@@ -371,16 +380,16 @@ def comment(version_id: uuid.UUID) -> Page:
     version = _version(version_id)
     body = (request.form.get("body") or "").strip()
     if not body:
-        flash("Not added: write a comment first.")
+        flash(_("Not added: write a comment first."))
     else:
         try:
             publication.add_comment(
                 actor=_user(), version_id=version.id, body=s.CommentInSchema().load({"body": body})["body"]
             )
         except SchemaValidationError as exc:
-            flash(f"Not added: {flatten_messages(exc.messages)[0]['detail']}")
+            flash(_("Not added: %(flatten_messages)s", flatten_messages=flatten_messages(exc.messages)[0]["detail"]))
         else:
-            flash("Comment added.")
+            flash(_("Comment added."))
     return redirect(url_for("authoring.overview", version_id=version_id) + "#comments")
 
 
@@ -390,9 +399,9 @@ def start_new_version(micro_credential_id: uuid.UUID) -> Page:
         version = version_rules.new_version(actor=_user(), micro_credential_id=micro_credential_id)
     except ServiceError as exc:
         db.session.rollback()
-        flash(f"Not done: {exc.detail}")
+        flash(_("Not done: %(detail)s", detail=exc.detail))
         return redirect(request.referrer or url_for("authoring.index"))
-    flash(f"Version {version.number} started as a draft.")
+    flash(_("Version %(number)s started as a draft.", number=version.number))
     return redirect(url_for("authoring.edit", version_id=version.id))
 
 
@@ -403,4 +412,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.add_template_filter(achievement_type_label, "achievement_type")
     catalogue_views.init_app(app)
-    register_nav("My credentials", "authoring.index", visible=is_author, order=20)
+    register_nav(_l("My credentials"), "authoring.index", visible=is_author, order=20)

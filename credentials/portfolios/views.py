@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -115,7 +117,7 @@ def badge_url_for(submission_id: uuid.UUID) -> str | None:
 def _anchor(problem: dict[str, str]) -> str:
     """The id of the control a checklist item is about: ``answers.<key>`` → its answer, ``files.<key>`` → its
     file input."""
-    kind, _, key = problem.get("field", "").partition(".")
+    kind, _sep, key = problem.get("field", "").partition(".")
     return f"{'file' if kind == 'files' else 'answer'}-{key}"
 
 
@@ -184,7 +186,7 @@ def save(submission_id: uuid.UUID) -> Page:
         return _render(services.get(actor=user, submission_id=submission_id), status=exc.status, typed=typed)
     if _wants_json():
         return jsonify(lock_version=submission.lock_version, problems=services.problems(submission))  # type: ignore[return-value]
-    flash("Draft saved.")
+    flash(_("Draft saved."))
     return _back(submission_id)
 
 
@@ -208,7 +210,7 @@ def upload(submission_id: uuid.UUID) -> Page:
         return _back(submission_id)
     if _wants_json():
         return jsonify(ok=True, files=[f.filename for f in added])  # type: ignore[return-value]
-    flash(f"{len(added)} files uploaded." if len(added) > 1 else "File uploaded.")
+    flash(_("%(len)s files uploaded.", len=len(added)) if len(added) > 1 else _("File uploaded."))
     return _back(submission_id)
 
 
@@ -218,7 +220,7 @@ def delete_file(submission_id: uuid.UUID, file_id: uuid.UUID) -> Page:
         evidence.remove_file(
             actor=_user(), submission_id=submission_id, file_id=file_id, expected_version=_lock_version()
         )
-        flash("File removed.")
+        flash(_("File removed."))
     except ServiceError as exc:
         _flash_error(exc)
     return _back(submission_id)
@@ -250,7 +252,7 @@ def submit(submission_id: uuid.UUID) -> Page:
     except ServiceError as exc:
         _flash_error(exc)
         return _back(submission_id)
-    flash("Submitted. You will hear when an assessor has reviewed it.")
+    flash(_("Submitted. You will hear when an assessor has reviewed it."))
     return _back(submission_id)
 
 
@@ -258,7 +260,7 @@ def submit(submission_id: uuid.UUID) -> Page:
 def withdraw(submission_id: uuid.UUID) -> Page:
     try:
         services.withdraw(actor=_user(), submission_id=submission_id)
-        flash("Withdrawn. It does not count as an attempt.")
+        flash(_("Withdrawn. It does not count as an attempt."))
     except ServiceError as exc:
         _flash_error(exc)
     return _back(submission_id)
@@ -271,7 +273,7 @@ def next_attempt(submission_id: uuid.UUID) -> Page:
     except ServiceError as exc:
         _flash_error(exc)
         return _back(submission_id)
-    flash("Your next attempt starts from your last one. Improve it with the feedback, then submit.")
+    flash(_("Your next attempt starts from your last one. Improve it with the feedback, then submit."))
     return _back(submission.id)
 
 
@@ -279,7 +281,7 @@ def next_attempt(submission_id: uuid.UUID) -> Page:
 def evidence_public(submission_id: uuid.UUID) -> Page:
     public = request.form.get("evidence_public") == "1"
     services.set_evidence_public(actor=_user(), submission_id=submission_id, evidence_public=public)
-    flash("Your evidence will show on the public badge page." if public else "Your evidence stays private.")
+    flash(_("Your evidence will show on the public badge page.") if public else _("Your evidence stays private."))
     return _back(submission_id)
 
 
@@ -287,4 +289,4 @@ def init_app(app: Flask) -> None:
     from core.views import register_nav
 
     app.register_blueprint(bp)
-    register_nav("My submissions", "portfolio.index", visible=lambda user: user is not None, order=15)
+    register_nav(_l("My submissions"), "portfolio.index", visible=lambda user: user is not None, order=15)
