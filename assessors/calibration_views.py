@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from assessors import access
 from assessors import calibration as calibration_rules
@@ -73,7 +74,7 @@ def anchors(micro_credential_id: uuid.UUID) -> Page:
         try:
             if request.form.get("action") == "remove":
                 calibration_rules.remove_anchor(actor=actor, anchor_id=_form_uuid("anchor_id"))
-                flash("Anchor removed from the calibration set.")
+                flash(_("Anchor removed from the calibration set."))
             else:
                 submission_id = _form_uuid("submission_id")
                 posted = {"submission_id": str(submission_id), "rationale": request.form.get("rationale", "")}
@@ -90,7 +91,9 @@ def anchors(micro_credential_id: uuid.UUID) -> Page:
                     rationale=posted["rationale"].strip(),
                     micro_credential_id=micro_credential_id,
                 )
-                flash(f"{anchor.submission.reference} is an anchor with the levels you agreed.")
+                flash(
+                    _("%(reference)s is an anchor with the levels you agreed.", reference=anchor.submission.reference)
+                )
             return redirect(url_for("review.anchors", micro_credential_id=micro_credential_id))
         except ServiceError as exc:
             db.session.rollback()

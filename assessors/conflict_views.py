@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from assessors import conflicts as conflict_rules
 from assessors.views import Page, _user, bp
@@ -28,7 +29,7 @@ def conflicts() -> Page:
             if not exc.errors:
                 errors["email"] = [exc.detail]
         else:
-            flash("Conflict declared: you will not be given this person's work.")
+            flash(_("Conflict declared: you will not be given this person's work."))
             return redirect(url_for("review.conflicts"))
     html = render_template(
         "assessors/conflicts.html", declared=conflict_rules.list_declared(actor=actor), values=values, errors=errors
@@ -42,7 +43,7 @@ def withdraw_conflict(conflict_id: uuid.UUID) -> Page:
         conflict_rules.withdraw(actor=_user(), conflict_id=conflict_id)
     except ServiceError as exc:
         db.session.rollback()
-        flash(f"Not withdrawn: {exc.detail}")
+        flash(_("Not withdrawn: %(detail)s", detail=exc.detail))
     else:
-        flash("Conflict withdrawn.")
+        flash(_("Conflict withdrawn."))
     return redirect(url_for("review.conflicts"))

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from assessors import issuance
@@ -27,6 +28,7 @@ from assessors.queue import _new_task
 from core import audit, clock, mail
 from core.db import db
 from core.errors import Conflict
+from core.i18n import recipient_language
 from core.models import User
 from credentials.authoring.models import Assessment, CredentialVersion
 from credentials.portfolios.models import CriterionFeedback, Submission, SubmissionState
@@ -153,14 +155,28 @@ def _finalise(submission_id: uuid.UUID, review: Review, version: CredentialVersi
     )
     earner = db.session.get(User, submission.earner_id)
     if earner is not None:
-        outcome = "passed" if submission.state == DECISION_PASSED else "not yet passed"
-        mail.send(
-            to=earner.email,
-            subject=f"Your submission {submission.reference}: {outcome}",
-            body=f"Hello {earner.name},\n\nYour {'renewal ' if submission.is_renewal else ''}submission for "
-            f"“{version.title}” has been reviewed: {outcome}.\n"
-            f"Read the feedback on each criterion here:\n{current_app.config['BASE_URL']}/portfolio/{submission.id}",
-        )
+        with recipient_language(earner):
+            outcome = _("passed") if submission.state == DECISION_PASSED else _("not yet passed")
+            words = {
+                "name": earner.name,
+                "title": version.title,
+                "outcome": outcome,
+                "link": f"{current_app.config['BASE_URL']}/portfolio/{submission.id}",
+            }
+            if submission.is_renewal:
+                body = _(
+                    "Hello %(name)s,\n\nYour renewal submission for “%(title)s” has been reviewed: %(outcome)s.\n"
+                    "Read the feedback on each criterion here:\n%(link)s",
+                    **words,
+                )
+            else:
+                body = _(
+                    "Hello %(name)s,\n\nYour submission for “%(title)s” has been reviewed: %(outcome)s.\n"
+                    "Read the feedback on each criterion here:\n%(link)s",
+                    **words,
+                )
+            subject = _("Your submission %(reference)s: %(outcome)s", reference=submission.reference, outcome=outcome)
+            mail.send(to=earner.email, subject=subject, body=body)
     if submission.state == DECISION_PASSED:
         issuance.hand_off(
             issuance.Award(

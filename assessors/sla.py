@@ -19,14 +19,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import format_date
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from assessors.models import OPEN_TASK, BreachAction, NonWorkingDay, Qualification, ReviewTask, TaskKind
+from assessors.models import OPEN_TASK, BreachAction, NonWorkingDay, Qualification, ReviewTask
 from assessors.settings import _settings_map
 from core import audit, clock, mail
 from core.authz import authorize
 from core.db import db
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.i18n import datetime_filter, label, recipient_language
 from core.models import Membership, Role, User
 from credentials.portfolios.models import Submission
 
@@ -45,7 +48,7 @@ def is_working_day(day: date, holidays: set[date]) -> bool:
 def add_business_days(start: datetime, days: int, holidays: set[date]) -> datetime:
     """The same time of day as ``start`` on the ``days``-th working day after ``start``'s date."""
     moment, counted = start, 0
-    for _ in range(_MAX_DAYS):
+    for _step in range(_MAX_DAYS):
         if counted >= days:
             return moment
         moment += timedelta(days=1)
@@ -57,7 +60,7 @@ def add_business_days(start: datetime, days: int, holidays: set[date]) -> dateti
 def subtract_business_days(end: datetime, days: int, holidays: set[date]) -> datetime:
     """The same time of day as ``end`` on the ``days``-th working day before ``end``'s date."""
     moment, counted = end, 0
-    for _ in range(_MAX_DAYS):
+    for _step in range(_MAX_DAYS):
         if counted >= days:
             return moment
         moment -= timedelta(days=1)
@@ -192,7 +195,12 @@ def _link(task: ReviewTask) -> str:
 
 
 def _when(moment: datetime) -> str:
-    return moment.strftime("%A %d %B %Y, %H:%M UTC")
+    """The due moment in the recipient's language, in UTC."""
+    return datetime_filter(moment, "full") + " UTC"
+
+
+def _day(moment: datetime) -> str:
+    return format_date(moment, "medium")
 
 
 def sweep() -> SweepResult:
@@ -214,13 +222,20 @@ def sweep() -> SweepResult:
             reminded_at=now,
         ):
             continue
-        mail.send(
-            to=holder.email,
-            subject=f"Review of {reference} due {task.due_at:%d %b %Y}",
-            body=f"Hello {holder.name},\n\nThe decision on submission {reference}, which you have claimed, is due by "
-            f"{_when(task.due_at)}.\n\nContinue scoring it here:\n{_link(task)}\n\nIf you cannot finish it in "
-            "time, release it so another assessor can take it.",
-        )
+        with recipient_language(holder):
+            mail.send(
+                to=holder.email,
+                subject=_("Review of %(reference)s due %(day)s", reference=reference, day=_day(task.due_at)),
+                body=_(
+                    "Hello %(name)s,\n\nThe decision on submission %(reference)s, which you have claimed, is due by "
+                    "%(when)s.\n\nContinue scoring it here:\n%(link)s\n\nIf you cannot finish it in "
+                    "time, release it so another assessor can take it.",
+                    name=holder.name,
+                    reference=reference,
+                    when=_when(task.due_at),
+                    link=_link(task),
+                ),
+            )
         result.reminded += 1
 
     breaches = db.session.execute(
@@ -246,13 +261,19 @@ def sweep() -> SweepResult:
                 lease_expires_at=None,
             )
             if released:
-                mail.send(
-                    to=holder.email,
-                    subject=f"{reference} went back to the queue: its decision was due",
-                    body=f"Hello {holder.name},\n\nThe decision on submission {reference} was due by "
-                    f"{_when(task.due_at)}. Under your organisation's rule the submission has gone back to the "
-                    "review queue so that another assessor can take it. Your saved draft is kept.",
-                )
+                with recipient_language(holder):
+                    mail.send(
+                        to=holder.email,
+                        subject=_("%(reference)s went back to the queue: its decision was due", reference=reference),
+                        body=_(
+                            "Hello %(name)s,\n\nThe decision on submission %(reference)s was due by %(when)s. Under "
+                            "your organisation's rule the submission has gone back to the review queue so that "
+                            "another assessor can take it. Your saved draft is kept.",
+                            name=holder.name,
+                            reference=reference,
+                            when=_when(task.due_at),
+                        ),
+                    )
                 result.released += 1
         elif action == BreachAction.ESCALATE.value:
             _escalate(task, reference, holder)
@@ -295,13 +316,21 @@ def _escalate(task: ReviewTask, reference: str, holder: User | None) -> None:
                 .order_by(User.name)
             )
         )
-    state = f"claimed by {holder.name}" if holder is not None else "not claimed by anyone"
-    kind = "adjudication" if task.kind == TaskKind.ADJUDICATION.value else task.kind
     for lead in leads:
-        mail.send(
-            to=lead.email,
-            subject=f"Overdue: {reference} was due {task.due_at:%d %b %Y}",
-            body=f"Hello {lead.name},\n\nThe {kind} of submission {reference} was due by {_when(task.due_at)} and "
-            f"is still open ({state}). You are asked to see that it is decided.\n\n"
-            f"The overdue list:\n{current_app.config['BASE_URL']}/review/{task.organisation_id}/admin#overdue",
-        )
+        with recipient_language(lead):
+            state = _("claimed by %(name)s", name=holder.name) if holder is not None else _("not claimed by anyone")
+            mail.send(
+                to=lead.email,
+                subject=_("Overdue: %(reference)s was due %(day)s", reference=reference, day=_day(task.due_at)),
+                body=_(
+                    "Hello %(name)s,\n\nThe %(kind)s of submission %(reference)s was due by %(when)s and "
+                    "is still open (%(state)s). You are asked to see that it is decided.\n\n"
+                    "The overdue list:\n%(link)s",
+                    name=lead.name,
+                    kind=label(task.kind),
+                    reference=reference,
+                    when=_when(task.due_at),
+                    state=state,
+                    link=f"{current_app.config['BASE_URL']}/review/{task.organisation_id}/admin#overdue",
+                ),
+            )

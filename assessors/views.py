@@ -8,6 +8,9 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -137,7 +140,7 @@ def claim(organisation_id: uuid.UUID) -> Page:
         actor=actor, organisation_id=organisation_id, micro_credential_id=micro_credential_id
     )
     if task is None:
-        flash("Nothing you may review is waiting (or your calibration is due).")
+        flash(_("Nothing you may review is waiting (or your calibration is due)."))
         return redirect(url_for("review.queue", organisation_id=organisation_id))
     return redirect(url_for("review.task", task_id=task.id))
 
@@ -214,14 +217,14 @@ def task(task_id: uuid.UUID) -> Page:
         try:
             if action == "release":
                 review_queue.release(actor=actor, task_id=task_id)
-                flash("Released: the submission is back in the queue.")
+                flash(_("Released: the submission is back in the queue."))
                 return redirect(url_for("review.queue", organisation_id=view["task"].organisation_id))
             if action == "submit":
                 review = scoring.submit_review(actor=actor, task_id=task_id, scores=scores, summary=summary)
                 flash(scoring.submitted_message(review))
                 return redirect(url_for("review.queue", organisation_id=view["task"].organisation_id))
             scoring.save_scores(actor=actor, task_id=task_id, scores=scores, summary=summary)
-            flash("Draft saved.")
+            flash(_("Draft saved."))
             return redirect(url_for("review.task", task_id=task_id))
         except ServiceError as exc:
             db.session.rollback()
@@ -266,12 +269,12 @@ def admin(organisation_id: uuid.UUID) -> Page:
                     is_lead=request.form.get("is_lead") == "on",
                     organisation_id=organisation_id,
                 )
-                flash("Assessor qualified.")
+                flash(_("Assessor qualified."))
             elif action == "unqualify":
                 qualification_rules.unqualify(
                     actor=actor, qualification_id=uuid.UUID(request.form.get("qualification_id", ""))
                 )
-                flash("Qualification withdrawn.")
+                flash(_("Qualification withdrawn."))
             elif action == "settings":
                 changes = {
                     "turnaround_hours": int(request.form["turnaround_hours"]),
@@ -289,21 +292,21 @@ def admin(organisation_id: uuid.UUID) -> Page:
                 }
                 changes |= {k: read(request.form[k]) for k, read in form_sla.items() if k in request.form}
                 settings.update_settings(actor=actor, organisation_id=organisation_id, changes=load_settings(changes))
-                flash("Settings saved.")
+                flash(_("Settings saved."))
             elif action == "add_day":
                 day = _form_date("day")
                 sla.add_non_working_day(
                     actor=actor, organisation_id=organisation_id, day=day, label=request.form.get("label", "")
                 )
-                flash(f"{day:%d %B %Y} is now a non-working day.")
+                flash(_("%(day)s is now a non-working day.", day=format_date(day, "long")))
             elif action == "remove_day":
                 sla.remove_non_working_day(
                     actor=actor, organisation_id=organisation_id, day_id=uuid.UUID(request.form.get("day_id", ""))
                 )
-                flash("That day is a working day again.")
+                flash(_("That day is a working day again."))
         except (ValueError, KeyError):
             db.session.rollback()
-            flash("Some values were not numbers; nothing was changed.")
+            flash(_("Some values were not numbers; nothing was changed."))
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.detail)
@@ -374,9 +377,9 @@ def appeal(submission_id: uuid.UUID) -> Page:
         appeals.appeal(actor=actor, submission_id=submission_id, reason=request.form.get("reason", ""))
     except ServiceError as exc:
         db.session.rollback()
-        flash("Not appealed: " + (exc.errors[0]["detail"] if exc.errors else exc.detail))
+        flash(_("Not appealed: %(reason)s", reason=exc.errors[0]["detail"] if exc.errors else exc.detail))
         return redirect(back + "#appeal")
-    flash("Appeal sent: another assessor will review your submission afresh.")
+    flash(_("Appeal sent: another assessor will review your submission afresh."))
     return redirect(back)
 
 
@@ -384,4 +387,4 @@ def init_app(app: Flask) -> None:
     from core.views import register_nav
 
     app.register_blueprint(bp)
-    register_nav("Review", "review.index", visible=is_reviewer, order=30)
+    register_nav(_l("Review"), "review.index", visible=is_reviewer, order=30)
