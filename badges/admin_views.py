@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -59,9 +60,9 @@ def consent_settings(organisation_id: uuid.UUID) -> Page:
     require = request.form.get("require_acceptance") == "on"
     consent.set_requires_acceptance(actor=_user(), organisation_id=organisation_id, require=require)
     flash(
-        "New badges now wait for their earner's acceptance before they are public."
+        _("New badges now wait for their earner's acceptance before they are public.")
         if require
-        else "New badges are public as soon as they are issued (imports to non-members still wait for acceptance)."
+        else _("New badges are public as soon as they are issued (imports to non-members still wait for acceptance).")
     )
     return redirect(url_for("issuing.issuer", organisation_id=organisation_id) + "#consent-heading")
 
@@ -101,7 +102,7 @@ def edit_profile(organisation_id: uuid.UUID) -> Page:
                     field = {"file": "image"}.get(e["field"].strip("/"), e["field"].strip("/")) or "_form"
                     errors.setdefault(field, []).append(e["detail"])
             else:
-                flash("Issuer profile saved: verifiers see it now, and new badges carry it.")
+                flash(_("Issuer profile saved: verifiers see it now, and new badges carry it."))
                 return redirect(url_for("issuing.issuer", organisation_id=organisation_id))
         organisation, profile = issuers.issuer_profile(organisation_id=organisation_id)
     html = render_template(
@@ -127,9 +128,9 @@ def rotate(organisation_id: uuid.UUID) -> Page:
         fresh = issuers.rotate_keys(actor=_user(), organisation_id=organisation_id)
     except ServiceError as exc:
         db.session.rollback()
-        flash(f"Keys not rotated: {exc.detail}")
+        flash(_("Keys not rotated: %(detail)s", detail=exc.detail))
     else:
-        flash(f"Keys rotated: {len(fresh)} new active keys; the old ones stay published, retired.")
+        flash(_("Keys rotated: %(count)s new active keys; the old ones stay published, retired.", count=len(fresh)))
     return redirect(url_for("issuing.issuer", organisation_id=organisation_id))
 
 
@@ -191,7 +192,14 @@ def change_status(organisation_id: uuid.UUID, badge_id: uuid.UUID, change: str) 
             errors = {e["field"]: [e["detail"]] for e in exc.errors} or {"_form": [exc.detail]}
             status = exc.status
         else:
-            flash(f"{done}: {badge.title} ({badge.recipient_name or 'recipient'}).")
+            flash(
+                _(
+                    "%(done)s: %(title)s (%(value)s).",
+                    done=done,
+                    title=badge.title,
+                    value=badge.recipient_name or _("recipient"),
+                )
+            )
             return redirect(url_for("issuing.badges", organisation_id=organisation_id))
     organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
     html = render_template(

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 
@@ -25,11 +26,11 @@ from credentials.authoring.models import CredentialVersion, Stack, StackState, V
 
 CONTEXTS_FOR_FRAGMENTS = documents.CONTEXTS[:2]
 STATUS_TEXT = {
-    "valid": "VALID",
-    "revoked": "REVOKED",
-    "suspended": "SUSPENDED",
-    "expired": "EXPIRED",
-    "not_yet_valid": "NOT YET VALID",
+    "valid": _l("VALID"),
+    "revoked": _l("REVOKED"),
+    "suspended": _l("SUSPENDED"),
+    "expired": _l("EXPIRED"),
+    "not_yet_valid": _l("NOT YET VALID"),
 }
 
 

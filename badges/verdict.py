@@ -13,31 +13,39 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from badges.verifier import Report
 
 LABELS = {
-    "valid": "VALID",
-    "revoked": "REVOKED",
-    "suspended": "SUSPENDED",
-    "expired": "EXPIRED",
-    "not_yet_valid": "NOT YET VALID",
-    "invalid": "NOT GENUINE",
+    "valid": _l("VALID"),
+    "revoked": _l("REVOKED"),
+    "suspended": _l("SUSPENDED"),
+    "expired": _l("EXPIRED"),
+    "not_yet_valid": _l("NOT YET VALID"),
+    "invalid": _l("NOT GENUINE"),
 }
 
 # What a failed step means for the person holding the badge; the technical detail follows in the table.
 FAILED_STEP = {
-    "parse": "It could not be read as a badge.",
-    "fetch": "It could not be fetched from the address given.",
-    "context": "It is not a well-formed Open Badge (its JSON-LD context is wrong).",
-    "type": "It is not a well-formed Open Badge (its type is wrong).",
-    "schema": "It is not a well-formed Open Badge (required parts are missing or malformed).",
-    "subject": "It does not say properly whom it was awarded to.",
-    "issuer": "The issuer it names could not be confirmed.",
-    "proof": "The signature does not match the content: the badge was changed after it was issued, or it was not "
-    "signed by the issuer it names.",
-    "status": "Whether it has been revoked could not be checked.",
-    "validity": "Its dates are not readable.",
-    "credentials": "A credential this learner record (CLR) holds is not genuine, so the record cannot be relied on.",
+    "parse": _l("It could not be read as a badge."),
+    "fetch": _l("It could not be fetched from the address given."),
+    "context": _l("It is not a well-formed Open Badge (its JSON-LD context is wrong)."),
+    "type": _l("It is not a well-formed Open Badge (its type is wrong)."),
+    "schema": _l("It is not a well-formed Open Badge (required parts are missing or malformed)."),
+    "subject": _l("It does not say properly whom it was awarded to."),
+    "issuer": _l("The issuer it names could not be confirmed."),
+    "proof": _l(
+        "The signature does not match the content: the badge was changed after it was issued, or it was not "
+        "signed by the issuer it names."
+    ),
+    "status": _l("Whether it has been revoked could not be checked."),
+    "validity": _l("Its dates are not readable."),
+    "credentials": _l(
+        "A credential this learner record (CLR) holds is not genuine, so the record cannot be relied on."
+    ),
 }
 
 
@@ -69,8 +77,8 @@ def parse_date(value: Any) -> datetime | None:
 
 
 def long_date(moment: datetime | None) -> str:
-    """ "3 December 2026": unambiguous in every English locale (the page's script shows the reader's own)."""
-    return "" if moment is None else f"{moment.day} {moment:%B %Y}"
+    """The date in words in the page's language ("December 3, 2026", "3 de diciembre de 2026")."""
+    return "" if moment is None else format_date(moment, "long")
 
 
 def explain(report: Report) -> Verdict:
@@ -87,30 +95,46 @@ def explain(report: Report) -> Verdict:
     valid_from = parse_date(credential.get("validFrom") or credential.get("issuanceDate"))
     valid_until = parse_date(credential.get("validUntil") or credential.get("expirationDate"))
     status = report.status
-    who = issuer_name or "The issuer"
-    what = f"“{badge}”" if badge else "this badge"
+    who = issuer_name or _("The issuer")
+    what = f"“{badge}”" if badge else _("this badge")
     failed = [c for c in report.checks if not c["passed"] and c.get("severity") != "warning"]  # warnings: shown apart
-    reasons = list(dict.fromkeys(FAILED_STEP.get(c["step"], c["detail"]) for c in failed))
+    reasons = list(dict.fromkeys(str(FAILED_STEP.get(c["step"], c["detail"])) for c in failed))
     if status == "valid":
-        headline = f"Genuine and valid: {who} issued {what}, and it has not been changed since."
+        headline = _(
+            "Genuine and valid: %(who)s issued %(what)s, and it has not been changed since.", who=who, what=what
+        )
     elif status == "revoked":
-        headline = f"Revoked: {who} issued {what} but has withdrawn it. It no longer counts."
+        headline = _("Revoked: %(who)s issued %(what)s but has withdrawn it. It no longer counts.", who=who, what=what)
         reasons = [_status_detail(report, "revoked")]
     elif status == "suspended":
-        headline = f"Suspended: {who} issued {what} but has put it on hold. It does not count until {who} lifts it."
+        headline = _(
+            "Suspended: %(who)s issued %(what)s but has put it on hold. It does not count until %(who)s lifts it.",
+            who=who,
+            what=what,
+        )
         reasons = [_status_detail(report, "suspended")]
     elif status == "expired":
-        headline = f"Expired: {who} issued {what}, genuinely, but it was valid only until {long_date(valid_until)}."
+        headline = _(
+            "Expired: %(who)s issued %(what)s, genuinely, but it was valid only until %(until)s.",
+            who=who,
+            what=what,
+            until=long_date(valid_until),
+        )
     elif status == "not_yet_valid":
-        headline = f"Not valid yet: {who} issued {what}, genuinely, but it counts only from {long_date(valid_from)}."
+        headline = _(
+            "Not valid yet: %(who)s issued %(what)s, genuinely, but it counts only from %(since)s.",
+            who=who,
+            what=what,
+            since=long_date(valid_from),
+        )
     elif status == "invalid":
-        headline = "Not genuine: do not rely on this badge or on anything it says."
-        reasons = reasons or ["It could not be checked."]
+        headline = _("Not genuine: do not rely on this badge or on anything it says.")
+        reasons = reasons or [_("It could not be checked.")]
     else:  # a status this page does not know yet: never present it as good
-        headline = f"{status.replace('_', ' ').capitalize()}: read the checks below."
+        headline = _("%(status)s: read the checks below.", status=status.replace("_", " ").capitalize())
     return Verdict(
         status=status,
-        label=LABELS.get(status, status.upper()),
+        label=str(LABELS.get(status, status.upper())),
         headline=headline,
         reasons=[r for r in reasons if r],
         trusted=status != "invalid",
@@ -161,7 +185,7 @@ def recipient_matches(credential: dict[str, Any] | None, email: str) -> bool | N
             if value.strip().lower() == email.strip().lower():
                 return True
             continue
-        algorithm, _, digest = value.partition("$")
+        algorithm, _sep, digest = value.partition("$")
         if algorithm.lower() not in ("sha256", "md5") or not digest:
             continue
         salt = identity.get("salt") if isinstance(identity.get("salt"), str) else ""

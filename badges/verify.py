@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app, render_template, request
 from flask.views import MethodView
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from marshmallow import Schema, fields
@@ -282,4 +283,4 @@ def init_app(app: Flask) -> None:
 
     register(app, verify_blp)
     app.register_blueprint(page_bp)
-    register_nav("Verify a badge", f"{page_bp.name}.verify_page", order=50)
+    register_nav(_l("Verify a badge"), f"{page_bp.name}.verify_page", order=50)

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import NotAcceptable
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -58,7 +60,7 @@ class DownloadMemo:
                 self._items[key] = found
                 self.size += len(found[0])
                 while self.size > self.budget:
-                    _, (body, _) = self._items.popitem(last=False)
+                    _key, (body, _type) = self._items.popitem(last=False)
                     self.size -= len(body)
         return found
 
@@ -284,10 +286,10 @@ def my_badges() -> WerkzeugResponse | str:
 
 
 _DONE = {
-    "accept": "Badge accepted: it is public now, and you can share it.",
-    "decline": "Badge declined: it is not public. You can still accept it later.",
-    "hide": "Badge hidden: its page now says only whether it is valid, without your name or evidence.",
-    "show": "Badge shown: its page is public again.",
+    "accept": _l("Badge accepted: it is public now, and you can share it."),
+    "decline": _l("Badge declined: it is not public. You can still accept it later."),
+    "hide": _l("Badge hidden: its page now says only whether it is valid, without your name or evidence."),
+    "show": _l("Badge shown: its page is public again."),
 }
 
 
@@ -304,7 +306,7 @@ def change_my_badge(badge_id: uuid.UUID, change: str) -> WerkzeugResponse:
         db.session.rollback()
         flash(exc.detail)
     else:
-        flash(f"{_DONE[change]} ({badge.title})")
+        flash(_("%(done)s (%(title)s)", done=_DONE[change], title=badge.title))
     return redirect(url_for("badges.my_badges") + f"#badge-{badge_id}")
 
 
@@ -319,5 +321,5 @@ def init_app(app: Flask) -> None:
     from credentials.portfolios.views import on_badge_lookup
 
     app.register_blueprint(bp)
-    register_nav("My badges", "badges.my_badges", visible=lambda user: user is not None, order=17)
+    register_nav(_l("My badges"), "badges.my_badges", visible=lambda user: user is not None, order=17)
     on_badge_lookup(badge_page_for_submission)

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, Flask, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from badges.host import services, upsert
@@ -80,7 +81,7 @@ def revoke(approval_id: uuid.UUID) -> Page:
         db.session.rollback()
         flash(exc.detail)
     else:
-        flash(f"{approval.client.client_name} can no longer reach your badges or profile.")
+        flash(_("%(client_name)s can no longer reach your badges or profile.", client_name=approval.client.client_name))
     return redirect(url_for("obapi_pages.applications"))
 
 
