@@ -344,7 +344,9 @@ class Checklist(MethodView):
     def get(self, organisation_id: uuid.UUID) -> Any:
         """The first-run checklist (org admins): each step, in order, and whether the organisation has done it."""
         progress = checklist.first_run_checklist(actor=require_user(), organisation_id=organisation_id)
-        return [{"key": st.key, "label": st.label, "hint": st.hint, "done": done} for st, done in progress.steps]
+        return [
+            {"key": st.key, "label": str(st.label), "hint": str(st.hint), "done": done} for st, done in progress.steps
+        ]
 
 
 @orgs_blp.route("/<uuid:organisation_id>/members")

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import distinct, func, select
 
 from core import clock
@@ -110,24 +111,24 @@ def _members_or_invited(organisation: Organisation, role: Role, *, at_least: int
 
 register_step(
     "issuer_profile",
-    label="Complete the issuer profile",
-    hint="Name, website, contact email and description: what verifiers see as the issuer of your badges.",
+    label=_l("Complete the issuer profile"),
+    hint=_l("Name, website, contact email and description: what verifiers see as the issuer of your badges."),
     order=10,
     done=_profile_complete,
     endpoint="orgadmin.profile",
 )
 register_step(
     "team",
-    label="Invite your design team",
-    hint="Invite a second author: authors draft together and one reviews another's draft before it is published.",
+    label=_l("Invite your design team"),
+    hint=_l("Invite a second author: authors draft together and one reviews another's draft before it is published."),
     order=25,
     done=lambda o: _members_or_invited(o, Role.AUTHOR, at_least=2),
     endpoint="orgadmin.members",
 )
 register_step(
     "assessors",
-    label="Invite assessors",
-    hint="Assessors score earners' evidence against the rubric in the review queue.",
+    label=_l("Invite assessors"),
+    hint=_l("Assessors score earners' evidence against the rubric in the review queue."),
     order=50,
     done=lambda o: _members_or_invited(o, Role.ASSESSOR, at_least=1),
     endpoint="orgadmin.members",

@@ -142,7 +142,7 @@ def datetime_filter(value: Any, format: str = "medium") -> str:
         return date_filter(value, format)
     locale = get_locale() or Locale.parse(DEFAULT)
     pattern = locale.datetime_formats.get(format, locale.datetime_formats["medium"])
-    return str(pattern).format(format_time(value, "short"), format_date(value, format))
+    return str(pattern).replace("'", "").format(format_time(value, "short"), format_date(value, format))
 
 
 def html_lang() -> str:

@@ -66,7 +66,7 @@ def register_nav(
 def nav_links(user: User | None) -> list[ShownLink]:
     """The links ``user`` sees, in order, the current page's marked (used by ``base.html``)."""
     shown = []
-    for link in sorted(_nav.values(), key=lambda n: (n.order, n.label)):
+    for link in sorted(_nav.values(), key=lambda n: (n.order, str(n.label))):
         if link.endpoint not in current_app.view_functions or not link.visible(user):
             continue
         try:
@@ -113,7 +113,7 @@ def text_arg(name: str, max_length: int = 200) -> str:
 def no_control_characters(form: FlaskForm, field: Field) -> None:
     """The same rule the API's text fields follow (and PostgreSQL refuses NUL in text)."""
     if field.data and has_control_characters(field.data):
-        raise ValidationError("Must not contain control characters.")
+        raise ValidationError(_("Must not contain control characters."))
 
 
 def email_address(form: FlaskForm, field: Field) -> None:
@@ -121,37 +121,37 @@ def email_address(form: FlaskForm, field: Field) -> None:
     try:
         validate.Email()(field.data or "")
     except SchemaValidationError:
-        raise ValidationError("Not a valid email address.") from None
+        raise ValidationError(_("Not a valid email address.")) from None
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired(), Length(max=254), no_control_characters])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254), no_control_characters])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
 
 
 class SignupForm(FlaskForm):
-    name = StringField("Your name", validators=[DataRequired(), Length(max=200), no_control_characters])
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200), no_control_characters])
     email = EmailField(
-        "Email address", validators=[DataRequired(), Length(max=254), no_control_characters, email_address]
+        _l("Email address"), validators=[DataRequired(), Length(max=254), no_control_characters, email_address]
     )
-    password = PasswordField("Password (at least 10 characters)", validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField(_l("Password (at least 10 characters)"), validators=[DataRequired(), Length(max=1024)])
 
 
 class ResetRequestForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired(), Length(max=254), no_control_characters])
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254), no_control_characters])
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField("New password (at least 10 characters)", validators=[DataRequired(), Length(max=1024)])
+    password = PasswordField(_l("New password (at least 10 characters)"), validators=[DataRequired(), Length(max=1024)])
     confirm = PasswordField(
-        "Repeat the new password",
-        validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
 
 
 class AcceptInvitationForm(FlaskForm):
-    name = StringField("Your name", validators=[Length(max=200), no_control_characters])
-    password = PasswordField("Choose a password (at least 10 characters)", validators=[Length(max=1024)])
+    name = StringField(_l("Your name"), validators=[Length(max=200), no_control_characters])
+    password = PasswordField(_l("Choose a password (at least 10 characters)"), validators=[Length(max=1024)])
 
 
 def _attach_errors(form: FlaskForm, exc: ServiceError) -> None:
