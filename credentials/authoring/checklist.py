@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, select
 
 from core.checklist import register_step
@@ -54,8 +55,8 @@ def _for(organisation: Organisation) -> dict[str, Any]:
 def register() -> None:
     register_step(
         "drafted",
-        label="Draft your first micro-credential",
-        hint="Its competency statement, key method and what earners submit as evidence.",
+        label=_l("Draft your first micro-credential"),
+        hint=_l("Its competency statement, key method and what earners submit as evidence."),
         order=20,
         done=has_draft,
         endpoint="authoring.create",
@@ -63,8 +64,8 @@ def register() -> None:
     )
     register_step(
         "rubric",
-        label="Write its scoring rubric",
-        hint="Criteria with levels, and the passing rule assessors will apply.",
+        label=_l("Write its scoring rubric"),
+        hint=_l("Criteria with levels, and the passing rule assessors will apply."),
         order=30,
         done=has_rubric,
         endpoint="authoring.index",
@@ -72,8 +73,8 @@ def register() -> None:
     )
     register_step(
         "standards",
-        label="Align it to standards",
-        hint="On the draft's Standards tab; badges then name the standards they certify.",
+        label=_l("Align it to standards"),
+        hint=_l("On the draft's Standards tab; badges then name the standards they certify."),
         order=35,
         done=has_alignment,
         endpoint="authoring.index",
@@ -81,8 +82,8 @@ def register() -> None:
     )
     register_step(
         "published",
-        label="Publish it",
-        hint="Another author reviews and approves the draft; then it is published to the catalogue.",
+        label=_l("Publish it"),
+        hint=_l("Another author reviews and approves the draft; then it is published to the catalogue."),
         order=40,
         done=has_published,
         endpoint="authoring.index",

@@ -4,6 +4,7 @@ each a link to its overview, saying whose move it is."""
 from __future__ import annotations
 
 from flask import url_for
+from flask_babel import gettext as _
 
 from core.dashboard import Item, Section, register_section
 from core.models import Role, User
@@ -13,10 +14,10 @@ from credentials.authoring.models import CredentialVersion, VersionState
 
 def _whose_move(version: CredentialVersion, user: User) -> str:
     if version.state == VersionState.APPROVED.value:
-        return "approved: ready to publish"
+        return _("approved: ready to publish")
     if version.review_requested_by_id == user.id:
-        return "you asked for review: waiting for a teammate"
-    return "asks for your review"
+        return _("you asked for review: waiting for a teammate")
+    return _("asks for your review")
 
 
 def in_review(user: User) -> Section | None:
@@ -25,7 +26,7 @@ def in_review(user: User) -> Section | None:
         return None
     items = [
         Item(
-            label=f"{version.title} (version {version.number})",
+            label=_("%(title)s (version %(number)s)", title=version.title, number=version.number),
             url=url_for("authoring.overview", version_id=version.id),
             note=_whose_move(version, user),
         )
@@ -33,13 +34,13 @@ def in_review(user: User) -> Section | None:
     ]
     return Section(
         key="authoring",
-        title="Micro-credentials in review",
+        title=_("Micro-credentials in review"),
         items=items,
-        more=Item(label="All your organisation's micro-credentials", url=url_for("authoring.index")),
+        more=Item(label=_("All your organisation's micro-credentials"), url=url_for("authoring.index")),
         next_step=Item(
-            label="Write a new micro-credential",
+            label=_("Write a new micro-credential"),
             url=url_for("authoring.create"),
-            note="or open a draft under My credentials and ask a teammate to review it",
+            note=_("or open a draft under My credentials and ask a teammate to review it"),
         ),
     )
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
@@ -67,13 +68,39 @@ ACHIEVEMENT_TYPES = (
     "QualityAssuranceCredential", "MasterCertificate", "MasterDegree", "MicroCredential", "ResearchDoctorate",
     "SecondarySchoolDiploma",
 )  # fmt: skip
-# Words for the types whose name does not read well split at its capitals.
+# Each type in people's words (translated); the stored value stays the spec's term.
 _ACHIEVEMENT_TYPE_WORDS = {
-    "MicroCredential": "micro-credential",
-    "CoCurricular": "co-curricular activity",
-    "GeneralEducationDevelopment": "general education development (GED)",
-    "CertificateOfCompletion": "certificate of completion",
-    "QualityAssuranceCredential": "quality assurance credential",
+    "Achievement": _l("achievement"),
+    "ApprenticeshipCertificate": _l("apprenticeship certificate"),
+    "Assessment": _l("assessment"),
+    "Assignment": _l("assignment"),
+    "AssociateDegree": _l("associate degree"),
+    "Award": _l("award"),
+    "Badge": _l("badge"),
+    "BachelorDegree": _l("bachelor degree"),
+    "Certificate": _l("certificate"),
+    "CertificateOfCompletion": _l("certificate of completion"),
+    "Certification": _l("certification"),
+    "CommunityService": _l("community service"),
+    "Competency": _l("competency"),
+    "Course": _l("course"),
+    "CoCurricular": _l("co-curricular activity"),
+    "Degree": _l("degree"),
+    "Diploma": _l("diploma"),
+    "DoctoralDegree": _l("doctoral degree"),
+    "Fieldwork": _l("fieldwork"),
+    "GeneralEducationDevelopment": _l("general education development (GED)"),
+    "JourneymanCertificate": _l("journeyman certificate"),
+    "LearningProgram": _l("learning program"),
+    "License": _l("license"),
+    "Membership": _l("membership"),
+    "ProfessionalDoctorate": _l("professional doctorate"),
+    "QualityAssuranceCredential": _l("quality assurance credential"),
+    "MasterCertificate": _l("master certificate"),
+    "MasterDegree": _l("master degree"),
+    "MicroCredential": _l("micro-credential"),
+    "ResearchDoctorate": _l("research doctorate"),
+    "SecondarySchoolDiploma": _l("secondary school diploma"),
 }
 
 
@@ -81,9 +108,9 @@ def achievement_type_label(value: str | None) -> str:
     """An Open Badges ``achievementType`` in people's words ("ApprenticeshipCertificate" → "apprenticeship
     certificate", "ext:Workshop" → "workshop"); the stored value stays the spec's term."""
     if not value:
-        return "micro-credential"
+        return str(_l("micro-credential"))
     if value in _ACHIEVEMENT_TYPE_WORDS:
-        return _ACHIEVEMENT_TYPE_WORDS[value]
+        return str(_ACHIEVEMENT_TYPE_WORDS[value])
     name = value.removeprefix("ext:").replace("_", " ").replace("-", " ")
     return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name).lower()
 

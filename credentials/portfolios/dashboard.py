@@ -4,6 +4,8 @@ to read, each a link to the submission. Everyone signed in may earn, so both app
 from __future__ import annotations
 
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from core.dashboard import Item, Section, register_section
 from core.models import User
@@ -11,44 +13,46 @@ from credentials.portfolios import services
 
 
 def _drafts(user: User) -> Section:
-    drafts, _ = services.waiting_for_earner(actor=user)
+    drafts, _decided = services.waiting_for_earner(actor=user)
     items = []
     for submission in drafts:
         left = len(services.problems(submission))
-        ready = "ready to submit" if not left else f"{left} item{'s' if left != 1 else ''} to finish"
+        ready = (
+            _("ready to submit") if not left else ngettext("%(num)d item to finish", "%(num)d items to finish", left)
+        )
         items.append(
             Item(
                 label=submission.version.title,
                 url=url_for("portfolio.submission", submission_id=submission.id),
-                note=f"draft, attempt {submission.attempt}: {ready}",
+                note=_("draft, attempt %(attempt)s: %(ready)s", attempt=submission.attempt, ready=ready),
             )
         )
     return Section(
         key="drafts",
-        title="Drafts to finish",
+        title=_("Drafts to finish"),
         items=items,
         next_step=Item(
-            label="Find a micro-credential in the catalogue",
+            label=_("Find a micro-credential in the catalogue"),
             url=url_for("catalogue.index"),
-            note="start a submission, answer its requirements and submit it for review",
+            note=_("start a submission, answer its requirements and submit it for review"),
         ),
     )
 
 
 def _feedback(user: User) -> Section:
-    _, decided = services.waiting_for_earner(actor=user)
+    _open, decided = services.waiting_for_earner(actor=user)
     items = []
     for submission in decided:
         left = services.attempts_left(submission, submission.earner_id)
-        then = f"then start attempt {submission.attempt + 1}" if left else "no attempts left"
+        then = _("then start attempt %(next)s", next=submission.attempt + 1) if left else _("no attempts left")
         items.append(
             Item(
                 label=submission.version.title,
                 url=url_for("portfolio.submission", submission_id=submission.id),
-                note=f"not yet: read the assessor's feedback, {then}",
+                note=_("not yet: read the assessor's feedback, %(then)s", then=then),
             )
         )
-    return Section(key="feedback", title="Feedback to read", items=items)
+    return Section(key="feedback", title=_("Feedback to read"), items=items)
 
 
 def init_app() -> None:
