@@ -4,11 +4,14 @@ may claim, each a link to the task or the queue."""
 from __future__ import annotations
 
 from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from assessors import queue
 from assessors.models import TaskKind
 from core.dashboard import Item, Section, register_section
 from core.db import db
+from core.i18n import datetime_filter
 from core.models import Organisation, Role, User
 from credentials.authoring.models import CredentialVersion
 
@@ -26,14 +29,14 @@ def reviews_waiting(user: User) -> Section | None:
     items = []
     for task in queue.my_claims(actor=user):
         version = db.session.get(CredentialVersion, task.version_id)
-        what = "Adjudication" if task.kind == TaskKind.ADJUDICATION.value else "Review"
-        due = task.lease_expires_at.strftime("%d %b %H:%M UTC") if task.lease_expires_at else ""
-        note = f"claimed by you, yours until {due}" if due else "claimed by you"
+        what = _("Adjudication") if task.kind == TaskKind.ADJUDICATION.value else _("Review")
+        due = datetime_filter(task.lease_expires_at) + " UTC" if task.lease_expires_at else ""
+        note = _("claimed by you, yours until %(due)s", due=due) if due else _("claimed by you")
         if task.due_at is not None:
-            note += f"; decision due {task.due_at:%d %b %H:%M UTC}"
+            note += _("; decision due %(due)s UTC", due=datetime_filter(task.due_at))
         items.append(
             Item(
-                label=f"{what}: {version.title if version else 'a submission'}",
+                label=_("%(what)s: %(title)s", what=what, title=version.title if version else _("a submission")),
                 url=url_for("review.task", task_id=task.id),
                 note=note,
             )
@@ -43,19 +46,24 @@ def reviews_waiting(user: User) -> Section | None:
         if waiting:
             items.append(
                 Item(
-                    label=f"{waiting} submission{'s' if waiting != 1 else ''} you may review in {organisation.name}",
+                    label=ngettext(
+                        "%(num)d submission you may review in %(name)s",
+                        "%(num)d submissions you may review in %(name)s",
+                        waiting,
+                        name=organisation.name,
+                    ),
                     url=url_for("review.queue", organisation_id=organisation.id),
-                    note="claim the next one from the queue",
+                    note=_("claim the next one from the queue"),
                 )
             )
     return Section(
         key="reviews",
-        title="Reviews waiting for you",
+        title=_("Reviews waiting for you"),
         items=items,
         next_step=Item(
-            label="Open your review queue",
+            label=_("Open your review queue"),
             url=url_for("review.index"),
-            note="nothing you may claim is waiting; calibration and your qualifications are there too",
+            note=_("nothing you may claim is waiting; calibration and your qualifications are there too"),
         ),
     )
 
