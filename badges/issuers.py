@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 
 from badges import documents, keys
@@ -306,8 +307,8 @@ def register_checklist_step() -> None:
 
     register_step(
         "issuer_logo",
-        label="Add your logo",
-        hint="A PNG or SVG shown on your issuer page and carried by the badges you issue.",
+        label=_l("Add your logo"),
+        hint=_l("A PNG or SVG shown on your issuer page and carried by the badges you issue."),
         order=12,
         done=has_image,
         endpoint="issuing.edit_profile",

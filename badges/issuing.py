@@ -20,6 +20,7 @@ from datetime import datetime
 from time import monotonic
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
 
 from assessors.issuance import Award
@@ -297,8 +298,8 @@ def has_issued(organisation: Organisation) -> bool:
 def register_checklist_step() -> None:
     register_step(
         "first_badge",
-        label="Issue your first badge",
-        hint="A badge is issued when an assessor passes a submission (or import past awards from a CSV file).",
+        label=_l("Issue your first badge"),
+        hint=_l("A badge is issued when an assessor passes a submission (or import past awards from a CSV file)."),
         order=60,
         done=has_issued,
         endpoint="issuing.badges",

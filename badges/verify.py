@@ -204,9 +204,9 @@ class Verify(MethodView):
 
 
 class VerifyForm(FlaskForm):
-    text = TextAreaField("Paste a badge: its JSON, its VC-JWT, or its URL")
-    file = FileField("…or upload the badge file (PNG, SVG, JSON or JWT)")
-    recipient = EmailField("Recipient's e-mail (optional)")
+    text = TextAreaField(_l("Paste a badge: its JSON, its VC-JWT, or its URL"))
+    file = FileField(_l("…or upload the badge file (PNG, SVG, JSON or JWT)"))
+    recipient = EmailField(_l("Recipient's e-mail (optional)"))
     kept = HiddenField()  # the file last verified, so the recipient can be checked without uploading it again
 
 
