@@ -89,8 +89,8 @@ def test_reminder_goes_once_to_the_holder(world: World) -> None:
         assert sla.sweep().reminded == 0  # once per threshold
     (message,) = mail.sent
     assert message.to == world.assessor.email
-    assert submission.reference in message.subject and "10 Dec 2026" in message.subject
-    assert "Thursday 10 December 2026, 10:00 UTC" in message.body
+    assert submission.reference in message.subject and "Dec 10, 2026" in message.subject
+    assert "Thursday, December 10, 2026, 10:00\u202fAM UTC" in message.body
     assert f"/review/tasks/{task.id}" in message.body
     assert submission.earner.email not in message.body and submission.earner.name not in message.body
 
@@ -210,7 +210,7 @@ def test_settings_page_sets_the_service_level_and_calendar(client, session: Any)
     assert review_settings.settings_for(w.org.id)["breach_action"] == "release"
     add = {"csrf_token": token, "action": "add_day", "day": "2026-12-08", "label": "Staff day"}
     r = client.post(f"/review/{w.org.id}/admin", data=add, headers=BROWSER, follow_redirects=True)
-    assert "08 December 2026 is now a non-working day." in _text(r) and "Staff day" in _text(r)
+    assert "December 8, 2026 is now a non-working day." in _text(r) and "Staff day" in _text(r)
     r = client.post(f"/review/{w.org.id}/admin", data=add, headers=BROWSER, follow_redirects=True)
     assert "already a non-working day" in _text(r)
     r = client.post(f"/review/{w.org.id}/admin", data={**add, "day": "08/12"}, headers=BROWSER, follow_redirects=True)
@@ -227,12 +227,12 @@ def test_due_date_on_earner_queue_and_scoring_pages_and_overdue_list(client, wor
         task = world.claim(world.assessor)
         sign_in(client, submission.earner.email)
         r, _ = page(client, f"/portfolio/{submission.id}")
-        assert "Decision due by" in _text(r) and "Thursday 10 December 2026, 10:00 UTC" in _text(r)
+        assert "Decision due by" in _text(r) and "Thursday, December 10, 2026, 10:00\u202fAM UTC" in _text(r)
         sign_in(client, world.assessor.email)
         r, _ = page(client, f"/review/tasks/{task.id}")
         assert "Decision due by" in _text(r) and "overdue" not in _text(r).split("Decision due by")[1][:80]
         r, _ = page(client, f"/review/{world.org.id}")
-        assert "Thu 10 Dec 10:00" in _text(r)
+        assert "Dec 10, 2026, 10:00\u202fAM" in _text(r)
     with clock.frozen_at(datetime(2026, 12, 10, 12, tzinfo=UTC)):
         r, _ = page(client, f"/review/tasks/{task.id}")
         assert "— overdue" in _text(r)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from babel.dates import format_date
+
 from badges.models import Badge, SigningKey
 from badges.revocation import CHANGES
 from core.models import Role, User
@@ -212,7 +214,10 @@ def test_the_badges_list_searches_by_earner_or_credential_and_shows_the_awarded_
     url = f"/organisations/{first.organisation_id}/badges"
     html = text(client.get(url, headers=BROWSER))
     assert '<th scope="col">Awarded</th>' in html
-    assert first.awarded_at.strftime("%Y-%m-%d") in html and first.awarded_at.date() != first.issued_at.date()
+    assert (
+        format_date(first.awarded_at, "medium", locale="en") in html
+        and first.awarded_at.date() != first.issued_at.date()
+    )
     assert foreign.title not in html
 
     html = text(client.get(f"{url}?q=hopper", headers=BROWSER))

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import select
 
 from badges import expiry, renewal, revocation
@@ -58,7 +59,7 @@ def test_the_mail_says_when_and_where(session: Any) -> None:
     badge = award(passed_submission(validity_days=365))
     _run_at(badge, timedelta(days=30))
     soon = _mails(badge)[-1]
-    on = f"{badge.valid_until:%Y-%m-%d}"
+    on = format_date(badge.valid_until, "long", locale="en")
     assert soon.subject == f"Your badge “{badge.title}” expires on {on}"
     assert "in 30 days" in soon.body and "EXPIRED" in soon.body
     assert f"/badges/{badge.id}" in soon.body and f"/achievements/{badge.version_id}" in soon.body

@@ -60,7 +60,7 @@ def _report(*checks: tuple[str, bool, str], **flags: bool) -> Report:
     return report
 
 
-def test_each_status_in_words():
+def test_each_status_in_words(app):
     valid = explain(_report(("proof", True, "ok")))
     assert valid.headline.startswith("Genuine and valid: Riverside issued “Close Reading”") and valid.trusted
     forged = explain(_report(("proof", False, "eddsa-rdfc-2022: signature does not verify")))
@@ -72,12 +72,12 @@ def test_each_status_in_words():
     revoked = explain(_report(("status", True, "revoked: bit 7 is set in the signed status list x"), revoked=True))
     assert revoked.headline.startswith("Revoked:") and "bit 7" in revoked.reasons[0]
     expired = explain(_report(("validity", True, "expired"), expired=True))
-    assert expired.headline.endswith("valid only until 5 March 2026.")
+    assert expired.headline.endswith("valid only until March 5, 2026.")
     nothing = explain(Report())
     assert nothing.status == "invalid" and nothing.reasons == ["It could not be checked."]
 
 
-def test_dates_read_in_words_and_bad_dates_are_dropped():
-    assert long_date(parse_date("2026-12-03T10:00:00Z")) == "3 December 2026"
+def test_dates_read_in_words_and_bad_dates_are_dropped(app):
+    assert long_date(parse_date("2026-12-03T10:00:00Z")) == "December 3, 2026"
     assert parse_date("yesterday") is None and parse_date(17) is None and parse_date("") is None
     assert long_date(None) == ""
