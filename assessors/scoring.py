@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from assessors.decisions import (
@@ -354,22 +355,24 @@ def submitted_message(review: Review) -> str:
 
     A second scorer must not read "not yet" as the earner's result while the two reviews disagree and a lead
     still adjudicates, nor think a first review of a double-scored submission was released."""
-    outcome = "pass" if review.decision == DECISION_PASSED else "not yet"
+    outcome = _("pass") if review.decision == DECISION_PASSED else _("not yet")
     submission = db.session.get(Submission, review.submission_id)
     assert submission is not None
     if submission.state != SubmissionState.IN_REVIEW.value:
-        return f"Review submitted: {outcome}. The decision is released to the earner."
+        return _("Review submitted: %(outcome)s. The decision is released to the earner.", outcome=outcome)
     waiting = db.session.scalar(
         select(ReviewTask.kind)
         .where(ReviewTask.submission_id == submission.id, OPEN_TASK, ReviewTask.id != review.task_id)
         .limit(1)
     )
     if waiting == TaskKind.ADJUDICATION.value:
-        return (
-            f"Review submitted: your scores give {outcome}. The two independent reviews disagree, so a lead "
-            "assessor adjudicates; the earner sees nothing until then."
+        return _(
+            "Review submitted: your scores give %(outcome)s. The two independent reviews disagree, so a lead "
+            "assessor adjudicates; the earner sees nothing until then.",
+            outcome=outcome,
         )
-    return (
-        f"Review submitted: your scores give {outcome}. A second assessor reviews it independently; the earner "
-        "sees the decision when both are in."
+    return _(
+        "Review submitted: your scores give %(outcome)s. A second assessor reviews it independently; the earner "
+        "sees the decision when both are in.",
+        outcome=outcome,
     )

@@ -13,6 +13,7 @@ import uuid
 
 from flask import Blueprint, Flask, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -164,9 +165,9 @@ def badges(organisation_id: uuid.UUID) -> Page:
 
 
 _CHANGES = {
-    "revoke": (revocation.revoke, "Badge revoked"),
-    "suspend": (revocation.suspend, "Badge suspended"),
-    "reinstate": (revocation.reinstate, "Suspension lifted"),
+    "revoke": (revocation.revoke, _l("Badge revoked")),
+    "suspend": (revocation.suspend, _l("Badge suspended")),
+    "reinstate": (revocation.reinstate, _l("Suspension lifted")),
 }
 
 

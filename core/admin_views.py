@@ -32,17 +32,17 @@ from core.views import register_nav, require_sign_in, signed_in_user, text_arg
 bp = Blueprint("orgadmin", __name__, url_prefix="/organisations")
 Page = str | WerkzeugResponse | tuple[str, int]
 ROLE_LABELS = {
-    Role.ORG_ADMIN.value: "Org admin",
-    Role.AUTHOR.value: "Author",
-    Role.ASSESSOR.value: "Assessor",
-    Role.PROGRAMME_LEAD.value: "Programme lead",
+    Role.ORG_ADMIN.value: _l("Org admin"),
+    Role.AUTHOR.value: _l("Author"),
+    Role.ASSESSOR.value: _l("Assessor"),
+    Role.PROGRAMME_LEAD.value: _l("Programme lead"),
 }
 KIND_LABELS = {
-    OrganisationKind.DISTRICT.value: "School district",
-    OrganisationKind.UNIVERSITY.value: "University or college",
-    OrganisationKind.STATE_AGENCY.value: "State agency",
-    OrganisationKind.NONPROFIT.value: "Nonprofit",
-    OrganisationKind.OTHER.value: "Other",
+    OrganisationKind.DISTRICT.value: _l("School district"),
+    OrganisationKind.UNIVERSITY.value: _l("University or college"),
+    OrganisationKind.STATE_AGENCY.value: _l("State agency"),
+    OrganisationKind.NONPROFIT.value: _l("Nonprofit"),
+    OrganisationKind.OTHER.value: _l("Other"),
 }
 PROFILE_FIELDS = ("name", "kind", "url", "email", "description")
 # The profile page also sets how long evidence is kept after a decision (credentials/portfolios/retention.py).
@@ -272,9 +272,9 @@ def invite(organisation_id: uuid.UUID) -> Page:
     roles = request.form.getlist("roles")
     errors: dict[str, list[str]] = {}
     if not email or "@" not in email or len(email) > 254:
-        errors["email"] = ["Enter the email address of the person to invite."]
+        errors["email"] = [_("Enter the email address of the person to invite.")]
     if not roles:
-        errors["roles"] = ["Choose at least one role."]
+        errors["roles"] = [_("Choose at least one role.")]
     if not errors:
         try:
             organisations.invite(

@@ -46,7 +46,7 @@ def erasure_page(errors: dict[str, list[str]] | None = None, status: int = 200) 
 def request_erasure() -> Page:
     errors: dict[str, list[str]] = {}
     if request.form.get("confirm") != "yes":
-        errors["confirm"] = ["Tick the box to confirm that you want your data erased."]
+        errors["confirm"] = [_("Tick the box to confirm that you want your data erased.")]
     else:
         try:
             erasure.request_erasure(actor=_user(), reason=request.form.get("reason", ""))

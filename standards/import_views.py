@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -44,11 +45,25 @@ def may_import(user: User | None) -> bool:
 
 def _summary(report: imports.ImportReport) -> str:
     if report.unchanged:
-        return f"“{report.title}” is already up to date: nothing changed."
-    verb = "Imported" if report.created else "Updated"
-    return (
-        f"{verb} “{report.title}”: {report.items} items ({report.items_added} new, {report.items_updated} "
-        f"changed, {report.items_obsoleted} now obsolete), {report.associations} associations."
+        return _("“%(title)s” is already up to date: nothing changed.", title=report.title)
+    counts = {
+        "title": report.title,
+        "items": report.items,
+        "added": report.items_added,
+        "updated": report.items_updated,
+        "obsoleted": report.items_obsoleted,
+        "associations": report.associations,
+    }
+    if report.created:
+        return _(
+            "Imported “%(title)s”: %(items)s items (%(added)s new, %(updated)s changed, %(obsoleted)s now "
+            "obsolete), %(associations)s associations.",
+            **counts,
+        )
+    return _(
+        "Updated “%(title)s”: %(items)s items (%(added)s new, %(updated)s changed, %(obsoleted)s now "
+        "obsolete), %(associations)s associations.",
+        **counts,
     )
 
 

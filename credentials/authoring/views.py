@@ -143,7 +143,7 @@ def create() -> Page:
         except SchemaValidationError as exc:
             errors = field_errors(flatten_messages(exc.messages), None)
         except ValueError:
-            errors = {"team" if values["team"] else "organisation": ["Choose one from the list."]}
+            errors = {"team" if values["team"] else "organisation": [_("Choose one from the list.")]}
         except ServiceError as exc:
             errors = field_errors(exc.errors, None) or {"_form": [exc.detail]}
         else:
@@ -343,12 +343,12 @@ def history(version_id: uuid.UUID) -> Page:
 
 _STEPS: dict[str, tuple[Callable[..., Any], str, str | None]] = {
     # step: (service, flash message, form field passed as ``comment`` or ``reason``)
-    "request_review": (publication.request_review, "Review requested. A teammate can now approve it.", "comment"),
-    "withdraw_review": (publication.withdraw_review, "Review withdrawn; the version is a draft again.", None),
-    "approve": (publication.approve, "Approved. It can now be published.", "comment"),
-    "request_changes": (publication.request_changes, "Sent back to the author with your comment.", "comment"),
-    "publish": (publication.publish, "Published. Earners can find it in the catalogue.", None),
-    "retire": (publication.retire, "Retired: no new submissions; badges already issued stay valid.", "reason"),
+    "request_review": (publication.request_review, _l("Review requested. A teammate can now approve it."), "comment"),
+    "withdraw_review": (publication.withdraw_review, _l("Review withdrawn; the version is a draft again."), None),
+    "approve": (publication.approve, _l("Approved. It can now be published."), "comment"),
+    "request_changes": (publication.request_changes, _l("Sent back to the author with your comment."), "comment"),
+    "publish": (publication.publish, _l("Published. Earners can find it in the catalogue."), None),
+    "retire": (publication.retire, _l("Retired: no new submissions; badges already issued stay valid."), "reason"),
 }
 
 
@@ -371,7 +371,7 @@ def transition(version_id: uuid.UUID, step: str) -> Page:
         db.session.rollback()
         flash(_("Not done: %(detail)s", detail=exc.detail))
     else:
-        flash(message)
+        flash(str(message))
     return redirect(url_for("authoring.overview", version_id=version_id))
 
 
