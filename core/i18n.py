@@ -18,7 +18,7 @@ from typing import Any
 
 from babel import Locale
 from flask import Flask, has_request_context, redirect, request, url_for
-from flask_babel import Babel, force_locale, format_date, format_time, get_locale
+from flask_babel import Babel, force_locale, format_date, format_decimal, format_percent, format_time, get_locale
 from flask_babel import lazy_gettext as _l
 
 from core import config as config_module
@@ -145,6 +145,21 @@ def datetime_filter(value: Any, format: str = "medium") -> str:
     return str(pattern).replace("'", "").format(format_time(value, "short"), format_date(value, format))
 
 
+def number_filter(value: Any, format: str | None = None) -> str:
+    """A number in the reader's language ("1,234.5", "1234,5"); "–" for none."""
+    return "–" if value is None else format_decimal(value, format)
+
+
+def percent_filter(value: Any) -> str:
+    """A share (0.125) as a percentage in the reader's language, to one decimal ("12.5%", "12,5 %"); "–" for
+    none."""
+    if value is None:
+        return "–"
+    locale = get_locale() or Locale.parse(DEFAULT)
+    pattern = locale.percent_formats[None].pattern.replace("#,##0", "#,##0.#", 1)
+    return format_percent(value, pattern)
+
+
 def html_lang() -> str:
     locale = get_locale()
     return str(locale.language) if locale is not None else DEFAULT
@@ -181,6 +196,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["date"] = date_filter
     app.jinja_env.filters["datetime"] = datetime_filter
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["number"] = number_filter
+    app.jinja_env.filters["percent"] = percent_filter
     app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["languages"] = LANGUAGES
     app.add_url_rule("/language", "language", choose_language, methods=["POST"])

@@ -142,6 +142,9 @@ def test_dates_and_numbers_by_locale(app):
             assert i18n.date_filter(moment, "long") == "3 de diciembre de 2026"
             assert i18n.datetime_filter(moment) == "3 dic 2026, 14:05"
             assert str(i18n.label("in_review")) == "en revisión"
+            assert i18n.number_filter(1234.5) == "1.234,5" and i18n.percent_filter(0.125) == "12,5\xa0%"
+        assert i18n.number_filter(1234.5) == "1,234.5" and i18n.percent_filter(0.125) == "12.5%"
+        assert i18n.number_filter(None) == i18n.percent_filter(None) == "–"
         assert i18n.date_filter(None) == "" and i18n.date_filter("not a date") == "not a date"
 
 
