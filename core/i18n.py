@@ -27,6 +27,7 @@ DEFAULT = "en"
 # Each language by its own name, as a switcher shows it.
 LANGUAGES = {"en": "English", "es": "Español"}
 COOKIE = "lang"
+NO_FIGURE = "\u2013"  # an en dash where a report has no figure
 COOKIE_AGE = 365 * 24 * 3600
 TRANSLATIONS = config_module.PROJECT_ROOT / "core" / "translations"
 
@@ -146,15 +147,15 @@ def datetime_filter(value: Any, format: str = "medium") -> str:
 
 
 def number_filter(value: Any, format: str | None = None) -> str:
-    """A number in the reader's language ("1,234.5", "1234,5"); "–" for none."""
-    return "–" if value is None else format_decimal(value, format)
+    """A number in the reader's language ("1,234.5", "1.234,5"); a dash for none."""
+    return NO_FIGURE if value is None else format_decimal(value, format)
 
 
 def percent_filter(value: Any) -> str:
-    """A share (0.125) as a percentage in the reader's language, to one decimal ("12.5%", "12,5 %"); "–" for
-    none."""
+    """A share (0.125) as a percentage in the reader's language, to one decimal ("12.5%", "12,5 %"); a dash
+    for none."""
     if value is None:
-        return "–"
+        return NO_FIGURE
     locale = get_locale() or Locale.parse(DEFAULT)
     pattern = locale.percent_formats[None].pattern.replace("#,##0", "#,##0.#", 1)
     return format_percent(value, pattern)

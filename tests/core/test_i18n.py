@@ -144,7 +144,7 @@ def test_dates_and_numbers_by_locale(app):
             assert str(i18n.label("in_review")) == "en revisión"
             assert i18n.number_filter(1234.5) == "1.234,5" and i18n.percent_filter(0.125) == "12,5\xa0%"
         assert i18n.number_filter(1234.5) == "1,234.5" and i18n.percent_filter(0.125) == "12.5%"
-        assert i18n.number_filter(None) == i18n.percent_filter(None) == "–"
+        assert i18n.number_filter(None) == i18n.percent_filter(None) == i18n.NO_FIGURE
         assert i18n.date_filter(None) == "" and i18n.date_filter("not a date") == "not a date"
 
 
