@@ -27,6 +27,7 @@ PAGES = (
     "journey-admin-suspend-confirm",
     "self-service-checklist",
     "authoring-editor",
+    "spanish-badge",
 )
 
 
