@@ -16,7 +16,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import exists, func, select, update
 
 from assessors import sla
@@ -32,11 +31,10 @@ from assessors.models import (
     TaskState,
 )
 from assessors.settings import _double_scored, _settings_map, settings_for
-from core import audit, clock, mail
+from core import audit, clock
 from core.authz import authorize, has_role
 from core.db import db
 from core.errors import Conflict, Forbidden, NotFound
-from core.i18n import recipient_language
 from core.members import unit_of
 from core.models import Organisation, Role, User
 from credentials.authoring import offerings
@@ -480,17 +478,7 @@ def sweep_stale_claims(*, clear: bool = False) -> list[ReviewTask]:
         )
         if notify:
             reference = db.session.scalar(select(Submission.reference).where(Submission.id == task.submission_id))
-            with recipient_language(assessor):
-                mail.send(
-                    to=assessor.email,
-                    subject=_("Your claim on %(reference)s expired", reference=reference),
-                    body=_(
-                        "Hello %(name)s,\n\nYour claim on submission %(reference)s ran out and it went back to the "
-                        "review queue. If you were still scoring it, claim it again from the queue.",
-                        name=assessor.name,
-                        reference=reference,
-                    ),
-                )
+            sla.tell_claim_expired(assessor, reference)
         if clear:
             _update_once(*still_this_claim, claimed_by_id=None, claimed_at=None, lease_expires_at=None)
         db.session.refresh(task)

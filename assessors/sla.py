@@ -203,6 +203,21 @@ def _day(moment: datetime) -> str:
     return format_date(moment, "medium")
 
 
+def tell_claim_expired(assessor: User, reference: str) -> None:
+    """Tell an assessor, in their language, that their claim ran out and the submission is back in the queue."""
+    with recipient_language(assessor):
+        words = {"name": assessor.name, "reference": reference}
+        mail.send(
+            to=assessor.email,
+            subject=_("Your claim on %(reference)s expired", **words),
+            body=_(
+                "Hello %(name)s,\n\nYour claim on submission %(reference)s ran out and it went back to the "
+                "review queue. If you were still scoring it, claim it again from the queue.",
+                **words,
+            ),
+        )
+
+
 def sweep() -> SweepResult:
     """Remind each claim holder once when their work nears its due date; act once on each breach."""
     now = clock.now()

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from babel import Locale
-from flask import Flask, has_request_context, redirect, request, url_for
+from flask import Flask, has_request_context, request
 from flask_babel import Babel, force_locale, format_date, format_decimal, format_percent, format_time, get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -166,29 +166,6 @@ def html_lang() -> str:
     return str(locale.language) if locale is not None else DEFAULT
 
 
-def choose_language() -> Any:
-    """The footer's switcher and the account page's select: a cookie, and the account's preference when signed in.
-
-    An empty choice (the account page's "the browser's language") forgets both.
-    """
-    from core import accounts
-    from core.auth import current_user
-
-    code = supported(request.form.get("language"))
-    user = current_user()
-    if user is not None:
-        accounts.set_language(user=user, locale=code)
-    target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = url_for("web.home")
-    response = redirect(target, code=303)
-    if code:
-        response.set_cookie(COOKIE, code, max_age=COOKIE_AGE, samesite="Lax", httponly=True)
-    else:
-        response.delete_cookie(COOKIE)
-    return response
-
-
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "UTC")
@@ -201,4 +178,3 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["percent"] = percent_filter
     app.jinja_env.globals["html_lang"] = html_lang
     app.jinja_env.globals["languages"] = LANGUAGES
-    app.add_url_rule("/language", "language", choose_language, methods=["POST"])

@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from wtforms import EmailField, Field, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-from core import accounts, organisations
+from core import accounts, i18n, organisations
 from core import dashboard as dashboard_sections
 from core.auth import current_user, end_session, start_session
 from core.authz import can
@@ -247,6 +247,27 @@ def dashboard() -> Page:
         sections=[s for s in sections if s.items],
         next_steps=[s.next_step for s in sections if s.next_step is not None],
     )
+
+
+@bp.post("/language")
+def language() -> Page:
+    """The footer's switcher and the account page's select: a cookie, and the account's preference when signed in.
+
+    An empty choice (the account page's "the browser's language") forgets both.
+    """
+    code = i18n.supported(request.form.get("language"))
+    user = current_user()
+    if user is not None:
+        accounts.set_language(user=user, locale=code)
+    target = request.form.get("next") or ""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for("web.home")
+    response = redirect(target, code=303)
+    if code:
+        response.set_cookie(i18n.COOKIE, code, max_age=i18n.COOKIE_AGE, samesite="Lax", httponly=True)
+    else:
+        response.delete_cookie(i18n.COOKIE)
+    return response
 
 
 @bp.get("/account")
