@@ -86,7 +86,7 @@ def test_admin_finds_the_overdue_list_and_sets_the_service_level(page: Any, stor
     page.get_by_label("What it is (optional)").fill("New year closure")
     with page.expect_navigation():
         page.get_by_role("button", name="Add non-working day").click()
-    assert "02 January 2031 is now a non-working day." in page.locator(".flashes").inner_text()
+    assert "January 2, 2031 is now a non-working day." in page.locator(".flashes").inner_text()
     assert "New year closure" in page.locator("section[aria-labelledby=calendar-heading]").inner_text()
 
 
