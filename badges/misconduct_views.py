@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from badges import issuers, issuing, misconduct
@@ -57,7 +58,7 @@ def decide(organisation_id: uuid.UUID, badge_id: uuid.UUID) -> Page:
             lambda: misconduct.decide(actor=actor, badge_id=badge_id, finding=form["finding"], policy=form["policy"])
         )
         if case is not None:
-            flash(f"Decision recorded: {badge.title} is suspended until the appeal window closes.")
+            flash(_("Decision recorded: %(title)s is suspended until the appeal window closes.", title=badge.title))
             return redirect(url_for("misconduct.case", organisation_id=organisation_id, case_id=case.id))
     organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
     html = render_template(
@@ -105,7 +106,7 @@ def case(organisation_id: uuid.UUID, case_id: uuid.UUID) -> Page:
             lambda: misconduct.rule(actor=actor, case_id=case_id, outcome=form["outcome"], reason=form["reason"])
         )
         if ruled is not None:
-            flash("Appeal ruled on: " + misconduct.state_words(ruled))
+            flash(_("Appeal ruled on: %(outcome)s", outcome=misconduct.state_words(ruled)))
             return redirect(url_for("misconduct.case", organisation_id=organisation_id, case_id=case_id))
         found = db.session.get(MisconductCase, case_id) or found
     organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
@@ -139,7 +140,7 @@ def my_case(case_id: uuid.UUID) -> Page:
             lambda: misconduct.appeal(actor=actor, case_id=case_id, statement=statement)
         )
         if appealed is not None:
-            flash("Your appeal is sent. The badge stays suspended until someone other than the decider rules on it.")
+            flash(_("Your appeal is sent. The badge stays suspended until someone other than the decider rules on it."))
             return redirect(url_for("misconduct.my_case", case_id=case_id))
         found = db.session.get(MisconductCase, case_id) or found
     organisation, _profile = issuers.issuer_profile(organisation_id=found.organisation_id)

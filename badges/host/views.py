@@ -95,7 +95,7 @@ def hosted() -> Page:
 @bp.post("/my/badges/elsewhere/<uuid:hosted_id>/remove")
 def remove_hosted(hosted_id: uuid.UUID) -> Page:
     removed = upsert.remove_hosted(actor=signed_in_user(), hosted_id=hosted_id)
-    flash(f"Removed from your badges: {upsert.display(removed)['name']}")
+    flash(_("Removed from your badges: %(display)s", display=upsert.display(removed)["name"]))
     return redirect(url_for("obapi_pages.hosted"))
 
 
