@@ -146,6 +146,11 @@ def datetime_filter(value: Any, format: str = "medium") -> str:
     return str(pattern).replace("'", "").format(format_time(value, "short"), format_date(value, format))
 
 
+def time_filter(value: Any) -> str:
+    """A time of day (hours and minutes, UTC) in the reader's language: "2:05 PM", "14:05"."""
+    return "" if value is None else format_time(value, "short")
+
+
 def number_filter(value: Any, format: str | None = None) -> str:
     """A number in the reader's language ("1,234.5", "1.234,5"); a dash for none."""
     return NO_FIGURE if value is None else format_decimal(value, format)
@@ -173,6 +178,7 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters["date"] = date_filter
     app.jinja_env.filters["datetime"] = datetime_filter
+    app.jinja_env.filters["time"] = time_filter
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["number"] = number_filter
     app.jinja_env.filters["percent"] = percent_filter
