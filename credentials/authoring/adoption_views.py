@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -47,7 +48,7 @@ def _act(organisation: Organisation) -> str:
     if action == "share":
         mode, scope = request.form.get("mode", ""), request.form.get("scope", ShareScope.ALL.value)
         if mode not in {m.value for m in ShareMode} or scope not in {s.value for s in ShareScope}:
-            return "Choose how to share it."
+            return _("Choose how to share it.")
         chosen = [uuid.UUID(v) for v in request.form.getlist("organisation_ids") if _is_uuid(v)]
         share = adoption.share(
             actor=actor,
@@ -56,21 +57,30 @@ def _act(organisation: Organisation) -> str:
             scope=scope,
             organisation_ids=chosen,
         )
-        how = "to adopt" if share.mode == ShareMode.ADOPT.value else "issued centrally"
-        return f"Shared with {'all units' if share.scope == ShareScope.ALL.value else 'the chosen units'}, {how}."
+        whom = _("all units") if share.scope == ShareScope.ALL.value else _("the chosen units")
+        if share.mode == ShareMode.ADOPT.value:
+            return _("Shared with %(whom)s, to adopt.", whom=whom)
+        return _("Shared with %(whom)s, issued centrally.", whom=whom)
     if action == "stop":
         adoption.stop_sharing(actor=actor, micro_credential_id=_uuid("micro_credential_id"))
-        return "No longer shared. Units that adopted it keep offering their version."
+        return _("No longer shared. Units that adopted it keep offering their version.")
     if action == "adopt":
         made = adoption.adopt(actor=actor, organisation_id=organisation.id, version_id=_uuid("version_id"))
-        return f"Adopted “{made.version.title}” (version {made.version.number}). Earners can now start it with you."
+        return _(
+            "Adopted “%(title)s” (version %(number)s). Earners can now start it with you.",
+            title=made.version.title,
+            number=made.version.number,
+        )
     if action == "upgrade":
         made = adoption.upgrade(actor=actor, adoption_id=_uuid("adoption_id"))
-        return f"Now offering version {made.version.number}. Submissions already started keep their version."
+        return _(
+            "Now offering version %(number)s. Submissions already started keep their version.",
+            number=made.version.number,
+        )
     if action == "withdraw":
         adoption.withdraw(actor=actor, adoption_id=_uuid("adoption_id"))
-        return "Adoption withdrawn: no new submissions. Badges already issued stay valid."
-    return "Unknown action."
+        return _("Adoption withdrawn: no new submissions. Badges already issued stay valid.")
+    return _("Unknown action.")
 
 
 def _is_uuid(value: str) -> bool:
