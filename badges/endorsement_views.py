@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 
 from flask import Blueprint, Flask, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from badges import endorsements, issuers
@@ -73,7 +74,7 @@ def endorse(organisation_id: uuid.UUID) -> Page:
             raise
         errors = {("target" if e["field"] == "target_id" else e["field"]): [e["detail"]] for e in exc.errors}
         return _page(organisation_id, errors=errors or {"target": [exc.detail]}, form=form, status=exc.status)
-    flash(f"Endorsed: {made.credential['name']}.")
+    flash(_("Endorsed: %(name)s.", name=made.credential["name"]))
     return redirect(url_for("endorsement_views.new_endorsement", organisation_id=organisation_id))
 
 
@@ -98,7 +99,7 @@ def withdraw(organisation_id: uuid.UUID, endorsement_id: uuid.UUID) -> Page:
             errors = {e["field"]: [e["detail"]] for e in exc.errors} or {"_form": [exc.detail]}
             status = exc.status
         else:
-            flash(f"Endorsement withdrawn: {endorsement.credential['name']}.")
+            flash(_("Endorsement withdrawn: %(name)s.", name=endorsement.credential["name"]))
             return redirect(url_for("endorsement_views.new_endorsement", organisation_id=organisation_id))
     organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
     html = render_template(
