@@ -56,7 +56,7 @@ def new_endorsement(organisation_id: uuid.UUID) -> Page:
 @admin.post("/<uuid:organisation_id>/endorsements")
 def endorse(organisation_id: uuid.UUID) -> Page:
     form = {key: request.form.get(key, "") for key in ("target", "comment")}
-    kind, _, target_text = form["target"].partition(":")
+    kind, _sep, target_text = form["target"].partition(":")
     target_id = _uuid_or_none(target_text)
     if target_id is None or kind not in ("achievement", "issuer"):
         return _page(organisation_id, errors={"target": ["Choose what to endorse."]}, form=form, status=422)
