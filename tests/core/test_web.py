@@ -359,7 +359,7 @@ def test_unknown_page_is_an_html_404_for_browsers(client):
     r = client.get("/no-such-page", headers=BROWSER)
     assert r.status_code == 404
     assert r.mimetype == "text/html"
-    assert "Not Found" in text(r)
+    assert "<title>Page not found · Micro-credentials</title>" in text(r)
 
 
 def test_unknown_page_is_a_problem_document_for_json_clients(client):
