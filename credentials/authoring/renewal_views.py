@@ -7,10 +7,12 @@ from __future__ import annotations
 import uuid
 
 from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
 from marshmallow import ValidationError as SchemaValidationError
 
 from core.db import db
 from core.errors import ServiceError, flatten_messages
+from core.i18n import label
 from credentials.authoring import schemas as s
 from credentials.authoring import versions as version_rules
 from credentials.authoring.forms import field_errors, parse_renewal, renewal_rows_from_form, renewal_rows_of
@@ -22,7 +24,13 @@ from credentials.authoring.views import Page, _render_version, _user, _version, 
 def renewal(version_id: uuid.UUID) -> Page:
     version = _version(version_id)
     if not version.is_editable:
-        flash(f"Version {version.number} is {version.state.replace('_', ' ')}; only drafts can be edited.")
+        flash(
+            _(
+                "Version %(number)s is %(state)s; only drafts can be edited.",
+                number=version.number,
+                state=label(version.state),
+            )
+        )
         return redirect(url_for("authoring.overview", version_id=version.id))
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
@@ -43,7 +51,7 @@ def renewal(version_id: uuid.UUID) -> Page:
         except ServiceError as exc:
             errors = field_errors(exc.errors, parsed) or {"_form": [exc.detail]}
         else:
-            flash("Renewal saved." if rows["enabled"] else "Saved: badges of this version need no renewal.")
+            flash(_("Renewal saved.") if rows["enabled"] else _("Saved: badges of this version need no renewal."))
             return redirect(url_for("authoring.renewal", version_id=version.id))
         db.session.rollback()
         version = _version(version_id)

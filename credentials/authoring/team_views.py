@@ -8,6 +8,8 @@ import uuid
 from typing import Any
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError as SchemaValidationError
 
 from core.authz import can
@@ -41,7 +43,7 @@ def _chosen(organisations: list[Organisation]) -> Organisation:
 
 def _fail(exc: ServiceError) -> None:
     db.session.rollback()
-    flash(f"Not done: {exc.errors[0]['detail'] if exc.errors else exc.detail}")
+    flash(_("Not done: %(errors)s", errors=exc.errors[0]["detail"] if exc.errors else exc.detail))
 
 
 @bp.get("/teams")
@@ -77,7 +79,7 @@ def team_create() -> Page:
     except ServiceError as exc:
         _fail(exc)
         return redirect(url_for("authoring.team_list", org=organisation_id))
-    flash(f"Team {team.name} created. Add its members.")
+    flash(_("Team %(name)s created. Add its members.", name=team.name))
     return redirect(url_for("authoring.team_page", team_id=team.id))
 
 
@@ -137,7 +139,7 @@ def team_update(team_id: uuid.UUID) -> Page:
     except ServiceError as exc:
         _fail(exc)
     else:
-        flash("Team saved.")
+        flash(_("Team saved."))
     return redirect(url_for("authoring.team_page", team_id=team_id))
 
 
@@ -148,7 +150,7 @@ def team_add_member(team_id: uuid.UUID) -> Page:
     except ServiceError as exc:
         _fail(exc)
     else:
-        flash(f"{team.members[-1].user.name} joined the team.")
+        flash(_("%(name)s joined the team.", name=team.members[-1].user.name))
     return redirect(url_for("authoring.team_page", team_id=team_id))
 
 
@@ -159,7 +161,7 @@ def team_remove_member(team_id: uuid.UUID, user_id: uuid.UUID) -> Page:
     except ServiceError as exc:
         _fail(exc)
     else:
-        flash("Taken off the team.")
+        flash(_("Taken off the team."))
     return redirect(url_for("authoring.team_page", team_id=team_id))
 
 
@@ -169,11 +171,11 @@ def team_new_credential(team_id: uuid.UUID) -> Page:
         content = s.VersionContentSchema().load({"title": request.form.get("title", "")})
         version = teams.create_team_credential(actor=_user(), team_id=team_id, content=content)
     except SchemaValidationError as exc:
-        flash(f"Not created: {flatten_messages(exc.messages)[0]['detail']}")
+        flash(_("Not created: %(flatten_messages)s", flatten_messages=flatten_messages(exc.messages)[0]["detail"]))
     except ServiceError as exc:
         _fail(exc)
     else:
-        flash("Draft created for the team. Fill in the rest and save.")
+        flash(_("Draft created for the team. Fill in the rest and save."))
         return redirect(url_for("authoring.edit", version_id=version.id))
     return redirect(url_for("authoring.team_page", team_id=team_id))
 
@@ -185,7 +187,7 @@ def team_assign(team_id: uuid.UUID) -> Page:
     except ServiceError as exc:
         _fail(exc)
     else:
-        flash("The micro-credential now belongs to this team.")
+        flash(_("The micro-credential now belongs to this team."))
     return redirect(url_for("authoring.team_page", team_id=team_id))
 
 
@@ -255,4 +257,4 @@ def init_app() -> None:
     """The programme page in the main navigation, for programme leads (admins reach it from their lists)."""
     from core.views import register_nav
 
-    register_nav("Programme", "authoring.programme_page", visible=_is_programme_lead, order=21)
+    register_nav(_l("Programme"), "authoring.programme_page", visible=_is_programme_lead, order=21)
