@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from badges import renewal
@@ -48,5 +49,5 @@ def renewal_begin(badge_id: uuid.UUID) -> WerkzeugResponse:
         flash(exc.detail)
         return redirect(url_for("badges.renewal_start", badge_id=badge_id))
     if new:
-        flash("Your renewal has started. Answer the renewal requirements, then submit it for review.")
+        flash(_("Your renewal has started. Answer the renewal requirements, then submit it for review."))
     return redirect(url_for("portfolio.submission", submission_id=submission.id))
