@@ -37,7 +37,7 @@ def test_the_page_shows_every_figure_with_its_table(client, world):
         "Completion funnel",
         "Time to earn",
         "Retention",
-        "Of 3 earners with a first pass in the range, 3 (100.0 %) attempted",
+        "Of 3 earners with a first pass in the range, 3 (100%) attempted",
     ):
         assert words in html, words
     assert 'aria-label="Badges per month: Jan 2026 1 badges, 1 earners;' in html
