@@ -193,15 +193,18 @@ def test_two_hosts_and_a_worker_behave_as_one_service(service: Service) -> None:
     orgs = requests.get(f"{a}/api/v1/organisations", headers=auth, timeout=10).json()
     org = next(o for o in orgs if o["slug"] == DEMO_ORG_SLUG)["id"]
     badges = requests.get(f"{a}/api/v1/organisations/{org}/badges?page_size=100", headers=auth, timeout=10).json()
-    valid = next(x for x in badges if x["status"] == "valid" and not x["renewed_from_id"])
+    candidates = [x for x in badges if x["status"] == "valid" and not x["renewed_from_id"]]
 
     # Key rotation through A signs the next badge issued through B (B had signed with the old key before).
-    old_jwt = requests.get(f"{b}/badges/{valid['id']}.jwt", timeout=10).text
+    old_jwt = requests.get(f"{b}/badges/{candidates[0]['id']}.jwt", timeout=10).text
     rotated = requests.post(f"{a}/api/v1/organisations/{org}/signing-keys/rotate", headers=auth, timeout=30)
     assert rotated.status_code == 201, rotated.text
     new_kids = {k["kid"] for k in rotated.json()}
     assert _kid(old_jwt) not in new_kids
-    renewed = requests.post(f"{b}/api/v1/badges/{valid['id']}/renew", headers=auth, timeout=30)
+    for valid in candidates:  # (a demo badge whose earner is renewing it by evidence answers 409)
+        renewed = requests.post(f"{b}/api/v1/badges/{valid['id']}/renew", headers=auth, timeout=30)
+        if renewed.status_code != 409:
+            break
     assert renewed.status_code == 201, renewed.text
     fresh = renewed.json()["id"]
     fresh_jwt = requests.get(f"{a}/badges/{fresh}.jwt", timeout=10).text
