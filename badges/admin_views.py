@@ -190,7 +190,7 @@ def change_status(organisation_id: uuid.UUID, badge_id: uuid.UUID, change: str) 
             act(actor=actor, badge_id=badge_id, reason=reason)
         except ServiceError as exc:
             db.session.rollback()
-            errors = {e["field"]: [e["detail"]] for e in exc.errors} or {"_form": [exc.detail]}
+            errors = exc.messages_by_field()
             status = exc.status
         else:
             flash(

@@ -96,7 +96,7 @@ def withdraw(organisation_id: uuid.UUID, endorsement_id: uuid.UUID) -> Page:
             )
         except ServiceError as exc:
             db.session.rollback()
-            errors = {e["field"]: [e["detail"]] for e in exc.errors} or {"_form": [exc.detail]}
+            errors = exc.messages_by_field()
             status = exc.status
         else:
             flash(_("Endorsement withdrawn: %(name)s.", name=endorsement.credential["name"]))

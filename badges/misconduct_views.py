@@ -10,10 +10,11 @@ from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from badges import issuers, issuing, misconduct
-from badges.models import MisconductCase
+from badges.models import Badge, MisconductCase
 from core import clock
 from core.authz import authorize
 from core.db import db
@@ -32,7 +33,7 @@ def _attempt(act: Callable[[], Any]) -> tuple[Any, dict[str, list[str]], int]:
         return act(), {}, 200
     except ServiceError as exc:
         db.session.rollback()
-        return None, ({e["field"]: [e["detail"]] for e in exc.errors} or {"_form": [exc.detail]}), exc.status
+        return None, exc.messages_by_field(), exc.status
 
 
 def _people(case: MisconductCase) -> dict[str, User | None]:
@@ -80,7 +81,8 @@ def cases(organisation_id: uuid.UUID) -> Page:
     state = text_arg("state", 16) or None
     rows = misconduct.list_cases(actor=actor, organisation_id=organisation_id, state=state)
     organisation, _profile = issuers.issuer_profile(organisation_id=organisation_id)
-    badges = {b.id: b for b in (issuing.get_badge(badge_id=c.badge_id) for c in rows)}
+    ids = {c.badge_id for c in rows}
+    badges = {b.id: b for b in db.session.scalars(select(Badge).where(Badge.id.in_(ids)))} if ids else {}
     return render_template(
         "badges/misconduct_cases.html",
         organisation=organisation,

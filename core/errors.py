@@ -34,6 +34,10 @@ class ServiceError(Exception):
         self.errors = errors or []
         self.extra = extra
 
+    def messages_by_field(self) -> dict[str, list[str]]:
+        """The errors as a page shows them beside their fields; ``_form`` holds a refusal that names no field."""
+        return {e["field"]: [e["detail"]] for e in self.errors} or {"_form": [self.detail]}
+
 
 class Unauthorized(ServiceError):
     status, type_slug, title = 401, "unauthorized", "Authentication required"
