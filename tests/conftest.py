@@ -40,6 +40,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip)
 
 
+def recreate_database(suffix: str, *, create: bool = True) -> str:
+    """A PostgreSQL database of its own beside the test database (``<test database>_<suffix>``), dropped and, with
+    ``create``, made empty again; its URL. For tests whose servers or faults cannot share the rolled-back
+    transaction (CREATE/DROP DATABASE refuse a transaction, hence AUTOCOMMIT)."""
+    import sqlalchemy as sa
+
+    base = sa.engine.make_url(TEST_DATABASE_URL)
+    name = f"{base.database}_{suffix}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if create:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def make_test_config(database_url: str, **extra: Any) -> dict[str, Any]:
     return {
         "APP_ENV": "test",

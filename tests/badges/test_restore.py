@@ -18,19 +18,9 @@ from flask_migrate import upgrade
 
 from core import clock, create_app
 from core.db import db
-from tests.conftest import TEST_DATABASE_URL, make_test_config
+from tests.conftest import make_test_config, recreate_database
 
 pytestmark = pytest.mark.postgres
-
-
-def _recreate(url: sa.engine.URL, name: str, *, create: bool = True) -> str:
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        if create:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def _libpq(url: str) -> str:
@@ -42,12 +32,10 @@ def _libpq(url: str) -> str:
 def databases(tmp_path: Path) -> Iterator[tuple[str, str]]:
     if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
         pytest.skip("pg_dump / pg_restore are not installed")
-    base = sa.engine.make_url(TEST_DATABASE_URL)
-    source = _recreate(base, f"{base.database}_restore_src")
-    target = _recreate(base, f"{base.database}_restore_dst")
+    source, target = recreate_database("restore_src"), recreate_database("restore_dst")
     yield source, target
-    for name in (f"{base.database}_restore_src", f"{base.database}_restore_dst"):
-        _recreate(base, name, create=False)
+    for suffix in ("restore_src", "restore_dst"):
+        recreate_database(suffix, create=False)
 
 
 def _app(url: str, files: Path) -> Flask:

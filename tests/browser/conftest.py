@@ -32,14 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import upgrade
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from core import create_app, mail
 from core.db import db
-from tests.conftest import TEST_DATABASE_URL, make_test_config
+from tests.conftest import TEST_DATABASE_URL, make_test_config, recreate_database
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("BROWSER_TEST_CHROMIUM", "/usr/bin/chromium"))
@@ -102,28 +101,12 @@ def _server_database_url(tmp_dir: Path) -> str:
     # A database of our own next to the test database (``<name>_browser``). Not a schema of the test
     # database: with ``public`` on the search path, Alembic finds the unit tests' ``alembic_version`` there,
     # skips every migration and the server then writes into the unit tests' tables.
-    url = sa.engine.make_url(TEST_DATABASE_URL)
-    _recreate_database(url, create=True)
-    return url.set(database=_browser_database_name(url)).render_as_string(hide_password=False)
-
-
-def _browser_database_name(url: sa.engine.URL) -> str:
-    return f"{url.database}_browser"
-
-
-def _recreate_database(url: sa.engine.URL, *, create: bool) -> None:
-    name = _browser_database_name(url)
-    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")  # CREATE/DROP DATABASE refuse transactions
-    with engine.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        if create:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
+    return recreate_database("browser")
 
 
 def _drop_server_database() -> None:
     if TEST_DATABASE_URL.startswith("postgresql"):
-        _recreate_database(sa.engine.make_url(TEST_DATABASE_URL), create=False)
+        recreate_database("browser", create=False)
 
 
 class _QuietHandler(WSGIRequestHandler):

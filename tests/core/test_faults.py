@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from core import create_app, storage
 from core.db import db
-from tests.conftest import S3_TEST_SETTINGS, TEST_DATABASE_URL, bearer, make_test_config, problem
+from tests.conftest import S3_TEST_SETTINGS, TEST_DATABASE_URL, bearer, make_test_config, problem, recreate_database
 from tests.faults import CuttingProxy, kill_connection_on
 
 BIG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4096  # ~1 MB: many TCP segments, so the cut is mid-upload
@@ -71,31 +71,19 @@ def test_s3_dying_mid_upload_keeps_nothing_and_the_retry_succeeds(
 # --- the database connection, killed -------------------------------------------------------------------------
 
 
-def _recreate(name: str, *, create: bool = True) -> str:
-    base = sa.engine.make_url(TEST_DATABASE_URL)
-    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        if create:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="module")
 def own_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     if not TEST_DATABASE_URL.startswith("postgresql"):
         pytest.skip("terminating a connection is a PostgreSQL test")
-    name = f"{sa.engine.make_url(TEST_DATABASE_URL).database}_faults"
     files = tmp_path_factory.mktemp("fault-files")
-    app = create_app(make_test_config(_recreate(name), STORAGE_URL=f"file://{files}"))
+    app = create_app(make_test_config(recreate_database("faults"), STORAGE_URL=f"file://{files}"))
     with app.app_context():
         upgrade()
     yield app
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-    _recreate(name, create=False)
+    recreate_database("faults", create=False)
 
 
 def _committed(app: Flask, make: Any) -> Any:

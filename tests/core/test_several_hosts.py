@@ -34,7 +34,7 @@ import sqlalchemy as sa
 
 from core.config import PROJECT_ROOT
 from core.demo import DEMO_DOMAIN, DEMO_ORG_SLUG, demo_password
-from tests.conftest import S3_TEST_SETTINGS, TEST_DATABASE_URL, TEST_SECRET_KEY, make_test_config
+from tests.conftest import S3_TEST_SETTINGS, TEST_SECRET_KEY, make_test_config, recreate_database
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 RATE = 8  # login attempts per minute per client address, across hosts
@@ -44,17 +44,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def _recreate(name: str, *, create: bool = True) -> str:
-    base = sa.engine.make_url(TEST_DATABASE_URL)
-    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        if create:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
 
 
 class Service:
@@ -123,10 +112,9 @@ class Service:
 
 @pytest.fixture
 def service(redis_url: str, s3_server: str, s3_bucket: str, tmp_path: Path) -> Iterator[Service]:
-    name = f"{sa.engine.make_url(TEST_DATABASE_URL).database}_hosts"
     prefix = f"microcred-hosts-{uuid.uuid4().hex[:10]}"
     settings = make_test_config(
-        _recreate(name),
+        recreate_database("hosts"),
         **S3_TEST_SETTINGS,
         S3_ENDPOINT_URL=s3_server,
         STORAGE_URL=f"s3://{s3_bucket}/{prefix}",
@@ -152,7 +140,7 @@ def service(redis_url: str, s3_server: str, s3_bucket: str, tmp_path: Path) -> I
         keys = list(client.scan_iter(match=f"*{prefix}*", count=1000)) + list(client.scan_iter("LIMITS*", count=1000))
         if keys:
             client.delete(*keys)
-        _recreate(name, create=False)
+        recreate_database("hosts", create=False)
 
 
 def _csrf(html: str) -> str:
